@@ -1,0 +1,18 @@
+/** `npm run stack:up | stack:down | stack:status` */
+import { runMain } from '../../src/runtime/main';
+import { stackDown, stackStatus, stackUp } from './stack';
+
+const commands: Record<string, () => Promise<void>> = {
+  up: () => stackUp(),
+  down: () => stackDown(),
+  status: async () => {
+    if (!(await stackStatus())) process.exitCode = 3;
+  },
+};
+
+runMain(async () => {
+  const name = process.argv[2] ?? '';
+  const command = commands[name];
+  if (!command) throw new Error(`usage: stack <${Object.keys(commands).join('|')}>`);
+  await command();
+});

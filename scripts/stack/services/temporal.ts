@@ -1,0 +1,112 @@
+/**
+ * The Temporal CLI dev server, with its Web UI and history persisted in SQLite under `.data/`.
+ * A `temporal` on PATH is used as it is; otherwise the CLI is built once into `.tools/bin`.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../../src/temporal/search-attributes';
+import { DATA_DIR, TOOLS_BIN } from '../paths';
+import { findOnPath } from '../processes';
+import type { StackService } from '../service';
+
+/** The newest tag whose go.mod has no `replace` directive, which `go install pkg@version` refuses. */
+const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+const BUILT_CLI = path.join(TOOLS_BIN, 'temporal');
+
+/** The CLI's spelling of the SDK's search attribute types. */
+const CLI_ATTRIBUTE_TYPES: Record<SearchAttributeType, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+function locateCli(): string | undefined {
+  return findOnPath('temporal') ?? (existsSync(BUILT_CLI) ? BUILT_CLI : undefined);
+}
+
+async function buildCli(): Promise<string> {
+  if (!findOnPath('go')) throw new Error('no `temporal` on PATH and no Go toolchain to build it with');
+  console.log(`temporal: building the Temporal CLI (${TEMPORAL_CLI_MODULE}) into .tools/bin; the first build takes minutes`);
+  mkdirSync(TOOLS_BIN, { recursive: true });
+  const started = Date.now();
+  const go = spawn('go', ['install', '-v', TEMPORAL_CLI_MODULE], {
+    env: { ...process.env, GOBIN: TOOLS_BIN, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  // `go install -v` names each package as it compiles: count them as progress instead of flooding the terminal.
+  let built = 0;
+  go.stderr.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      if (line.startsWith('go: downloading')) continue;
+      built += 1;
+      if (built % 100 === 0) console.log(`temporal: ${built} packages compiled (${Math.round((Date.now() - started) / 1000)} s)`);
+      if (/error|cannot|fatal/i.test(line)) console.error(`temporal: ${line}`);
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => go.on('close', resolve));
+  if (code !== 0 || !existsSync(BUILT_CLI)) throw new Error(`go install ${TEMPORAL_CLI_MODULE} failed (exit ${code})`);
+  console.log(`temporal: built in ${Math.round((Date.now() - started) / 1000)} s`);
+  return BUILT_CLI;
+}
+
+export interface TemporalServerOptions {
+  name: string;
+  port: number;
+  uiPort: number;
+  dataDir: string;
+  namespace?: string;
+}
+
+export function temporalService({ name, port, uiPort, dataDir, namespace = 'default' }: TemporalServerOptions): StackService {
+  const address = `127.0.0.1:${port}`;
+  const uiUrl = `http://127.0.0.1:${uiPort}`;
+  return {
+    name,
+    stopSignal: 'SIGTERM',
+    startTimeoutMs: 90_000,
+    program: () => locateCli() ?? BUILT_CLI,
+    async prepare() {
+      const cli = locateCli() ?? (await buildCli());
+      mkdirSync(dataDir, { recursive: true });
+      const searchAttributes = CUSTOM_SEARCH_ATTRIBUTES.flatMap((key) => [
+        '--search-attribute',
+        `${key.name}=${CLI_ATTRIBUTE_TYPES[key.type]}`,
+      ]);
+      return {
+        name,
+        command: cli,
+        args: [
+          'server', 'start-dev',
+          '--ip', '127.0.0.1',
+          '--port', String(port),
+          '--ui-port', String(uiPort),
+          '--db-filename', path.join(dataDir, 'temporal.db'),
+          '--namespace', namespace,
+          '--log-level', 'warn',
+          ...searchAttributes,
+        ],
+      };
+    },
+    async isHealthy() {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        const ui = await fetch(uiUrl, { signal: AbortSignal.timeout(2000) });
+        return ui.ok;
+      } finally {
+        await connection.close();
+      }
+    },
+    env: () => ({ TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_UI_URL: uiUrl }),
+    summary: () => `Temporal ${address}, Web UI ${uiUrl}`,
+  };
+}
+
+export const DEFAULT_TEMPORAL_DATA_DIR = path.join(DATA_DIR, 'temporal');

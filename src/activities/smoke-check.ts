@@ -1,0 +1,3 @@
+export async function echo(message: string): Promise<string> {
+  return `echo: ${message}`;
+}

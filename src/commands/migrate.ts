@@ -1,0 +1,28 @@
+/** `npm run db:migrate`: applies pending migrations. Concurrent runs wait on node-pg-migrate's lock. */
+import path from 'node:path';
+import { loadConfig, type Config } from '../config';
+import { runMain } from '../runtime/main';
+
+export const MIGRATIONS_DIR = path.resolve(__dirname, '../../migrations');
+
+/** Returns the names of the migrations it applied. */
+export async function migrate(config: Config): Promise<string[]> {
+  // node-pg-migrate ships as an ES module only.
+  const { runner } = await import('node-pg-migrate');
+  const applied = await runner({
+    databaseUrl: config.database.url,
+    dir: MIGRATIONS_DIR,
+    direction: 'up',
+    migrationsTable: 'pgmigrations',
+    checkOrder: true,
+    log: () => undefined,
+  });
+  return applied.map((migration) => migration.name);
+}
+
+if (require.main === module) {
+  runMain(async () => {
+    const applied = await migrate(loadConfig());
+    console.log(applied.length ? `applied ${applied.join(', ')}` : 'database is up to date');
+  });
+}

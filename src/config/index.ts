@@ -1,0 +1,143 @@
+/**
+ * The one place configuration enters the service. Every role calls `loadConfig()` at start-up, so a
+ * missing or malformed variable stops the process before it touches a server, with one line that
+ * names the variable (and never echoes its value: some of them are secrets).
+ */
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port');
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const urlWithScheme = (schemes: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return schemes.includes(new URL(value).protocol.replace(/:$/, ''));
+    } catch {
+      return false;
+    }
+  }, `must be a ${schemes.map((s) => `${s}://`).join(' or ')} URL`);
+
+const envSchema = z
+  .object({
+    TEMPORAL_ADDRESS: hostPort,
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().regex(/^[\w.-]+$/, 'must be letters, digits, . _ -').default('seller-workflows'),
+    TEMPORAL_TLS: flag.default(false),
+    TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+    TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+    TEMPORAL_TLS_CA_PATH: z.string().optional(),
+    TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+    TEMPORAL_API_KEY: z.string().optional(),
+
+    REDIS_URL: urlWithScheme(['redis', 'rediss']),
+    REDIS_SENTINELS: z
+      .string()
+      .regex(/^[^\s:,]+:\d{1,5}(,[^\s:,]+:\d{1,5})*$/, 'must be a comma-separated list of host:port')
+      .optional(),
+    REDIS_SENTINEL_MASTER: z.string().optional(),
+    REDIS_SENTINEL_PASSWORD: z.string().optional(),
+    // BullMQ key prefix. A `{hash-tag}` keeps every key of a queue in one Redis Cluster slot.
+    REDIS_KEY_PREFIX: z.string().regex(/^[\w{}:-]+$/, 'must be letters, digits, _ - : { }').default('bull'),
+
+    DATABASE_URL: urlWithScheme(['postgres', 'postgresql']),
+
+    AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as ap-south-1'),
+    // Unset means real AWS; set it to talk to a local SQS-compatible server.
+    SQS_ENDPOINT: urlWithScheme(['http', 'https']).optional(),
+    // Lets several environments share one AWS account: `staging-`, `prod-`.
+    QUEUE_PREFIX: z.string().regex(/^[\w-]*$/, 'must be letters, digits, _ -').default(''),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
+      const missing = env.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'is required when the other mTLS file is set' });
+    }
+    if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_MASTER) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINEL_MASTER'], message: 'is required when REDIS_SENTINELS is set' });
+    }
+  });
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface Config {
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    /** undefined: plain TCP (the local dev server). */
+    tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string };
+    apiKey?: string;
+  };
+  redis: {
+    url: string;
+    sentinel?: { sentinels: HostPort[]; masterName: string; password?: string };
+    keyPrefix: string;
+  };
+  database: { url: string };
+  aws: { region: string; sqsEndpoint?: string };
+  queues: { prefix: string };
+}
+
+function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string {
+  const variable = String(issue.path[0] ?? 'configuration');
+  if (env[variable] === undefined || env[variable] === '') return `${variable} is required`;
+  return `${variable} ${issue.message}`;
+}
+
+function parseHostPorts(list: string): HostPort[] {
+  return list.split(',').map((entry) => {
+    const [host, port] = entry.split(':') as [string, string];
+    return { host, port: Number(port) };
+  });
+}
+
+/** Empty values count as unset, the way `KEY=` lines in env files are meant. */
+function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => Boolean(entry[1])));
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(withoutEmptyValues(env));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => describeIssue(issue, env));
+    throw new ConfigError(`Configuration error: ${[...new Set(problems)].join('; ')}`);
+  }
+  const e = parsed.data;
+  const wantsTls = e.TEMPORAL_TLS || Boolean(e.TEMPORAL_API_KEY || e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_TLS_CA_PATH);
+  return {
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      tls: wantsTls
+        ? {
+            certPath: e.TEMPORAL_TLS_CERT_PATH,
+            keyPath: e.TEMPORAL_TLS_KEY_PATH,
+            caPath: e.TEMPORAL_TLS_CA_PATH,
+            serverName: e.TEMPORAL_TLS_SERVER_NAME,
+          }
+        : undefined,
+      apiKey: e.TEMPORAL_API_KEY,
+    },
+    redis: {
+      url: e.REDIS_URL,
+      sentinel: e.REDIS_SENTINELS
+        ? {
+            sentinels: parseHostPorts(e.REDIS_SENTINELS),
+            masterName: e.REDIS_SENTINEL_MASTER!,
+            password: e.REDIS_SENTINEL_PASSWORD,
+          }
+        : undefined,
+      keyPrefix: e.REDIS_KEY_PREFIX,
+    },
+    database: { url: e.DATABASE_URL },
+    aws: { region: e.AWS_REGION, sqsEndpoint: e.SQS_ENDPOINT },
+    queues: { prefix: e.QUEUE_PREFIX },
+  };
+}
