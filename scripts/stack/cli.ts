@@ -1,5 +1,5 @@
 /** `npm run stack:up | stack:down | stack:status` */
-import { runMain } from '../../src/runtime/main';
+import { FatalError, runMain } from '../../src/runtime/main';
 import { stackDown, stackStatus, stackUp } from './stack';
 
 const commands: Record<string, () => Promise<void>> = {
@@ -13,6 +13,6 @@ const commands: Record<string, () => Promise<void>> = {
 runMain(async () => {
   const name = process.argv[2] ?? '';
   const command = commands[name];
-  if (!command) throw new Error(`usage: stack <${Object.keys(commands).join('|')}>`);
+  if (!command) throw new FatalError(`usage: stack <${Object.keys(commands).join('|')}>`);
   await command();
 });

@@ -1,6 +1,7 @@
 /** The local stack as a whole: which servers, in what order, and the env file that describes them. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { FatalError } from '../../src/runtime/main';
 import { DATA_DIR, STACK_ENV_FILE } from './paths';
 import { runningPid, startDetached, stopProcess, waitUntil } from './processes';
 import { portFromEnv, type StackService } from './service';
@@ -63,7 +64,7 @@ export async function stackUp(services = localStack()): Promise<void> {
     }),
   );
   const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []));
-  if (failures.length) throw new Error(`stack:up failed:\n  ${failures.map((error) => error.message).join('\n  ')}`);
+  if (failures.length) throw new FatalError(`stack:up failed:\n  ${failures.map((error) => error.message).join('\n  ')}`);
   writeStackEnv(services);
   console.log(`endpoints written to ${path.relative(process.cwd(), STACK_ENV_FILE) || STACK_ENV_FILE}`);
 }

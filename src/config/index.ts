@@ -86,7 +86,8 @@ export interface Config {
 
 function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string {
   const variable = String(issue.path[0] ?? 'configuration');
-  if (env[variable] === undefined || env[variable] === '') return `${variable} is required`;
+  const missing = env[variable] === undefined || env[variable] === '';
+  if (missing && issue.code !== 'custom') return `${variable} is required`;
   return `${variable} ${issue.message}`;
 }
 

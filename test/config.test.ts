@@ -1,0 +1,94 @@
+import { ConfigError, loadConfig } from '../src/config';
+
+const valid = {
+  TEMPORAL_ADDRESS: '127.0.0.1:7233',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  DATABASE_URL: 'postgres://seller@127.0.0.1:5432/seller',
+  AWS_REGION: 'ap-south-1',
+};
+
+function errorFor(env: NodeJS.ProcessEnv): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('gives typed values and defaults from a minimal environment', () => {
+    const config = loadConfig(valid);
+    expect(config.temporal).toEqual({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'seller-workflows',
+      tls: undefined,
+      apiKey: undefined,
+    });
+    expect(config.aws).toEqual({ region: 'ap-south-1', sqsEndpoint: undefined });
+    expect(config.queues.prefix).toBe('');
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', sentinel: undefined, keyPrefix: 'bull' });
+  });
+
+  it.each(Object.keys(valid))('names the missing variable %s in one line', (variable) => {
+    const message = errorFor({ ...valid, [variable]: undefined });
+    expect(message).toBe(`Configuration error: ${variable} is required`);
+  });
+
+  it('treats an empty value as missing', () => {
+    expect(errorFor({ ...valid, DATABASE_URL: '' })).toBe('Configuration error: DATABASE_URL is required');
+  });
+
+  it.each([
+    ['TEMPORAL_ADDRESS', 'localhost', 'must be host:port'],
+    ['REDIS_URL', 'http://cache:6379', 'must be a redis:// or rediss:// URL'],
+    ['DATABASE_URL', 'not a url', 'must be a postgres:// or postgresql:// URL'],
+    ['AWS_REGION', 'mumbai', 'must be an AWS region'],
+    ['SQS_ENDPOINT', 'localhost:4566', 'must be a http:// or https:// URL'],
+    ['QUEUE_PREFIX', 'prod/', 'must be letters, digits, _ -'],
+    ['TEMPORAL_TLS', 'yes', 'TEMPORAL_TLS'],
+    ['REDIS_SENTINELS', 'a:1,b', 'comma-separated list of host:port'],
+  ])('rejects a malformed %s naming it, without echoing the value', (variable, value, expected) => {
+    const message = errorFor({ ...valid, [variable]: value });
+    expect(message).toContain(variable);
+    expect(message).toContain(expected);
+    expect(message).not.toContain(value);
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
+  it('reports every problem at once, still on one line', () => {
+    const message = errorFor({ AWS_REGION: 'nowhere' });
+    for (const variable of ['TEMPORAL_ADDRESS', 'REDIS_URL', 'DATABASE_URL', 'AWS_REGION']) {
+      expect(message).toContain(variable);
+    }
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
+  it('turns on TLS for an API key (Temporal Cloud) and keeps mTLS files paired', () => {
+    expect(loadConfig({ ...valid, TEMPORAL_API_KEY: 'k' }).temporal.tls).toBeDefined();
+    expect(errorFor({ ...valid, TEMPORAL_TLS_CERT_PATH: '/tls/client.pem' })).toBe(
+      'Configuration error: TEMPORAL_TLS_KEY_PATH is required when the other mTLS file is set',
+    );
+  });
+
+  it('reads Redis Sentinel settings and requires the master name', () => {
+    const config = loadConfig({
+      ...valid,
+      REDIS_SENTINELS: 's1:26379,s2:26380',
+      REDIS_SENTINEL_MASTER: 'bullmq',
+      REDIS_KEY_PREFIX: '{sweeps}',
+    });
+    expect(config.redis.sentinel).toEqual({
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+      ],
+      masterName: 'bullmq',
+      password: undefined,
+    });
+    expect(config.redis.keyPrefix).toBe('{sweeps}');
+    expect(errorFor({ ...valid, REDIS_SENTINELS: 's1:26379' })).toContain('REDIS_SENTINEL_MASTER is required');
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * The stack's Temporal server keeps history across a restart. This runs a second server from the
+ * same service definition on its own ports and data folder, so stopping it disturbs no other test.
+ */
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { DATA_DIR } from '../../scripts/stack/paths';
+import { portFromEnv } from '../../scripts/stack/service';
+import { temporalService } from '../../scripts/stack/services/temporal';
+import { startService, stopService } from '../../scripts/stack/stack';
+import { loadConfig } from '../../src/config';
+import { createTemporalWorker } from '../../src/workers/temporal-worker';
+import { smokeCheckWorkflow } from '../../src/workflows';
+
+jest.setTimeout(180_000);
+
+const port = portFromEnv('STACK_TEST_TEMPORAL_PORT', 27233);
+const server = temporalService({
+  name: 'temporal-restart-test',
+  port,
+  uiPort: portFromEnv('STACK_TEST_TEMPORAL_UI_PORT', 28233),
+  dataDir: path.join(DATA_DIR, 'test', 'temporal-restart'),
+});
+const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_TASK_QUEUE: 'restart-test' });
+
+async function withClient<T>(use: (client: Client) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({ address: config.temporal.address });
+  try {
+    return await use(new Client({ connection, namespace: config.temporal.namespace }));
+  } finally {
+    await connection.close();
+  }
+}
+
+beforeAll(async () => {
+  await stopService(server);
+  rmSync(path.join(DATA_DIR, 'test', 'temporal-restart'), { recursive: true, force: true });
+  await startService(server);
+});
+
+afterAll(async () => {
+  await stopService(server);
+});
+
+it('still shows a completed workflow after the server is stopped and started again', async () => {
+  const workflowId = `smoke-check/restart-test/${randomUUID()}`;
+  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createTemporalWorker(config, nativeConnection);
+  await withClient((client) =>
+    worker.runUntil(
+      client.workflow.execute(smokeCheckWorkflow, { taskQueue: config.temporal.taskQueue, workflowId, args: ['before'] }),
+    ),
+  );
+  await nativeConnection.close();
+
+  expect(await stopService(server)).toBe(true);
+  await startService(server);
+
+  await withClient(async (client) => {
+    const handle = client.workflow.getHandle(workflowId);
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    expect(await handle.result()).toBe('echo: before');
+  });
+});
