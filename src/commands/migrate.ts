@@ -1,9 +1,17 @@
 /** `npm run db:migrate`: applies pending migrations. Concurrent runs wait on node-pg-migrate's lock. */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type Config } from '../config';
 import { runMain } from '../runtime/main';
 
-export const MIGRATIONS_DIR = path.resolve(__dirname, '../../migrations');
+/** Migrations sit beside package.json, whether this runs from src/ (tsx) or dist/src/ (the image). */
+function projectRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return dir;
+}
+
+export const MIGRATIONS_DIR = path.join(projectRoot(), 'migrations');
 
 /** Returns the names of the migrations it applied. */
 export async function migrate(config: Config): Promise<string[]> {

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
+
+const root = path.resolve(__dirname, '..');
+const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, { image?: string; build?: string; command?: string[] | string; environment?: Record<string, string> }>;
+};
+
+/** The service names the README's Docker section promises, written there as `name`. */
+function servicesNamedInReadme(): string[] {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.split(/^## Docker$/m)[1]?.split(/^## /m)[0] ?? '';
+  const paragraph = section.split(/^The `Dockerfile`/m)[0] ?? '';
+  return [...paragraph.matchAll(/`([a-z][a-z0-9-]*)`/g)].map((match) => match[1]!).filter((name) => name !== 'docker-compose');
+}
+
+describe('docker-compose.yml', () => {
+  it('has every service the README names', () => {
+    const named = servicesNamedInReadme();
+    expect(named).toEqual(expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'redis', 'sqs', 'temporal-worker']));
+    for (const name of named) expect({ name, defined: name in compose.services }).toEqual({ name, defined: true });
+  });
+
+  it('runs Redis as BullMQ needs it: AOF every second, no eviction', () => {
+    const command = compose.services.redis?.command as string[];
+    expect(command.join(' ')).toContain('--appendonly yes --appendfsync everysec --maxmemory-policy noeviction');
+  });
+
+  it('registers every custom search attribute the workflows use', () => {
+    const setup = JSON.stringify(compose.services['temporal-setup']?.command);
+    for (const key of CUSTOM_SEARCH_ATTRIBUTES) expect(setup).toContain(key.name);
+  });
+
+  it('gives every role of the service the variables the configuration requires', () => {
+    const roles = Object.entries(compose.services).filter(([, service]) => service.image === 'seller-workflows:local');
+    expect(roles.length).toBeGreaterThan(0);
+    for (const [, service] of roles) {
+      expect(Object.keys(service.environment ?? {})).toEqual(
+        expect.arrayContaining(['TEMPORAL_ADDRESS', 'REDIS_URL', 'DATABASE_URL', 'AWS_REGION', 'SQS_ENDPOINT']),
+      );
+    }
+  });
+});
