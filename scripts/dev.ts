@@ -14,7 +14,10 @@ import { REPO_ROOT } from './stack/paths';
 import { prepareLocal } from './prepare-local';
 
 /** Every role of the service, each its own process as it would be in production. */
-const ROLES = [{ name: 'temporal-worker', entry: 'src/workers/temporal-worker.ts' }];
+const ROLES = [
+  { name: 'temporal-worker', entry: 'src/workers/temporal-worker.ts' },
+  { name: 'sweep-worker', entry: 'src/workers/sweep-worker.ts' },
+];
 
 function startRole(role: (typeof ROLES)[number]): ChildProcess {
   // Detached: Ctrl-C reaches only this supervisor, which then stops each role exactly once.

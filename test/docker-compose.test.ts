@@ -5,7 +5,10 @@ import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
 
 const root = path.resolve(__dirname, '..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as {
-  services: Record<string, { image?: string; build?: string; command?: string[] | string; environment?: Record<string, string> }>;
+  services: Record<
+    string,
+    { image?: string; build?: string; command?: string[] | string; environment?: Record<string, string> }
+  >;
 };
 
 /** The service names the README's Docker section promises, written there as `name`. */
@@ -13,13 +16,17 @@ function servicesNamedInReadme(): string[] {
   const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
   const section = readme.split(/^## Docker$/m)[1]?.split(/^## /m)[0] ?? '';
   const paragraph = section.split(/^The `Dockerfile`/m)[0] ?? '';
-  return [...paragraph.matchAll(/`([a-z][a-z0-9-]*)`/g)].map((match) => match[1]!).filter((name) => name !== 'docker-compose');
+  return [...paragraph.matchAll(/`([a-z][a-z0-9-]*)`/g)]
+    .map((match) => match[1]!)
+    .filter((name) => name !== 'docker-compose');
 }
 
 describe('docker-compose.yml', () => {
   it('has every service the README names', () => {
     const named = servicesNamedInReadme();
-    expect(named).toEqual(expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'redis', 'sqs', 'temporal-worker']));
+    expect(named).toEqual(
+      expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'redis', 'sqs', 'temporal-worker']),
+    );
     for (const name of named) expect({ name, defined: name in compose.services }).toEqual({ name, defined: true });
   });
 

@@ -12,8 +12,14 @@ export function ensureDebianProgram(program: string, debianPackage: string): str
     throw new Error(`${program} is not installed; run: sudo apt-get install -y ${debianPackage}`);
   }
   console.log(`installing ${debianPackage} with apt-get`);
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', debianPackage]]) {
-    const result = spawnSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', debianPackage],
+  ]) {
+    const result = spawnSync('apt-get', args, {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed`);
   }
   const installed = findOnPath(program);

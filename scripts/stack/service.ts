@@ -22,6 +22,7 @@ export function portFromEnv(variable: string, fallback: number): number {
   const raw = process.env[variable];
   if (!raw) return fallback;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${variable} must be a TCP port, got "${raw}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`${variable} must be a TCP port, got "${raw}"`);
   return port;
 }

@@ -1,4 +1,5 @@
 /** The local stack as a whole: which servers, in what order, and the env file that describes them. */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FatalError } from '../../src/runtime/main';
@@ -37,7 +38,9 @@ export async function startService(service: StackService): Promise<'started' | '
   const alreadyRunning = runningPid(processOf(service)) !== undefined;
   if (!alreadyRunning) {
     if (await isHealthy(service)) {
-      throw new Error(`${service.name}: something else already answers on its port; stop it or set another port (see README)`);
+      throw new Error(
+        `${service.name}: something else already answers on its port; stop it or set another port (see README)`,
+      );
     }
     startDetached(await service.prepare());
   }
@@ -50,10 +53,27 @@ export async function stopService(service: StackService): Promise<boolean> {
   return stopProcess(processOf(service), { signal: service.stopSignal });
 }
 
+/** The local keyring's one key, made once: the local database's sealed credentials depend on it. */
+function localCredentialsKey(): string {
+  const file = path.join(DATA_DIR, 'credentials.key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
 export function writeStackEnv(services: StackService[]): void {
-  const env = { ...Object.assign({}, ...services.map((s) => s.env())), QUEUE_PREFIX: LOCAL_QUEUE_PREFIX };
   mkdirSync(DATA_DIR, { recursive: true });
-  writeFileSync(STACK_ENV_FILE, Object.entries(env).map(([key, value]) => `${key}=${value}\n`).join(''));
+  const env = {
+    ...Object.assign({}, ...services.map((s) => s.env())),
+    QUEUE_PREFIX: LOCAL_QUEUE_PREFIX,
+    CREDENTIALS_KEYS: `local:${localCredentialsKey()}`,
+    CREDENTIALS_ACTIVE_KEY_ID: 'local',
+  };
+  writeFileSync(
+    STACK_ENV_FILE,
+    Object.entries(env)
+      .map(([key, value]) => `${key}=${value}\n`)
+      .join(''),
+  );
 }
 
 export async function stackUp(services = localStack()): Promise<void> {
@@ -64,7 +84,8 @@ export async function stackUp(services = localStack()): Promise<void> {
     }),
   );
   const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []));
-  if (failures.length) throw new FatalError(`stack:up failed:\n  ${failures.map((error) => error.message).join('\n  ')}`);
+  if (failures.length)
+    throw new FatalError(`stack:up failed:\n  ${failures.map((error) => error.message).join('\n  ')}`);
   writeStackEnv(services);
   console.log(`endpoints written to ${path.relative(process.cwd(), STACK_ENV_FILE) || STACK_ENV_FILE}`);
 }

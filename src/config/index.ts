@@ -9,22 +9,37 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port');
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const urlWithScheme = (schemes: string[]) =>
-  z.string().refine((value) => {
-    try {
-      return schemes.includes(new URL(value).protocol.replace(/:$/, ''));
-    } catch {
-      return false;
-    }
-  }, `must be a ${schemes.map((s) => `${s}://`).join(' or ')} URL`);
+  z.string().refine(
+    (value) => {
+      try {
+        return schemes.includes(new URL(value).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${schemes.map((s) => `${s}://`).join(' or ')} URL`,
+  );
 
 const envSchema = z
   .object({
     TEMPORAL_ADDRESS: hostPort,
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-    TEMPORAL_TASK_QUEUE: z.string().regex(/^[\w.-]+$/, 'must be letters, digits, . _ -').default('seller-workflows'),
+    TEMPORAL_TASK_QUEUE: z
+      .string()
+      .regex(/^[\w.-]+$/, 'must be letters, digits, . _ -')
+      .default('seller-workflows'),
     TEMPORAL_TLS: flag.default(false),
     TEMPORAL_TLS_CERT_PATH: z.string().optional(),
     TEMPORAL_TLS_KEY_PATH: z.string().optional(),
@@ -40,7 +55,10 @@ const envSchema = z
     REDIS_SENTINEL_MASTER: z.string().optional(),
     REDIS_SENTINEL_PASSWORD: z.string().optional(),
     // BullMQ key prefix. A `{hash-tag}` keeps every key of a queue in one Redis Cluster slot.
-    REDIS_KEY_PREFIX: z.string().regex(/^[\w{}:-]+$/, 'must be letters, digits, _ - : { }').default('bull'),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[\w{}:-]+$/, 'must be letters, digits, _ - : { }')
+      .default('bull'),
 
     DATABASE_URL: urlWithScheme(['postgres', 'postgresql']),
 
@@ -48,15 +66,49 @@ const envSchema = z
     // Unset means real AWS; set it to talk to a local SQS-compatible server.
     SQS_ENDPOINT: urlWithScheme(['http', 'https']).optional(),
     // Lets several environments share one AWS account: `staging-`, `prod-`.
-    QUEUE_PREFIX: z.string().regex(/^[\w-]*$/, 'must be letters, digits, _ -').default(''),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[\w-]*$/, 'must be letters, digits, _ -')
+      .default(''),
+
+    SWEEP_TIMEZONE: z
+      .string()
+      .refine(isTimeZone, 'must be an IANA time zone such as UTC or Asia/Kolkata')
+      .default('UTC'),
+    // How long a sweep's claim on a message may stay unsent before the claim-sweeper takes it back.
+    SWEEP_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+
+    // Keyring for credentials at rest: `keyId:base64Key` pairs (32-byte keys), and which one seals.
+    CREDENTIALS_KEYS: z
+      .string()
+      .regex(
+        /^[\w-]+:[A-Za-z0-9+/]{43}=(,[\w-]+:[A-Za-z0-9+/]{43}=)*$/,
+        'must be keyId:base64 pairs of 32-byte keys, comma-separated',
+      )
+      .optional(),
+    CREDENTIALS_ACTIVE_KEY_ID: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
       const missing = env.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'is required when the other mTLS file is set' });
     }
+    if (env.CREDENTIALS_KEYS) {
+      const ids = env.CREDENTIALS_KEYS.split(',').map((pair) => pair.split(':')[0]);
+      if (!env.CREDENTIALS_ACTIVE_KEY_ID || !ids.includes(env.CREDENTIALS_ACTIVE_KEY_ID)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['CREDENTIALS_ACTIVE_KEY_ID'],
+          message: 'must name one of the CREDENTIALS_KEYS',
+        });
+      }
+    }
     if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_MASTER) {
-      ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINEL_MASTER'], message: 'is required when REDIS_SENTINELS is set' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_SENTINEL_MASTER'],
+        message: 'is required when REDIS_SENTINELS is set',
+      });
     }
   });
 
@@ -82,6 +134,9 @@ export interface Config {
   database: { url: string };
   aws: { region: string; sqsEndpoint?: string };
   queues: { prefix: string };
+  sweeps: { timezone: string; claimLeaseSeconds: number };
+  /** undefined where no key is configured: only roles that read or write credentials require it. */
+  credentials?: { activeKeyId: string; keys: ReadonlyMap<string, Buffer> };
 }
 
 function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string {
@@ -140,5 +195,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: { url: e.DATABASE_URL },
     aws: { region: e.AWS_REGION, sqsEndpoint: e.SQS_ENDPOINT },
     queues: { prefix: e.QUEUE_PREFIX },
+    sweeps: { timezone: e.SWEEP_TIMEZONE, claimLeaseSeconds: e.SWEEP_CLAIM_LEASE_SECONDS },
+    credentials: e.CREDENTIALS_KEYS
+      ? {
+          activeKeyId: e.CREDENTIALS_ACTIVE_KEY_ID!,
+          keys: new Map(
+            e.CREDENTIALS_KEYS.split(',').map((pair) => {
+              const [id, key] = pair.split(':') as [string, string];
+              return [id, Buffer.from(key, 'base64')];
+            }),
+          ),
+        }
+      : undefined,
   };
 }

@@ -18,18 +18,27 @@ export interface QueueDefinition {
   /** Must exceed the time a poller takes to start a workflow and first extend visibility. */
   readonly visibilityTimeoutSeconds: number;
   readonly retentionSeconds: number;
+  /** Above this many visible messages, sweeps leave this queue's rows for a later run. */
+  readonly backlogCeiling: number;
 }
 
 const FOUR_DAYS = 4 * 24 * 3600;
 /** DLQs keep messages for SQS's maximum, so triage after a long weekend still finds them. */
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 
+const DEFAULTS = {
+  maxReceiveCount: 5,
+  visibilityTimeoutSeconds: 60,
+  retentionSeconds: FOUR_DAYS,
+  backlogCeiling: 200_000,
+};
+
 function fifoQueue(name: string, overrides: Partial<QueueDefinition> = {}): QueueDefinition {
-  return { name, fifo: true, maxReceiveCount: 5, visibilityTimeoutSeconds: 60, retentionSeconds: FOUR_DAYS, ...overrides };
+  return { ...DEFAULTS, name, fifo: true, ...overrides };
 }
 
 function standardQueue(name: string, overrides: Partial<QueueDefinition> = {}): QueueDefinition {
-  return { name, fifo: false, maxReceiveCount: 5, visibilityTimeoutSeconds: 60, retentionSeconds: FOUR_DAYS, ...overrides };
+  return { ...DEFAULTS, name, fifo: false, ...overrides };
 }
 
 export const QUEUES: readonly QueueDefinition[] = [

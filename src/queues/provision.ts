@@ -11,13 +11,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import {
-  DLQ_RETENTION_SECONDS,
-  QUEUES,
-  deadLetterQueueName,
-  queueName,
-  type QueueDefinition,
-} from './inventory';
+import { DLQ_RETENTION_SECONDS, QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from './inventory';
 
 export interface ProvisionedQueue {
   queue: QueueDefinition;
@@ -58,7 +52,8 @@ async function updateQueue(sqs: SQSClient, url: string, wanted: Attributes): Pro
   const changed = Object.fromEntries(
     Object.entries(wanted).filter(([name, value]) => !sameValue(name, current[name], value)),
   );
-  if (Object.keys(changed).length) await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: changed }));
+  if (Object.keys(changed).length)
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: changed }));
 }
 
 async function findQueueUrl(sqs: SQSClient, name: string): Promise<string | undefined> {

@@ -26,10 +26,13 @@ async function withClient<T>(connectionString: string, use: (client: Client) => 
 }
 
 beforeAll(() => withClient(config.database.url, (client) => client.query(`CREATE DATABASE ${database}`)));
-afterAll(() => withClient(config.database.url, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)));
+afterAll(() =>
+  withClient(config.database.url, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)),
+);
 
 describe('migrations (npm run db:migrate)', () => {
-  const migrate = () => runEntryPoint('src/commands/migrate.ts', { env: { ...process.env, DATABASE_URL: databaseUrl } });
+  const migrate = () =>
+    runEntryPoint('src/commands/migrate.ts', { env: { ...process.env, DATABASE_URL: databaseUrl } });
   const migrationNames = readdirSync(MIGRATIONS_DIR)
     .filter((file) => file.endsWith('.sql'))
     .map((file) => file.replace(/\.sql$/, ''))
@@ -41,10 +44,14 @@ describe('migrations (npm run db:migrate)', () => {
     expect(first.code).toBe(0);
 
     const applied = await withClient(databaseUrl, async (client) =>
-      (await client.query<{ name: string }>('SELECT name FROM pgmigrations ORDER BY run_on, id')).rows.map((r) => r.name),
+      (await client.query<{ name: string }>('SELECT name FROM pgmigrations ORDER BY run_on, id')).rows.map(
+        (r) => r.name,
+      ),
     );
     expect(applied).toEqual(migrationNames);
-    const accounts = await withClient(databaseUrl, (client) => client.query("SELECT to_regclass('seller_accounts') AS t"));
+    const accounts = await withClient(databaseUrl, (client) =>
+      client.query("SELECT to_regclass('seller_accounts') AS t"),
+    );
     expect(accounts.rows[0].t).toBe('seller_accounts');
   });
 
@@ -52,12 +59,16 @@ describe('migrations (npm run db:migrate)', () => {
     const second = await migrate();
     expect(second.code).toBe(0);
     expect(second.stdout.trim()).toBe('database is up to date');
-    const count = await withClient(databaseUrl, (client) => client.query('SELECT count(*)::int AS n FROM pgmigrations'));
+    const count = await withClient(databaseUrl, (client) =>
+      client.query('SELECT count(*)::int AS n FROM pgmigrations'),
+    );
     expect(count.rows[0].n).toBe(migrationNames.length);
   });
 
   it('stops with one line naming the variable when DATABASE_URL is malformed', async () => {
-    const result = await runEntryPoint('src/commands/migrate.ts', { env: { ...process.env, DATABASE_URL: 'mysql://x' } });
+    const result = await runEntryPoint('src/commands/migrate.ts', {
+      env: { ...process.env, DATABASE_URL: 'mysql://x' },
+    });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe('Configuration error: DATABASE_URL must be a postgres:// or postgresql:// URL');
   });

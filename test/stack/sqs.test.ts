@@ -47,7 +47,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(
-    provisioned.flatMap(({ url, dlqUrl }) => [url, dlqUrl].map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl })))),
+    provisioned.flatMap(({ url, dlqUrl }) =>
+      [url, dlqUrl].map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl }))),
+    ),
   );
   sqs.destroy();
 });
@@ -71,24 +73,27 @@ describe('SQS queues after provision', () => {
     );
   });
 
-  it.each(QUEUES.map((q) => [q.name, q] as const))('%s has the inventory settings and a redrive policy', async (name, queue) => {
-    const { url, dlqUrl } = provisionedQueue(name);
-    const attributes = await attributesOf(url);
-    const dlqAttributes = await attributesOf(dlqUrl);
+  it.each(QUEUES.map((q) => [q.name, q] as const))(
+    '%s has the inventory settings and a redrive policy',
+    async (name, queue) => {
+      const { url, dlqUrl } = provisionedQueue(name);
+      const attributes = await attributesOf(url);
+      const dlqAttributes = await attributesOf(dlqUrl);
 
-    expect(attributes.VisibilityTimeout).toBe(String(queue.visibilityTimeoutSeconds));
-    expect(attributes.MessageRetentionPeriod).toBe(String(queue.retentionSeconds));
-    expect(JSON.parse(attributes.RedrivePolicy!)).toEqual({
-      deadLetterTargetArn: dlqAttributes.QueueArn,
-      maxReceiveCount: queue.maxReceiveCount,
-    });
-    expect(attributes.FifoQueue ?? 'false').toBe(String(queue.fifo));
-    expect(dlqAttributes.FifoQueue ?? 'false').toBe(String(queue.fifo));
-    if (queue.fifo) {
-      expect(attributes.ContentBasedDeduplication).toBe('false');
-      expect(attributes.DeduplicationScope).toBe('messageGroup');
-    }
-  });
+      expect(attributes.VisibilityTimeout).toBe(String(queue.visibilityTimeoutSeconds));
+      expect(attributes.MessageRetentionPeriod).toBe(String(queue.retentionSeconds));
+      expect(JSON.parse(attributes.RedrivePolicy!)).toEqual({
+        deadLetterTargetArn: dlqAttributes.QueueArn,
+        maxReceiveCount: queue.maxReceiveCount,
+      });
+      expect(attributes.FifoQueue ?? 'false').toBe(String(queue.fifo));
+      expect(dlqAttributes.FifoQueue ?? 'false').toBe(String(queue.fifo));
+      if (queue.fifo) {
+        expect(attributes.ContentBasedDeduplication).toBe('false');
+        expect(attributes.DeduplicationScope).toBe('messageGroup');
+      }
+    },
+  );
 
   it('provisions again without error or change', async () => {
     const before = await attributesOf(provisionedQueue('account-sync').url);

@@ -15,7 +15,15 @@ describe('the local stack commands', () => {
     expect(lines.filter((line) => line.startsWith('started '))).toHaveLength(0);
 
     const env = readFileSync(STACK_ENV_FILE, 'utf8');
-    for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_UI_URL', 'REDIS_URL', 'DATABASE_URL', 'SQS_ENDPOINT', 'AWS_REGION', 'QUEUE_PREFIX']) {
+    for (const key of [
+      'TEMPORAL_ADDRESS',
+      'TEMPORAL_UI_URL',
+      'REDIS_URL',
+      'DATABASE_URL',
+      'SQS_ENDPOINT',
+      'AWS_REGION',
+      'QUEUE_PREFIX',
+    ]) {
       expect(env).toMatch(new RegExp(`^${key}=\\S+$`, 'm'));
     }
   });

@@ -24,7 +24,11 @@ const server = temporalService({
   uiPort: portFromEnv('STACK_TEST_TEMPORAL_UI_PORT', 28233),
   dataDir: path.join(DATA_DIR, 'test', 'temporal-restart'),
 });
-const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_TASK_QUEUE: 'restart-test' });
+const config = loadConfig({
+  ...process.env,
+  TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+  TEMPORAL_TASK_QUEUE: 'restart-test',
+});
 
 async function withClient<T>(use: (client: Client) => Promise<T>): Promise<T> {
   const connection = await Connection.connect({ address: config.temporal.address });
@@ -51,7 +55,11 @@ it('still shows a completed workflow after the server is stopped and started aga
   const worker = await createTemporalWorker(config, nativeConnection);
   await withClient((client) =>
     worker.runUntil(
-      client.workflow.execute(smokeCheckWorkflow, { taskQueue: config.temporal.taskQueue, workflowId, args: ['before'] }),
+      client.workflow.execute(smokeCheckWorkflow, {
+        taskQueue: config.temporal.taskQueue,
+        workflowId,
+        args: ['before'],
+      }),
     ),
   );
   await nativeConnection.close();

@@ -23,7 +23,10 @@ describe('Temporal on the local stack', () => {
   it('runs a workflow with one activity through the service worker', async () => {
     // A task queue of its own, so a running `npm run dev` worker cannot pick the task up.
     const taskQueue = `test-smoke-${randomUUID()}`;
-    const worker = await createTemporalWorker({ ...config, temporal: { ...config.temporal, taskQueue } }, env.nativeConnection);
+    const worker = await createTemporalWorker(
+      { ...config, temporal: { ...config.temporal, taskQueue } },
+      env.nativeConnection,
+    );
     const workflowId = `smoke-check/test/${randomUUID()}`;
 
     const result = await worker.runUntil(

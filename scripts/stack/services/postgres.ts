@@ -37,19 +37,29 @@ function runAsAccount(): Account | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const lookup = (flag: string) => spawnSync('id', [flag, UNPRIVILEGED_USER], { encoding: 'utf8' });
   if (lookup('-u').status !== 0) {
-    const created = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', UNPRIVILEGED_USER]);
-    if (created.status !== 0) throw new Error(`could not create the unprivileged user "${UNPRIVILEGED_USER}" for PostgreSQL`);
+    const created = spawnSync('useradd', [
+      '--system',
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      UNPRIVILEGED_USER,
+    ]);
+    if (created.status !== 0)
+      throw new Error(`could not create the unprivileged user "${UNPRIVILEGED_USER}" for PostgreSQL`);
   }
   return { uid: Number(lookup('-u').stdout.trim()), gid: Number(lookup('-g').stdout.trim()) };
 }
 
 /** The cluster's owner must be able to reach its data directory through every parent folder. */
 function ensureTraversable(dir: string, account: Account): void {
-  const canEnter = (folder: string) => spawnSync('test', ['-x', folder], { uid: account.uid, gid: account.gid }).status === 0;
+  const canEnter = (folder: string) =>
+    spawnSync('test', ['-x', folder], { uid: account.uid, gid: account.gid }).status === 0;
   const ancestors = dir.split(path.sep).map((_, i, parts) => parts.slice(0, i + 1).join(path.sep) || path.sep);
   for (const folder of ancestors) {
     if (canEnter(folder)) continue;
-    console.log(`postgres: allowing other users to traverse ${folder} so the "${UNPRIVILEGED_USER}" user reaches .data/postgres`);
+    console.log(
+      `postgres: allowing other users to traverse ${folder} so the "${UNPRIVILEGED_USER}" user reaches .data/postgres`,
+    );
     chmodSync(folder, statSync(folder).mode | 0o001);
   }
 }

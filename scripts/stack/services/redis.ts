@@ -21,20 +21,34 @@ export function redisService({ port }: { port: number }): StackService {
         name: 'redis',
         command,
         args: [
-          '--bind', '127.0.0.1',
-          '--port', String(port),
-          '--dir', dataDir,
-          '--daemonize', 'no',
-          '--appendonly', 'yes',
-          '--appendfsync', 'everysec',
-          '--maxmemory-policy', 'noeviction',
+          '--bind',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--dir',
+          dataDir,
+          '--daemonize',
+          'no',
+          '--appendonly',
+          'yes',
+          '--appendfsync',
+          'everysec',
+          '--maxmemory-policy',
+          'noeviction',
           // AOF is the persistence; RDB snapshots would only add fork pauses.
-          '--save', '',
+          '--save',
+          '',
         ],
       };
     },
     async isHealthy() {
-      const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const redis = new Redis({
+        port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       redis.on('error', () => undefined); // a refused connection is the answer "not up yet"
       try {
         await redis.connect();

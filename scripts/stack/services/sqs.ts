@@ -45,7 +45,11 @@ export function sqsService({ port }: { port: number }): StackService {
       };
     },
     async isHealthy() {
-      const sqs = new SQSClient({ endpoint, region: LOCAL_AWS_ENV.AWS_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const sqs = new SQSClient({
+        endpoint,
+        region: LOCAL_AWS_ENV.AWS_REGION,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
       try {
         await sqs.send(new ListQueuesCommand({}), { abortSignal: AbortSignal.timeout(2000) });
         return true;

@@ -33,7 +33,9 @@ function locateCli(): string | undefined {
 
 async function buildCli(): Promise<string> {
   if (!findOnPath('go')) throw new Error('no `temporal` on PATH and no Go toolchain to build it with');
-  console.log(`temporal: building the Temporal CLI (${TEMPORAL_CLI_MODULE}) into .tools/bin; the first build takes minutes`);
+  console.log(
+    `temporal: building the Temporal CLI (${TEMPORAL_CLI_MODULE}) into .tools/bin; the first build takes minutes`,
+  );
   mkdirSync(TOOLS_BIN, { recursive: true });
   const started = Date.now();
   const go = spawn('go', ['install', '-v', TEMPORAL_CLI_MODULE], {
@@ -46,7 +48,8 @@ async function buildCli(): Promise<string> {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
       if (line.startsWith('go: downloading')) continue;
       built += 1;
-      if (built % 100 === 0) console.log(`temporal: ${built} packages compiled (${Math.round((Date.now() - started) / 1000)} s)`);
+      if (built % 100 === 0)
+        console.log(`temporal: ${built} packages compiled (${Math.round((Date.now() - started) / 1000)} s)`);
       if (/error|cannot|fatal/i.test(line)) console.error(`temporal: ${line}`);
     }
   });
@@ -64,7 +67,13 @@ export interface TemporalServerOptions {
   namespace?: string;
 }
 
-export function temporalService({ name, port, uiPort, dataDir, namespace = 'default' }: TemporalServerOptions): StackService {
+export function temporalService({
+  name,
+  port,
+  uiPort,
+  dataDir,
+  namespace = 'default',
+}: TemporalServerOptions): StackService {
   const address = `127.0.0.1:${port}`;
   const uiUrl = `http://127.0.0.1:${uiPort}`;
   return {
@@ -83,13 +92,20 @@ export function temporalService({ name, port, uiPort, dataDir, namespace = 'defa
         name,
         command: cli,
         args: [
-          'server', 'start-dev',
-          '--ip', '127.0.0.1',
-          '--port', String(port),
-          '--ui-port', String(uiPort),
-          '--db-filename', path.join(dataDir, 'temporal.db'),
-          '--namespace', namespace,
-          '--log-level', 'warn',
+          'server',
+          'start-dev',
+          '--ip',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--ui-port',
+          String(uiPort),
+          '--db-filename',
+          path.join(dataDir, 'temporal.db'),
+          '--namespace',
+          namespace,
+          '--log-level',
+          'warn',
           ...searchAttributes,
         ],
       };

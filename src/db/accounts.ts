@@ -1,0 +1,35 @@
+import type { ClientBase } from 'pg';
+import type { Marketplace } from '../queues/inventory';
+
+export interface AccountForSweep {
+  id: string;
+  marketplace: Marketplace;
+  status: string;
+  hasCredentials: boolean;
+  tokenExpiresAt: Date | null;
+}
+
+/** Enabled accounts of one marketplace after `afterId`, in id order (keyset pagination). */
+export async function enabledAccountsPage(
+  client: ClientBase,
+  marketplace: Marketplace,
+  afterId: string,
+  limit: number,
+): Promise<AccountForSweep[]> {
+  const { rows } = await client.query(
+    `SELECT a.id, a.marketplace, a.status, c.account_id IS NOT NULL AS has_credentials, c.token_expires_at
+       FROM seller_accounts a
+       LEFT JOIN account_credentials c ON c.account_id = a.id
+      WHERE a.enabled AND a.marketplace = $1 AND a.id > $2
+      ORDER BY a.id
+      LIMIT $3`,
+    [marketplace, afterId, limit],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    marketplace: row.marketplace,
+    status: row.status,
+    hasCredentials: row.has_credentials,
+    tokenExpiresAt: row.token_expires_at,
+  }));
+}

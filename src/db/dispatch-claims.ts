@@ -1,0 +1,127 @@
+/**
+ * Dispatch claims: the durable record that a sweep decided to send a message. A claim is inserted
+ * (once per idempotency key) before the message is sent and marked sent only after SQS accepted it,
+ * so a crash in between leaves an unsent claim for the claim-sweeper, never a lost row.
+ */
+import type { ClientBase, Pool } from 'pg';
+import type { Envelope } from '../queues/messages';
+
+export interface Claim {
+  idempotencyKey: string;
+  sweep: string;
+  accountId: string;
+  scheduleId: string | null;
+  /** Logical queue name from the inventory. */
+  queue: string;
+  envelope: Envelope;
+  slotAt: Date;
+}
+
+export interface UnsentClaim extends Claim {
+  attempts: number;
+  lastError: string | null;
+}
+
+/** Inserts the claims; returns those that were new (a key claimed before is not claimed again). */
+export async function insertClaims(
+  client: ClientBase,
+  claims: readonly Claim[],
+  leaseSeconds: number,
+): Promise<Claim[]> {
+  if (claims.length === 0) return [];
+  const { rows } = await client.query<{ idempotency_key: string }>(
+    `INSERT INTO dispatch_claims
+       (idempotency_key, sweep, account_id, schedule_id, queue, message_type, envelope, slot_at, lease_expires_at)
+     SELECT v.key, v.sweep, v.account_id, v.schedule_id, v.queue, v.message_type, v.envelope, v.slot_at,
+            now() + make_interval(secs => $9)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::jsonb[], $8::timestamptz[])
+         AS v(key, sweep, account_id, schedule_id, queue, message_type, envelope, slot_at)
+     ON CONFLICT (idempotency_key) DO NOTHING
+     RETURNING idempotency_key`,
+    [
+      claims.map((c) => c.idempotencyKey),
+      claims.map((c) => c.sweep),
+      claims.map((c) => c.accountId),
+      claims.map((c) => c.scheduleId),
+      claims.map((c) => c.queue),
+      claims.map((c) => c.envelope.type),
+      claims.map((c) => JSON.stringify(c.envelope)),
+      claims.map((c) => c.slotAt),
+      leaseSeconds,
+    ],
+  );
+  const inserted = new Set(rows.map((row) => row.idempotency_key));
+  return claims.filter((claim) => inserted.has(claim.idempotencyKey));
+}
+
+export async function markSent(pool: Pool, sent: readonly { key: string; messageId: string }[]): Promise<void> {
+  if (sent.length === 0) return;
+  await pool.query(
+    `UPDATE dispatch_claims d SET sent_at = now(), sqs_message_id = v.message_id, last_error = NULL
+       FROM unnest($1::text[], $2::text[]) AS v(key, message_id)
+      WHERE d.idempotency_key = v.key`,
+    [sent.map((s) => s.key), sent.map((s) => s.messageId)],
+  );
+}
+
+export async function recordSendFailures(
+  pool: Pool,
+  failed: readonly { key: string; reason: string }[],
+): Promise<void> {
+  if (failed.length === 0) return;
+  await pool.query(
+    `UPDATE dispatch_claims d SET last_error = v.reason
+       FROM unnest($1::text[], $2::text[]) AS v(key, reason)
+      WHERE d.idempotency_key = v.key`,
+    [failed.map((f) => f.key), failed.map((f) => f.reason.slice(0, 500))],
+  );
+}
+
+/** Locks a batch of unsent claims whose lease has expired (the sender died or gave up). */
+export async function lockExpiredClaims(client: ClientBase, now: Date, limit: number): Promise<UnsentClaim[]> {
+  const { rows } = await client.query(
+    `SELECT idempotency_key, sweep, account_id, schedule_id, queue, envelope, slot_at, attempts, last_error
+       FROM dispatch_claims
+      WHERE sent_at IS NULL AND NOT needs_attention AND lease_expires_at < $1
+      ORDER BY lease_expires_at
+      LIMIT $2
+      FOR UPDATE SKIP LOCKED`,
+    [now, limit],
+  );
+  return rows.map((row) => ({
+    idempotencyKey: row.idempotency_key,
+    sweep: row.sweep,
+    accountId: row.account_id,
+    scheduleId: row.schedule_id,
+    queue: row.queue,
+    envelope: row.envelope as Envelope,
+    slotAt: row.slot_at,
+    attempts: row.attempts,
+    lastError: row.last_error,
+  }));
+}
+
+export async function renewClaims(client: ClientBase, keys: readonly string[], leaseSeconds: number): Promise<void> {
+  if (keys.length === 0) return;
+  await client.query(
+    `UPDATE dispatch_claims SET attempts = attempts + 1, lease_expires_at = now() + make_interval(secs => $2)
+      WHERE idempotency_key = ANY($1)`,
+    [keys, leaseSeconds],
+  );
+}
+
+export async function flagClaims(client: ClientBase, flags: readonly { key: string; reason: string }[]): Promise<void> {
+  if (flags.length === 0) return;
+  await client.query(
+    `UPDATE dispatch_claims d SET needs_attention = true, attention_reason = v.reason
+       FROM unnest($1::text[], $2::text[]) AS v(key, reason)
+      WHERE d.idempotency_key = v.key`,
+    [flags.map((f) => f.key), flags.map((f) => f.reason)],
+  );
+}
+
+/** Sent claims are only needed while a duplicate could still arrive; older ones are deleted. */
+export async function pruneSentClaims(pool: Pool, olderThan: Date): Promise<number> {
+  const { rowCount } = await pool.query('DELETE FROM dispatch_claims WHERE sent_at < $1', [olderThan]);
+  return rowCount ?? 0;
+}

@@ -1,0 +1,123 @@
+/**
+ * The message contract: one versioned envelope for every SQS message, validated when a sweep sends
+ * it and again when a poller receives it. Envelopes are thin: ids and small scalars, never whole
+ * objects and never secrets (docs/messages.md).
+ */
+import { z } from 'zod';
+import { MARKETPLACES, findQueue, type Marketplace, type QueueDefinition } from './inventory';
+
+export const ENVELOPE_VERSION = 1;
+/** Far below SQS's 1 MiB: an envelope that grows past this is carrying data it should reference. */
+export const MAX_ENVELOPE_BYTES = 8 * 1024;
+
+export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Safe as an SQS deduplication id and inside a Temporal workflow id. */
+const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+interface MessageTypeRoute {
+  /** The queue of the inventory that carries this type; per marketplace for pushes. */
+  queue: (marketplace: Marketplace) => string;
+  /** Types that only make sense for one marketplace. */
+  onlyFor?: Marketplace;
+}
+
+export const MESSAGE_TYPES = {
+  'account.sync': { queue: () => 'account-sync' },
+  'ajio.token-refresh': { queue: () => 'account-sync', onlyFor: 'ajio' },
+  'ajio.orders-sync': { queue: () => 'account-sync', onlyFor: 'ajio' },
+  'inventory.deduct': { queue: () => 'inventory-deduct' },
+  'marketplace.push': { queue: (marketplace) => `marketplace-push-${marketplace}` },
+  'returns.sync': { queue: () => 'returns-sync' },
+  'document.download': { queue: () => 'document-download' },
+  'payout.sync': { queue: () => 'payout-sync' },
+  'reconciliation.run': { queue: () => 'reconciliation' },
+} as const satisfies Record<string, MessageTypeRoute>;
+
+export type MessageType = keyof typeof MESSAGE_TYPES;
+const MESSAGE_TYPE_NAMES = Object.keys(MESSAGE_TYPES) as [MessageType, ...MessageType[]];
+
+/** Schedule kinds (schedules.kind) and the message each one sends. */
+export const SCHEDULE_KINDS: Record<string, MessageType> = {
+  'account-sync': 'account.sync',
+  inventory: 'inventory.deduct',
+  'marketplace-push': 'marketplace.push',
+  returns: 'returns.sync',
+  documents: 'document.download',
+  payouts: 'payout.sync',
+  reconciliation: 'reconciliation.run',
+};
+
+const scalar = z.union([z.string().max(256), z.number().finite(), z.boolean(), z.null()]);
+
+export const envelopeSchema = z
+  .object({
+    v: z.literal(ENVELOPE_VERSION),
+    type: z.enum(MESSAGE_TYPE_NAMES),
+    accountId: z.string().regex(ACCOUNT_ID_PATTERN, 'must be 1-64 letters, digits, _ or -'),
+    marketplace: z.enum(MARKETPLACES),
+    idempotencyKey: z.string().regex(IDEMPOTENCY_KEY_PATTERN, 'must be 1-128 letters, digits or _ . : -'),
+    dueAt: z.iso.datetime(),
+    traceId: z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8-64 letters, digits or -'),
+    payload: z.record(z.string().max(64), scalar).refine((p) => Object.keys(p).length <= 32, 'has too many fields'),
+  })
+  .strict()
+  .superRefine((envelope, ctx) => {
+    const onlyFor = (MESSAGE_TYPES[envelope.type] as MessageTypeRoute).onlyFor;
+    if (onlyFor && envelope.marketplace !== onlyFor) {
+      ctx.addIssue({ code: 'custom', path: ['marketplace'], message: `must be ${onlyFor} for ${envelope.type}` });
+    }
+  });
+
+export type Envelope = z.infer<typeof envelopeSchema>;
+
+export function queueForMessage(type: MessageType, marketplace: Marketplace): QueueDefinition {
+  return findQueue((MESSAGE_TYPES[type] as MessageTypeRoute).queue(marketplace));
+}
+
+export type ParseResult = { ok: true; envelope: Envelope } | { ok: false; reason: string };
+
+/** Parses a message body; never throws, so a poller can route any failure to the DLQ with its reason. */
+export function parseEnvelope(body: string): ParseResult {
+  if (Buffer.byteLength(body, 'utf8') > MAX_ENVELOPE_BYTES) {
+    return { ok: false, reason: `oversized: body exceeds ${MAX_ENVELOPE_BYTES} bytes` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'invalid JSON' };
+  }
+  if (typeof json === 'object' && json !== null && 'v' in json && json.v !== ENVELOPE_VERSION) {
+    return { ok: false, reason: `unsupported envelope version ${JSON.stringify(json.v)}` };
+  }
+  const parsed = envelopeSchema.safeParse(json);
+  if (parsed.success) return { ok: true, envelope: parsed.data };
+  const reason = parsed.error.issues
+    .map((issue) => `${issue.path.join('.') || 'envelope'}: ${issue.message}`)
+    .join('; ');
+  return { ok: false, reason: `schema violation: ${reason}` };
+}
+
+/** Validates on the way out too: a sweep must never send what a poller would reject. */
+export function serializeEnvelope(envelope: Envelope): string {
+  const body = JSON.stringify(envelopeSchema.parse(envelope));
+  if (Buffer.byteLength(body, 'utf8') > MAX_ENVELOPE_BYTES)
+    throw new Error(`envelope ${envelope.idempotencyKey} is oversized`);
+  return body;
+}
+
+/** A slot as a compact, sortable, id-safe token: 2026-11-22T10:05:00.000Z -> 20261122T1005Z. */
+export function slotToken(slot: Date): string {
+  return slot
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/(\d{4})\d{2}\.\d{3}Z$/, '$1Z');
+}
+
+/**
+ * FIFO messages: the group is the seller account (per-account order) and the deduplication id is
+ * the idempotency key, which is derived from the business identity and never random.
+ */
+export function fifoAttributes(envelope: Envelope): { MessageGroupId: string; MessageDeduplicationId: string } {
+  return { MessageGroupId: envelope.accountId, MessageDeduplicationId: envelope.idempotencyKey };
+}

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Pool } from 'pg';
+import type { Config } from '../config';
+import type { Claim } from '../db/dispatch-claims';
+import type { Marketplace } from '../queues/inventory';
+import { queueForMessage, slotToken, type MessageType } from '../queues/messages';
+import type { QueueDirectory } from '../queues/queue-urls';
+
+/** Everything a sweep run needs; `now` and `slot` are fixed for the whole run. */
+export interface SweepContext {
+  config: Config;
+  pool: Pool;
+  sqs: SQSClient;
+  queues: QueueDirectory;
+  sweep: string;
+  /** The cron tick this run belongs to. */
+  slot: Date;
+  now: Date;
+  /** Rows per claim transaction: bounds memory and lock time. */
+  pageSize: number;
+}
+
+export interface ClaimRequest {
+  ctx: SweepContext;
+  type: MessageType;
+  accountId: string;
+  marketplace: Marketplace;
+  slotAt: Date;
+  /** The business identity of this message beyond type, account and slot (a schedule id). */
+  identity?: string;
+  scheduleId?: string;
+  payload?: Record<string, string | number | boolean | null>;
+}
+
+/**
+ * Builds the claim for one message. The idempotency key (and FIFO deduplication id) is derived from
+ * the business identity, `type:account[:identity]:slot`, so every sweep process computes the same key
+ * for the same due work.
+ */
+export function buildClaim({
+  ctx,
+  type,
+  accountId,
+  marketplace,
+  slotAt,
+  identity,
+  scheduleId,
+  payload = {},
+}: ClaimRequest): Claim {
+  const idempotencyKey = [type, accountId, identity, slotToken(slotAt)].filter(Boolean).join(':');
+  return {
+    idempotencyKey,
+    sweep: ctx.sweep,
+    accountId,
+    scheduleId: scheduleId ?? null,
+    queue: queueForMessage(type, marketplace).name,
+    slotAt,
+    envelope: {
+      v: 1,
+      type,
+      accountId,
+      marketplace,
+      idempotencyKey,
+      dueAt: slotAt.toISOString(),
+      traceId: randomUUID(),
+      payload,
+    },
+  };
+}

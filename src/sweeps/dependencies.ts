@@ -1,0 +1,21 @@
+import type { Config } from '../config';
+import { createPool } from '../db/pool';
+import { QueueDirectory } from '../queues/queue-urls';
+import { createSqsClient } from '../queues/sqs-client';
+import type { SweepDependencies } from './run-sweep';
+
+/** Sweep pages overlap (claim the next while sending this one), so a pool of a few connections. */
+export function createSweepDependencies(config: Config): SweepDependencies & { close: () => Promise<void> } {
+  const pool = createPool(config, { max: 4 });
+  const sqs = createSqsClient(config);
+  return {
+    config,
+    pool,
+    sqs,
+    queues: new QueueDirectory(sqs, config.queues.prefix),
+    close: async () => {
+      sqs.destroy();
+      await pool.end();
+    },
+  };
+}
