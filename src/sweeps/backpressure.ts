@@ -1,4 +1,3 @@
-import { QUEUES } from '../queues/inventory';
 import type { SweepContext } from './context';
 
 /**
@@ -6,6 +5,6 @@ import type { SweepContext } from './context';
  * without bound, so sweeps leave those queues' rows for a later run.
  */
 export async function overfullQueues(ctx: SweepContext): Promise<Set<string>> {
-  const backlogs = await ctx.queues.backlogs();
-  return new Set(QUEUES.filter((queue) => (backlogs.get(queue.name) ?? 0) > queue.backlogCeiling).map((q) => q.name));
+  const backlogs = await ctx.queues.backlogs(ctx.inventory);
+  return new Set(ctx.inventory.filter((queue) => (backlogs.get(queue.name) ?? 0) > queue.backlogCeiling).map((q) => q.name));
 }

@@ -3,7 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
 import type { Config } from '../config';
 import type { Claim } from '../db/dispatch-claims';
-import type { Marketplace } from '../queues/inventory';
+import type { Marketplace, QueueDefinition } from '../queues/inventory';
 import { queueForMessage, slotToken, type MessageType } from '../queues/messages';
 import type { QueueDirectory } from '../queues/queue-urls';
 
@@ -13,6 +13,7 @@ export interface SweepContext {
   pool: Pool;
   sqs: SQSClient;
   queues: QueueDirectory;
+  inventory: readonly QueueDefinition[];
   sweep: string;
   /** The cron tick this run belongs to. */
   slot: Date;

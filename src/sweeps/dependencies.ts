@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import { createPool } from '../db/pool';
+import { QUEUES } from '../queues/inventory';
 import { QueueDirectory } from '../queues/queue-urls';
 import { createSqsClient } from '../queues/sqs-client';
 import type { SweepDependencies } from './run-sweep';
@@ -13,6 +14,7 @@ export function createSweepDependencies(config: Config): SweepDependencies & { c
     pool,
     sqs,
     queues: new QueueDirectory(sqs, config.queues.prefix),
+    inventory: QUEUES,
     close: async () => {
       sqs.destroy();
       await pool.end();

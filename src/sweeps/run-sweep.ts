@@ -3,6 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
 import type { Config } from '../config';
 import { finishSweepRun, startSweepRun } from '../db/sweep-runs';
+import type { QueueDefinition } from '../queues/inventory';
 import type { QueueDirectory } from '../queues/queue-urls';
 import { slotOf, type SweepDefinition } from './registry';
 import { emptyReport, type SweepReport } from './report';
@@ -12,6 +13,8 @@ export interface SweepDependencies {
   pool: Pool;
   sqs: SQSClient;
   queues: QueueDirectory;
+  /** The queue inventory, whose backlog ceilings the sweeps respect. */
+  inventory: readonly QueueDefinition[];
 }
 
 export interface SweepRunOptions {
