@@ -58,7 +58,9 @@ export async function isolatedEnvironment(overrides: NodeJS.ProcessEnv = {}): Pr
     queueUrl,
     cleanup: async () => {
       await Promise.all(
-        queues.flatMap(({ url: q, dlqUrl }) => [q, dlqUrl].map((QueueUrl) => deps.sqs.send(new DeleteQueueCommand({ QueueUrl })))),
+        queues.flatMap(({ url: q, dlqUrl }) =>
+          [q, dlqUrl].map((QueueUrl) => deps.sqs.send(new DeleteQueueCommand({ QueueUrl }))),
+        ),
       );
       await deps.close();
       await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);

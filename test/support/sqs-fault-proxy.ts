@@ -15,7 +15,10 @@ export async function holdActions(upstream: string, actions: string[]): Promise<
   const target = new URL(upstream);
   const heldRequests: http.ServerResponse[] = [];
   const server = http.createServer((req, res) => {
-    const action = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    const action =
+      String(req.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() ?? '';
     if (actions.includes(action)) {
       heldRequests.push(res);
       return;

@@ -13,7 +13,7 @@ export interface ReceivedMessage {
  */
 export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<ReceivedMessage[]> {
   const received: ReceivedMessage[] = [];
-  for (let emptyReceives = 0; emptyReceives < 2; ) {
+  for (let emptyReceives = 0; emptyReceives < 2;) {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,

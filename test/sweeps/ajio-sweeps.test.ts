@@ -20,7 +20,12 @@ beforeAll(async () => {
   await seedAccount(pool, t.config, { id: 'a-later', marketplace: 'ajio', tokenExpiresAt: at(10) });
   await seedAccount(pool, t.config, { id: 'a-unknown', marketplace: 'ajio', tokenExpiresAt: null });
   await seedAccount(pool, t.config, { id: 'a-off', marketplace: 'ajio', enabled: false, tokenExpiresAt: at(1) });
-  await seedAccount(pool, t.config, { id: 'a-reauth', marketplace: 'ajio', status: 'needs_reauth', tokenExpiresAt: at(1) });
+  await seedAccount(pool, t.config, {
+    id: 'a-reauth',
+    marketplace: 'ajio',
+    status: 'needs_reauth',
+    tokenExpiresAt: at(1),
+  });
   await seedAccount(pool, t.config, { id: 'a-nocred', marketplace: 'ajio', credentials: false });
   await seedAccount(pool, t.config, { id: 'amz', marketplace: 'amazon', tokenExpiresAt: at(1) });
 });
@@ -39,7 +44,12 @@ describe('ajio-token-revalidation', () => {
     for (const message of messages) {
       const key = `ajio.token-refresh:${message.envelope.accountId}:20261122T0800Z`;
       expect(message).toEqual({
-        envelope: expect.objectContaining({ type: 'ajio.token-refresh', marketplace: 'ajio', idempotencyKey: key, dueAt: '2026-11-22T08:00:00.000Z' }),
+        envelope: expect.objectContaining({
+          type: 'ajio.token-refresh',
+          marketplace: 'ajio',
+          idempotencyKey: key,
+          dueAt: '2026-11-22T08:00:00.000Z',
+        }),
         groupId: message.envelope.accountId,
         deduplicationId: key,
       });
@@ -61,7 +71,9 @@ describe('ajio-orders-autosync', () => {
     expect(report).toMatchObject({ messagesSent: 4, rowsSkipped: 2 });
     const messages = await drainQueue(t.deps.sqs, t.queueUrl('account-sync'));
     expect(messages.map((m) => m.envelope.accountId).sort()).toEqual(['a-later', 'a-margin', 'a-soon', 'a-unknown']);
-    expect(messages.every((m) => m.envelope.type === 'ajio.orders-sync' && m.groupId === m.envelope.accountId)).toBe(true);
+    expect(messages.every((m) => m.envelope.type === 'ajio.orders-sync' && m.groupId === m.envelope.accountId)).toBe(
+      true,
+    );
     expect(messages[0]!.deduplicationId).toMatch(/^ajio\.orders-sync:a-[a-z]+:20261122T0900Z$/);
 
     expect((await runSweep(t.deps, sweep, { trigger: 'manual', now })).messagesSent).toBe(0);

@@ -36,7 +36,12 @@ async function drainAll() {
 
 describe('claim-sweeper', () => {
   it('recovers a sweep killed between claim and send: every claimed row is sent exactly once', async () => {
-    await seedManyDueSchedules(t.deps.pool, { prefix: 'crash', accounts: 20, count: 120, dueAt: new Date(Date.now() - 60_000) });
+    await seedManyDueSchedules(t.deps.pool, {
+      prefix: 'crash',
+      accounts: 20,
+      count: 120,
+      dueAt: new Date(Date.now() - 60_000),
+    });
     const proxy = await holdActions(t.config.aws.sqsEndpoint!, ['SendMessageBatch']);
     const sweepProcess = spawn(
       process.execPath,
@@ -83,10 +88,17 @@ describe('claim-sweeper', () => {
     expect(report.details.problems).toEqual([
       { id: key, reason: `dispatch failed ${MAX_DISPATCH_ATTEMPTS} times; last error: InvalidParameterValue: test` },
     ]);
-    const claim = await t.deps.pool.query('SELECT needs_attention FROM dispatch_claims WHERE idempotency_key = $1', [key]);
+    const claim = await t.deps.pool.query('SELECT needs_attention FROM dispatch_claims WHERE idempotency_key = $1', [
+      key,
+    ]);
     expect(claim.rows[0].needs_attention).toBe(true);
-    const schedule = await t.deps.pool.query('SELECT needs_attention, attention_reason FROM schedules WHERE id = $1', [scheduleId]);
-    expect(schedule.rows[0]).toMatchObject({ needs_attention: true, attention_reason: expect.stringContaining('dispatch failed') });
+    const schedule = await t.deps.pool.query('SELECT needs_attention, attention_reason FROM schedules WHERE id = $1', [
+      scheduleId,
+    ]);
+    expect(schedule.rows[0]).toMatchObject({
+      needs_attention: true,
+      attention_reason: expect.stringContaining('dispatch failed'),
+    });
     expect((await runSweep(t.deps, claimSweeper, { trigger: 'manual' })).rowsSkipped).toBe(0);
     expect(await drainAll()).toEqual([]);
   });

@@ -19,7 +19,9 @@ beforeAll(async () => {
 afterAll(() => t?.cleanup());
 
 async function drainAll() {
-  const all = await Promise.all(t.queues.map(async ({ queue, url }) => ({ queue: queue.name, messages: await drainQueue(t.deps.sqs, url) })));
+  const all = await Promise.all(
+    t.queues.map(async ({ queue, url }) => ({ queue: queue.name, messages: await drainQueue(t.deps.sqs, url) })),
+  );
   return all.filter((q) => q.messages.length > 0);
 }
 
@@ -40,15 +42,34 @@ describe('scheduling-sweep', () => {
     await seedAccount(pool, t.config, { id: 'fk-1', marketplace: 'flipkart' });
     await seedAccount(pool, t.config, { id: 'off-1', marketplace: 'meesho', enabled: false });
     await seedAccount(pool, t.config, { id: 'nocred-1', marketplace: 'meesho', credentials: false });
-    ids.accountSync = await seedSchedule(pool, { accountId: 'ajio-1', kind: 'account-sync', cadence: '15m', nextRunAt: due });
-    ids.push = await seedSchedule(pool, { accountId: 'amz-1', kind: 'marketplace-push', cadence: '1h', nextRunAt: due });
+    ids.accountSync = await seedSchedule(pool, {
+      accountId: 'ajio-1',
+      kind: 'account-sync',
+      cadence: '15m',
+      nextRunAt: due,
+    });
+    ids.push = await seedSchedule(pool, {
+      accountId: 'amz-1',
+      kind: 'marketplace-push',
+      cadence: '1h',
+      nextRunAt: due,
+    });
     ids.returns = await seedSchedule(pool, { accountId: 'fk-1', kind: 'returns', cadence: '30m', nextRunAt: due });
-    ids.future = await seedSchedule(pool, { accountId: 'ajio-1', kind: 'payouts', nextRunAt: new Date(now.getTime() + 10 * MINUTE) });
+    ids.future = await seedSchedule(pool, {
+      accountId: 'ajio-1',
+      kind: 'payouts',
+      nextRunAt: new Date(now.getTime() + 10 * MINUTE),
+    });
     ids.disabled = await seedSchedule(pool, { accountId: 'ajio-1', kind: 'documents', nextRunAt: due, enabled: false });
     ids.accountOff = await seedSchedule(pool, { accountId: 'off-1', kind: 'account-sync', nextRunAt: due });
     ids.noCredentials = await seedSchedule(pool, { accountId: 'nocred-1', kind: 'account-sync', nextRunAt: due });
     ids.unknownKind = await seedSchedule(pool, { accountId: 'amz-1', kind: 'teleport', nextRunAt: due });
-    ids.badCadence = await seedSchedule(pool, { accountId: 'fk-1', kind: 'payouts', cadence: 'fortnightly', nextRunAt: due });
+    ids.badCadence = await seedSchedule(pool, {
+      accountId: 'fk-1',
+      kind: 'payouts',
+      cadence: 'fortnightly',
+      nextRunAt: due,
+    });
   });
 
   it('sends exactly the due rows, each to the queue of its kind with its group and dedup id', async () => {
@@ -57,7 +78,10 @@ describe('scheduling-sweep', () => {
     expect(report).toMatchObject({ rowsClaimed: 3, messagesSent: 3, sendFailures: 0, rowsDeferred: 0, rowsSkipped: 4 });
     expect(report.details.skippedByReason).toEqual({ account_disabled: 1, missing_credentials: 1, needs_attention: 2 });
 
-    const slot = due.toISOString().replace(/[-:]/g, '').replace(/(\d{4})\d{2}\.\d{3}Z$/, '$1Z');
+    const slot = due
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/(\d{4})\d{2}\.\d{3}Z$/, '$1Z');
     const queues = await drainAll();
     expect(queues.map((q) => q.queue).sort()).toEqual(['account-sync', 'marketplace-push-amazon', 'returns-sync']);
     const byQueue = Object.fromEntries(queues.map((q) => [q.queue, q.messages]));
@@ -78,11 +102,18 @@ describe('scheduling-sweep', () => {
       },
     ]);
     expect(byQueue['marketplace-push-amazon']).toEqual([
-      expect.objectContaining({ groupId: 'amz-1', envelope: expect.objectContaining({ type: 'marketplace.push', marketplace: 'amazon' }) }),
+      expect.objectContaining({
+        groupId: 'amz-1',
+        envelope: expect.objectContaining({ type: 'marketplace.push', marketplace: 'amazon' }),
+      }),
     ]);
     // Standard queue: no group, no dedup id.
     expect(byQueue['returns-sync']).toEqual([
-      { envelope: expect.objectContaining({ type: 'returns.sync', accountId: 'fk-1' }), groupId: undefined, deduplicationId: undefined },
+      {
+        envelope: expect.objectContaining({ type: 'returns.sync', accountId: 'fk-1' }),
+        groupId: undefined,
+        deduplicationId: undefined,
+      },
     ]);
   });
 
@@ -91,15 +122,27 @@ describe('scheduling-sweep', () => {
     expect((await scheduleRow(ids.push)).next_run_at).toEqual(new Date(due.getTime() + 60 * MINUTE));
     expect((await scheduleRow(ids.accountOff)).next_run_at.getTime()).toBeGreaterThan(now.getTime());
     expect((await scheduleRow(ids.future)).next_run_at.getTime()).toBeGreaterThan(now.getTime());
-    expect(await scheduleRow(ids.unknownKind)).toMatchObject({ needs_attention: true, attention_reason: 'unknown schedule kind "teleport"' });
-    expect(await scheduleRow(ids.badCadence)).toMatchObject({ needs_attention: true, attention_reason: 'malformed cadence "fortnightly"' });
+    expect(await scheduleRow(ids.unknownKind)).toMatchObject({
+      needs_attention: true,
+      attention_reason: 'unknown schedule kind "teleport"',
+    });
+    expect(await scheduleRow(ids.badCadence)).toMatchObject({
+      needs_attention: true,
+      attention_reason: 'malformed cadence "fortnightly"',
+    });
     const claims = await t.deps.pool.query('SELECT count(*)::int AS n FROM dispatch_claims WHERE sent_at IS NOT NULL');
     expect(claims.rows[0].n).toBe(3);
   });
 
   it('records the run in the sweep audit', async () => {
     const { rows } = await t.deps.pool.query("SELECT * FROM sweep_runs WHERE sweep = 'scheduling-sweep' ORDER BY id");
-    expect(rows[0]).toMatchObject({ status: 'succeeded', trigger: 'manual', rows_claimed: 3, messages_sent: 3, rows_skipped: 4 });
+    expect(rows[0]).toMatchObject({
+      status: 'succeeded',
+      trigger: 'manual',
+      rows_claimed: 3,
+      messages_sent: 3,
+      rows_skipped: 4,
+    });
     expect(rows[0].finished_at).toBeInstanceOf(Date);
     expect(rows[0].details.problems).toEqual(
       expect.arrayContaining([{ id: `schedule ${ids.unknownKind}`, reason: 'unknown schedule kind "teleport"' }]),
@@ -115,8 +158,15 @@ describe('scheduling-sweep', () => {
 
 describe('scheduling-sweep under contention and backpressure', () => {
   it('sends each due row once when two sweep processes run at once', async () => {
-    await seedManyDueSchedules(t.deps.pool, { prefix: 'par', accounts: 40, count: 600, dueAt: new Date(Date.now() - MINUTE) });
-    const runs = await Promise.all([1, 2].map(() => runEntryPoint('src/commands/sweep.ts', { args: ['scheduling-sweep'], env: t.env })));
+    await seedManyDueSchedules(t.deps.pool, {
+      prefix: 'par',
+      accounts: 40,
+      count: 600,
+      dueAt: new Date(Date.now() - MINUTE),
+    });
+    const runs = await Promise.all(
+      [1, 2].map(() => runEntryPoint('src/commands/sweep.ts', { args: ['scheduling-sweep'], env: t.env })),
+    );
     for (const run of runs) expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     const sentPerRun = runs.map((run) => JSON.parse(run.stdout.trim().split('\n').pop()!).messagesSent as number);
     expect(sentPerRun[0]! + sentPerRun[1]!).toBe(600);
@@ -129,8 +179,16 @@ describe('scheduling-sweep under contention and backpressure', () => {
   it('leaves rows of a queue over its backlog ceiling for a later run, and records that', async () => {
     const pool = t.deps.pool;
     await seedAccount(pool, t.config, { id: 'bp-1', marketplace: 'meesho' });
-    const returnsId = await seedSchedule(pool, { accountId: 'bp-1', kind: 'returns', nextRunAt: new Date(Date.now() - MINUTE) });
-    const payoutsId = await seedSchedule(pool, { accountId: 'bp-1', kind: 'payouts', nextRunAt: new Date(Date.now() - MINUTE) });
+    const returnsId = await seedSchedule(pool, {
+      accountId: 'bp-1',
+      kind: 'returns',
+      nextRunAt: new Date(Date.now() - MINUTE),
+    });
+    const payoutsId = await seedSchedule(pool, {
+      accountId: 'bp-1',
+      kind: 'payouts',
+      nextRunAt: new Date(Date.now() - MINUTE),
+    });
     await t.deps.sqs.send(new SendMessageCommand({ QueueUrl: t.queueUrl('returns-sync'), MessageBody: 'backlog' }));
     const stalled = QUEUES.map((q) => (q.name === 'returns-sync' ? { ...q, backlogCeiling: 0 } : q));
 

@@ -1,0 +1,31 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export interface RoleProcess {
+  child: ChildProcess;
+  output: () => string;
+  waitForOutput: (text: string, timeoutMs?: number) => Promise<void>;
+  exited: Promise<number | null>;
+}
+
+/** Starts a role (src/workers/...) as its own process, as a deployment would. */
+export function startRole(entry: string, env: NodeJS.ProcessEnv): RoleProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../..', entry)], { env });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    exited,
+    waitForOutput: async (text, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!output.includes(text)) {
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`no "${text}" from ${entry}; output:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
