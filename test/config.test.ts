@@ -50,6 +50,9 @@ describe('loadConfig', () => {
     ['QUEUE_PREFIX', 'prod/', 'must be letters, digits, _ -'],
     ['TEMPORAL_TLS', 'yes', 'TEMPORAL_TLS'],
     ['REDIS_SENTINELS', 'a:1,b', 'comma-separated list of host:port'],
+    ['SWEEP_TIMEZONE', 'Mars/Olympus', 'must be an IANA time zone'],
+    ['SWEEP_CLAIM_LEASE_SECONDS', '-5', 'SWEEP_CLAIM_LEASE_SECONDS'],
+    ['CREDENTIALS_KEYS', 'k1:c2hvcnQ=', 'must be keyId:base64 pairs of 32-byte keys'],
   ])('rejects a malformed %s naming it, without echoing the value', (variable, value, expected) => {
     const message = errorFor({ ...valid, [variable]: value });
     expect(message).toContain(variable);
@@ -71,6 +74,18 @@ describe('loadConfig', () => {
     expect(errorFor({ ...valid, TEMPORAL_TLS_CERT_PATH: '/tls/client.pem' })).toBe(
       'Configuration error: TEMPORAL_TLS_KEY_PATH is required when the other mTLS file is set',
     );
+  });
+
+  it('reads the credentials keyring and requires the active key to be one of it', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const config = loadConfig({ ...valid, CREDENTIALS_KEYS: `old:${key},new:${key}`, CREDENTIALS_ACTIVE_KEY_ID: 'new' });
+    expect(config.credentials?.activeKeyId).toBe('new');
+    expect([...config.credentials!.keys.keys()]).toEqual(['old', 'new']);
+    expect(config.credentials!.keys.get('old')).toEqual(Buffer.alloc(32, 7));
+    expect(errorFor({ ...valid, CREDENTIALS_KEYS: `old:${key}`, CREDENTIALS_ACTIVE_KEY_ID: 'gone' })).toBe(
+      'Configuration error: CREDENTIALS_ACTIVE_KEY_ID must name one of the CREDENTIALS_KEYS',
+    );
+    expect(loadConfig(valid).sweeps).toEqual({ timezone: 'UTC', claimLeaseSeconds: 600 });
   });
 
   it('reads Redis Sentinel settings and requires the master name', () => {

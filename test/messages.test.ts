@@ -1,0 +1,57 @@
+import {
+  MAX_ENVELOPE_BYTES,
+  parseEnvelope,
+  queueForMessage,
+  serializeEnvelope,
+  slotToken,
+  type Envelope,
+} from '../src/queues/messages';
+
+const valid: Envelope = {
+  v: 1,
+  type: 'ajio.token-refresh',
+  accountId: 'seller_42',
+  marketplace: 'ajio',
+  idempotencyKey: 'ajio.token-refresh:seller_42:20261122T0800Z',
+  dueAt: '2026-11-22T08:00:00.000Z',
+  traceId: '6f1c2a8e-3b7d-4c55-9e0f-1a2b3c4d5e6f',
+  payload: {},
+};
+const withChanges = (changes: Record<string, unknown>) => JSON.stringify({ ...valid, ...changes });
+
+describe('the message envelope', () => {
+  it('round-trips a valid envelope', () => {
+    expect(parseEnvelope(serializeEnvelope(valid))).toEqual({ ok: true, envelope: valid });
+  });
+
+  it.each([
+    ['not JSON', '{"v":1,', 'invalid JSON'],
+    ['another version', withChanges({ v: 2 }), 'unsupported envelope version 2'],
+    ['an unknown type', withChanges({ type: 'account.delete' }), 'schema violation: type:'],
+    ['a missing field', JSON.stringify({ ...valid, accountId: undefined }), 'schema violation: accountId:'],
+    ['a mistyped field', withChanges({ dueAt: 1732262400 }), 'schema violation: dueAt:'],
+    ['an unknown field', withChanges({ accessToken: 'secret' }), 'schema violation: envelope:'],
+    ['an account id with a path separator', withChanges({ accountId: '../etc' }), 'schema violation: accountId:'],
+    ['an AJIO-only type for another marketplace', withChanges({ marketplace: 'amazon' }), 'marketplace: must be ajio'],
+    ['a nested payload object', withChanges({ payload: { order: { id: 1 } } }), 'schema violation: payload.order'],
+    ['an oversized body', withChanges({ payload: { pad: 'x'.repeat(MAX_ENVELOPE_BYTES) } }), 'oversized'],
+  ])('rejects %s with a reason', (_case, body, reason) => {
+    const result = parseEnvelope(body);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.reason).toContain(reason);
+  });
+
+  it('refuses to serialise what a poller would reject', () => {
+    expect(() => serializeEnvelope({ ...valid, marketplace: 'meesho' })).toThrow();
+  });
+
+  it('routes each type to its queue, pushes per marketplace', () => {
+    expect(queueForMessage('ajio.token-refresh', 'ajio').name).toBe('account-sync');
+    expect(queueForMessage('marketplace.push', 'flipkart').name).toBe('marketplace-push-flipkart');
+    expect(queueForMessage('reconciliation.run', 'amazon')).toMatchObject({ name: 'reconciliation', fifo: false });
+  });
+
+  it('writes slots as compact tokens', () => {
+    expect(slotToken(new Date('2026-11-22T10:05:00.000Z'))).toBe('20261122T1005Z');
+  });
+});
