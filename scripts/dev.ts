@@ -9,19 +9,21 @@ import { createInterface } from 'node:readline';
 import { loadConfig } from '../src/config';
 import { onShutdownSignal, runMain } from '../src/runtime/main';
 import { createTemporalClient } from '../src/temporal/client';
+import { SWEEP_PROCESS_NODE_FLAGS } from '../src/sweeps/process-flags';
 import { smokeCheckWorkflow } from '../src/workflows';
 import { REPO_ROOT } from './stack/paths';
 import { prepareLocal } from './prepare-local';
 
 /** Every role of the service, each its own process as it would be in production. */
-const ROLES = [
+const ROLES: { name: string; entry: string; nodeFlags?: string[] }[] = [
   { name: 'temporal-worker', entry: 'src/workers/temporal-worker.ts' },
-  { name: 'sweep-worker', entry: 'src/workers/sweep-worker.ts' },
+  { name: 'sweep-worker', entry: 'src/workers/sweep-worker.ts', nodeFlags: SWEEP_PROCESS_NODE_FLAGS },
 ];
 
 function startRole(role: (typeof ROLES)[number]): ChildProcess {
   // Detached: Ctrl-C reaches only this supervisor, which then stops each role exactly once.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, role.entry)], {
+  const args = [...(role.nodeFlags ?? []), '--import', 'tsx', path.join(REPO_ROOT, role.entry)];
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -78,7 +78,11 @@ describe('loadConfig', () => {
 
   it('reads the credentials keyring and requires the active key to be one of it', () => {
     const key = Buffer.alloc(32, 7).toString('base64');
-    const config = loadConfig({ ...valid, CREDENTIALS_KEYS: `old:${key},new:${key}`, CREDENTIALS_ACTIVE_KEY_ID: 'new' });
+    const config = loadConfig({
+      ...valid,
+      CREDENTIALS_KEYS: `old:${key},new:${key}`,
+      CREDENTIALS_ACTIVE_KEY_ID: 'new',
+    });
     expect(config.credentials?.activeKeyId).toBe('new');
     expect([...config.credentials!.keys.keys()]).toEqual(['old', 'new']);
     expect(config.credentials!.keys.get('old')).toEqual(Buffer.alloc(32, 7));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { SWEEP_PROCESS_NODE_FLAGS } from '../src/sweeps/process-flags';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
 
 const root = path.resolve(__dirname, '..');
@@ -38,6 +39,14 @@ describe('docker-compose.yml', () => {
   it('registers every custom search attribute the workflows use', () => {
     const setup = JSON.stringify(compose.services['temporal-setup']?.command);
     for (const key of CUSTOM_SEARCH_ATTRIBUTES) expect(setup).toContain(key.name);
+  });
+
+  it('starts the sweep role with its heap budget', () => {
+    expect(compose.services['sweep-worker']?.command).toEqual([
+      'node',
+      ...SWEEP_PROCESS_NODE_FLAGS,
+      'dist/src/workers/sweep-worker.js',
+    ]);
   });
 
   it('gives every role of the service the variables the configuration requires', () => {

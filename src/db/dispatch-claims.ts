@@ -4,7 +4,7 @@
  * so a crash in between leaves an unsent claim for the claim-sweeper, never a lost row.
  */
 import type { ClientBase, Pool } from 'pg';
-import type { Envelope } from '../queues/messages';
+import { serializeEnvelope, type Envelope } from '../queues/messages';
 
 export interface Claim {
   idempotencyKey: string;
@@ -14,12 +14,28 @@ export interface Claim {
   /** Logical queue name from the inventory. */
   queue: string;
   envelope: Envelope;
+  /** The envelope serialised and validated once, for both the claim row and the SQS message. */
+  body: string;
   slotAt: Date;
 }
 
 export interface UnsentClaim extends Claim {
   attempts: number;
   lastError: string | null;
+}
+
+/** A claim as one JSON row, embedding the already serialised envelope rather than serialising it again. */
+function claimRowJson(claim: Claim): string {
+  const { envelope: _envelope, body, ...row } = claim;
+  const fields = JSON.stringify({
+    key: row.idempotencyKey,
+    sweep: row.sweep,
+    account_id: row.accountId,
+    schedule_id: row.scheduleId,
+    queue: row.queue,
+    slot_at: row.slotAt,
+  });
+  return `${fields.slice(0, -1)},"envelope":${body}}`;
 }
 
 /** Inserts the claims; returns those that were new (a key claimed before is not claimed again). */
@@ -32,23 +48,13 @@ export async function insertClaims(
   const { rows } = await client.query<{ idempotency_key: string }>(
     `INSERT INTO dispatch_claims
        (idempotency_key, sweep, account_id, schedule_id, queue, message_type, envelope, slot_at, lease_expires_at)
-     SELECT v.key, v.sweep, v.account_id, v.schedule_id, v.queue, v.message_type, v.envelope, v.slot_at,
-            now() + make_interval(secs => $9)
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::jsonb[], $8::timestamptz[])
-         AS v(key, sweep, account_id, schedule_id, queue, message_type, envelope, slot_at)
+     SELECT v.key, v.sweep, v.account_id, v.schedule_id, v.queue, v.envelope->>'type', v.envelope, v.slot_at,
+            now() + make_interval(secs => $2)
+       FROM jsonb_to_recordset($1::jsonb)
+         AS v(key text, sweep text, account_id text, schedule_id bigint, queue text, envelope jsonb, slot_at timestamptz)
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING idempotency_key`,
-    [
-      claims.map((c) => c.idempotencyKey),
-      claims.map((c) => c.sweep),
-      claims.map((c) => c.accountId),
-      claims.map((c) => c.scheduleId),
-      claims.map((c) => c.queue),
-      claims.map((c) => c.envelope.type),
-      claims.map((c) => JSON.stringify(c.envelope)),
-      claims.map((c) => c.slotAt),
-      leaseSeconds,
-    ],
+    [`[${claims.map(claimRowJson).join(',')}]`, leaseSeconds],
   );
   const inserted = new Set(rows.map((row) => row.idempotency_key));
   return claims.filter((claim) => inserted.has(claim.idempotencyKey));
@@ -95,6 +101,7 @@ export async function lockExpiredClaims(client: ClientBase, now: Date, limit: nu
     scheduleId: row.schedule_id,
     queue: row.queue,
     envelope: row.envelope as Envelope,
+    body: serializeEnvelope(row.envelope as Envelope),
     slotAt: row.slot_at,
     attempts: row.attempts,
     lastError: row.last_error,

@@ -5,7 +5,7 @@
  */
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mapWithConcurrency } from '../runtime/concurrency';
+import { createLimiter, type Limiter } from '../runtime/concurrency';
 
 export interface OutgoingMessage {
   /** The caller's key for the message (its idempotency key); results are reported by it. */
@@ -22,9 +22,17 @@ export interface SendOutcome {
 }
 
 export interface SendOptions {
+  /** SendMessageBatch calls in flight; ignored when a shared `limiter` is given. */
   parallelism?: number;
+  /** Shared by several concurrent sends that together must stay within one bound. */
+  limiter?: Limiter;
   attempts?: number;
   backoffMs?: number;
+}
+
+interface RetryOptions {
+  attempts: number;
+  backoffMs: number;
 }
 
 const SQS_BATCH_LIMIT = 10;
@@ -52,11 +60,7 @@ function toEntry(message: OutgoingMessage, index: number): SendMessageBatchReque
   };
 }
 
-async function sendChunk(
-  sqs: SQSClient,
-  chunk: OutgoingMessage[],
-  options: Required<SendOptions>,
-): Promise<SendOutcome> {
+async function sendChunk(sqs: SQSClient, chunk: OutgoingMessage[], options: RetryOptions): Promise<SendOutcome> {
   const outcome: SendOutcome = { sent: [], failed: [] };
   let pending = chunk;
   for (let attempt = 1; pending.length > 0; attempt++) {
@@ -89,10 +93,10 @@ async function sendChunk(
 export async function sendInBatches(
   sqs: SQSClient,
   messages: readonly OutgoingMessage[],
-  { parallelism = 8, attempts = 4, backoffMs = 200 }: SendOptions = {},
+  { parallelism = 8, limiter = createLimiter(parallelism), attempts = 4, backoffMs = 200 }: SendOptions = {},
 ): Promise<SendOutcome> {
-  const outcomes = await mapWithConcurrency(chunksByQueue(messages), parallelism, (chunk) =>
-    sendChunk(sqs, chunk, { parallelism, attempts, backoffMs }),
+  const outcomes = await Promise.all(
+    chunksByQueue(messages).map((chunk) => limiter(() => sendChunk(sqs, chunk, { attempts, backoffMs }))),
   );
   return { sent: outcomes.flatMap((o) => o.sent), failed: outcomes.flatMap((o) => o.failed) };
 }

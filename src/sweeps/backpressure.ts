@@ -6,5 +6,7 @@ import type { SweepContext } from './context';
  */
 export async function overfullQueues(ctx: SweepContext): Promise<Set<string>> {
   const backlogs = await ctx.queues.backlogs(ctx.inventory);
-  return new Set(ctx.inventory.filter((queue) => (backlogs.get(queue.name) ?? 0) > queue.backlogCeiling).map((q) => q.name));
+  return new Set(
+    ctx.inventory.filter((queue) => (backlogs.get(queue.name) ?? 0) > queue.backlogCeiling).map((q) => q.name),
+  );
 }

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { Config } from '../config';
 import type { Claim } from '../db/dispatch-claims';
 import type { Marketplace, QueueDefinition } from '../queues/inventory';
-import { queueForMessage, slotToken, type MessageType } from '../queues/messages';
+import { queueForMessage, serializeEnvelope, slotToken, type Envelope, type MessageType } from '../queues/messages';
 import type { QueueDirectory } from '../queues/queue-urls';
 
 /** Everything a sweep run needs; `now` and `slot` are fixed for the whole run. */
@@ -50,6 +50,16 @@ export function buildClaim({
   payload = {},
 }: ClaimRequest): Claim {
   const idempotencyKey = [type, accountId, identity, slotToken(slotAt)].filter(Boolean).join(':');
+  const envelope: Envelope = {
+    v: 1,
+    type,
+    accountId,
+    marketplace,
+    idempotencyKey,
+    dueAt: slotAt.toISOString(),
+    traceId: randomUUID(),
+    payload,
+  };
   return {
     idempotencyKey,
     sweep: ctx.sweep,
@@ -57,15 +67,7 @@ export function buildClaim({
     scheduleId: scheduleId ?? null,
     queue: queueForMessage(type, marketplace).name,
     slotAt,
-    envelope: {
-      v: 1,
-      type,
-      accountId,
-      marketplace,
-      idempotencyKey,
-      dueAt: slotAt.toISOString(),
-      traceId: randomUUID(),
-      payload,
-    },
+    envelope,
+    body: serializeEnvelope(envelope),
   };
 }

@@ -1,8 +1,9 @@
 import type { Claim } from '../db/dispatch-claims';
 import { markSent, recordSendFailures } from '../db/dispatch-claims';
-import { sendInBatches, type OutgoingMessage } from '../queues/batch-sender';
+import { sendInBatches, type OutgoingMessage, type SendOutcome } from '../queues/batch-sender';
+import { createLimiter, type Limiter } from '../runtime/concurrency';
 import { findQueue } from '../queues/inventory';
-import { fifoAttributes, serializeEnvelope } from '../queues/messages';
+import { fifoAttributes } from '../queues/messages';
 import type { SweepContext } from './context';
 import { noteProblem, type SweepReport } from './report';
 
@@ -15,20 +16,22 @@ async function toOutgoing(ctx: SweepContext, claim: Claim): Promise<OutgoingMess
   return {
     key: claim.idempotencyKey,
     queueUrl: await ctx.queues.url(queue),
-    body: serializeEnvelope(claim.envelope),
+    body: claim.body,
     groupId: fifo?.MessageGroupId,
     deduplicationId: fifo?.MessageDeduplicationId,
   };
 }
 
-/**
- * Sends claimed messages and records the outcome on each claim. A claim SQS did not accept stays
- * unsent; the claim-sweeper sends it again once its lease runs out.
- */
-export async function dispatchClaims(ctx: SweepContext, claims: readonly Claim[], report: SweepReport): Promise<void> {
-  if (claims.length === 0) return;
+async function sendClaims(ctx: SweepContext, claims: readonly Claim[], limiter: Limiter): Promise<SendOutcome> {
   const messages = await Promise.all(claims.map((claim) => toOutgoing(ctx, claim)));
-  const outcome = await sendInBatches(ctx.sqs, messages, { parallelism: SEND_PARALLELISM });
+  return sendInBatches(ctx.sqs, messages, { limiter });
+}
+
+/**
+ * Records what SQS accepted on each claim. A claim SQS did not accept stays unsent; the
+ * claim-sweeper sends it again once its lease runs out.
+ */
+async function recordOutcome(ctx: SweepContext, outcome: SendOutcome, report: SweepReport): Promise<void> {
   await markSent(ctx.pool, outcome.sent);
   await recordSendFailures(ctx.pool, outcome.failed);
   report.messagesSent += outcome.sent.length;
@@ -36,9 +39,14 @@ export async function dispatchClaims(ctx: SweepContext, claims: readonly Claim[]
   for (const failure of outcome.failed) noteProblem(report, failure.key, `send failed: ${failure.reason}`);
 }
 
+/** Pages being sent at once: the next page's batches queue behind this one's, so SQS never idles. */
+const PAGES_IN_FLIGHT = 2;
+
 /**
- * Claims page after page and sends each page while the next one is being claimed, so the database
- * and SQS work at the same time. `claimPage` returns undefined when nothing is left.
+ * Claims page after page while earlier pages are sent and recorded, so the database and SQS work at
+ * the same time and the send lanes stay full across page boundaries. At most PAGES_IN_FLIGHT pages
+ * plus the one being claimed are held, so memory stays flat however many rows are due.
+ * `claimPage` returns undefined when nothing is left.
  */
 export async function claimAndDispatch<Cursor>(
   ctx: SweepContext,
@@ -46,14 +54,22 @@ export async function claimAndDispatch<Cursor>(
   start: Cursor,
   claimPage: (cursor: Cursor) => Promise<{ claims: Claim[]; next: Cursor } | undefined>,
 ): Promise<void> {
-  let pending = claimPage(start);
-  for (;;) {
-    const page = await pending;
-    if (!page) return;
-    pending = claimPage(page.next);
-    // Keep a failure of the next claim from surfacing as unhandled while this page is sent.
-    pending.catch(() => undefined);
-    report.rowsClaimed += page.claims.length;
-    await dispatchClaims(ctx, page.claims, report);
+  const limiter = createLimiter(SEND_PARALLELISM);
+  const inFlight: Promise<void>[] = [];
+  try {
+    let page = await claimPage(start);
+    while (page) {
+      report.rowsClaimed += page.claims.length;
+      const claims = page.claims;
+      const sending = sendClaims(ctx, claims, limiter).then((outcome) => recordOutcome(ctx, outcome, report));
+      // Awaited below or in finally; this only keeps a failure from being reported as unhandled meanwhile.
+      sending.catch(() => undefined);
+      inFlight.push(sending);
+      const next = claimPage(page.next);
+      if (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
+      page = await next;
+    }
+  } finally {
+    await Promise.all(inFlight);
   }
 }

@@ -24,7 +24,7 @@ export interface SweepRunOptions {
   pageSize?: number;
 }
 
-export const DEFAULT_PAGE_SIZE = 500;
+export const DEFAULT_PAGE_SIZE = 1000;
 
 export async function runSweep(
   deps: SweepDependencies,

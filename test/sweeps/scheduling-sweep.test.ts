@@ -33,7 +33,18 @@ async function scheduleRow(id: string) {
 describe('scheduling-sweep', () => {
   const now = new Date();
   const due = new Date(now.getTime() - 2 * MINUTE);
-  const ids: Record<string, string> = {};
+  const ids = {} as Record<
+    | 'accountSync'
+    | 'push'
+    | 'returns'
+    | 'future'
+    | 'disabled'
+    | 'accountOff'
+    | 'noCredentials'
+    | 'unknownKind'
+    | 'badCadence',
+    string
+  >;
 
   beforeAll(async () => {
     const pool = t.deps.pool;
