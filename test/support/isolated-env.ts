@@ -11,6 +11,7 @@ import { provisionQueues, type ProvisionedQueue } from '../../src/queues/provisi
 import { createSweepDependencies } from '../../src/sweeps/dependencies';
 import type { SweepDependencies } from '../../src/sweeps/run-sweep';
 import { runEntryPoint } from './run-command';
+import { drainQueue, type ReceivedMessage } from './sqs';
 
 export interface IsolatedEnvironment {
   config: Config;
@@ -18,6 +19,8 @@ export interface IsolatedEnvironment {
   deps: SweepDependencies;
   queues: ProvisionedQueue[];
   queueUrl: (logicalName: string) => string;
+  /** Receives and deletes every message of every queue; lists the queues that had any. */
+  drainAll: () => Promise<{ queue: string; messages: ReceivedMessage[] }[]>;
   cleanup: () => Promise<void>;
 }
 
@@ -50,12 +53,19 @@ export async function isolatedEnvironment(overrides: NodeJS.ProcessEnv = {}): Pr
     if (!found) throw new Error(`no queue ${name}`);
     return found.url;
   };
+  const drainAll = async () => {
+    const all = await Promise.all(
+      queues.map(async ({ queue, url: q }) => ({ queue: queue.name, messages: await drainQueue(deps.sqs, q) })),
+    );
+    return all.filter((q) => q.messages.length > 0);
+  };
   return {
     config,
     env,
     deps,
     queues,
     queueUrl,
+    drainAll,
     cleanup: async () => {
       await Promise.all(
         queues.flatMap(({ url: q, dlqUrl }) =>

@@ -7,7 +7,6 @@ import { runSweep } from '../../src/sweeps/run-sweep';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import { seedManyDueSchedules } from '../support/seed';
 import { holdActions } from '../support/sqs-fault-proxy';
-import { drainQueue } from '../support/sqs';
 
 jest.setTimeout(120_000);
 
@@ -29,10 +28,7 @@ async function claimCounts() {
   return rows[0] as { unsent: number; sent: number; flagged: number };
 }
 
-async function drainAll() {
-  const all = await Promise.all(t.queues.map(({ url }) => drainQueue(t.deps.sqs, url)));
-  return all.flat();
-}
+const drainedMessages = async () => (await t.drainAll()).flatMap((q) => q.messages);
 
 describe('claim-sweeper', () => {
   it('recovers a sweep killed between claim and send: every claimed row is sent exactly once', async () => {
@@ -57,14 +53,14 @@ describe('claim-sweeper', () => {
     } finally {
       await proxy.close();
     }
-    expect(await drainAll()).toEqual([]);
+    expect(await drainedMessages()).toEqual([]);
 
     await sleep(1100); // the lease runs out
     const report = await runSweep(t.deps, claimSweeper, { trigger: 'manual' });
     expect(report).toMatchObject({ rowsClaimed: 120, messagesSent: 120, sendFailures: 0 });
     expect(await claimCounts()).toEqual({ unsent: 0, sent: 120, flagged: 0 });
 
-    const keys = (await drainAll()).map((m) => m.envelope.idempotencyKey);
+    const keys = (await drainedMessages()).map((m) => m.envelope.idempotencyKey);
     expect(keys).toHaveLength(120);
     expect(new Set(keys).size).toBe(120);
 
@@ -100,7 +96,7 @@ describe('claim-sweeper', () => {
       attention_reason: expect.stringContaining('dispatch failed'),
     });
     expect((await runSweep(t.deps, claimSweeper, { trigger: 'manual' })).rowsSkipped).toBe(0);
-    expect(await drainAll()).toEqual([]);
+    expect(await drainedMessages()).toEqual([]);
   });
 
   it('deletes sent claims older than the retention', async () => {

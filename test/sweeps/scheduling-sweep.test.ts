@@ -18,13 +18,6 @@ beforeAll(async () => {
 });
 afterAll(() => t?.cleanup());
 
-async function drainAll() {
-  const all = await Promise.all(
-    t.queues.map(async ({ queue, url }) => ({ queue: queue.name, messages: await drainQueue(t.deps.sqs, url) })),
-  );
-  return all.filter((q) => q.messages.length > 0);
-}
-
 async function scheduleRow(id: string) {
   const { rows } = await t.deps.pool.query('SELECT * FROM schedules WHERE id = $1', [id]);
   return rows[0];
@@ -93,7 +86,7 @@ describe('scheduling-sweep', () => {
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/(\d{4})\d{2}\.\d{3}Z$/, '$1Z');
-    const queues = await drainAll();
+    const queues = await t.drainAll();
     expect(queues.map((q) => q.queue).sort()).toEqual(['account-sync', 'marketplace-push-amazon', 'returns-sync']);
     const byQueue = Object.fromEntries(queues.map((q) => [q.queue, q.messages]));
 
@@ -163,7 +156,7 @@ describe('scheduling-sweep', () => {
   it('sends nothing new when run again in the same window', async () => {
     const again = await runSweep(t.deps, sweep, { trigger: 'manual', now });
     expect(again).toMatchObject({ rowsClaimed: 0, messagesSent: 0 });
-    expect(await drainAll()).toEqual([]);
+    expect(await t.drainAll()).toEqual([]);
   });
 });
 
@@ -182,7 +175,7 @@ describe('scheduling-sweep under contention and backpressure', () => {
     const sentPerRun = runs.map((run) => JSON.parse(run.stdout.trim().split('\n').pop()!).messagesSent as number);
     expect(sentPerRun[0]! + sentPerRun[1]!).toBe(600);
 
-    const keys = (await drainAll()).flatMap((q) => q.messages.map((m) => m.envelope.idempotencyKey));
+    const keys = (await t.drainAll()).flatMap((q) => q.messages.map((m) => m.envelope.idempotencyKey));
     expect(keys).toHaveLength(600);
     expect(new Set(keys).size).toBe(600);
   });
@@ -216,6 +209,6 @@ describe('scheduling-sweep under contention and backpressure', () => {
     expect(later).toMatchObject({ messagesSent: 1, rowsDeferred: 0 });
     const returns = await drainQueue(t.deps.sqs, t.queueUrl('returns-sync'));
     expect(returns.map((m) => m.envelope.payload.scheduleId)).toEqual([returnsId]);
-    await drainAll();
+    await t.drainAll();
   });
 });
