@@ -5,6 +5,7 @@
  */
 import type { ClientBase, Pool } from 'pg';
 import { serializeEnvelope, type Envelope } from '../queues/messages';
+import { inTransaction } from './transaction';
 
 export interface Claim {
   idempotencyKey: string;
@@ -60,14 +61,22 @@ export async function insertClaims(
   return claims.filter((claim) => inserted.has(claim.idempotencyKey));
 }
 
+/**
+ * Marks claims sent. Committed without waiting for the WAL flush: if a crash loses this mark, the
+ * claim-sweeper only sends the message again under the same idempotency key, which SQS (FIFO) and
+ * the workflow id both absorb; the claim itself, written before the send, is always durable.
+ */
 export async function markSent(pool: Pool, sent: readonly { key: string; messageId: string }[]): Promise<void> {
   if (sent.length === 0) return;
-  await pool.query(
-    `UPDATE dispatch_claims d SET sent_at = now(), sqs_message_id = v.message_id, last_error = NULL
-       FROM unnest($1::text[], $2::text[]) AS v(key, message_id)
-      WHERE d.idempotency_key = v.key`,
-    [sent.map((s) => s.key), sent.map((s) => s.messageId)],
-  );
+  await inTransaction(pool, async (client) => {
+    await client.query('SET LOCAL synchronous_commit = off');
+    await client.query(
+      `UPDATE dispatch_claims d SET sent_at = now(), sqs_message_id = v.message_id, last_error = NULL
+         FROM unnest($1::text[], $2::text[]) AS v(key, message_id)
+        WHERE d.idempotency_key = v.key`,
+      [sent.map((s) => s.key), sent.map((s) => s.messageId)],
+    );
+  });
 }
 
 export async function recordSendFailures(
