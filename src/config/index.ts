@@ -4,6 +4,7 @@
  * names the variable (and never echoes its value: some of them are secrets).
  */
 import { z } from 'zod';
+import { QUEUES, findQueue, type QueueDefinition } from '../queues/inventory';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -87,6 +88,16 @@ const envSchema = z
       )
       .optional(),
     CREDENTIALS_ACTIVE_KEY_ID: z.string().optional(),
+
+    // Which queues this poller process serves (comma-separated logical names); unset: all of them.
+    POLLER_QUEUES: z
+      .string()
+      .refine((list) => list.split(',').every((name) => QUEUES.some((queue) => queue.name === name)), {
+        message: `must list queues of the inventory: ${QUEUES.map((queue) => queue.name).join(', ')}`,
+      })
+      .optional(),
+    // How long a stopping poller waits for workflows in flight before releasing their messages.
+    POLLER_SHUTDOWN_SECONDS: z.coerce.number().int().min(0).max(3_600).default(25),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
@@ -135,6 +146,7 @@ export interface Config {
   aws: { region: string; sqsEndpoint?: string };
   queues: { prefix: string };
   sweeps: { timezone: string; claimLeaseSeconds: number };
+  pollers: { queues: readonly QueueDefinition[]; shutdownSeconds: number };
   /** undefined where no key is configured: only roles that read or write credentials require it. */
   credentials?: { activeKeyId: string; keys: ReadonlyMap<string, Buffer> };
 }
@@ -196,6 +208,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     aws: { region: e.AWS_REGION, sqsEndpoint: e.SQS_ENDPOINT },
     queues: { prefix: e.QUEUE_PREFIX },
     sweeps: { timezone: e.SWEEP_TIMEZONE, claimLeaseSeconds: e.SWEEP_CLAIM_LEASE_SECONDS },
+    pollers: {
+      queues: e.POLLER_QUEUES ? e.POLLER_QUEUES.split(',').map(findQueue) : QUEUES,
+      shutdownSeconds: e.POLLER_SHUTDOWN_SECONDS,
+    },
     credentials: e.CREDENTIALS_KEYS
       ? {
           activeKeyId: e.CREDENTIALS_ACTIVE_KEY_ID!,

@@ -20,6 +20,22 @@ export interface QueueDefinition {
   readonly retentionSeconds: number;
   /** Above this many visible messages, sweeps leave this queue's rows for a later run. */
   readonly backlogCeiling: number;
+  /** Workflows started from this queue run on the task queue of this family. */
+  readonly family: QueueFamily;
+  readonly poller: PollerSettings;
+}
+
+export type QueueFamily = 'account' | 'inventory' | 'marketplace-push' | 'background';
+
+export interface PollerSettings {
+  /** Messages one poller process holds (and workflows it waits on) at once. */
+  readonly concurrency: number;
+  /** Messages per ReceiveMessage, at most 10. */
+  readonly batchSize: number;
+  /** Long-poll wait, at most 20 s. */
+  readonly waitSeconds: number;
+  /** Visibility given back to a message whose workflow failed, before SQS offers it again. */
+  readonly retryDelaySeconds: number;
 }
 
 const FOUR_DAYS = 4 * 24 * 3600;
@@ -31,25 +47,33 @@ const DEFAULTS = {
   visibilityTimeoutSeconds: 60,
   retentionSeconds: FOUR_DAYS,
   backlogCeiling: 200_000,
+  poller: { concurrency: 20, batchSize: 10, waitSeconds: 20, retryDelaySeconds: 30 },
 };
 
-function fifoQueue(name: string, overrides: Partial<QueueDefinition> = {}): QueueDefinition {
+type QueueOverrides = Partial<QueueDefinition> & Pick<QueueDefinition, 'family'>;
+
+function fifoQueue(name: string, overrides: QueueOverrides): QueueDefinition {
   return { ...DEFAULTS, name, fifo: true, ...overrides };
 }
 
-function standardQueue(name: string, overrides: Partial<QueueDefinition> = {}): QueueDefinition {
+function standardQueue(name: string, overrides: QueueOverrides): QueueDefinition {
   return { ...DEFAULTS, name, fifo: false, ...overrides };
 }
 
 export const QUEUES: readonly QueueDefinition[] = [
-  fifoQueue('account-sync'),
-  fifoQueue('inventory-deduct'),
-  ...MARKETPLACES.map((marketplace) => fifoQueue(`marketplace-push-${marketplace}`)),
-  standardQueue('returns-sync'),
-  standardQueue('document-download', { visibilityTimeoutSeconds: 300 }),
-  standardQueue('payout-sync'),
-  standardQueue('reconciliation', { visibilityTimeoutSeconds: 300 }),
+  fifoQueue('account-sync', { family: 'account' }),
+  fifoQueue('inventory-deduct', { family: 'inventory' }),
+  ...MARKETPLACES.map((marketplace) => fifoQueue(`marketplace-push-${marketplace}`, { family: 'marketplace-push' })),
+  standardQueue('returns-sync', { family: 'background' }),
+  standardQueue('document-download', { family: 'background', visibilityTimeoutSeconds: 300 }),
+  standardQueue('payout-sync', { family: 'background' }),
+  standardQueue('reconciliation', { family: 'background', visibilityTimeoutSeconds: 300 }),
 ];
+
+/** The Temporal task queue a family's workflows run on, under the configured base name. */
+export function taskQueueFor(family: QueueFamily, baseTaskQueue: string): string {
+  return `${baseTaskQueue}.${family}`;
+}
 
 export function queueName(queue: QueueDefinition, prefix: string): string {
   return `${prefix}${queue.name}${queue.fifo ? '.fifo' : ''}`;

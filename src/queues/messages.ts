@@ -34,6 +34,19 @@ export const MESSAGE_TYPES = {
 } as const satisfies Record<string, MessageTypeRoute>;
 
 export type MessageType = keyof typeof MESSAGE_TYPES;
+
+/** The Temporal workflow type that handles each message type (src/workflows). */
+export const WORKFLOW_TYPES: Record<MessageType, string> = {
+  'account.sync': 'accountSyncWorkflow',
+  'ajio.token-refresh': 'ajioTokenRefreshWorkflow',
+  'ajio.orders-sync': 'ajioOrdersSyncWorkflow',
+  'inventory.deduct': 'inventoryDeductWorkflow',
+  'marketplace.push': 'marketplacePushWorkflow',
+  'returns.sync': 'returnsSyncWorkflow',
+  'document.download': 'documentDownloadWorkflow',
+  'payout.sync': 'payoutSyncWorkflow',
+  'reconciliation.run': 'reconciliationWorkflow',
+};
 const MESSAGE_TYPE_NAMES = Object.keys(MESSAGE_TYPES) as [MessageType, ...MessageType[]];
 
 /** Schedule kinds (schedules.kind) and the message each one sends. */

@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { QUEUES, queueName, type QueueDefinition } from './inventory';
+import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from './inventory';
 
-/** Queue URLs by logical name, looked up once per process. */
+/** Queue URLs by queue definition, looked up once per process. */
 export class QueueDirectory {
   private readonly urls = new Map<string, Promise<string>>();
 
@@ -11,14 +11,22 @@ export class QueueDirectory {
   ) {}
 
   url(queue: QueueDefinition): Promise<string> {
-    let url = this.urls.get(queue.name);
+    return this.lookUp(queueName(queue, this.prefix));
+  }
+
+  deadLetterUrl(queue: QueueDefinition): Promise<string> {
+    return this.lookUp(deadLetterQueueName(queue, this.prefix));
+  }
+
+  private lookUp(name: string): Promise<string> {
+    let url = this.urls.get(name);
     if (!url) {
-      url = this.sqs.send(new GetQueueUrlCommand({ QueueName: queueName(queue, this.prefix) })).then(({ QueueUrl }) => {
-        if (!QueueUrl) throw new Error(`no URL for queue ${queueName(queue, this.prefix)}; run npm run provision`);
+      url = this.sqs.send(new GetQueueUrlCommand({ QueueName: name })).then(({ QueueUrl }) => {
+        if (!QueueUrl) throw new Error(`no URL for queue ${name}; run npm run provision`);
         return QueueUrl;
       });
-      url.catch(() => this.urls.delete(queue.name));
-      this.urls.set(queue.name, url);
+      url.catch(() => this.urls.delete(name));
+      this.urls.set(name, url);
     }
     return url;
   }

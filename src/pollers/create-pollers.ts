@@ -1,0 +1,43 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import { queueName, type PollerSettings, type QueueDefinition } from '../queues/inventory';
+import type { QueueDirectory } from '../queues/queue-urls';
+import { QueuePoller } from './queue-poller';
+import { WorkflowRunner } from './workflow-runner';
+
+export interface PollerWiring {
+  config: Config;
+  sqs: SQSClient;
+  client: Client;
+  directory: QueueDirectory;
+  settings?: Partial<PollerSettings>;
+  log?: (line: string) => void;
+}
+
+/** Cheap authenticated call: answers only when the frontend and namespace are up. */
+export function temporalProbe(client: Client, namespace: string): () => Promise<boolean> {
+  return async () => {
+    await client.connection.withDeadline(Date.now() + 2_000, () =>
+      client.connection.workflowService.describeNamespace({ namespace }),
+    );
+    return true;
+  };
+}
+
+export async function createPoller(wiring: PollerWiring, queue: QueueDefinition): Promise<QueuePoller> {
+  const { config, sqs, client, directory } = wiring;
+  const physicalName = queueName(queue, config.queues.prefix);
+  const runner = new WorkflowRunner(client, config.temporal.taskQueue, { queue, physicalName });
+  return new QueuePoller({
+    sqs,
+    queue,
+    physicalName,
+    queueUrl: await directory.url(queue),
+    deadLetterUrl: await directory.deadLetterUrl(queue),
+    runWorkflow: (envelope, message) => runner.run(envelope, message.MessageId ?? 'unknown'),
+    isTemporalReachable: temporalProbe(client, config.temporal.namespace),
+    settings: wiring.settings,
+    log: wiring.log,
+  });
+}

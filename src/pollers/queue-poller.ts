@@ -1,0 +1,307 @@
+/**
+ * One queue's poller: receives messages, validates each envelope, starts one workflow per message
+ * and deletes the message only once its workflow has completed.
+ *
+ * - Invalid messages go to the queue's DLQ at once, with the reason, and are deleted from the queue.
+ * - While a workflow runs, the message's visibility is extended so SQS does not hand it out again.
+ * - A failed workflow leaves its message undeleted, visible again after a retry delay, so SQS moves it
+ *   to the DLQ after maxReceiveCount failed runs.
+ * - FIFO: messages of one group (one seller account) run strictly one after another; if one does not
+ *   complete, the rest of its group in the batch is released unstarted. Groups run in parallel.
+ * - Backpressure: it receives only as many messages as it has room for. If Temporal is unreachable it
+ *   releases what it holds and stops receiving (receives are what count towards the DLQ) until
+ *   Temporal answers again.
+ */
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PollerSettings, QueueDefinition } from '../queues/inventory';
+import { parseEnvelope, type Envelope } from '../queues/messages';
+import { isTemporalUnavailable, type WorkflowOutcome } from './workflow-runner';
+
+export interface PollerDependencies {
+  sqs: SQSClient;
+  queue: QueueDefinition;
+  queueUrl: string;
+  deadLetterUrl: string;
+  /** The queue's physical name, recorded on dead-lettered messages. */
+  physicalName: string;
+  runWorkflow: (envelope: Envelope, message: Message) => Promise<WorkflowOutcome>;
+  isTemporalReachable: () => Promise<boolean>;
+  settings?: Partial<PollerSettings>;
+  log?: (line: string) => void;
+}
+
+type Outcome = 'deleted' | 'retry-later' | 'released';
+
+interface Held {
+  message: Message;
+  heartbeat: NodeJS.Timeout;
+}
+
+/** Message attributes a dead-lettered message carries, for `npm run dlq -- peek`. */
+export const DLQ_ATTRIBUTES = {
+  reason: 'dlq-reason',
+  sourceQueue: 'dlq-source-queue',
+  sourceMessageId: 'dlq-source-message-id',
+};
+
+const TEMPORAL_PROBE_INTERVAL_MS = 2_000;
+/**
+ * Visibility given to a message handed back unstarted. Not 0: fauxqs 2.4 with persistence (the local
+ * stack's SQS) fails ChangeMessageVisibility to 0 and loses the message (its SQLite update writes
+ * NULL into a NOT NULL column); one second costs nothing on AWS and works on both.
+ */
+export const RELEASE_VISIBILITY_SECONDS = 1;
+/** Longest wait between receives while messages are in flight and the queue looked empty. */
+const BUSY_POLL_INTERVAL_MS = 1_000;
+
+export class QueuePoller {
+  private readonly settings: PollerSettings;
+  private readonly held = new Map<string, Held>();
+  private readonly work = new Set<Promise<void>>();
+  private stopping = false;
+  private temporalDown = false;
+  private completionWaiters: (() => void)[] = [];
+  private loop?: Promise<void>;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly deps: PollerDependencies) {
+    this.settings = { ...deps.queue.poller, ...deps.settings };
+    this.log = deps.log ?? ((line) => console.log(`poller ${deps.physicalName}: ${line}`));
+  }
+
+  /** Messages received and not yet deleted or released. */
+  get inFlight(): number {
+    return this.held.size;
+  }
+
+  /** Runs until stop(); resolves once no receive is under way. */
+  run(): Promise<void> {
+    this.loop ??= this.receiveLoop();
+    return this.loop;
+  }
+
+  private async receiveLoop(): Promise<void> {
+    while (!this.stopping) {
+      if (this.temporalDown) {
+        await this.waitForTemporal();
+        continue;
+      }
+      const room = this.settings.concurrency - this.held.size;
+      if (room <= 0) {
+        await this.nextCompletion();
+        continue;
+      }
+      const messages = await this.receive(Math.min(this.settings.batchSize, room));
+      if (this.stopping) {
+        await this.releaseAll(messages);
+        break;
+      }
+      for (const message of messages) this.hold(message);
+      for (const chain of this.chains(messages)) this.track(this.processChain(chain));
+      // While work is in flight, a long poll would sit out messages that a completion unblocks
+      // (the next message of a FIFO group): poll again as soon as something completes instead.
+      if (messages.length === 0 && this.held.size > 0) await this.nextCompletion(BUSY_POLL_INTERVAL_MS);
+    }
+  }
+
+  /**
+   * Stops receiving, waits up to `deadlineMs` for the workflows in flight, then releases whatever is
+   * still held (visible again within a second) so no message waits out a full visibility timeout. A receive under way
+   * is not aborted (SQS would hide what it had picked for a full visibility timeout); what it brings
+   * is released at once.
+   */
+  async stop(deadlineMs: number): Promise<void> {
+    this.stopping = true;
+    this.notifyCompletion();
+    await Promise.race([Promise.allSettled([...this.work]), sleep(deadlineMs)]);
+    const remaining = [...this.held.values()].map((held) => held.message);
+    await this.releaseAll(remaining);
+    if (remaining.length) this.log(`released ${remaining.length} message(s) still in flight at shutdown`);
+    await this.loop;
+  }
+
+  private async receive(max: number): Promise<Message[]> {
+    try {
+      const { Messages = [] } = await this.deps.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.deps.queueUrl,
+          MaxNumberOfMessages: max,
+          // Long-poll only when idle; see run().
+          WaitTimeSeconds: this.held.size > 0 ? 0 : this.settings.waitSeconds,
+          VisibilityTimeout: this.deps.queue.visibilityTimeoutSeconds,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      return Messages;
+    } catch (error) {
+      if (this.stopping) return [];
+      this.log(`receive failed, retrying in 1 s: ${(error as Error).message}`);
+      await sleep(1_000);
+      return [];
+    }
+  }
+
+  /** Resolves when a held message completes (or after `timeoutMs`, or on stop). */
+  private nextCompletion(timeoutMs?: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = timeoutMs === undefined ? undefined : setTimeout(resolve, timeoutMs);
+      this.completionWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private notifyCompletion(): void {
+    for (const wake of this.completionWaiters.splice(0)) wake();
+  }
+
+  /** FIFO: one chain per message group, in received order. Standard: every message alone. */
+  private chains(messages: Message[]): Message[][] {
+    if (!this.deps.queue.fifo) return messages.map((message) => [message]);
+    const groups = new Map<string, Message[]>();
+    for (const message of messages) {
+      const group = message.Attributes?.MessageGroupId ?? '';
+      groups.set(group, [...(groups.get(group) ?? []), message]);
+    }
+    return [...groups.values()];
+  }
+
+  private async processChain(chain: Message[]): Promise<void> {
+    for (const [index, message] of chain.entries()) {
+      const outcome = this.stopping || this.temporalDown ? 'released' : await this.process(message);
+      if (outcome === 'released') await this.releaseAll([message]);
+      if (outcome !== 'deleted') {
+        // Later messages of the group must not overtake this one: give them back unstarted.
+        await this.releaseAll(chain.slice(index + 1));
+        return;
+      }
+    }
+  }
+
+  private async process(message: Message): Promise<Outcome> {
+    const parsed = parseEnvelope(message.Body ?? '');
+    try {
+      if (!parsed.ok) {
+        await this.deadLetter(message, parsed.reason);
+        return 'deleted';
+      }
+      const outcome = await this.deps.runWorkflow(parsed.envelope, message);
+      if (outcome === 'completed') {
+        await this.deleteMessage(message);
+        return 'deleted';
+      }
+      const receives = message.Attributes?.ApproximateReceiveCount ?? '?';
+      this.log(
+        `workflow for ${message.MessageId} failed (receive ${receives} of ${this.deps.queue.maxReceiveCount}); ` +
+          `offered again in ${this.retryDelaySeconds()} s`,
+      );
+      await this.setVisibility(message, this.retryDelaySeconds());
+      return 'retry-later';
+    } catch (error) {
+      if (isTemporalUnavailable(error)) {
+        if (!this.temporalDown) this.log('Temporal is unreachable: releasing messages and pausing receives');
+        this.temporalDown = true;
+        return 'released';
+      }
+      this.log(
+        `message ${message.MessageId} failed, retrying after ${this.retryDelaySeconds()} s: ${(error as Error).message}`,
+      );
+      await this.setVisibility(message, this.retryDelaySeconds()).catch(() => undefined);
+      return 'retry-later';
+    } finally {
+      if (this.held.has(message.ReceiptHandle!) && !this.temporalDown) this.unhold(message);
+    }
+  }
+
+  private retryDelaySeconds(): number {
+    return Math.max(this.settings.retryDelaySeconds, RELEASE_VISIBILITY_SECONDS);
+  }
+
+  private async deadLetter(message: Message, reason: string): Promise<void> {
+    const group = message.Attributes?.MessageGroupId;
+    await this.deps.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.deps.deadLetterUrl,
+        MessageBody: message.Body || '(empty)',
+        MessageAttributes: {
+          [DLQ_ATTRIBUTES.reason]: { DataType: 'String', StringValue: reason.slice(0, 1_000) },
+          [DLQ_ATTRIBUTES.sourceQueue]: { DataType: 'String', StringValue: this.deps.physicalName },
+          [DLQ_ATTRIBUTES.sourceMessageId]: { DataType: 'String', StringValue: message.MessageId ?? 'unknown' },
+        },
+        ...(this.deps.queue.fifo
+          ? { MessageGroupId: group ?? 'invalid', MessageDeduplicationId: message.MessageId }
+          : {}),
+      }),
+    );
+    await this.deleteMessage(message);
+    this.log(`moved message ${message.MessageId} to the DLQ: ${reason}`);
+  }
+
+  private hold(message: Message): void {
+    const extendEveryMs = (this.deps.queue.visibilityTimeoutSeconds * 1_000) / 3;
+    const heartbeat = setInterval(() => {
+      this.setVisibility(message, this.deps.queue.visibilityTimeoutSeconds).catch((error: Error) =>
+        this.log(`could not extend visibility of ${message.MessageId}: ${error.message}`),
+      );
+    }, extendEveryMs);
+    heartbeat.unref();
+    this.held.set(message.ReceiptHandle!, { message, heartbeat });
+  }
+
+  private unhold(message: Message): void {
+    const held = this.held.get(message.ReceiptHandle!);
+    if (!held) return;
+    clearInterval(held.heartbeat);
+    this.held.delete(message.ReceiptHandle!);
+    this.notifyCompletion();
+  }
+
+  private async releaseAll(messages: Message[]): Promise<void> {
+    await Promise.all(
+      messages.map(async (message) => {
+        this.unhold(message);
+        await this.setVisibility(message, RELEASE_VISIBILITY_SECONDS).catch(() => undefined);
+      }),
+    );
+  }
+
+  private async deleteMessage(message: Message): Promise<void> {
+    await this.deps.sqs.send(
+      new DeleteMessageCommand({ QueueUrl: this.deps.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+    );
+  }
+
+  private async setVisibility(message: Message, seconds: number): Promise<void> {
+    await this.deps.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.deps.queueUrl,
+        ReceiptHandle: message.ReceiptHandle,
+        VisibilityTimeout: seconds,
+      }),
+    );
+  }
+
+  private async waitForTemporal(): Promise<void> {
+    await sleep(TEMPORAL_PROBE_INTERVAL_MS);
+    if (this.held.size === 0 && (await this.deps.isTemporalReachable().catch(() => false))) {
+      this.temporalDown = false;
+      this.log('Temporal answers again: resuming receives');
+    }
+  }
+
+  private track(promise: Promise<void>): void {
+    const tracked = promise.catch((error: Error) => this.log(`unexpected: ${error.stack ?? error.message}`));
+    this.work.add(tracked);
+    void tracked.finally(() => this.work.delete(tracked));
+  }
+}

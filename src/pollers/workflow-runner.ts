@@ -1,0 +1,82 @@
+/**
+ * Turns a valid envelope into one Temporal workflow execution and waits for its outcome. The
+ * workflow id is the message's business identity, so a redelivered or duplicated message attaches
+ * to the same execution: a running one is reused (USE_EXISTING) and a completed one is never run
+ * again (ALLOW_DUPLICATE_FAILED_ONLY lets only a failed one start afresh).
+ */
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  isGrpcServiceError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { taskQueueFor, type QueueDefinition } from '../queues/inventory';
+import { WORKFLOW_TYPES, type Envelope } from '../queues/messages';
+import { AccountIdKey, MarketplaceKey, MessageTypeKey, SourceQueueKey } from '../temporal/search-attributes';
+
+export type WorkflowOutcome = 'completed' | 'failed';
+
+/** Temporal cannot be reached: the message is not at fault and must not burn a receive. */
+export class TemporalUnavailableError extends Error {
+  override readonly name = 'TemporalUnavailableError';
+}
+
+/** gRPC status codes DEADLINE_EXCEEDED (4) and UNAVAILABLE (14). */
+const UNAVAILABLE_CODES = new Set<number>([4, 14]);
+
+export function isTemporalUnavailable(error: unknown): boolean {
+  for (let cause = error; cause; cause = (cause as { cause?: unknown }).cause) {
+    if (isGrpcServiceError(cause) && UNAVAILABLE_CODES.has(cause.code)) return true;
+    if (cause instanceof TemporalUnavailableError) return true;
+  }
+  return false;
+}
+
+export function workflowIdFor(envelope: Envelope): string {
+  return `${envelope.type}/${envelope.accountId}/${envelope.idempotencyKey}`;
+}
+
+export class WorkflowRunner {
+  constructor(
+    private readonly client: Client,
+    private readonly baseTaskQueue: string,
+    private readonly source: { queue: QueueDefinition; physicalName: string },
+  ) {}
+
+  async run(envelope: Envelope, sqsMessageId: string): Promise<WorkflowOutcome> {
+    try {
+      const handle = await this.startOrAttach(envelope, sqsMessageId);
+      await handle.result();
+      return 'completed';
+    } catch (error) {
+      if (error instanceof WorkflowFailedError) return 'failed';
+      if (isTemporalUnavailable(error)) throw new TemporalUnavailableError('Temporal is unreachable', { cause: error });
+      throw error;
+    }
+  }
+
+  private async startOrAttach(envelope: Envelope, sqsMessageId: string): Promise<WorkflowHandle> {
+    const workflowId = workflowIdFor(envelope);
+    try {
+      return await this.client.workflow.start(WORKFLOW_TYPES[envelope.type], {
+        workflowId,
+        taskQueue: taskQueueFor(this.source.queue.family, this.baseTaskQueue),
+        args: [envelope],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        typedSearchAttributes: [
+          { key: AccountIdKey, value: envelope.accountId },
+          { key: MarketplaceKey, value: envelope.marketplace },
+          { key: SourceQueueKey, value: this.source.physicalName },
+          { key: MessageTypeKey, value: envelope.type },
+        ],
+        memo: { traceId: envelope.traceId, sqsMessageId },
+      });
+    } catch (error) {
+      // Completed before: the work is done; its result is what this message asked for.
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return this.client.workflow.getHandle(workflowId);
+      throw error;
+    }
+  }
+}
