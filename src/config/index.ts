@@ -4,7 +4,7 @@
  * names the variable (and never echoes its value: some of them are secrets).
  */
 import { z } from 'zod';
-import { QUEUES, findQueue, type QueueDefinition } from '../queues/inventory';
+import { QUEUES, findQueue, type PollerSettings, type QueueDefinition } from '../queues/inventory';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -98,6 +98,9 @@ const envSchema = z
       .optional(),
     // How long a stopping poller waits for workflows in flight before releasing their messages.
     POLLER_SHUTDOWN_SECONDS: z.coerce.number().int().min(0).max(3_600).default(25),
+    // Overrides of the inventory's per-queue poller settings, for this process.
+    POLLER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).optional(),
+    POLLER_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(3).max(43_200).optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
@@ -146,7 +149,7 @@ export interface Config {
   aws: { region: string; sqsEndpoint?: string };
   queues: { prefix: string };
   sweeps: { timezone: string; claimLeaseSeconds: number };
-  pollers: { queues: readonly QueueDefinition[]; shutdownSeconds: number };
+  pollers: { queues: readonly QueueDefinition[]; shutdownSeconds: number; overrides: Partial<PollerSettings> };
   /** undefined where no key is configured: only roles that read or write credentials require it. */
   credentials?: { activeKeyId: string; keys: ReadonlyMap<string, Buffer> };
 }
@@ -211,6 +214,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pollers: {
       queues: e.POLLER_QUEUES ? e.POLLER_QUEUES.split(',').map(findQueue) : QUEUES,
       shutdownSeconds: e.POLLER_SHUTDOWN_SECONDS,
+      overrides: Object.fromEntries(
+        Object.entries({
+          concurrency: e.POLLER_CONCURRENCY,
+          visibilityTimeoutSeconds: e.POLLER_VISIBILITY_TIMEOUT_SECONDS,
+        }).filter(([, value]) => value !== undefined),
+      ),
     },
     credentials: e.CREDENTIALS_KEYS
       ? {

@@ -63,7 +63,7 @@ export const RELEASE_VISIBILITY_SECONDS = 1;
 const BUSY_POLL_INTERVAL_MS = 1_000;
 
 export class QueuePoller {
-  private readonly settings: PollerSettings;
+  private readonly settings: Required<PollerSettings>;
   private readonly held = new Map<string, Held>();
   private readonly work = new Set<Promise<void>>();
   private stopping = false;
@@ -73,7 +73,11 @@ export class QueuePoller {
   private readonly log: (line: string) => void;
 
   constructor(private readonly deps: PollerDependencies) {
-    this.settings = { ...deps.queue.poller, ...deps.settings };
+    this.settings = {
+      visibilityTimeoutSeconds: deps.queue.visibilityTimeoutSeconds,
+      ...deps.queue.poller,
+      ...deps.settings,
+    };
     this.log = deps.log ?? ((line) => console.log(`poller ${deps.physicalName}: ${line}`));
   }
 
@@ -136,7 +140,7 @@ export class QueuePoller {
           MaxNumberOfMessages: max,
           // Long-poll only when idle; see run().
           WaitTimeSeconds: this.held.size > 0 ? 0 : this.settings.waitSeconds,
-          VisibilityTimeout: this.deps.queue.visibilityTimeoutSeconds,
+          VisibilityTimeout: this.settings.visibilityTimeoutSeconds,
           MessageSystemAttributeNames: ['All'],
           MessageAttributeNames: ['All'],
         }),
@@ -248,9 +252,9 @@ export class QueuePoller {
   }
 
   private hold(message: Message): void {
-    const extendEveryMs = (this.deps.queue.visibilityTimeoutSeconds * 1_000) / 3;
+    const extendEveryMs = (this.settings.visibilityTimeoutSeconds * 1_000) / 3;
     const heartbeat = setInterval(() => {
-      this.setVisibility(message, this.deps.queue.visibilityTimeoutSeconds).catch((error: Error) =>
+      this.setVisibility(message, this.settings.visibilityTimeoutSeconds).catch((error: Error) =>
         this.log(`could not extend visibility of ${message.MessageId}: ${error.message}`),
       );
     }, extendEveryMs);

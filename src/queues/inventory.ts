@@ -36,6 +36,8 @@ export interface PollerSettings {
   readonly waitSeconds: number;
   /** Visibility given back to a message whose workflow failed, before SQS offers it again. */
   readonly retryDelaySeconds: number;
+  /** Visibility a received message gets; renewed every third of it while its workflow runs. */
+  readonly visibilityTimeoutSeconds?: number;
 }
 
 const FOUR_DAYS = 4 * 24 * 3600;

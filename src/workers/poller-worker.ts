@@ -16,7 +16,9 @@ runMain(async () => {
   const sqs = createSqsClient(config);
   const client = await createTemporalClient(config);
   const directory = new QueueDirectory(sqs, config.queues.prefix);
-  const pollers = await Promise.all(queues.map((queue) => createPoller({ config, sqs, client, directory }, queue)));
+  const pollers = await Promise.all(
+    queues.map((queue) => createPoller({ config, sqs, client, directory, settings: config.pollers.overrides }, queue)),
+  );
 
   onShutdownSignal(async (signal) => {
     console.log(`poller-worker: ${signal}: stopping (waiting up to ${shutdownSeconds} s for workflows in flight)`);
