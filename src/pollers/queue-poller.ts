@@ -23,6 +23,7 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PollerSettings, QueueDefinition } from '../queues/inventory';
 import { parseEnvelope, type Envelope } from '../queues/messages';
+import { DLQ_ATTRIBUTES, RELEASE_VISIBILITY_SECONDS } from '../queues/sqs-conventions';
 import { isTemporalUnavailable, type WorkflowOutcome } from './workflow-runner';
 
 export interface PollerDependencies {
@@ -45,20 +46,7 @@ interface Held {
   heartbeat: NodeJS.Timeout;
 }
 
-/** Message attributes a dead-lettered message carries, for `npm run dlq -- peek`. */
-export const DLQ_ATTRIBUTES = {
-  reason: 'dlq-reason',
-  sourceQueue: 'dlq-source-queue',
-  sourceMessageId: 'dlq-source-message-id',
-};
-
 const TEMPORAL_PROBE_INTERVAL_MS = 2_000;
-/**
- * Visibility given to a message handed back unstarted. Not 0: fauxqs 2.4 with persistence (the local
- * stack's SQS) fails ChangeMessageVisibility to 0 and loses the message (its SQLite update writes
- * NULL into a NOT NULL column); one second costs nothing on AWS and works on both.
- */
-export const RELEASE_VISIBILITY_SECONDS = 1;
 /** Longest wait between receives while messages are in flight and the queue looked empty. */
 const BUSY_POLL_INTERVAL_MS = 1_000;
 

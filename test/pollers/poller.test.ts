@@ -5,7 +5,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { workflowIdFor } from '../../src/pollers/workflow-runner';
-import { DLQ_ATTRIBUTES } from '../../src/pollers/queue-poller';
+import { DLQ_ATTRIBUTES } from '../../src/queues/sqs-conventions';
 import { envelope, eventually, pipelineBench, type PipelineBench } from '../support/pipeline';
 
 jest.setTimeout(180_000);

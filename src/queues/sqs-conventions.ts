@@ -1,0 +1,15 @@
+/** Conventions every reader and writer of the queues shares. */
+
+/** Message attributes a dead-lettered message carries, for `npm run dlq -- peek`. */
+export const DLQ_ATTRIBUTES = {
+  reason: 'dlq-reason',
+  sourceQueue: 'dlq-source-queue',
+  sourceMessageId: 'dlq-source-message-id',
+};
+
+/**
+ * Visibility given to a message handed back unstarted. Not 0: fauxqs 2.4 with persistence (the local
+ * stack's SQS) fails ChangeMessageVisibility to 0 and loses the message (its SQLite update writes
+ * NULL into a NOT NULL column); one second costs nothing on AWS and works on both.
+ */
+export const RELEASE_VISIBILITY_SECONDS = 1;
