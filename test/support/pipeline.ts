@@ -41,9 +41,12 @@ export function envelope(type: MessageType, accountId: string, payload: Envelope
   };
 }
 
-export async function pipelineBench(families: QueueFamily[]): Promise<PipelineBench> {
+export async function pipelineBench(
+  families: QueueFamily[],
+  overrides: NodeJS.ProcessEnv = {},
+): Promise<PipelineBench> {
   const taskQueue = `test-${randomUUID().slice(0, 8)}`;
-  const t = await isolatedEnvironment({ TEMPORAL_TASK_QUEUE: taskQueue });
+  const t = await isolatedEnvironment({ TEMPORAL_TASK_QUEUE: taskQueue, ...overrides });
   await t.deps.pool.query(EXECUTIONS_TABLE);
 
   const nativeConnection = await NativeConnection.connect({ address: t.config.temporal.address });
