@@ -6,6 +6,7 @@ import { FatalError } from '../../src/runtime/main';
 import { DATA_DIR, STACK_ENV_FILE } from './paths';
 import { runningPid, startDetached, stopProcess, waitUntil } from './processes';
 import { portFromEnv, type StackService } from './service';
+import { elasticMqService } from './services/elasticmq';
 import { postgresService } from './services/postgres';
 import { redisService } from './services/redis';
 import { sqsService } from './services/sqs';
@@ -19,6 +20,7 @@ export function localStack(): StackService[] {
     postgresService({ port: portFromEnv('STACK_POSTGRES_PORT', 15432) }),
     redisService({ port: portFromEnv('STACK_REDIS_PORT', 16379) }),
     sqsService({ port: portFromEnv('STACK_SQS_PORT', 14566) }),
+    elasticMqService({ port: portFromEnv('STACK_ELASTICMQ_PORT', 19324) }),
     temporalService({
       name: 'temporal',
       port: portFromEnv('STACK_TEMPORAL_PORT', 17233),

@@ -8,146 +8,178 @@ import { workflowIdFor } from '../../src/pollers/workflow-runner';
 import { DLQ_ATTRIBUTES } from '../../src/queues/sqs-conventions';
 import { envelope, eventually, pipelineBench, type PipelineBench } from '../support/pipeline';
 
-jest.setTimeout(180_000);
-
-let bench: PipelineBench;
-
-beforeAll(async () => {
-  bench = await pipelineBench(['account', 'background']);
-  await bench.startPoller('account-sync');
-  await bench.startPoller('payout-sync', { retryDelaySeconds: 0 });
-});
-afterAll(() => bench?.close());
+jest.setTimeout(240_000);
 
 type Execution = Awaited<ReturnType<PipelineBench['executions']>>[number];
 
-/** Start/end intervals of each workflow run, from the workflows' own record. */
-function intervals(executions: Execution[], accountPrefix: string) {
-  const runs = new Map<string, { key: string; account: string; start?: number; end?: number }>();
-  for (const e of executions.filter((x) => x.account_id.startsWith(accountPrefix))) {
-    const run = runs.get(e.run_id) ?? { key: e.idempotency_key, account: e.account_id };
-    run[e.phase as 'start' | 'end'] = e.at.getTime();
-    runs.set(e.run_id, run);
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the suite through npm test (stack:up writes it)`);
+  return value;
+}
+
+// fauxqs hands out one message per FIFO group per receive; ElasticMQ, like AWS, several, in order.
+describe.each([
+  ['fauxqs', {}],
+  ['ElasticMQ', { SQS_ENDPOINT: requiredEnv('ELASTICMQ_ENDPOINT') }],
+])('SQS pollers → Temporal on %s', (_server, sqsOverrides: NodeJS.ProcessEnv) => {
+  let bench: PipelineBench;
+
+  beforeAll(async () => {
+    bench = await pipelineBench(['account', 'background'], sqsOverrides);
+    await bench.startPoller('account-sync', { retryDelaySeconds: 1 });
+    await bench.startPoller('payout-sync', { retryDelaySeconds: 0 });
+  });
+  afterAll(() => bench?.close());
+
+  /** Start/end intervals of each workflow run, from the workflows' own record. */
+  function intervals(executions: Execution[], accountPrefix: string) {
+    const runs = new Map<string, { key: string; account: string; start?: number; end?: number }>();
+    for (const e of executions.filter((x) => x.account_id.startsWith(accountPrefix))) {
+      const run = runs.get(e.run_id) ?? { key: e.idempotency_key, account: e.account_id };
+      run[e.phase as 'start' | 'end'] = e.at.getTime();
+      runs.set(e.run_id, run);
+    }
+    return [...runs.values()].sort((a, b) => a.start! - b.start!);
   }
-  return [...runs.values()].sort((a, b) => a.start! - b.start!);
-}
 
-/** Nothing waiting and nothing in flight: every message was deleted (or moved to the DLQ). */
-async function queueIsEmpty(queue: string): Promise<boolean> {
-  const { Attributes = {} } = await bench.t.deps.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: bench.t.queueUrl(queue),
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return Attributes.ApproximateNumberOfMessages === '0' && Attributes.ApproximateNumberOfMessagesNotVisible === '0';
-}
-
-/** Receives and deletes everything in a DLQ, with message attributes. */
-async function drainDeadLetters(queue: string): Promise<Message[]> {
-  const url = bench.t.queues.find((q) => q.queue.name === queue)!.dlqUrl;
-  const all: Message[] = [];
-  for (let empty = 0; empty < 2;) {
-    const { Messages = [] } = await bench.t.deps.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: url,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
-        MessageAttributeNames: ['All'],
+  /** Nothing waiting and nothing in flight: every message was deleted (or moved to the DLQ). */
+  async function queueIsEmpty(queue: string): Promise<boolean> {
+    const { Attributes = {} } = await bench.t.deps.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: bench.t.queueUrl(queue),
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );
-    empty = Messages.length ? 0 : empty + 1;
-    for (const message of Messages) {
-      all.push(message);
-      await bench.t.deps.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle }));
-    }
+    return Attributes.ApproximateNumberOfMessages === '0' && Attributes.ApproximateNumberOfMessagesNotVisible === '0';
   }
-  return all;
-}
 
-describe('SQS pollers → Temporal', () => {
-  it('processes 50 messages of one account strictly in order, never two at once', async () => {
-    const messages = Array.from({ length: 50 }, () => envelope('account.sync', 'order-1'));
-    for (const message of messages) await bench.send('account-sync', message);
-
-    const done = await eventually(
-      () => bench.executions(),
-      (rows) => rows.filter((r) => r.account_id === 'order-1' && r.phase === 'end').length >= 50,
-    );
-    const runs = intervals(done, 'order-1');
-    expect(runs.map((run) => run.key)).toEqual(messages.map((m) => m.idempotencyKey));
-    for (let i = 1; i < runs.length; i++) expect(runs[i]!.start!).toBeGreaterThanOrEqual(runs[i - 1]!.end!);
-    expect(await eventually(() => queueIsEmpty('account-sync'), Boolean)).toBe(true);
-  });
-
-  it('runs different accounts in parallel while each account stays sequential', async () => {
-    const accounts = Array.from({ length: 10 }, (_, i) => `par-${i}`);
-    for (let round = 0; round < 5; round++) {
-      for (const account of accounts)
-        await bench.send('account-sync', envelope('account.sync', account, { sleepMs: 200 }));
+  /** Receives and deletes everything in a DLQ, with message attributes. */
+  async function drainDeadLetters(queue: string): Promise<Message[]> {
+    const url = bench.t.queues.find((q) => q.queue.name === queue)!.dlqUrl;
+    const all: Message[] = [];
+    for (let empty = 0; empty < 2;) {
+      const { Messages = [] } = await bench.t.deps.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      empty = Messages.length ? 0 : empty + 1;
+      for (const message of Messages) {
+        all.push(message);
+        await bench.t.deps.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle }));
+      }
     }
-    const done = await eventually(
-      () => bench.executions(),
-      (rows) => rows.filter((r) => r.account_id.startsWith('par-') && r.phase === 'end').length >= 50,
-    );
-    const runs = intervals(done, 'par-');
-    expect(runs).toHaveLength(50);
-    // Per account: no overlap.
-    for (const account of accounts) {
-      const own = runs.filter((run) => run.account === account);
-      for (let i = 1; i < own.length; i++) expect(own[i]!.start!).toBeGreaterThanOrEqual(own[i - 1]!.end!);
-    }
-    // Across accounts: at some moment most accounts were running at once.
-    const peak = Math.max(
-      ...runs.map((run) => runs.filter((o) => o.start! <= run.start! && o.end! > run.start!).length),
-    );
-    expect(peak).toBeGreaterThanOrEqual(5);
-  });
+    return all;
+  }
 
-  it('runs a business message sent twice (different dedup ids) once', async () => {
-    const message = envelope('account.sync', 'dup-1', { sleepMs: 300 });
-    await bench.send('account-sync', message, 'first-send');
-    await bench.send('account-sync', message, 'second-send');
-    await eventually(() => queueIsEmpty('account-sync'), Boolean);
-    const runs = intervals(await bench.executions(), 'dup-1');
-    expect(runs).toHaveLength(1);
-    const described = await bench.client.workflow.getHandle(workflowIdFor(message)).describe();
-    expect(described.status.name).toBe('COMPLETED');
-    expect(described.memo).toMatchObject({ traceId: message.traceId });
-    expect(described.typedSearchAttributes.get({ name: 'AccountId', type: 'KEYWORD' } as never)).toBe('dup-1');
-  });
+  describe('pollers', () => {
+    it('processes 50 messages of one account strictly in order, never two at once', async () => {
+      const messages = Array.from({ length: 50 }, () => envelope('account.sync', 'order-1'));
+      for (const message of messages) await bench.send('account-sync', message);
 
-  it('moves invalid messages to the DLQ with the reason and keeps serving the queue', async () => {
-    await bench.sendRaw('account-sync', '{"v":1,', 'poison-1');
-    await bench.sendRaw(
-      'account-sync',
-      JSON.stringify({ ...envelope('account.sync', 'poison-1'), type: 'account.delete' }),
-      'poison-1',
-    );
-    const good = envelope('account.sync', 'poison-1');
-    await bench.send('account-sync', good);
+      const done = await eventually(
+        () => bench.executions(),
+        (rows) => rows.filter((r) => r.account_id === 'order-1' && r.phase === 'end').length >= 50,
+      );
+      const runs = intervals(done, 'order-1');
+      expect(runs.map((run) => run.key)).toEqual(messages.map((m) => m.idempotencyKey));
+      for (let i = 1; i < runs.length; i++) expect(runs[i]!.start!).toBeGreaterThanOrEqual(runs[i - 1]!.end!);
+      expect(await eventually(() => queueIsEmpty('account-sync'), Boolean)).toBe(true);
+    });
 
-    await eventually(
-      () => bench.executions(),
-      (rows) => rows.some((r) => r.idempotency_key === good.idempotencyKey && r.phase === 'end'),
-    );
-    const Messages = await drainDeadLetters('account-sync');
-    const reasons = Messages.map((m) => m.MessageAttributes?.[DLQ_ATTRIBUTES.reason]?.StringValue);
-    expect(reasons).toEqual(['invalid JSON', expect.stringContaining('schema violation: type:')]);
-    expect(Messages[0]!.MessageAttributes?.[DLQ_ATTRIBUTES.sourceQueue]?.StringValue).toBe(
-      `${bench.t.config.queues.prefix}account-sync.fifo`,
-    );
-  });
+    it('runs different accounts in parallel while each account stays sequential', async () => {
+      const accounts = Array.from({ length: 10 }, (_, i) => `par-${i}`);
+      for (let round = 0; round < 5; round++) {
+        for (const account of accounts)
+          await bench.send('account-sync', envelope('account.sync', account, { sleepMs: 200 }));
+      }
+      const done = await eventually(
+        () => bench.executions(),
+        (rows) => rows.filter((r) => r.account_id.startsWith('par-') && r.phase === 'end').length >= 50,
+      );
+      const runs = intervals(done, 'par-');
+      expect(runs).toHaveLength(50);
+      // Per account: no overlap.
+      for (const account of accounts) {
+        const own = runs.filter((run) => run.account === account);
+        for (let i = 1; i < own.length; i++) expect(own[i]!.start!).toBeGreaterThanOrEqual(own[i - 1]!.end!);
+      }
+      // Across accounts: at some moment most accounts were running at once.
+      const peak = Math.max(
+        ...runs.map((run) => runs.filter((o) => o.start! <= run.start! && o.end! > run.start!).length),
+      );
+      expect(peak).toBeGreaterThanOrEqual(5);
+    });
 
-  it('leaves a message whose workflow fails for SQS to move to the DLQ after maxReceiveCount runs', async () => {
-    const failing = envelope('payout.sync', 'fail-1', { fail: true });
-    await bench.send('payout-sync', failing);
-    const dead = await eventually(
-      () => drainDeadLetters('payout-sync'),
-      (messages) => messages.length > 0,
-    );
-    expect(JSON.parse(dead[0]!.Body!).idempotencyKey).toBe(failing.idempotencyKey);
-    const runs = intervals(await bench.executions(), 'fail-1');
-    expect(runs).toHaveLength(5);
+    it('runs a business message sent twice (different dedup ids) once', async () => {
+      const message = envelope('account.sync', 'dup-1', { sleepMs: 300 });
+      await bench.send('account-sync', message, 'first-send');
+      await bench.send('account-sync', message, 'second-send');
+      await eventually(() => queueIsEmpty('account-sync'), Boolean);
+      const runs = intervals(await bench.executions(), 'dup-1');
+      expect(runs).toHaveLength(1);
+      const described = await bench.client.workflow.getHandle(workflowIdFor(message)).describe();
+      expect(described.status.name).toBe('COMPLETED');
+      expect(described.memo).toMatchObject({ traceId: message.traceId });
+      expect(described.typedSearchAttributes.get({ name: 'AccountId', type: 'KEYWORD' } as never)).toBe('dup-1');
+    });
+
+    it('moves invalid messages to the DLQ with the reason and keeps serving the queue', async () => {
+      await bench.sendRaw('account-sync', '{"v":1,', 'poison-1');
+      await bench.sendRaw(
+        'account-sync',
+        JSON.stringify({ ...envelope('account.sync', 'poison-1'), type: 'account.delete' }),
+        'poison-1',
+      );
+      const good = envelope('account.sync', 'poison-1');
+      await bench.send('account-sync', good);
+
+      await eventually(
+        () => bench.executions(),
+        (rows) => rows.some((r) => r.idempotency_key === good.idempotencyKey && r.phase === 'end'),
+      );
+      const Messages = await drainDeadLetters('account-sync');
+      const reasons = Messages.map((m) => m.MessageAttributes?.[DLQ_ATTRIBUTES.reason]?.StringValue);
+      expect(reasons).toEqual(['invalid JSON', expect.stringContaining('schema violation: type:')]);
+      expect(Messages[0]!.MessageAttributes?.[DLQ_ATTRIBUTES.sourceQueue]?.StringValue).toBe(
+        `${bench.t.config.queues.prefix}account-sync.fifo`,
+      );
+    });
+
+    it('does not start the rest of a group after one of its messages fails; they run, in order, once it is gone', async () => {
+      const first = envelope('account.sync', 'group-1', { fail: true });
+      const rest = [envelope('account.sync', 'group-1'), envelope('account.sync', 'group-1')];
+      for (const message of [first, ...rest]) await bench.send('account-sync', message);
+
+      const done = await eventually(
+        () => bench.executions(),
+        (rows) => rest.every((m) => rows.some((r) => r.idempotency_key === m.idempotencyKey && r.phase === 'end')),
+        120_000,
+      );
+      const runs = intervals(done, 'group-1');
+      // The failing message ran maxReceiveCount times and went to the DLQ; only then did the rest start.
+      expect(runs.map((run) => run.key)).toEqual([
+        ...Array(5).fill(first.idempotencyKey),
+        ...rest.map((m) => m.idempotencyKey),
+      ]);
+      const dead = await drainDeadLetters('account-sync');
+      expect(dead.map((m) => JSON.parse(m.Body!).idempotencyKey)).toEqual([first.idempotencyKey]);
+    });
+
+    it('leaves a message whose workflow fails for SQS to move to the DLQ after maxReceiveCount runs', async () => {
+      const failing = envelope('payout.sync', 'fail-1', { fail: true });
+      await bench.send('payout-sync', failing);
+      const dead = await eventually(
+        () => drainDeadLetters('payout-sync'),
+        (messages) => messages.length > 0,
+      );
+      expect(JSON.parse(dead[0]!.Body!).idempotencyKey).toBe(failing.idempotencyKey);
+      const runs = intervals(await bench.executions(), 'fail-1');
+      expect(runs).toHaveLength(5);
+    });
   });
 });

@@ -11,7 +11,7 @@ describe('the local stack commands', () => {
     const result = await stack('up');
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
-    expect(lines.filter((line) => line.startsWith('running '))).toHaveLength(4);
+    expect(lines.filter((line) => line.startsWith('running '))).toHaveLength(5);
     expect(lines.filter((line) => line.startsWith('started '))).toHaveLength(0);
 
     const env = readFileSync(STACK_ENV_FILE, 'utf8');
@@ -35,7 +35,7 @@ describe('the local stack commands', () => {
       .trim()
       .split('\n')
       .map((line) => line.split(/\s+/).slice(0, 2).join(' '));
-    expect(states).toEqual(['postgres up', 'redis up', 'sqs up', 'temporal up']);
+    expect(states).toEqual(['postgres up', 'redis up', 'sqs up', 'elasticmq up', 'temporal up']);
   });
 
   it('rejects an unknown action with its usage', async () => {
