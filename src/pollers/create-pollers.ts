@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { queueName, type PollerSettings, type QueueDefinition } from '../queues/inventory';
 import type { QueueDirectory } from '../queues/queue-urls';
-import { QueuePoller } from './queue-poller';
+import { QueuePoller, type PollerDependencies } from './queue-poller';
 import { WorkflowRunner } from './workflow-runner';
 
 export interface PollerWiring {
@@ -13,6 +13,7 @@ export interface PollerWiring {
   directory: QueueDirectory;
   settings?: Partial<PollerSettings>;
   log?: (line: string) => void;
+  onCompleted?: PollerDependencies['onCompleted'];
 }
 
 /** Cheap authenticated call: answers only when the frontend and namespace are up. */
@@ -39,5 +40,6 @@ export async function createPoller(wiring: PollerWiring, queue: QueueDefinition)
     isTemporalReachable: temporalProbe(client, config.temporal.namespace),
     settings: wiring.settings,
     log: wiring.log,
+    onCompleted: wiring.onCompleted,
   });
 }

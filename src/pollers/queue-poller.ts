@@ -37,6 +37,8 @@ export interface PollerDependencies {
   isTemporalReachable: () => Promise<boolean>;
   settings?: Partial<PollerSettings>;
   log?: (line: string) => void;
+  /** Called when a message's workflow has completed and the message is deleted (metrics, benchmarks). */
+  onCompleted?: (envelope: Envelope, message: Message) => void;
 }
 
 type Outcome = 'deleted' | 'retry-later' | 'released';
@@ -190,6 +192,7 @@ export class QueuePoller {
       const outcome = await this.deps.runWorkflow(parsed.envelope, message);
       if (outcome === 'completed') {
         await this.deleteMessage(message);
+        this.deps.onCompleted?.(parsed.envelope, message);
         return 'deleted';
       }
       const receives = message.Attributes?.ApproximateReceiveCount ?? '?';
