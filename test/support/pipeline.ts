@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createPoller } from '../../src/pollers/create-pollers';
+import { createPoller, type PollerWiring } from '../../src/pollers/create-pollers';
 import type { QueuePoller } from '../../src/pollers/queue-poller';
 import { findQueue, taskQueueFor, type PollerSettings, type QueueFamily } from '../../src/queues/inventory';
 import { fifoAttributes, serializeEnvelope, type Envelope, type MessageType } from '../../src/queues/messages';
@@ -18,7 +18,11 @@ import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
 export interface PipelineBench {
   t: IsolatedEnvironment;
   client: Client;
-  startPoller: (queue: string, settings?: Partial<PollerSettings>) => Promise<QueuePoller>;
+  startPoller: (
+    queue: string,
+    settings?: Partial<PollerSettings>,
+    onCompleted?: PollerWiring['onCompleted'],
+  ) => Promise<QueuePoller>;
   send: (queue: string, envelope: Envelope, deduplicationId?: string) => Promise<void>;
   sendRaw: (queue: string, body: string, groupId?: string) => Promise<void>;
   executions: () => Promise<{ idempotency_key: string; account_id: string; run_id: string; phase: string; at: Date }[]>;
@@ -70,7 +74,7 @@ export async function pipelineBench(
   return {
     t,
     client,
-    async startPoller(queue, settings) {
+    async startPoller(queue, settings, onCompleted) {
       const poller = await createPoller(
         {
           config: t.config,
@@ -79,6 +83,7 @@ export async function pipelineBench(
           directory,
           settings: { waitSeconds: 1, ...settings },
           log: process.env.POLLER_TEST_LOG ? undefined : () => undefined,
+          onCompleted,
         },
         findQueue(queue),
       );

@@ -6,11 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DATA_DIR, REPO_ROOT } from '../paths';
 import { findOnPath } from '../processes';
 import type { StackService } from '../service';
-import { LOCAL_AWS_ENV } from './sqs';
+import { sqsAnswers } from './sqs';
 
 const LIB_DIR = path.join(REPO_ROOT, '.tools', 'elasticmq', 'lib');
 const POM = path.join(__dirname, '..', 'elasticmq', 'pom.xml');
@@ -58,19 +57,7 @@ export function elasticMqService({ port }: { port: number }): StackService {
         args: ['-Xmx256m', `-Dconfig.file=${configFile}`, '-cp', `${LIB_DIR}/*`, 'org.elasticmq.server.Main'],
       };
     },
-    async isHealthy() {
-      const sqs = new SQSClient({
-        endpoint,
-        region: LOCAL_AWS_ENV.AWS_REGION,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      });
-      try {
-        await sqs.send(new ListQueuesCommand({}), { abortSignal: AbortSignal.timeout(2000) });
-        return true;
-      } finally {
-        sqs.destroy();
-      }
-    },
+    isHealthy: () => sqsAnswers(endpoint),
     env: () => ({ ELASTICMQ_ENDPOINT: endpoint }),
     summary: () => `SQS (ElasticMQ, tests) ${endpoint}`,
   };

@@ -7,6 +7,21 @@ import type { StackService } from '../service';
 
 export const LOCAL_AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
 
+/** An SQS-compatible server answers ListQueues within two seconds. */
+export async function sqsAnswers(endpoint: string): Promise<boolean> {
+  const sqs = new SQSClient({
+    endpoint,
+    region: LOCAL_AWS_ENV.AWS_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    await sqs.send(new ListQueuesCommand({}), { abortSignal: AbortSignal.timeout(2000) });
+    return true;
+  } finally {
+    sqs.destroy();
+  }
+}
+
 export function sqsService({
   name = 'sqs',
   port,
@@ -37,19 +52,7 @@ export function sqsService({
         },
       };
     },
-    async isHealthy() {
-      const sqs = new SQSClient({
-        endpoint,
-        region: LOCAL_AWS_ENV.AWS_REGION,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      });
-      try {
-        await sqs.send(new ListQueuesCommand({}), { abortSignal: AbortSignal.timeout(2000) });
-        return true;
-      } finally {
-        sqs.destroy();
-      }
-    },
+    isHealthy: () => sqsAnswers(endpoint),
     env: () => ({ SQS_ENDPOINT: endpoint, ...LOCAL_AWS_ENV }),
     summary: () => `SQS (fauxqs) ${endpoint}`,
   };
