@@ -19,14 +19,15 @@ function ensureInstalled(): void {
   if (installed) return;
   if (!findOnPath('java') || !findOnPath('mvn')) throw new Error('ElasticMQ needs java and mvn on PATH');
   console.log('elasticmq: fetching ElasticMQ from Maven Central into .tools/elasticmq');
+  // Maven's output (colour codes even in batch mode) is shown only when it fails.
   const result = spawnSync(
     'mvn',
-    ['-q', '-B', '-Dstyle.color=never', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${LIB_DIR}`],
+    ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${LIB_DIR}`],
     {
-      stdio: 'inherit',
+      encoding: 'utf8',
     },
   );
-  if (result.status !== 0) throw new Error('mvn could not fetch ElasticMQ');
+  if (result.status !== 0) throw new Error(`mvn could not fetch ElasticMQ:\n${result.stdout}${result.stderr}`);
 }
 
 export function elasticMqService({ port }: { port: number }): StackService {
