@@ -71,11 +71,6 @@ export class QueuePoller {
     this.log = deps.log ?? ((line) => console.log(`poller ${deps.physicalName}: ${line}`));
   }
 
-  /** Messages received and not yet deleted or released. */
-  get inFlight(): number {
-    return this.held.size;
-  }
-
   /** Runs until stop(); resolves once no receive is under way. */
   run(): Promise<void> {
     this.loop ??= this.receiveLoop();
