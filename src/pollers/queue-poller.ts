@@ -209,7 +209,8 @@ export class QueuePoller {
       await this.setVisibility(message, this.retryDelaySeconds()).catch(() => undefined);
       return 'retry-later';
     } finally {
-      if (this.held.has(message.ReceiptHandle!) && !this.temporalDown) this.unhold(message);
+      // Done with it either way; a message to give back is released by the caller.
+      this.unhold(message);
     }
   }
 
