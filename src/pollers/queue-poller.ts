@@ -103,9 +103,9 @@ export class QueuePoller {
 
   /**
    * Stops receiving, waits up to `deadlineMs` for the workflows in flight, then releases whatever is
-   * still held (visible again within a second) so no message waits out a full visibility timeout. A receive under way
-   * is not aborted (SQS would hide what it had picked for a full visibility timeout); what it brings
-   * is released at once.
+   * still held (visible again within a second) so no message waits out a full visibility timeout.
+   * A receive under way is not aborted (SQS would hide what it had picked for a full visibility
+   * timeout); what it brings is released at once.
    */
   async stop(deadlineMs: number): Promise<void> {
     this.stopping = true;

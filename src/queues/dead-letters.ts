@@ -48,7 +48,7 @@ export async function deadLetterCounts(sqs: SQSClient, directory: QueueDirectory
   );
 }
 
-function describe(message: Message): DeadLetter {
+function toDeadLetter(message: Message): DeadLetter {
   const parsed = parseEnvelope(message.Body ?? '');
   const reason =
     message.MessageAttributes?.[DLQ_ATTRIBUTES.reason]?.StringValue ??
@@ -81,7 +81,7 @@ async function receiveDeadLetters(sqs: SQSClient, url: string, max: number): Pro
       }),
     );
     if (Messages.length === 0) break;
-    for (const message of Messages) seen.set(message.MessageId!, describe(message));
+    for (const message of Messages) seen.set(message.MessageId!, toDeadLetter(message));
   }
   return [...seen.values()];
 }

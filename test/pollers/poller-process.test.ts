@@ -74,47 +74,45 @@ async function stop(role: RoleProcess): Promise<number | null> {
   return role.exited;
 }
 
+/** A poller process with 12 messages queued for it, of which it has started at least 3. */
+async function pollerBusyWithWork(prefix: string) {
+  const messages = await sendWork(prefix);
+  const first = startRole('src/workers/poller-worker.ts', env);
+  await first.waitForOutput('polling account-sync');
+  await eventually(
+    () => startedCount(prefix),
+    (n) => n >= 3,
+    30_000,
+  );
+  return { messages, first };
+}
+
+async function expectRestartedPollerCompletesAll(prefix: string, messages: { idempotencyKey: string }[]) {
+  const second = startRole('src/workers/poller-worker.ts', env);
+  try {
+    await expectEveryMessageCompletedOnce(prefix, messages);
+  } finally {
+    expect(await stop(second)).toBe(0);
+  }
+}
+
 describe('the poller role process', () => {
   it('on SIGTERM with work in flight exits 0 within its deadline and loses nothing', async () => {
-    const messages = await sendWork('term');
-    const first = startRole('src/workers/poller-worker.ts', env);
-    await first.waitForOutput('polling account-sync');
-    await eventually(
-      () => startedCount('term'),
-      (n) => n >= 3,
-      30_000,
-    );
+    const { messages, first } = await pollerBusyWithWork('term');
 
     const signalled = Date.now();
     expect(await stop(first)).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(20_000 + 5_000);
     expect(first.output()).toContain('poller-worker: stopped');
 
-    const second = startRole('src/workers/poller-worker.ts', env);
-    try {
-      await expectEveryMessageCompletedOnce('term', messages);
-    } finally {
-      expect(await stop(second)).toBe(0);
-    }
+    await expectRestartedPollerCompletesAll('term', messages);
   });
 
   it('after SIGKILL mid-flight and a restart, completes every message exactly once', async () => {
-    const messages = await sendWork('kill');
-    const first = startRole('src/workers/poller-worker.ts', env);
-    await first.waitForOutput('polling account-sync');
-    await eventually(
-      () => startedCount('kill'),
-      (n) => n >= 3,
-      30_000,
-    );
+    const { messages, first } = await pollerBusyWithWork('kill');
     first.child.kill('SIGKILL');
     await first.exited;
 
-    const second = startRole('src/workers/poller-worker.ts', env);
-    try {
-      await expectEveryMessageCompletedOnce('kill', messages);
-    } finally {
-      expect(await stop(second)).toBe(0);
-    }
+    await expectRestartedPollerCompletesAll('kill', messages);
   });
 });

@@ -2,10 +2,8 @@
  * The stack's SQS server keeps queues and messages across a restart. A second server from the same
  * service definition, on its own port and data folder, so stopping it disturbs no other test.
  */
-import { rmSync } from 'node:fs';
-import path from 'node:path';
+import { privateDataDir, usePrivateServer } from '../support/private-server';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DATA_DIR } from '../../scripts/stack/paths';
 import { portFromEnv } from '../../scripts/stack/service';
 import { LOCAL_AWS_ENV, sqsService } from '../../scripts/stack/services/sqs';
 import { startService, stopService } from '../../scripts/stack/stack';
@@ -15,21 +13,15 @@ import { provisionQueues } from '../../src/queues/provision';
 jest.setTimeout(60_000);
 
 const port = portFromEnv('STACK_TEST_SQS_PORT', 24566);
-const dataDir = path.join(DATA_DIR, 'test', 'sqs-restart');
+const dataDir = privateDataDir('sqs-restart');
 const server = sqsService({ name: 'sqs-restart-test', port, dataDir });
+usePrivateServer(server, dataDir);
 const client = () =>
   new SQSClient({
     endpoint: `http://127.0.0.1:${port}`,
     region: LOCAL_AWS_ENV.AWS_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-
-beforeAll(async () => {
-  await stopService(server);
-  rmSync(dataDir, { recursive: true, force: true });
-  await startService(server);
-});
-afterAll(() => stopService(server));
 
 it('keeps provisioned queues and an unreceived FIFO message across a restart', async () => {
   const before = client();

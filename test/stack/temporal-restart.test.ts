@@ -2,12 +2,10 @@
  * The stack's Temporal server keeps history across a restart. This runs a second server from the
  * same service definition on its own ports and data folder, so stopping it disturbs no other test.
  */
+import { privateDataDir, usePrivateServer } from '../support/private-server';
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { DATA_DIR } from '../../scripts/stack/paths';
 import { portFromEnv } from '../../scripts/stack/service';
 import { temporalService } from '../../scripts/stack/services/temporal';
 import { startService, stopService } from '../../scripts/stack/stack';
@@ -22,8 +20,9 @@ const server = temporalService({
   name: 'temporal-restart-test',
   port,
   uiPort: portFromEnv('STACK_TEST_TEMPORAL_UI_PORT', 28233),
-  dataDir: path.join(DATA_DIR, 'test', 'temporal-restart'),
+  dataDir: privateDataDir('temporal-restart'),
 });
+usePrivateServer(server, privateDataDir('temporal-restart'));
 const config = loadConfig({
   ...process.env,
   TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
@@ -38,16 +37,6 @@ async function withClient<T>(use: (client: Client) => Promise<T>): Promise<T> {
     await connection.close();
   }
 }
-
-beforeAll(async () => {
-  await stopService(server);
-  rmSync(path.join(DATA_DIR, 'test', 'temporal-restart'), { recursive: true, force: true });
-  await startService(server);
-});
-
-afterAll(async () => {
-  await stopService(server);
-});
 
 it('still shows a completed workflow after the server is stopped and started again', async () => {
   const workflowId = `smoke-check/restart-test/${randomUUID()}`;
