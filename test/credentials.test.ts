@@ -68,6 +68,7 @@ describe('the credentials table', () => {
     expect(await loadCredentials(t.deps.pool, t.config.credentials!, 'seller-9')).toEqual({
       secrets: secret,
       tokenExpiresAt: expires,
+      tokenRefreshedAt: null,
     });
     expect(await loadCredentials(t.deps.pool, t.config.credentials!, 'nobody')).toBeUndefined();
   });

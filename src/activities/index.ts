@@ -1,1 +1,27 @@
+/**
+ * Every activity of the service. Activities do all the I/O (PostgreSQL, marketplaces, document
+ * store); workflows only decide. Each is idempotent: keys come from the message's business identity.
+ */
+import { documentActivities } from './documents';
+import type { ActivityDeps } from './deps';
+import { listingActivities } from './listings';
+import { recordActivities } from './records';
+import { echo } from './smoke-check';
+import { syncActivities } from './sync';
+import { tokenActivities } from './tokens';
+
+export type { ActivityDeps } from './deps';
 export { echo } from './smoke-check';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    echo,
+    ...tokenActivities(deps),
+    ...listingActivities(deps),
+    ...syncActivities(deps),
+    ...documentActivities(deps),
+    ...recordActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -4,7 +4,14 @@
  * names the variable (and never echoes its value: some of them are secrets).
  */
 import { z } from 'zod';
-import { QUEUES, findQueue, type PollerSettings, type QueueDefinition } from '../queues/inventory';
+import {
+  MARKETPLACES,
+  QUEUES,
+  findQueue,
+  type Marketplace,
+  type PollerSettings,
+  type QueueDefinition,
+} from '../queues/inventory';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -101,6 +108,18 @@ const envSchema = z
     // Overrides of the inventory's per-queue poller settings, for this process.
     POLLER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).optional(),
     POLLER_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(3).max(43_200).optional(),
+
+    // Marketplace API base URLs: the real services in production, the simulator locally.
+    MARKETPLACE_AJIO_URL: urlWithScheme(['http', 'https']).optional(),
+    MARKETPLACE_AMAZON_URL: urlWithScheme(['http', 'https']).optional(),
+    MARKETPLACE_FLIPKART_URL: urlWithScheme(['http', 'https']).optional(),
+    MARKETPLACE_MEESHO_URL: urlWithScheme(['http', 'https']).optional(),
+    // Amazon's Login with Amazon credentials belong to our application, not to a seller.
+    AMAZON_LWA_CLIENT_ID: z.string().optional(),
+    AMAZON_LWA_CLIENT_SECRET: z.string().optional(),
+    MARKETPLACE_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+    // Where downloaded marketplace documents are kept (a mounted volume in deployments).
+    DOCUMENT_STORE_DIR: z.string().min(1).optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
@@ -116,6 +135,10 @@ const envSchema = z
           message: 'must name one of the CREDENTIALS_KEYS',
         });
       }
+    }
+    if (Boolean(env.AMAZON_LWA_CLIENT_ID) !== Boolean(env.AMAZON_LWA_CLIENT_SECRET)) {
+      const missing = env.AMAZON_LWA_CLIENT_ID ? 'AMAZON_LWA_CLIENT_SECRET' : 'AMAZON_LWA_CLIENT_ID';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'is required when the other LWA credential is set' });
     }
     if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_MASTER) {
       ctx.addIssue({
@@ -150,6 +173,13 @@ export interface Config {
   queues: { prefix: string };
   sweeps: { timezone: string; claimLeaseSeconds: number };
   pollers: { queues: readonly QueueDefinition[]; shutdownSeconds: number; overrides: Partial<PollerSettings> };
+  /** undefined entries where not configured: only the Temporal worker role requires them. */
+  marketplaces: {
+    urls: Partial<Record<Marketplace, string>>;
+    amazonLwa?: { clientId: string; clientSecret: string };
+    timeoutMs: number;
+    documentStoreDir?: string;
+  };
   /** undefined where no key is configured: only roles that read or write credentials require it. */
   credentials?: { activeKeyId: string; keys: ReadonlyMap<string, Buffer> };
 }
@@ -221,6 +251,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }).filter(([, value]) => value !== undefined),
       ),
     },
+    marketplaces: {
+      urls: Object.fromEntries(
+        Object.entries({
+          ajio: e.MARKETPLACE_AJIO_URL,
+          amazon: e.MARKETPLACE_AMAZON_URL,
+          flipkart: e.MARKETPLACE_FLIPKART_URL,
+          meesho: e.MARKETPLACE_MEESHO_URL,
+        }).filter(([, url]) => url !== undefined),
+      ),
+      amazonLwa:
+        e.AMAZON_LWA_CLIENT_ID && e.AMAZON_LWA_CLIENT_SECRET
+          ? { clientId: e.AMAZON_LWA_CLIENT_ID, clientSecret: e.AMAZON_LWA_CLIENT_SECRET }
+          : undefined,
+      timeoutMs: e.MARKETPLACE_TIMEOUT_MS,
+      documentStoreDir: e.DOCUMENT_STORE_DIR,
+    },
     credentials: e.CREDENTIALS_KEYS
       ? {
           activeKeyId: e.CREDENTIALS_ACTIVE_KEY_ID!,
@@ -233,4 +279,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : undefined,
   };
+}
+
+/**
+ * What the Temporal worker needs beyond the common configuration: every marketplace's base URL, the
+ * Amazon LWA application credentials and a document store. Checked when the worker starts, with
+ * one line naming everything missing.
+ */
+export function requireMarketplaceConfig(config: Config): Required<Config['marketplaces']> & {
+  urls: Record<Marketplace, string>;
+} {
+  const { urls, amazonLwa, documentStoreDir } = config.marketplaces;
+  const missing = [
+    ...MARKETPLACES.filter((marketplace) => !urls[marketplace]).map((m) => `MARKETPLACE_${m.toUpperCase()}_URL`),
+    ...(amazonLwa ? [] : ['AMAZON_LWA_CLIENT_ID', 'AMAZON_LWA_CLIENT_SECRET']),
+    ...(documentStoreDir ? [] : ['DOCUMENT_STORE_DIR']),
+  ];
+  if (missing.length > 0) {
+    throw new ConfigError(`Configuration error: ${missing.join(', ')} required (the worker calls the marketplaces)`);
+  }
+  return config.marketplaces as ReturnType<typeof requireMarketplaceConfig>;
 }

@@ -1,4 +1,4 @@
-import type { ClientBase } from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import type { Marketplace } from '../queues/inventory';
 
 export interface AccountForSweep {
@@ -32,4 +32,12 @@ export async function enabledAccountsPage(
     hasCredentials: row.has_credentials,
     tokenExpiresAt: row.token_expires_at,
   }));
+}
+
+/** The marketplace refused the account's authorisation: sweeps skip it until a seller re-authorises. */
+export async function markAccountNeedsReauth(db: Pick<Pool | ClientBase, 'query'>, accountId: string): Promise<void> {
+  await db.query(
+    `UPDATE seller_accounts SET status = 'needs_reauth', updated_at = now() WHERE id = $1 AND status <> 'needs_reauth'`,
+    [accountId],
+  );
 }

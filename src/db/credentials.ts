@@ -1,5 +1,7 @@
-import type { Pool } from 'pg';
+import type { ClientBase, Pool } from 'pg';
 import { openSecret, sealSecret, type Keyring } from '../security/credentials';
+
+type Queryable = Pick<Pool | ClientBase, 'query'>;
 
 /** What a marketplace needs to act for a seller; only ever stored sealed. */
 export interface AccountSecrets {
@@ -8,33 +10,52 @@ export interface AccountSecrets {
   refreshToken?: string;
   accessToken?: string;
   apiKey?: string;
+  /** The access token a refresh replaced, kept until the new one is verified (token flow saga). */
+  previous?: { accessToken?: string; expiresAt: string | null };
 }
 
+export interface StoredCredentials {
+  secrets: AccountSecrets;
+  tokenExpiresAt: Date | null;
+  tokenRefreshedAt: Date | null;
+}
+
+/** `refreshedAt`: set when the token flow stores a token it just obtained; kept as it was otherwise. */
 export async function saveCredentials(
-  pool: Pool,
+  db: Queryable,
   keyring: Keyring,
   accountId: string,
   secrets: AccountSecrets,
   tokenExpiresAt: Date | null,
+  refreshedAt?: Date,
 ): Promise<void> {
   const { keyId, sealed } = sealSecret(keyring, accountId, secrets);
-  await pool.query(
-    `INSERT INTO account_credentials (account_id, key_id, sealed, token_expires_at)
-     VALUES ($1, $2, $3, $4)
+  await db.query(
+    `INSERT INTO account_credentials (account_id, key_id, sealed, token_expires_at, token_refreshed_at)
+     VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (account_id) DO UPDATE
-       SET key_id = EXCLUDED.key_id, sealed = EXCLUDED.sealed,
-           token_expires_at = EXCLUDED.token_expires_at, updated_at = now()`,
-    [accountId, keyId, sealed, tokenExpiresAt],
+       SET key_id = EXCLUDED.key_id, sealed = EXCLUDED.sealed, token_expires_at = EXCLUDED.token_expires_at,
+           token_refreshed_at = COALESCE(EXCLUDED.token_refreshed_at, account_credentials.token_refreshed_at),
+           updated_at = now()`,
+    [accountId, keyId, sealed, tokenExpiresAt, refreshedAt ?? null],
   );
 }
 
+/** `lock`: inside a transaction, holds the row until it ends, so token changes never interleave. */
 export async function loadCredentials(
-  pool: Pool,
+  db: Queryable,
   keyring: Keyring,
   accountId: string,
-): Promise<{ secrets: AccountSecrets; tokenExpiresAt: Date | null } | undefined> {
-  const { rows } = await pool.query<{ key_id: string; sealed: Buffer; token_expires_at: Date | null }>(
-    'SELECT key_id, sealed, token_expires_at FROM account_credentials WHERE account_id = $1',
+  { lock = false } = {},
+): Promise<StoredCredentials | undefined> {
+  const { rows } = await db.query<{
+    key_id: string;
+    sealed: Buffer;
+    token_expires_at: Date | null;
+    token_refreshed_at: Date | null;
+  }>(
+    `SELECT key_id, sealed, token_expires_at, token_refreshed_at FROM account_credentials WHERE account_id = $1
+     ${lock ? 'FOR UPDATE' : ''}`,
     [accountId],
   );
   const row = rows[0];
@@ -42,5 +63,6 @@ export async function loadCredentials(
   return {
     secrets: openSecret<AccountSecrets>(keyring, accountId, { keyId: row.key_id, sealed: row.sealed }),
     tokenExpiresAt: row.token_expires_at,
+    tokenRefreshedAt: row.token_refreshed_at,
   };
 }

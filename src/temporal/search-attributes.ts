@@ -10,4 +10,7 @@ export const MarketplaceKey = defineSearchAttributeKey('Marketplace', SearchAttr
 export const SourceQueueKey = defineSearchAttributeKey('SourceQueue', SearchAttributeType.KEYWORD);
 export const MessageTypeKey = defineSearchAttributeKey('MessageType', SearchAttributeType.KEYWORD);
 
-export const CUSTOM_SEARCH_ATTRIBUTES = [AccountIdKey, MarketplaceKey, SourceQueueKey, MessageTypeKey];
+/** A saga's state: `compensating`, then `completed`, `compensated` or `needs-attention`. */
+export const SagaStateKey = defineSearchAttributeKey('SagaState', SearchAttributeType.KEYWORD);
+
+export const CUSTOM_SEARCH_ATTRIBUTES = [AccountIdKey, MarketplaceKey, SourceQueueKey, MessageTypeKey, SagaStateKey];

@@ -27,6 +27,36 @@ const CLI_ATTRIBUTE_TYPES: Record<SearchAttributeType, string> = {
   KEYWORD_LIST: 'KeywordList',
 };
 
+/** The server's IndexedValueType numbers, for registering attributes with a running server. */
+const INDEXED_VALUE_TYPES: Record<SearchAttributeType, number> = {
+  TEXT: 1,
+  KEYWORD: 2,
+  INT: 3,
+  DOUBLE: 4,
+  BOOL: 5,
+  DATETIME: 6,
+  KEYWORD_LIST: 7,
+};
+
+/**
+ * `--search-attribute` takes effect when the server starts; a server already running (from before an
+ * attribute was added) gets the missing ones here.
+ */
+async function registerMissingSearchAttributes(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = CUSTOM_SEARCH_ATTRIBUTES.filter((key) => customAttributes?.[key.name] === undefined);
+    if (missing.length === 0) return;
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, INDEXED_VALUE_TYPES[key.type]])),
+    });
+  } finally {
+    await connection.close();
+  }
+}
+
 function locateCli(): string | undefined {
   return findOnPath('temporal') ?? (existsSync(BUILT_CLI) ? BUILT_CLI : undefined);
 }
@@ -79,7 +109,8 @@ export function temporalService({
   return {
     name,
     stopSignal: 'SIGTERM',
-    startTimeoutMs: 90_000,
+    // The first start after a cold build, on a busy two-core machine, has taken over 90 s.
+    startTimeoutMs: 180_000,
     program: () => locateCli() ?? BUILT_CLI,
     async prepare() {
       const cli = locateCli() ?? (await buildCli());
@@ -120,6 +151,7 @@ export function temporalService({
         await connection.close();
       }
     },
+    afterStart: () => registerMissingSearchAttributes(address, namespace),
     env: () => ({ TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_UI_URL: uiUrl }),
     summary: () => `Temporal ${address}, Web UI ${uiUrl}`,
   };

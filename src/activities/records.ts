@@ -1,0 +1,12 @@
+import { recordReconciliation } from '../db/marketplace-data';
+import { recordSagaRun, type SagaRun } from '../db/saga-runs';
+import type { ActivityDeps } from './deps';
+
+/** Bookkeeping activities: how a saga ended, and reconciliation (PostgreSQL only). */
+export function recordActivities(deps: ActivityDeps) {
+  return {
+    recordSagaRun: (run: SagaRun) => recordSagaRun(deps.pool, run),
+    reconcileOrders: (input: { accountId: string; runKey: string }) =>
+      recordReconciliation(deps.pool, input.accountId, input.runKey),
+  };
+}

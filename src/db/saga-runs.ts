@@ -1,0 +1,39 @@
+import type { Pool } from 'pg';
+
+export type SagaStatus = 'completed' | 'compensated' | 'needs_attention';
+
+export interface CompensationRecord {
+  step: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface SagaRun {
+  workflowId: string;
+  saga: string;
+  accountId: string;
+  status: SagaStatus;
+  failedStep?: string;
+  reason?: string;
+  compensations: CompensationRecord[];
+}
+
+/** One row per saga execution; written again by a retried activity with the same content. */
+export async function recordSagaRun(pool: Pool, run: SagaRun): Promise<void> {
+  await pool.query(
+    `INSERT INTO saga_runs (workflow_id, saga, account_id, status, failed_step, reason, compensations)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (workflow_id) DO UPDATE
+       SET status = EXCLUDED.status, failed_step = EXCLUDED.failed_step, reason = EXCLUDED.reason,
+           compensations = EXCLUDED.compensations, finished_at = now()`,
+    [
+      run.workflowId,
+      run.saga,
+      run.accountId,
+      run.status,
+      run.failedStep ?? null,
+      run.reason?.slice(0, 2000) ?? null,
+      JSON.stringify(run.compensations),
+    ],
+  );
+}

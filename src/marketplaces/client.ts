@@ -1,0 +1,179 @@
+/**
+ * One client shape for all four marketplaces: the reads and listing updates the activities need.
+ * What differs per marketplace (authentication, how listings are read and updated, batch sizes) is
+ * given by the marketplace's module; everything else goes through the shared HTTP core.
+ */
+import { z } from 'zod';
+import type { Marketplace } from '../queues/inventory';
+import type { Authenticator, Headers } from './auth';
+import { isFailureOfType, MARKETPLACE_FAILURES } from './errors';
+import type { MarketplaceCall, MarketplaceHttp } from './http';
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const READ_SCHEMAS = {
+  orders: z.object({
+    orderId: z.string().min(1).max(128),
+    status: z.string().max(64),
+    totalPaise: z.number().int(),
+    orderedAt: isoTime,
+    lines: z.array(z.object({ sku: z.string().min(1).max(128), quantity: z.number().int().positive() })),
+  }),
+  returns: z.object({
+    returnId: z.string().min(1).max(128),
+    orderId: z.string().min(1).max(128),
+    status: z.string().max(64),
+    createdAt: isoTime,
+  }),
+  payouts: z.object({
+    payoutId: z.string().min(1).max(128),
+    orderId: z.string().max(128).nullable(),
+    amountPaise: z.number().int(),
+    paidAt: isoTime,
+  }),
+  documents: z.object({
+    documentId: z.string().min(1).max(128),
+    kind: z.string().max(64),
+    createdAt: isoTime,
+    sizeBytes: z.number().int().nonnegative().optional(),
+  }),
+};
+export type ReadResource = keyof typeof READ_SCHEMAS;
+export type ReadItem<R extends ReadResource> = z.infer<(typeof READ_SCHEMAS)[R]>;
+
+export const listingSchema = z.object({
+  sku: z.string().min(1),
+  quantity: z.number().int().nonnegative(),
+  pricePaise: z.number().int().nonnegative(),
+  status: z.enum(['active', 'inactive']),
+});
+export type ListingState = z.infer<typeof listingSchema>;
+export type ListingChange = Pick<ListingState, 'sku'> & Partial<Omit<ListingState, 'sku'>>;
+
+export interface UpdateOutcome {
+  applied: string[];
+  failed: { sku: string; error: string }[];
+}
+
+/** How one marketplace reads and updates listings; `call` adds authentication. */
+export interface ListingsApi {
+  read(call: AuthedCall, accountId: string, skus: readonly string[]): Promise<ListingState[]>;
+  /** `changes` fit in one update of this marketplace (limits.ts). */
+  update(call: AuthedCall, accountId: string, changes: readonly ListingChange[], key: string): Promise<UpdateOutcome>;
+}
+
+export type AuthedCall = <T>(call: MarketplaceCall, schema: z.ZodType<T>) => Promise<T>;
+
+export class MarketplaceClient {
+  constructor(
+    private readonly http: MarketplaceHttp,
+    private readonly auth: Authenticator,
+    private readonly listings: ListingsApi,
+  ) {}
+
+  get marketplace(): Marketplace {
+    return this.http.marketplace;
+  }
+
+  /** The cheapest authenticated call: proves the stored credentials work. */
+  async verify(accountId: string): Promise<void> {
+    await this.call(
+      { operation: 'profile', accountId, method: 'GET', path: '/seller/profile' },
+      z.object({ sellerId: z.string() }),
+    );
+  }
+
+  /** Every page of a resource changed since `since` (inclusive), page by page. */
+  async *pages<R extends ReadResource>(accountId: string, resource: R, since: Date): AsyncGenerator<ReadItem<R>[]> {
+    const schema = z.object({
+      items: z.array(READ_SCHEMAS[resource]),
+      nextPageToken: z.string().min(1).nullable().optional(),
+    });
+    let pageToken: string | null | undefined;
+    do {
+      const query = new URLSearchParams({ since: since.toISOString(), ...(pageToken ? { pageToken } : {}) });
+      const page = await this.call(
+        { operation: resource, accountId, method: 'GET', path: `/${resource}?${query}` },
+        schema,
+      );
+      yield page.items as ReadItem<R>[];
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+  }
+
+  /** A document's bytes as a stream; the caller hashes and stores it. */
+  async documentContent(accountId: string, documentId: string): Promise<ReadableStream<Uint8Array>> {
+    const call: MarketplaceCall = {
+      operation: 'document-content',
+      accountId,
+      method: 'GET',
+      path: `/documents/${encodeURIComponent(documentId)}/content`,
+    };
+    const response = await this.withAuth(call, (authed) => this.http.send(authed));
+    if (!response.body) throw new Error(`${this.marketplace} returned no body for document ${documentId}`);
+    return response.body;
+  }
+
+  readListings(accountId: string, skus: readonly string[]): Promise<ListingState[]> {
+    return this.listings.read(this.call, accountId, skus);
+  }
+
+  updateListings(accountId: string, changes: readonly ListingChange[], key: string): Promise<UpdateOutcome> {
+    return this.listings.update(this.call, accountId, changes, key);
+  }
+
+  private readonly call: AuthedCall = (call, schema) => this.withAuth(call, (authed) => this.http.json(authed, schema));
+
+  private async withAuth<T>(call: MarketplaceCall, send: (call: MarketplaceCall) => Promise<T>): Promise<T> {
+    const headers: Headers = await this.auth.headers(call.accountId);
+    try {
+      return await send({ ...call, headers: { ...call.headers, ...headers } });
+    } catch (error) {
+      if (isFailureOfType(error, MARKETPLACE_FAILURES.tokenExpired)) this.auth.forget(call.accountId);
+      throw error;
+    }
+  }
+}
+
+const batchResultSchema = z.object({
+  results: z.array(z.object({ sku: z.string(), status: z.enum(['SUCCESS', 'FAILURE']), error: z.string().optional() })),
+});
+
+/**
+ * Listing updates in batches whose HTTP 200 can hide per-SKU failures (Flipkart's, and AJIO's and
+ * Meesho's in the same shape): every SKU's own status decides, and a SKU the answer leaves out counts
+ * as failed.
+ */
+export function batchListingsApi(paths: { read: string; update: string }): ListingsApi {
+  return {
+    async read(call, accountId, skus) {
+      const query = new URLSearchParams({ skus: skus.join(',') });
+      const { items } = await call(
+        { operation: 'listings-read', accountId, method: 'GET', path: `${paths.read}?${query}` },
+        z.object({ items: z.array(listingSchema) }),
+      );
+      return items;
+    },
+    async update(call, accountId, changes, key) {
+      const { results } = await call(
+        {
+          operation: 'listings-update',
+          accountId,
+          method: 'POST',
+          path: paths.update,
+          body: { items: changes },
+          idempotencyKey: key,
+        },
+        batchResultSchema,
+      );
+      const bySku = new Map(results.map((result) => [result.sku, result]));
+      const outcome: UpdateOutcome = { applied: [], failed: [] };
+      for (const { sku } of changes) {
+        const result = bySku.get(sku);
+        if (result?.status === 'SUCCESS') outcome.applied.push(sku);
+        else outcome.failed.push({ sku, error: result?.error ?? 'missing from the marketplace answer' });
+      }
+      return outcome;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * How a marketplace answer becomes a Temporal failure. The failure type tells the retry policy what
+ * to do: transient faults and rate limits are retried (a 429 no sooner than its Retry-After), an
+ * expired token is retried once it is renewed, and validation errors or revoked authorisation fail
+ * at once. Messages name the marketplace, operation and status, never a credential.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Marketplace } from '../queues/inventory';
+
+export const MARKETPLACE_FAILURES = {
+  unavailable: 'MarketplaceUnavailable',
+  rateLimited: 'MarketplaceRateLimited',
+  tokenExpired: 'MarketplaceTokenExpired',
+  authRevoked: 'MarketplaceAuthRevoked',
+  validation: 'MarketplaceValidation',
+  malformed: 'MarketplaceMalformedResponse',
+} as const;
+
+/** Failure types no retry can fix; workflows list them as non-retryable too. */
+export const NON_RETRYABLE_MARKETPLACE_FAILURES = [MARKETPLACE_FAILURES.authRevoked, MARKETPLACE_FAILURES.validation];
+
+export interface CallSite {
+  marketplace: Marketplace;
+  operation: string;
+  accountId: string;
+}
+
+const describe = (site: CallSite, what: string) =>
+  `${site.marketplace} ${site.operation} for ${site.accountId}: ${what}`;
+
+/** Retry-After is either delta-seconds or an HTTP date; anything else is ignored. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** A short, printable reason from an error body (marketplaces put it under `error` or `message`). */
+function reasonFrom(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown };
+    const reason = parsed.error ?? parsed.message;
+    if (typeof reason === 'string') return reason.slice(0, 200);
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return body.replace(/\s+/g, ' ').slice(0, 200);
+}
+
+export function failureForResponse(site: CallSite, status: number, body: string, retryAfter: string | null): Error {
+  const reason = reasonFrom(body);
+  const what = `HTTP ${status}${reason ? ` (${reason})` : ''}`;
+  if (status === 429) {
+    const delay = retryAfterMs(retryAfter);
+    return ApplicationFailure.create({
+      message: describe(site, what),
+      type: MARKETPLACE_FAILURES.rateLimited,
+      nextRetryDelay: delay === undefined ? undefined : Math.max(delay, 1),
+    });
+  }
+  if (status >= 500) return ApplicationFailure.retryable(describe(site, what), MARKETPLACE_FAILURES.unavailable);
+  if (status === 401 && reason === 'invalid_token') {
+    return ApplicationFailure.retryable(describe(site, what), MARKETPLACE_FAILURES.tokenExpired);
+  }
+  if (status === 401 || status === 403) {
+    return ApplicationFailure.nonRetryable(describe(site, what), MARKETPLACE_FAILURES.authRevoked);
+  }
+  return ApplicationFailure.nonRetryable(describe(site, what), MARKETPLACE_FAILURES.validation);
+}
+
+export function networkFailure(site: CallSite, error: unknown): Error {
+  const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : '';
+  const what = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : `network error ${cause}`;
+  return ApplicationFailure.retryable(describe(site, what.trim()), MARKETPLACE_FAILURES.unavailable);
+}
+
+export function malformedFailure(site: CallSite, problem: string): Error {
+  return ApplicationFailure.retryable(describe(site, `malformed response: ${problem}`), MARKETPLACE_FAILURES.malformed);
+}
+
+export function isFailureOfType(error: unknown, type: string): boolean {
+  return error instanceof ApplicationFailure && error.type === type;
+}

@@ -1,0 +1,96 @@
+/**
+ * The HTTP core every marketplace client shares: a timeout on every call, the rate limits taken
+ * before it, an `Idempotency-Key` on every mutation, responses parsed against a schema, and every
+ * failure classified for Temporal's retry policy (errors.ts).
+ */
+import type { z } from 'zod';
+import type { Marketplace } from '../queues/inventory';
+import { failureForResponse, malformedFailure, networkFailure, type CallSite } from './errors';
+import type { MarketplaceOperation } from './limits';
+import type { MarketplaceRateLimiter } from './rate-limiter';
+
+export interface MarketplaceCall {
+  operation: MarketplaceOperation;
+  accountId: string;
+  method: 'GET' | 'POST' | 'PATCH';
+  /** Relative to the marketplace's base URL, query string included. */
+  path: string;
+  headers?: Record<string, string>;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Required on every mutation: the marketplace applies one key once. */
+  idempotencyKey?: string;
+}
+
+export interface HttpCoreOptions {
+  marketplace: Marketplace;
+  baseUrl: string;
+  timeoutMs: number;
+  rateLimiter: MarketplaceRateLimiter;
+}
+
+export class MarketplaceHttp {
+  constructor(private readonly options: HttpCoreOptions) {}
+
+  get marketplace(): Marketplace {
+    return this.options.marketplace;
+  }
+
+  /** Sends a call and returns the successful response with its body unread (for streams). */
+  async send(call: MarketplaceCall): Promise<Response> {
+    const site = this.site(call);
+    await this.options.rateLimiter.acquire(this.options.marketplace, call.operation, call.accountId);
+    let response: Response;
+    try {
+      response = await fetch(this.url(call.path), {
+        method: call.method,
+        headers: {
+          accept: 'application/json',
+          ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(call.idempotencyKey ? { 'idempotency-key': call.idempotencyKey } : {}),
+          ...call.headers,
+        },
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      throw networkFailure(site, error);
+    }
+    if (response.ok) return response;
+    const body = await response.text().catch(() => '');
+    throw failureForResponse(site, response.status, body, response.headers.get('retry-after'));
+  }
+
+  /** Sends a call and parses its JSON body against `schema`; anything else is a malformed answer. */
+  async json<T>(call: MarketplaceCall, schema: z.ZodType<T>): Promise<T> {
+    const site = this.site(call);
+    const response = await this.send(call);
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw networkFailure(site, error);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      const type = response.headers.get('content-type') ?? 'no content type';
+      throw malformedFailure(site, `not JSON (${type}, ${text.length} bytes)`);
+    }
+    const result = schema.safeParse(parsed);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw malformedFailure(site, `${issue?.path.join('.') || 'body'} ${issue?.message ?? 'is invalid'}`);
+    }
+    return result.data;
+  }
+
+  private url(path: string): string {
+    return `${this.options.baseUrl.replace(/\/$/, '')}${path}`;
+  }
+
+  private site(call: MarketplaceCall): CallSite {
+    return { marketplace: this.options.marketplace, operation: call.operation, accountId: call.accountId };
+  }
+}

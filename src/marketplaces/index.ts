@@ -1,0 +1,32 @@
+/** The four marketplace clients, built once per worker from configuration. */
+import type { Redis } from 'ioredis';
+import { requireMarketplaceConfig, type Config } from '../config';
+import type { Marketplace } from '../queues/inventory';
+import { createAjio, type AjioTokens } from './ajio';
+import { createAmazon } from './amazon';
+import type { SecretsSource } from './auth';
+import type { MarketplaceClient } from './client';
+import { createFlipkart } from './flipkart';
+import { createMeesho } from './meesho';
+import { MarketplaceRateLimiter } from './rate-limiter';
+
+export interface Marketplaces {
+  clients: Record<Marketplace, MarketplaceClient>;
+  ajioTokens: AjioTokens;
+}
+
+export function createMarketplaces(config: Config, redis: Redis, secrets: SecretsSource): Marketplaces {
+  const { urls, timeoutMs, amazonLwa } = requireMarketplaceConfig(config);
+  const rateLimiter = new MarketplaceRateLimiter({ redis, keyPrefix: config.redis.keyPrefix });
+  const deps = (marketplace: Marketplace) => ({ baseUrl: urls[marketplace], timeoutMs, rateLimiter, secrets });
+  const ajio = createAjio(deps('ajio'));
+  return {
+    clients: {
+      ajio: ajio.client,
+      amazon: createAmazon({ ...deps('amazon'), lwa: amazonLwa }),
+      flipkart: createFlipkart(deps('flipkart')),
+      meesho: createMeesho(deps('meesho')),
+    },
+    ajioTokens: ajio.tokens,
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Per-marketplace limits as plain data (type-only imports): workflow code reads the batch sizes to plan its
+ * saga steps, and the workflow sandbox must not pull in the HTTP clients.
+ */
+import type { Marketplace } from '../queues/inventory';
+
+/** SKUs one listing update may carry (Amazon's Listings Items API updates one SKU per call). */
+export const MAX_SKUS_PER_UPDATE: Record<Marketplace, number> = { ajio: 50, meesho: 50, flipkart: 10, amazon: 1 };
+
+export interface RateLimit {
+  points: number;
+  seconds: number;
+}
+
+/** Two tiers, as SP-API enforces them: per seller account, and per application across all sellers. */
+export interface OperationLimits {
+  perAccount: RateLimit;
+  perApplication: RateLimit;
+}
+
+export type MarketplaceOperation =
+  | 'token'
+  | 'profile'
+  | 'orders'
+  | 'returns'
+  | 'payouts'
+  | 'documents'
+  | 'document-content'
+  | 'listings-read'
+  | 'listings-update';
+
+const reads: OperationLimits = { perAccount: { points: 10, seconds: 1 }, perApplication: { points: 200, seconds: 1 } };
+const writes: OperationLimits = { perAccount: { points: 5, seconds: 1 }, perApplication: { points: 100, seconds: 1 } };
+const tokens: OperationLimits = { perAccount: { points: 2, seconds: 1 }, perApplication: { points: 50, seconds: 1 } };
+
+function limitsFor(overrides: Partial<Record<MarketplaceOperation, OperationLimits>> = {}) {
+  return {
+    token: tokens,
+    profile: reads,
+    orders: reads,
+    returns: reads,
+    payouts: reads,
+    documents: reads,
+    'document-content': reads,
+    'listings-read': reads,
+    'listings-update': writes,
+    ...overrides,
+  } satisfies Record<MarketplaceOperation, OperationLimits>;
+}
+
+export const RATE_LIMITS: Record<Marketplace, Record<MarketplaceOperation, OperationLimits>> = {
+  ajio: limitsFor(),
+  meesho: limitsFor(),
+  flipkart: limitsFor(),
+  // SP-API's Orders API allows a burst of 20 then 1 request a minute per seller; we stay well inside it.
+  amazon: limitsFor({
+    orders: { perAccount: { points: 20, seconds: 60 }, perApplication: { points: 100, seconds: 1 } },
+    'listings-update': { perAccount: { points: 5, seconds: 1 }, perApplication: { points: 50, seconds: 1 } },
+  }),
+};

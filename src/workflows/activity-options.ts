@@ -1,0 +1,50 @@
+/**
+ * Activity proxies, one per kind of work, each with its own timeouts and retry policy. A failure an
+ * activity marks non-retryable (validation, revoked authorisation) fails at once whatever the policy.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+/** PostgreSQL only: quick, and retried while the database is briefly away. */
+export const database = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 10 },
+});
+
+/**
+ * One marketplace call (a listing read or update): transient faults and 429s are retried with backoff,
+ * a 429 no sooner than its Retry-After (the activity passes it on as the next retry delay).
+ */
+export const marketplace = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 },
+});
+
+/** Paged reads store page by page and heartbeat; a stalled one is noticed within a minute. */
+export const reads = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+});
+
+/** Document downloads can be long: bounded by heartbeats, not by a short start-to-close. */
+export const downloads = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+});
+
+/** The token refresh waits for the account's credentials row while another refresh holds it. */
+export const tokens = proxyActivities<Activities>({
+  startToCloseTimeout: '90 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
+});
+
+/**
+ * Compensations: patient, since an undo that gives up leaves the saga needing a person. Each runs
+ * once per step; only its own retries repeat it.
+ */
+export const compensations = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+});

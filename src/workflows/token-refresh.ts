@@ -1,0 +1,24 @@
+import type { Envelope } from '../queues/messages';
+import { compensations, tokens } from './activity-options';
+import { Saga, type SagaResult } from './saga';
+
+/**
+ * AJIO token refresh saga: refresh at AJIO and store the new token (one activity: the token never
+ * passes through history) → verify it with a cheap authenticated call. If verification fails, the
+ * previous token is restored while still valid, otherwise the account is marked `needs_reauth`.
+ * A trigger already served by a newer refresh (a concurrent or repeated trigger) refreshes nothing.
+ */
+export async function ajioTokenRefreshWorkflow(envelope: Envelope): Promise<SagaResult & { refreshed: boolean }> {
+  const { accountId } = envelope;
+  const saga = new Saga('ajio-token-refresh', accountId);
+  let refreshed = false;
+  const result = await saga.run(async () => {
+    ({ refreshed } = await saga.step('refresh', () =>
+      tokens.refreshAjioToken({ accountId, dueAt: envelope.dueAt, idempotencyKey: envelope.idempotencyKey }),
+    ));
+    if (!refreshed) return;
+    saga.compensateWith('refresh', () => compensations.restorePreviousAjioToken({ accountId }));
+    await saga.step('verify', () => tokens.verifyAjioToken({ accountId }));
+  });
+  return { ...result, refreshed };
+}
