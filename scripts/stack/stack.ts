@@ -9,6 +9,7 @@ import { portFromEnv, type StackService } from './service';
 import { elasticMqService } from './services/elasticmq';
 import { postgresService } from './services/postgres';
 import { redisService } from './services/redis';
+import { simulatorService } from './services/simulator';
 import { sqsService } from './services/sqs';
 import { temporalService } from './services/temporal';
 
@@ -27,6 +28,7 @@ export function localStack(): StackService[] {
       uiPort: portFromEnv('STACK_TEMPORAL_UI_PORT', 18233),
       dataDir: path.join(DATA_DIR, 'temporal'),
     }),
+    simulatorService({ port: portFromEnv('STACK_SIMULATOR_PORT', 18090) }),
   ];
 }
 
@@ -69,6 +71,7 @@ export function writeStackEnv(services: StackService[]): void {
     QUEUE_PREFIX: LOCAL_QUEUE_PREFIX,
     CREDENTIALS_KEYS: `local:${localCredentialsKey()}`,
     CREDENTIALS_ACTIVE_KEY_ID: 'local',
+    DOCUMENT_STORE_DIR: path.join(DATA_DIR, 'documents'),
   };
   writeFileSync(
     STACK_ENV_FILE,

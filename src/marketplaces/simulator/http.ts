@@ -1,0 +1,87 @@
+/** The simulator's plumbing between node:http and its handlers, which only deal in `Answer`s. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** A complete HTTP answer, kept as data so the idempotency cache can store and replay it. */
+export interface Answer {
+  status: number;
+  /** Serialised as JSON, unless `raw` is set. */
+  body?: unknown;
+  raw?: { bytes: Buffer | string; contentType: string };
+  headers?: Record<string, string>;
+}
+
+export const json = (status: number, body: unknown, headers?: Record<string, string>): Answer => ({
+  status,
+  body,
+  headers,
+});
+export const failure = (status: number, error: string): Answer => json(status, { error });
+
+/** A request body the handlers can look at: `ok: false` means it was not valid JSON (or form data). */
+export type ParsedBody = { ok: true; value: unknown } | { ok: false };
+
+/** A caller mistake that becomes a 400 with this message. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}
+
+export const MAX_BODY_BYTES = 1 << 20;
+
+/** Reads the whole body; `undefined` when it is larger than `MAX_BODY_BYTES`. */
+export async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    // Keep draining past the limit, so the client gets our 413 rather than a reset.
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+  }
+  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks);
+}
+
+/**
+ * JSON bodies, plus form-encoded ones because real token endpoints (LWA) take those. An empty
+ * body parses to `undefined`.
+ */
+export function parseBody(bytes: Buffer, contentType: string | undefined): ParsedBody {
+  const text = bytes.toString('utf8');
+  if (text.trim() === '') return { ok: true, value: undefined };
+  if (contentType?.startsWith('application/x-www-form-urlencoded')) {
+    return { ok: true, value: Object.fromEntries(new URLSearchParams(text)) };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+export function writeAnswer(res: ServerResponse, answer: Answer): void {
+  // A client that went away (or a connection we dropped on purpose) needs no answer.
+  if (res.destroyed || res.headersSent) return;
+  const payload =
+    answer.raw ??
+    (answer.body === undefined ? undefined : { bytes: JSON.stringify(answer.body), contentType: 'application/json' });
+  res.writeHead(answer.status, {
+    ...answer.headers,
+    ...(payload ? { 'content-type': payload.contentType, 'content-length': Buffer.byteLength(payload.bytes) } : {}),
+  });
+  res.end(payload?.bytes);
+}
+
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
+export const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+export const isIsoDate = (value: unknown): value is string =>
+  typeof value === 'string' && !Number.isNaN(Date.parse(value));
+
+/** One header's value, whether node gave us a string or (for repeated headers) an array. */
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === '' ? undefined : first;
+}
