@@ -7,6 +7,7 @@ import { markAccountNeedsReauth } from '../db/accounts';
 import { loadCredentials, saveCredentials } from '../db/credentials';
 import { inTransaction } from '../db/transaction';
 import { missingSecret } from '../marketplaces/auth';
+import { isFailureOfType, MARKETPLACE_FAILURES } from '../marketplaces/errors';
 import { forAccount } from './account-guard';
 import type { ActivityDeps } from './deps';
 
@@ -58,8 +59,23 @@ export function tokenActivities(deps: ActivityDeps) {
       );
     },
 
+    /**
+     * A refused new token fails verification at once (no retries, no `needs_reauth` here): the saga
+     * then decides between restoring the previous token and asking for re-authorisation.
+     */
     async verifyAjioToken(input: { accountId: string }): Promise<void> {
-      await forAccount(deps, input.accountId, () => deps.marketplaces.clients.ajio.verify(input.accountId));
+      try {
+        await deps.marketplaces.clients.ajio.verify(input.accountId);
+      } catch (error) {
+        const refused = [MARKETPLACE_FAILURES.tokenExpired, MARKETPLACE_FAILURES.authRevoked].some((type) =>
+          isFailureOfType(error, type),
+        );
+        if (!refused) throw error;
+        throw ApplicationFailure.nonRetryable(
+          `AJIO refused the new token of ${input.accountId}: ${(error as Error).message}`,
+          'TokenVerificationFailed',
+        );
+      }
     },
 
     /**

@@ -1,0 +1,131 @@
+/**
+ * Sellers seeded consistently in PostgreSQL (account, sealed credentials, SKUs, listings) and in the
+ * marketplace simulator, with secrets the history scans can recognise.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import type { Config } from '../../src/config';
+import { saveCredentials, type AccountSecrets } from '../../src/db/credentials';
+import {
+  SimulatorControl,
+  type SimDocument,
+  type SimListing,
+  type SimOrder,
+  type SimPayout,
+  type SimReturn,
+} from '../../src/marketplaces/simulator/control';
+import type { Marketplace } from '../../src/queues/inventory';
+import { requireKeyring } from '../../src/security/credentials';
+
+/** Every seeded secret carries this marker, so a history scan can find any of them. */
+export const SECRET_MARKER = 'SECRET-';
+/** The simulator's issued tokens start `sim-<marketplace>-`. */
+export const ISSUED_TOKEN = /sim-(ajio|amazon|flipkart|meesho)-/;
+
+export interface ListingSeed {
+  /** Our SKU id; the marketplace knows it as `externalId` (default: the same). */
+  skuId: string;
+  externalId?: string;
+  /** What PostgreSQL says the listing should show. */
+  quantity: number;
+  pricePaise: number;
+  status?: 'active' | 'inactive';
+  /** What the marketplace shows now, if different. */
+  atMarketplace?: Partial<Omit<SimListing, 'sku'>>;
+}
+
+export interface SellerSeed {
+  marketplace: Marketplace;
+  listings?: ListingSeed[];
+  orders?: SimOrder[];
+  returns?: SimReturn[];
+  payouts?: SimPayout[];
+  documents?: SimDocument[];
+  /** The stored access token's expiry (AJIO); default six hours from now. */
+  tokenExpiresAt?: Date;
+}
+
+export interface Seller {
+  accountId: string;
+  marketplace: Marketplace;
+}
+
+function secretsFor(marketplace: Marketplace, accountId: string): AccountSecrets {
+  const secret = (what: string) => `${SECRET_MARKER}${what}-${accountId}-${randomUUID().slice(0, 8)}`;
+  switch (marketplace) {
+    case 'ajio':
+      return { refreshToken: secret('refresh'), accessToken: secret('access') };
+    case 'amazon':
+      return { refreshToken: secret('lwa-refresh') };
+    case 'flipkart':
+      return { clientId: `client-${accountId}`, clientSecret: secret('client') };
+    case 'meesho':
+      return { apiKey: secret('apikey') };
+  }
+}
+
+export class SellerSeeder {
+  readonly sim = new SimulatorControl();
+  /** Every secret seeded so far. */
+  readonly secrets: string[] = [];
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly config: Config,
+  ) {}
+
+  /** A seller in PostgreSQL (account, sealed credentials, SKUs, listings) and in the simulator. */
+  async seedSeller(seed: SellerSeed): Promise<Seller> {
+    const accountId = `${seed.marketplace}_${randomUUID().slice(0, 8)}`;
+    const secrets = secretsFor(seed.marketplace, accountId);
+    this.secrets.push(...Object.values(secrets).filter((v): v is string => typeof v === 'string'));
+    const expiresAt = seed.tokenExpiresAt ?? new Date(Date.now() + 6 * 3_600_000);
+    await this.pool.query(`INSERT INTO seller_accounts (id, marketplace, display_name) VALUES ($1, $2, $3)`, [
+      accountId,
+      seed.marketplace,
+      `Seller ${accountId}`,
+    ]);
+    await saveCredentials(this.pool, requireKeyring(this.config), accountId, secrets, expiresAt);
+    for (const listing of seed.listings ?? []) await this.seedListing(accountId, listing);
+    await this.sim.putSeller(seed.marketplace, accountId, {
+      credentials: { ...secrets, accessTokenExpiresAt: expiresAt.toISOString() },
+      listings: (seed.listings ?? []).map((listing) => ({
+        sku: listing.externalId ?? listing.skuId,
+        quantity: listing.quantity,
+        pricePaise: listing.pricePaise,
+        status: listing.status ?? 'active',
+        ...listing.atMarketplace,
+      })),
+      orders: seed.orders,
+      returns: seed.returns,
+      payouts: seed.payouts,
+      documents: seed.documents,
+    });
+    return { accountId, marketplace: seed.marketplace };
+  }
+
+  /** A SKU with its stock (created once), listed on an account. */
+  async seedSku(skuId: string, stock: number): Promise<void> {
+    await this.pool.query('INSERT INTO skus (id, title, stock) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [
+      skuId,
+      `Product ${skuId}`,
+      stock,
+    ]);
+  }
+
+  private async seedListing(accountId: string, listing: ListingSeed): Promise<void> {
+    await this.seedSku(listing.skuId, 1_000);
+    await this.pool.query(
+      `INSERT INTO listings (account_id, sku_id, external_id, quantity, price_paise, status)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [
+        accountId,
+        listing.skuId,
+        listing.externalId ?? listing.skuId,
+        listing.quantity,
+        listing.pricePaise,
+        listing.status ?? 'active',
+      ],
+    );
+  }
+}

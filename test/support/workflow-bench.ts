@@ -1,0 +1,147 @@
+/**
+ * A bench for the real workflows and activities: an isolated environment (own database and
+ * queues), the service's workers on task queues of this file's own, the marketplace simulator for
+ * the four marketplaces, and sellers seeded consistently in PostgreSQL and the simulator. Workflows
+ * are started the way the pollers start them (same id, task queue and search attributes).
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { workflowIdFor } from '../../src/pollers/workflow-runner';
+import { queueName, taskQueueFor } from '../../src/queues/inventory';
+import { queueForMessage, WORKFLOW_TYPES, type Envelope, type MessageType } from '../../src/queues/messages';
+import { AccountIdKey, MarketplaceKey, MessageTypeKey, SourceQueueKey } from '../../src/temporal/search-attributes';
+import { createServiceActivities, createServiceWorkers } from '../../src/workers/temporal-worker';
+import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
+import { ISSUED_TOKEN, SECRET_MARKER, SellerSeeder, type Seller, type SellerSeed } from './sellers';
+
+export type { ListingSeed, Seller, SellerSeed } from './sellers';
+
+export class WorkflowBench {
+  readonly workflowIds: string[] = [];
+  readonly sellers: SellerSeeder;
+  private sequence = 0;
+
+  private constructor(
+    readonly t: IsolatedEnvironment,
+    readonly client: Client,
+    private readonly workers: Worker[],
+    private readonly running: Promise<void>[],
+    private readonly releaseResources: () => Promise<void>,
+  ) {
+    this.sellers = new SellerSeeder(t.deps.pool, t.config);
+  }
+
+  get sim() {
+    return this.sellers.sim;
+  }
+
+  static async create(): Promise<WorkflowBench> {
+    const t = await isolatedEnvironment({ TEMPORAL_TASK_QUEUE: `test-wf-${randomUUID().slice(0, 8)}` });
+    const service = createServiceActivities(t.config);
+    const native = await NativeConnection.connect({ address: t.config.temporal.address });
+    const workers = await createServiceWorkers(t.config, native, service.activities);
+    const running = workers.map((worker) => worker.run());
+    const connection = await Connection.connect({ address: t.config.temporal.address });
+    const client = new Client({ connection, namespace: t.config.temporal.namespace });
+    return new WorkflowBench(t, client, workers, running, async () => {
+      await connection.close();
+      await native.close();
+      await service.close();
+      await t.cleanup();
+    });
+  }
+
+  get pool() {
+    return this.t.deps.pool;
+  }
+
+  seedSeller(seed: SellerSeed): Promise<Seller> {
+    return this.sellers.seedSeller(seed);
+  }
+
+  seedSku(skuId: string, stock: number): Promise<void> {
+    return this.sellers.seedSku(skuId, stock);
+  }
+
+  envelope(type: MessageType, seller: Seller, payload: Envelope['payload'] = {}, dueAt = new Date()): Envelope {
+    this.sequence += 1;
+    return {
+      v: 1,
+      type,
+      accountId: seller.accountId,
+      marketplace: seller.marketplace,
+      idempotencyKey: `${type}:${seller.accountId}:t${this.sequence}`,
+      dueAt: dueAt.toISOString(),
+      traceId: randomUUID(),
+      payload,
+    };
+  }
+
+  /** Starts the message's workflow as a poller would. */
+  async start(envelope: Envelope): Promise<WorkflowHandle> {
+    const queue = queueForMessage(envelope.type, envelope.marketplace);
+    const workflowId = workflowIdFor(envelope);
+    this.workflowIds.push(workflowId);
+    return this.client.workflow.start(WORKFLOW_TYPES[envelope.type], {
+      workflowId,
+      taskQueue: taskQueueFor(queue.family, this.t.config.temporal.taskQueue),
+      args: [envelope],
+      typedSearchAttributes: [
+        { key: AccountIdKey, value: envelope.accountId },
+        { key: MarketplaceKey, value: envelope.marketplace },
+        { key: SourceQueueKey, value: queueName(queue, this.t.config.queues.prefix) },
+        { key: MessageTypeKey, value: envelope.type },
+      ],
+      memo: { traceId: envelope.traceId },
+    });
+  }
+
+  async execute<T = unknown>(envelope: Envelope): Promise<T> {
+    return (await this.start(envelope)).result() as Promise<T>;
+  }
+
+  /** Names of the activities a workflow scheduled, in order. */
+  async activityNames(workflowId: string): Promise<string[]> {
+    const history = await this.client.workflow.getHandle(workflowId).fetchHistory();
+    return (history.events ?? []).flatMap((event) => {
+      const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
+      return name ? [name] : [];
+    });
+  }
+
+  /**
+   * The full history of every workflow this bench started, payloads decoded: inputs, results,
+   * failures, memo, search attributes and heartbeat details all land in it.
+   */
+  async historiesText(): Promise<string> {
+    const texts = await Promise.all(
+      this.workflowIds.map(async (workflowId) => {
+        const history = await this.client.workflow.getHandle(workflowId).fetchHistory();
+        return JSON.stringify(history, (_key, value: unknown) => {
+          if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+          const buffer = value as { type?: string; data?: number[] };
+          if (buffer?.type === 'Buffer' && Array.isArray(buffer.data)) return Buffer.from(buffer.data).toString('utf8');
+          return value;
+        });
+      }),
+    );
+    return texts.join('\n');
+  }
+
+  /** Seeded secrets and tokens the simulator issued that appear in any history (should be none). */
+  async secretsInHistories(): Promise<string[]> {
+    const text = await this.historiesText();
+    const found = this.sellers.secrets.filter((secret) => text.includes(secret));
+    const issued = ISSUED_TOKEN.exec(text);
+    if (issued) found.push(text.slice(issued.index, issued.index + 40));
+    if (text.includes(SECRET_MARKER)) found.push(`marker ${SECRET_MARKER}`);
+    return found;
+  }
+
+  async close(): Promise<void> {
+    for (const worker of this.workers) worker.shutdown();
+    await Promise.all(this.running);
+    await this.releaseResources();
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The AJIO token-refresh saga on the real stack: refresh and store → verify; a refused new token is
+ * replaced by the previous one while it is valid, else the account needs re-authorisation; and any
+ * number of concurrent triggers for one account make exactly one refresh call at AJIO.
+ */
+import { loadCredentials } from '../../src/db/credentials';
+import { requireKeyring } from '../../src/security/credentials';
+import type { SagaResult } from '../../src/workflows/saga';
+import { WorkflowBench, type Seller } from '../support/workflow-bench';
+
+let bench: WorkflowBench;
+
+beforeAll(async () => {
+  bench = await WorkflowBench.create();
+}, 120_000);
+
+afterAll(() => bench?.close());
+
+type RefreshResult = SagaResult & { refreshed: boolean };
+
+const stored = (seller: Seller) => loadCredentials(bench.pool, requireKeyring(bench.t.config), seller.accountId);
+
+async function accountStatus(seller: Seller): Promise<string> {
+  const { rows } = await bench.pool.query('SELECT status FROM seller_accounts WHERE id = $1', [seller.accountId]);
+  return rows[0].status;
+}
+
+const tokenCalls = (seller: Seller) => bench.sim.ledger({ sellerId: seller.accountId, operation: 'token' });
+
+it('refreshes, stores the new token sealed, verifies it, and the account keeps working with it', async () => {
+  const seller = await bench.seedSeller({ marketplace: 'ajio' });
+  const before = await stored(seller);
+
+  const result = await bench.execute<RefreshResult>(bench.envelope('ajio.token-refresh', seller));
+
+  expect(result).toEqual({ status: 'completed', compensations: [], refreshed: true });
+  const after = await stored(seller);
+  expect(after!.secrets.accessToken).not.toBe(before!.secrets.accessToken);
+  expect(after!.secrets.refreshToken).not.toBe(before!.secrets.refreshToken);
+  expect(after!.tokenRefreshedAt).not.toBeNull();
+  expect(after!.tokenExpiresAt!.getTime()).toBeGreaterThan(Date.now() + 5 * 3_600_000);
+  expect((await tokenCalls(seller)).map((entry) => entry.outcome)).toEqual(['applied']);
+  // The old refresh token is dead at AJIO (rotation); the stored new access token works.
+  expect(await bench.execute(bench.envelope('ajio.orders-sync', seller))).toEqual({ orders: 0 });
+});
+
+it('makes exactly one refresh call for concurrent triggers of one account', async () => {
+  const seller = await bench.seedSeller({ marketplace: 'ajio' });
+  // Slow AJIO down so that the triggers really overlap.
+  await bench.sim.addFault({ kind: 'latency', ms: 1_500, sellerId: seller.accountId, operation: 'token' });
+  const dueAt = new Date(Date.now() - 60_000);
+  const triggers = Array.from({ length: 3 }, () => bench.envelope('ajio.token-refresh', seller, {}, dueAt));
+
+  const results = await Promise.all(triggers.map((trigger) => bench.execute<RefreshResult>(trigger)));
+
+  expect(results.map((r) => r.refreshed).sort()).toEqual([false, false, true]);
+  expect(results.every((r) => r.status === 'completed')).toBe(true);
+  expect(await tokenCalls(seller)).toHaveLength(1);
+});
+
+it('restores the previous token when AJIO refuses the new one and the old one is still valid', async () => {
+  const seller = await bench.seedSeller({ marketplace: 'ajio' });
+  const before = await stored(seller);
+  await bench.sim.addFault({ kind: 'token-expired', sellerId: seller.accountId, operation: 'profile' });
+
+  const result = await bench.execute<RefreshResult>(bench.envelope('ajio.token-refresh', seller));
+
+  expect(result).toMatchObject({
+    status: 'compensated',
+    failedStep: 'verify',
+    refreshed: true,
+    compensations: [{ step: 'refresh', ok: true }],
+  });
+  const after = await stored(seller);
+  expect(after!.secrets.accessToken).toBe(before!.secrets.accessToken);
+  expect(after!.tokenExpiresAt).toEqual(before!.tokenExpiresAt);
+  expect(await accountStatus(seller)).toBe('active');
+});
+
+it('marks the account needs_reauth when the new token is refused and the old one has expired', async () => {
+  const seller = await bench.seedSeller({ marketplace: 'ajio', tokenExpiresAt: new Date(Date.now() - 60_000) });
+  await bench.sim.addFault({ kind: 'token-expired', sellerId: seller.accountId, operation: 'profile' });
+
+  const result = await bench.execute<RefreshResult>(bench.envelope('ajio.token-refresh', seller));
+
+  expect(result).toMatchObject({ status: 'compensated', failedStep: 'verify' });
+  expect(await accountStatus(seller)).toBe('needs_reauth');
+});
+
+it('marks the account needs_reauth at once when AJIO revokes the refresh token, with nothing to undo', async () => {
+  const seller = await bench.seedSeller({ marketplace: 'ajio' });
+  await bench.sim.addFault({ kind: 'revoked', sellerId: seller.accountId, operation: 'token' });
+
+  const result = await bench.execute<RefreshResult>(bench.envelope('ajio.token-refresh', seller));
+
+  expect(result).toMatchObject({ status: 'compensated', failedStep: 'refresh', compensations: [], refreshed: false });
+  expect(result.reason).toContain('invalid_grant');
+  expect(await accountStatus(seller)).toBe('needs_reauth');
+  expect(await tokenCalls(seller)).toHaveLength(1);
+});
+
+it('leaves no secret in any workflow history of this file', async () => {
+  expect(bench.workflowIds.length).toBeGreaterThanOrEqual(8);
+  expect(await bench.secretsInHistories()).toEqual([]);
+});
