@@ -1,0 +1,194 @@
+/**
+ * Activities as units, in Temporal's MockActivityEnvironment, against the real PostgreSQL, Redis
+ * and the marketplace simulator: how marketplace answers become retryable or non-retryable
+ * failures, heartbeats of long downloads, idempotent reservations, and the shared rate limits.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Activities } from '../../src/activities';
+import { MARKETPLACE_FAILURES } from '../../src/marketplaces/errors';
+import { createServiceActivities } from '../../src/workers/temporal-worker';
+import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
+import { SellerSeeder, type Seller } from '../support/sellers';
+
+let t: IsolatedEnvironment;
+let activities: Activities;
+let closeActivities: () => Promise<void>;
+let sellers: SellerSeeder;
+
+beforeAll(async () => {
+  t = await isolatedEnvironment();
+  ({ activities, close: closeActivities } = createServiceActivities(t.config));
+  sellers = new SellerSeeder(t.deps.pool, t.config);
+});
+
+afterAll(async () => {
+  await closeActivities?.();
+  await t?.cleanup();
+});
+
+/** Runs an activity in a mock activity context, keeping its result type. */
+function runActivity<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R>,
+  args: A,
+  env = new MockActivityEnvironment(),
+): Promise<R> {
+  return env.run(fn, ...args) as Promise<R>;
+}
+
+/** Returns what an activity threw, or fails the test if it did not. */
+async function failureOf(run: () => Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    return error as ApplicationFailure;
+  }
+  throw new Error('expected the activity to fail');
+}
+
+const read = (seller: Seller) => () => runActivity(activities.readListings, [{ ...seller, skus: ['A-1'] }]);
+
+describe('marketplace answers become failures Temporal can act on', () => {
+  let seller: Seller;
+  beforeEach(async () => {
+    seller = await sellers.seedSeller({
+      marketplace: 'flipkart',
+      listings: [{ skuId: 'A-1', quantity: 1, pricePaise: 100 }],
+    });
+  });
+
+  it.each([
+    [{ kind: 'error', status: 503 }, MARKETPLACE_FAILURES.unavailable, false],
+    [{ kind: 'malformed' }, MARKETPLACE_FAILURES.malformed, false],
+    [{ kind: 'malformed', body: '<html>oops</html>', contentType: 'text/html' }, MARKETPLACE_FAILURES.malformed, false],
+    [{ kind: 'lose-response' }, MARKETPLACE_FAILURES.unavailable, false],
+    [{ kind: 'fail-hard' }, MARKETPLACE_FAILURES.validation, true],
+    [{ kind: 'revoked' }, MARKETPLACE_FAILURES.authRevoked, true],
+  ] as const)('%j → %s (non-retryable: %s)', async (fault, type, nonRetryable) => {
+    await sellers.sim.addFault({ ...fault, sellerId: seller.accountId, operation: 'listings-read' });
+    const failure = await failureOf(read(seller));
+    expect({ type: failure.type, nonRetryable: failure.nonRetryable }).toEqual({ type, nonRetryable });
+    expect(failure.message).toContain(`flipkart listings-read for ${seller.accountId}`);
+  });
+
+  it('passes a 429 Retry-After on as the next retry delay', async () => {
+    await sellers.sim.addFault({ kind: 'rate-limit', retryAfterSeconds: 7, sellerId: seller.accountId });
+    const failure = await failureOf(read(seller));
+    expect(failure.type).toBe(MARKETPLACE_FAILURES.rateLimited);
+    expect(failure.nextRetryDelay).toBe(7_000);
+  });
+
+  it('marks the account needs_reauth when its authorisation is revoked', async () => {
+    await sellers.sim.addFault({ kind: 'revoked', sellerId: seller.accountId });
+    await failureOf(read(seller));
+    const { rows } = await t.deps.pool.query('SELECT status FROM seller_accounts WHERE id = $1', [seller.accountId]);
+    expect(rows[0].status).toBe('needs_reauth');
+  });
+
+  it('drops an access token the marketplace calls expired, and the retry obtains a new one', async () => {
+    await read(seller)();
+    await sellers.sim.addFault({ kind: 'token-expired', sellerId: seller.accountId, times: 1 });
+    expect((await failureOf(read(seller))).type).toBe(MARKETPLACE_FAILURES.tokenExpired);
+    await expect(read(seller)()).resolves.toHaveLength(1);
+    expect(await sellers.sim.ledger({ sellerId: seller.accountId, operation: 'token' })).toHaveLength(2);
+  });
+
+  it('reports per-SKU results of a batch answered with HTTP 200', async () => {
+    await sellers.sim.addFault({ kind: 'fail-hard', sellerId: seller.accountId, sku: 'A-1' });
+    const outcome = await runActivity(activities.updateListings, [
+      {
+        ...seller,
+        changes: [
+          { sku: 'A-1', quantity: 9 },
+          { sku: 'NOT-LISTED', quantity: 9 },
+        ],
+        idempotencyKey: `unit:${randomUUID()}`,
+      },
+    ]);
+    expect(outcome.applied).toEqual([]);
+    expect(outcome.failed.map((f) => f.sku)).toEqual(['A-1', 'NOT-LISTED']);
+  });
+});
+
+describe('document download', () => {
+  it('heartbeats as bytes arrive and stores the file under its hash', async () => {
+    const content = Buffer.alloc(600 * 1024, 3);
+    const seller = await sellers.seedSeller({
+      marketplace: 'meesho',
+      documents: [
+        {
+          documentId: 'doc-1',
+          kind: 'invoice',
+          createdAt: new Date().toISOString(),
+          content: content.toString('base64'),
+        },
+      ],
+    });
+    const env = new MockActivityEnvironment();
+    const beats: { bytes: number }[] = [];
+    env.on('heartbeat', (details: { bytes: number }) => beats.push(details));
+    await t.deps.pool.query(`INSERT INTO documents (account_id, external_id, kind) VALUES ($1, 'doc-1', 'invoice')`, [
+      seller.accountId,
+    ]);
+
+    const result = await runActivity(activities.downloadDocument, [{ ...seller, documentId: 'doc-1' }], env);
+
+    expect(result.bytes).toBe(content.length);
+    expect(beats.length).toBeGreaterThan(1);
+    expect(beats.at(-1)!.bytes).toBe(content.length);
+  });
+
+  it.each(['../escape', 'a/b', '..', '.'])('refuses the document id %j as a file name', async (documentId) => {
+    const failure = await failureOf(() =>
+      runActivity(activities.downloadDocument, [{ accountId: 'whoever', marketplace: 'ajio', documentId }]),
+    );
+    expect({ type: failure.type, nonRetryable: failure.nonRetryable }).toEqual({
+      type: 'InvalidDocumentId',
+      nonRetryable: true,
+    });
+  });
+});
+
+describe('stock reservations', () => {
+  it('reserve, release and commit are idempotent by key', async () => {
+    const seller = await sellers.seedSeller({ marketplace: 'ajio' });
+    await sellers.seedSku('RES-1', 10);
+    const reservation = { key: `res:${randomUUID()}`, accountId: seller.accountId, skuId: 'RES-1', quantity: 4 };
+    const stock = async () =>
+      (await t.deps.pool.query('SELECT stock, reserved FROM skus WHERE id = $1', ['RES-1'])).rows[0];
+
+    expect(await runActivity(activities.reserveStock, [reservation])).toEqual({ available: 6 });
+    expect(await runActivity(activities.reserveStock, [reservation])).toEqual({ available: 6 });
+    expect(await stock()).toEqual({ stock: 10, reserved: 4 });
+    expect(await runActivity(activities.commitReservation, [{ key: reservation.key }])).toBe(true);
+    expect(await runActivity(activities.commitReservation, [{ key: reservation.key }])).toBe(false);
+    expect(await runActivity(activities.releaseReservation, [{ key: reservation.key }])).toBe(false);
+    expect(await stock()).toEqual({ stock: 6, reserved: 0 });
+  });
+});
+
+it('keeps one account within its per-account rate limit across calls (shared through Redis)', async () => {
+  const seller = await sellers.seedSeller({
+    marketplace: 'meesho',
+    listings: [{ skuId: 'RL-1', quantity: 1, pricePaise: 1 }],
+  });
+  const started = Date.now();
+  // listings-update allows 5 a second per account: 12 calls need at least two more windows.
+  for (let i = 0; i < 12; i += 1) {
+    await runActivity(activities.updateListings, [
+      {
+        ...seller,
+        changes: [{ sku: 'RL-1', quantity: i + 2 }],
+        idempotencyKey: `rate:${seller.accountId}:${i}`,
+      },
+    ]);
+  }
+  expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+  const calls = await sellers.sim.ledger({ sellerId: seller.accountId, operation: 'listings-update' });
+  const times = calls.map((entry) => Date.parse(entry.at));
+  expect(times).toHaveLength(12);
+  // The first window opens with the first call: only five reach the marketplace within it.
+  expect(times.filter((time) => time < times[0]! + 950)).toHaveLength(5);
+});

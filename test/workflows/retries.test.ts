@@ -1,0 +1,83 @@
+/**
+ * How workflows ride out a misbehaving marketplace: 429 storms are retried no sooner than their
+ * Retry-After, 5xx answers are retried with backoff, and the work completes; a validation 4xx fails
+ * at once, with no retry reaching the marketplace.
+ */
+import type { SagaResult } from '../../src/workflows/saga';
+import { WorkflowBench } from '../support/workflow-bench';
+
+let bench: WorkflowBench;
+
+beforeAll(async () => {
+  bench = await WorkflowBench.create();
+}, 120_000);
+
+afterAll(() => bench?.close());
+
+const LISTINGS = [
+  { skuId: 'RT-1', quantity: 7, pricePaise: 1_000, atMarketplace: { quantity: 1 } },
+  { skuId: 'RT-2', quantity: 8, pricePaise: 2_000, atMarketplace: { quantity: 1 } },
+];
+
+it('completes through a 429 storm and 5xx answers, waiting out each Retry-After', async () => {
+  const seller = await bench.seedSeller({ marketplace: 'meesho', listings: LISTINGS });
+  await bench.sim.addFault({
+    kind: 'rate-limit',
+    retryAfterSeconds: 2,
+    times: 3,
+    sellerId: seller.accountId,
+    keyContains: ':quantity:',
+  });
+  await bench.sim.addFault({
+    kind: 'error',
+    status: 503,
+    times: 2,
+    sellerId: seller.accountId,
+    keyContains: ':status:',
+  });
+  await bench.sim.addFault({
+    kind: 'error',
+    status: 502,
+    times: 2,
+    sellerId: seller.accountId,
+    operation: 'listings-read',
+  });
+  const envelope = bench.envelope('marketplace.push', seller);
+
+  const result = await bench.execute<SagaResult>(envelope);
+
+  expect(result).toEqual({ status: 'completed', compensations: [] });
+  const updates = await bench.sim.ledger({ sellerId: seller.accountId, operation: 'listings-update' });
+  const quantity = updates.filter((u) => u.idempotencyKey!.endsWith(':quantity:0'));
+  expect(quantity.map((u) => [u.outcome, u.status])).toEqual([
+    ['fault', 429],
+    ['fault', 429],
+    ['fault', 429],
+    ['applied', 200],
+  ]);
+  const gaps = quantity.slice(1).map((u, i) => Date.parse(u.at) - Date.parse(quantity[i]!.at));
+  for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1_950);
+  const status = updates.filter((u) => u.idempotencyKey!.endsWith(':status:0'));
+  expect(status.map((u) => u.status)).toEqual([503, 503, 200]);
+  expect((await bench.sim.seller('meesho', seller.accountId)).listings.map((l) => l.quantity)).toEqual([7, 8]);
+}, 60_000);
+
+it('fails a validation 4xx at once: one request at the marketplace, no retries', async () => {
+  const seller = await bench.seedSeller({ marketplace: 'ajio', listings: LISTINGS });
+  await bench.sim.addFault({ kind: 'fail-hard', sellerId: seller.accountId, keyContains: ':pricePaise:' });
+  const envelope = bench.envelope('marketplace.push', seller);
+
+  const started = Date.now();
+  const result = await bench.execute<SagaResult>(envelope);
+
+  expect(result).toMatchObject({ status: 'compensated', failedStep: 'pricePaise:0' });
+  expect(Date.now() - started).toBeLessThan(10_000);
+  const price = (await bench.sim.ledger({ sellerId: seller.accountId, operation: 'listings-update' })).filter((u) =>
+    u.idempotencyKey!.endsWith(':pricePaise:0'),
+  );
+  expect(price).toHaveLength(1);
+});
+
+it('leaves no secret in any workflow history of this file', async () => {
+  expect(await bench.secretsInHistories()).toEqual([]);
+});
