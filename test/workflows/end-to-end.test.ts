@@ -1,0 +1,88 @@
+/**
+ * The whole data flow with every real part: due schedules in PostgreSQL → the scheduling sweep →
+ * SQS (FIFO and Standard) → the pollers → the service's workflows and activities → the marketplace
+ * simulator and PostgreSQL. Nothing is started by hand past the sweep.
+ */
+import { QueueDirectory } from '../../src/queues/queue-urls';
+import { findQueue } from '../../src/queues/inventory';
+import { createPoller } from '../../src/pollers/create-pollers';
+import type { QueuePoller } from '../../src/pollers/queue-poller';
+import { findSweep } from '../../src/sweeps/registry';
+import { runSweep } from '../../src/sweeps/run-sweep';
+import { eventually } from '../support/pipeline';
+import { WorkflowBench } from '../support/workflow-bench';
+
+let bench: WorkflowBench;
+const pollers: { poller: QueuePoller; done: Promise<void> }[] = [];
+
+beforeAll(async () => {
+  bench = await WorkflowBench.create();
+  const directory = new QueueDirectory(bench.t.deps.sqs, bench.t.config.queues.prefix);
+  for (const name of ['inventory-deduct', 'marketplace-push-meesho', 'payout-sync']) {
+    const poller = await createPoller(
+      {
+        config: bench.t.config,
+        sqs: bench.t.deps.sqs,
+        client: bench.client,
+        directory,
+        settings: { waitSeconds: 1 },
+        log: () => undefined,
+      },
+      findQueue(name),
+    );
+    pollers.push({ poller, done: poller.run() });
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(pollers.map(({ poller }) => poller.stop(0)));
+  await Promise.all(pollers.map(({ done }) => done));
+  await bench?.close();
+});
+
+it('a sweep of due schedules ends in marketplace updates and stored payouts', async () => {
+  const past = new Date(Date.now() - 60_000);
+  await bench.seedSku('E2E-1', 40);
+  const seller = await bench.seedSeller({
+    marketplace: 'meesho',
+    listings: [{ skuId: 'E2E-1', quantity: 40, pricePaise: 12_300, atMarketplace: { quantity: 1 } }],
+    payouts: [{ payoutId: 'e2e-p1', orderId: 'e2e-o1', amountPaise: 4_200, paidAt: past.toISOString() }],
+  });
+  for (const [kind, payload] of [
+    ['inventory', { skuId: 'E2E-1', quantity: 2 }],
+    ['marketplace-push', {}],
+    ['payouts', {}],
+  ] as const) {
+    await bench.pool.query(
+      `INSERT INTO schedules (account_id, kind, cadence, next_run_at, payload) VALUES ($1, $2, '1h', $3, $4)`,
+      [seller.accountId, kind, past, JSON.stringify(payload)],
+    );
+  }
+
+  const report = await runSweep(bench.t.deps, findSweep('scheduling-sweep'), { trigger: 'manual' });
+  expect(report.messagesSent).toBe(3);
+
+  const done = await eventually(
+    () => bench.pool.query('SELECT count(*)::int AS n FROM saga_runs WHERE account_id = $1', [seller.accountId]),
+    (result) => result.rows[0].n === 2,
+  );
+  expect(done.rows[0].n).toBe(2);
+  const payouts = await eventually(
+    () => bench.pool.query('SELECT external_id FROM payouts WHERE account_id = $1', [seller.accountId]),
+    (result) => result.rowCount === 1,
+  );
+  expect(payouts.rows).toEqual([{ external_id: 'e2e-p1' }]);
+
+  const { rows } = await bench.pool.query('SELECT saga, status FROM saga_runs WHERE account_id = $1 ORDER BY saga', [
+    seller.accountId,
+  ]);
+  expect(rows).toEqual([
+    { saga: 'inventory-deduct', status: 'completed' },
+    { saga: 'marketplace-push', status: 'completed' },
+  ]);
+  const { listings } = await bench.sim.seller('meesho', seller.accountId);
+  expect(listings[0]).toMatchObject({ sku: 'E2E-1', pricePaise: 12_300 });
+  expect((await bench.pool.query('SELECT stock FROM skus WHERE id = $1', ['E2E-1'])).rows[0].stock).toBe(38);
+  // The pollers deleted every message once its workflow completed.
+  expect(await bench.t.drainAll()).toEqual([]);
+}, 90_000);
