@@ -18,6 +18,7 @@ import { prepareLocal } from './prepare-local';
 const ROLES: { name: string; entry: string; nodeFlags?: string[] }[] = [
   { name: 'temporal-worker', entry: 'src/workers/temporal-worker.ts' },
   { name: 'sweep-worker', entry: 'src/workers/sweep-worker.ts', nodeFlags: SWEEP_PROCESS_NODE_FLAGS },
+  { name: 'poller-worker', entry: 'src/workers/poller-worker.ts' },
 ];
 
 function startRole(role: (typeof ROLES)[number]): ChildProcess {

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, loadConfig, requireMarketplaceConfig } from '../src/config';
 
 const valid = {
   TEMPORAL_ADDRESS: '127.0.0.1:7233',
@@ -109,5 +109,45 @@ describe('loadConfig', () => {
     });
     expect(config.redis.keyPrefix).toBe('{sweeps}');
     expect(errorFor({ ...valid, REDIS_SENTINELS: 's1:26379' })).toContain('REDIS_SENTINEL_MASTER is required');
+  });
+
+  it('names every marketplace setting the worker is missing, in one line', () => {
+    const message = (() => {
+      try {
+        requireMarketplaceConfig(loadConfig({ ...valid, MARKETPLACE_AJIO_URL: 'https://ajio.example' }));
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(message).toBe(
+      'Configuration error: MARKETPLACE_MEESHO_URL, MARKETPLACE_AMAZON_URL, MARKETPLACE_FLIPKART_URL, ' +
+        'AMAZON_LWA_CLIENT_ID, AMAZON_LWA_CLIENT_SECRET, DOCUMENT_STORE_DIR required (the worker calls the marketplaces)',
+    );
+    expect(errorFor({ ...valid, MARKETPLACE_MEESHO_URL: 'ftp://meesho' })).toContain(
+      'MARKETPLACE_MEESHO_URL must be a http:// or https:// URL',
+    );
+    expect(errorFor({ ...valid, AMAZON_LWA_CLIENT_ID: 'id' })).toContain('AMAZON_LWA_CLIENT_SECRET is required');
+  });
+
+  it('reads the marketplace settings', () => {
+    const config = loadConfig({
+      ...valid,
+      MARKETPLACE_AJIO_URL: 'https://ajio.example/api',
+      MARKETPLACE_AMAZON_URL: 'https://sellingpartnerapi-eu.amazon.com',
+      MARKETPLACE_FLIPKART_URL: 'https://api.flipkart.net/sellers',
+      MARKETPLACE_MEESHO_URL: 'https://supplier.meesho.example',
+      AMAZON_LWA_CLIENT_ID: 'amzn1.application-oa2-client.x',
+      AMAZON_LWA_CLIENT_SECRET: 'shh',
+      DOCUMENT_STORE_DIR: '/var/lib/documents',
+      MARKETPLACE_TIMEOUT_MS: '5000',
+    });
+    expect(requireMarketplaceConfig(config)).toMatchObject({
+      urls: { ajio: 'https://ajio.example/api', flipkart: 'https://api.flipkart.net/sellers' },
+      amazonLwa: { clientId: 'amzn1.application-oa2-client.x', clientSecret: 'shh' },
+      timeoutMs: 5_000,
+      documentStoreDir: '/var/lib/documents',
+    });
   });
 });

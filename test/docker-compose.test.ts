@@ -5,7 +5,8 @@ import { SWEEP_PROCESS_NODE_FLAGS } from '../src/sweeps/process-flags';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
 
 const root = path.resolve(__dirname, '..');
-const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')) as {
+// `merge`: the roles inherit their settings through `<<: *service`.
+const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<
     string,
     { image?: string; build?: string; command?: string[] | string; environment?: Record<string, string> }
@@ -50,12 +51,33 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives every role of the service the variables the configuration requires', () => {
-    const roles = Object.entries(compose.services).filter(([, service]) => service.image === 'seller-workflows:local');
-    expect(roles.length).toBeGreaterThan(0);
+    // The marketplace simulator shares the image but is a stand-in for the marketplaces, not a role.
+    const roles = Object.entries(compose.services).filter(
+      ([name, service]) => service.image === 'seller-workflows:local' && name !== 'marketplace-simulator',
+    );
+    expect(roles.map(([name]) => name)).toEqual(
+      expect.arrayContaining(['temporal-worker', 'sweep-worker', 'poller-worker', 'migrate', 'provision']),
+    );
     for (const [, service] of roles) {
       expect(Object.keys(service.environment ?? {})).toEqual(
         expect.arrayContaining(['TEMPORAL_ADDRESS', 'REDIS_URL', 'DATABASE_URL', 'AWS_REGION', 'SQS_ENDPOINT']),
       );
     }
+  });
+
+  it('gives the Temporal worker what the marketplaces and the credential store need', () => {
+    expect(Object.keys(compose.services['temporal-worker']?.environment ?? {})).toEqual(
+      expect.arrayContaining([
+        'CREDENTIALS_KEYS',
+        'CREDENTIALS_ACTIVE_KEY_ID',
+        'MARKETPLACE_AJIO_URL',
+        'MARKETPLACE_AMAZON_URL',
+        'MARKETPLACE_FLIPKART_URL',
+        'MARKETPLACE_MEESHO_URL',
+        'AMAZON_LWA_CLIENT_ID',
+        'AMAZON_LWA_CLIENT_SECRET',
+        'DOCUMENT_STORE_DIR',
+      ]),
+    );
   });
 });

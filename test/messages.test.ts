@@ -1,11 +1,15 @@
 import {
   MAX_ENVELOPE_BYTES,
+  MESSAGE_TYPES,
+  WORKFLOW_TYPES,
   parseEnvelope,
   queueForMessage,
   serializeEnvelope,
   slotToken,
   type Envelope,
+  type MessageType,
 } from '../src/queues/messages';
+import * as workflows from '../src/workflows';
 
 const valid: Envelope = {
   v: 1,
@@ -49,6 +53,15 @@ describe('the message envelope', () => {
     expect(queueForMessage('ajio.token-refresh', 'ajio').name).toBe('account-sync');
     expect(queueForMessage('marketplace.push', 'flipkart').name).toBe('marketplace-push-flipkart');
     expect(queueForMessage('reconciliation.run', 'amazon')).toMatchObject({ name: 'reconciliation', fifo: false });
+  });
+
+  it('has a workflow for every message type', () => {
+    for (const type of Object.keys(MESSAGE_TYPES) as MessageType[]) {
+      expect({ type, workflow: typeof (workflows as Record<string, unknown>)[WORKFLOW_TYPES[type]] }).toEqual({
+        type,
+        workflow: 'function',
+      });
+    }
   });
 
   it('writes slots as compact tokens', () => {

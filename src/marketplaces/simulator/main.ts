@@ -17,7 +17,8 @@ function portFromEnv(): number {
 }
 
 async function main(): Promise<void> {
-  const simulator = await startSimulator({ port: portFromEnv() });
+  // Loopback unless told otherwise (a container's simulator must answer its neighbours).
+  const simulator = await startSimulator({ port: portFromEnv(), host: process.env.SIMULATOR_HOST || '127.0.0.1' });
   console.log(`marketplace simulator listening on ${simulator.url}`);
   let stopping = false;
   const stop = () => {
