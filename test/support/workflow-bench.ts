@@ -118,12 +118,13 @@ export class WorkflowBench {
     const texts = await Promise.all(
       this.workflowIds.map(async (workflowId) => {
         const history = await this.client.workflow.getHandle(workflowId).fetchHistory();
-        return JSON.stringify(history, (_key, value: unknown) => {
-          if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
-          const buffer = value as { type?: string; data?: number[] };
-          if (buffer?.type === 'Buffer' && Array.isArray(buffer.data)) return Buffer.from(buffer.data).toString('utf8');
+        // Payloads come back base64-encoded under `data`: the raw history plus every payload decoded.
+        const decoded: string[] = [];
+        const raw = JSON.stringify(history, (key, value: unknown) => {
+          if (key === 'data' && typeof value === 'string') decoded.push(Buffer.from(value, 'base64').toString('utf8'));
           return value;
         });
+        return [raw, ...decoded].join('\n');
       }),
     );
     return texts.join('\n');
@@ -132,6 +133,8 @@ export class WorkflowBench {
   /** Seeded secrets and tokens the simulator issued that appear in any history (should be none). */
   async secretsInHistories(): Promise<string[]> {
     const text = await this.historiesText();
+    // Every workflow's input names its account: if that is unreadable, so would a secret be.
+    if (!text.includes('"accountId":"')) throw new Error('the history scan decoded no payload');
     const found = this.sellers.secrets.filter((secret) => text.includes(secret));
     const issued = ISSUED_TOKEN.exec(text);
     if (issued) found.push(text.slice(issued.index, issued.index + 40));
