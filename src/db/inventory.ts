@@ -4,7 +4,7 @@
  * compensations find the work already done and change nothing.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Marketplace } from '../queues/inventory';
 import { inTransaction } from './transaction';
 
@@ -54,15 +54,20 @@ export async function reserveStock(pool: Pool, reservation: Reservation): Promis
   });
 }
 
+/** Moves a reservation out of `reserved` exactly once; undefined if it had already left it. */
+async function settleReservation(client: PoolClient, key: string, status: 'released' | 'committed') {
+  const { rows } = await client.query<{ sku_id: string; quantity: number }>(
+    `UPDATE inventory_reservations SET status = $2, updated_at = now()
+      WHERE reservation_key = $1 AND status = 'reserved' RETURNING sku_id, quantity`,
+    [key, status],
+  );
+  return rows[0];
+}
+
 /** Gives reserved stock back; a reservation already released or committed is left alone. */
 export async function releaseReservation(pool: Pool, key: string): Promise<boolean> {
   return inTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ sku_id: string; quantity: number }>(
-      `UPDATE inventory_reservations SET status = 'released', updated_at = now()
-        WHERE reservation_key = $1 AND status = 'reserved' RETURNING sku_id, quantity`,
-      [key],
-    );
-    const released = rows[0];
+    const released = await settleReservation(client, key, 'released');
     if (!released) return false;
     await client.query('UPDATE skus SET reserved = reserved - $2, updated_at = now() WHERE id = $1', [
       released.sku_id,
@@ -75,12 +80,7 @@ export async function releaseReservation(pool: Pool, key: string): Promise<boole
 /** Turns the reservation into a deduction and records the new quantity as what every listing shows. */
 export async function commitReservation(pool: Pool, key: string): Promise<boolean> {
   return inTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ sku_id: string; quantity: number }>(
-      `UPDATE inventory_reservations SET status = 'committed', updated_at = now()
-        WHERE reservation_key = $1 AND status = 'reserved' RETURNING sku_id, quantity`,
-      [key],
-    );
-    const committed = rows[0];
+    const committed = await settleReservation(client, key, 'committed');
     if (!committed) return false;
     await client.query(
       `UPDATE skus SET stock = stock - $2, reserved = reserved - $2, updated_at = now() WHERE id = $1`,
