@@ -70,10 +70,11 @@ export function failureForResponse(site: CallSite, status: number, body: string,
   return ApplicationFailure.nonRetryable(describe(site, what), MARKETPLACE_FAILURES.validation);
 }
 
+/** fetch wraps the socket's error as its cause; read both by shape (they may come from another realm). */
 export function networkFailure(site: CallSite, error: unknown): Error {
-  const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : '';
-  const what = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : `network error ${cause}`;
-  return ApplicationFailure.retryable(describe(site, what.trim()), MARKETPLACE_FAILURES.unavailable);
+  const { name, message, cause } = (error ?? {}) as { name?: string; message?: string; cause?: { message?: string } };
+  const what = name === 'TimeoutError' ? 'timed out' : `network error: ${cause?.message ?? message ?? String(error)}`;
+  return ApplicationFailure.retryable(describe(site, what), MARKETPLACE_FAILURES.unavailable);
 }
 
 export function malformedFailure(site: CallSite, problem: string): Error {

@@ -71,6 +71,7 @@ describe('marketplace answers become failures Temporal can act on', () => {
     const failure = await failureOf(read(seller));
     expect({ type: failure.type, nonRetryable: failure.nonRetryable }).toEqual({ type, nonRetryable });
     expect(failure.message).toContain(`flipkart listings-read for ${seller.accountId}`);
+    if (fault.kind === 'lose-response') expect(failure.message).toMatch(/network error: \S+/);
   });
 
   it('passes a 429 Retry-After on as the next retry delay', async () => {

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { Config } from '../../src/config';
-import { saveCredentials } from '../../src/db/credentials';
+import { saveCredentials, type AccountSecrets } from '../../src/db/credentials';
 import type { Marketplace } from '../../src/queues/inventory';
 import { requireKeyring } from '../../src/security/credentials';
 
@@ -14,6 +14,8 @@ export interface AccountSeed {
   /** false: no credentials row at all. */
   credentials?: boolean;
   tokenExpiresAt?: Date | null;
+  /** Default: an AJIO-style refresh and access token. */
+  secrets?: AccountSecrets;
 }
 
 export async function seedAccount(pool: Pool, config: Config, account: AccountSeed): Promise<void> {
@@ -26,7 +28,7 @@ export async function seedAccount(pool: Pool, config: Config, account: AccountSe
     pool,
     requireKeyring(config),
     account.id,
-    { refreshToken: `refresh-${account.id}-secret`, accessToken: `access-${account.id}-secret` },
+    account.secrets ?? { refreshToken: `refresh-${account.id}-secret`, accessToken: `access-${account.id}-secret` },
     account.tokenExpiresAt ?? null,
   );
 }

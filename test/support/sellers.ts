@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Config } from '../../src/config';
-import { saveCredentials, type AccountSecrets } from '../../src/db/credentials';
+import type { AccountSecrets } from '../../src/db/credentials';
 import {
   SimulatorControl,
   type SimDocument,
@@ -15,7 +15,7 @@ import {
   type SimReturn,
 } from '../../src/marketplaces/simulator/control';
 import type { Marketplace } from '../../src/queues/inventory';
-import { requireKeyring } from '../../src/security/credentials';
+import { seedAccount } from './seed';
 
 /** Every seeded secret carries this marker, so a history scan can find any of them. */
 export const SECRET_MARKER = 'SECRET-';
@@ -80,12 +80,12 @@ export class SellerSeeder {
     const secrets = secretsFor(seed.marketplace, accountId);
     this.secrets.push(...Object.values(secrets).filter((v): v is string => typeof v === 'string'));
     const expiresAt = seed.tokenExpiresAt ?? new Date(Date.now() + 6 * 3_600_000);
-    await this.pool.query(`INSERT INTO seller_accounts (id, marketplace, display_name) VALUES ($1, $2, $3)`, [
-      accountId,
-      seed.marketplace,
-      `Seller ${accountId}`,
-    ]);
-    await saveCredentials(this.pool, requireKeyring(this.config), accountId, secrets, expiresAt);
+    await seedAccount(this.pool, this.config, {
+      id: accountId,
+      marketplace: seed.marketplace,
+      secrets,
+      tokenExpiresAt: expiresAt,
+    });
     for (const listing of seed.listings ?? []) await this.seedListing(accountId, listing);
     await this.sim.putSeller(seed.marketplace, accountId, {
       credentials: { ...secrets, accessTokenExpiresAt: expiresAt.toISOString() },
