@@ -7,9 +7,10 @@ const valid = {
   AWS_REGION: 'ap-south-1',
 };
 
-function errorFor(env: NodeJS.ProcessEnv): string {
+/** The ConfigError message of `load` (by default, loading `env`). */
+function errorFor(env: NodeJS.ProcessEnv, load: () => unknown = () => loadConfig(env)): string {
   try {
-    loadConfig(env);
+    load();
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message;
@@ -112,15 +113,8 @@ describe('loadConfig', () => {
   });
 
   it('names every marketplace setting the worker is missing, in one line', () => {
-    const message = (() => {
-      try {
-        requireMarketplaceConfig(loadConfig({ ...valid, MARKETPLACE_AJIO_URL: 'https://ajio.example' }));
-      } catch (error) {
-        expect(error).toBeInstanceOf(ConfigError);
-        return (error as Error).message;
-      }
-      throw new Error('expected a ConfigError');
-    })();
+    const env = { ...valid, MARKETPLACE_AJIO_URL: 'https://ajio.example' };
+    const message = errorFor(env, () => requireMarketplaceConfig(loadConfig(env)));
     expect(message).toBe(
       'Configuration error: MARKETPLACE_MEESHO_URL, MARKETPLACE_AMAZON_URL, MARKETPLACE_FLIPKART_URL, ' +
         'AMAZON_LWA_CLIENT_ID, AMAZON_LWA_CLIENT_SECRET, DOCUMENT_STORE_DIR required (the worker calls the marketplaces)',

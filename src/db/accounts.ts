@@ -1,5 +1,6 @@
-import type { ClientBase, Pool } from 'pg';
+import type { ClientBase } from 'pg';
 import type { Marketplace } from '../queues/inventory';
+import type { Queryable } from './transaction';
 
 export interface AccountForSweep {
   id: string;
@@ -35,7 +36,7 @@ export async function enabledAccountsPage(
 }
 
 /** The marketplace refused the account's authorisation: sweeps skip it until a seller re-authorises. */
-export async function markAccountNeedsReauth(db: Pick<Pool | ClientBase, 'query'>, accountId: string): Promise<void> {
+export async function markAccountNeedsReauth(db: Queryable, accountId: string): Promise<void> {
   await db.query(
     `UPDATE seller_accounts SET status = 'needs_reauth', updated_at = now() WHERE id = $1 AND status <> 'needs_reauth'`,
     [accountId],

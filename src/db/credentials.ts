@@ -1,7 +1,5 @@
-import type { ClientBase, Pool } from 'pg';
 import { openSecret, sealSecret, type Keyring } from '../security/credentials';
-
-type Queryable = Pick<Pool | ClientBase, 'query'>;
+import type { Queryable } from './transaction';
 
 /** What a marketplace needs to act for a seller; only ever stored sealed. */
 export interface AccountSecrets {

@@ -2,10 +2,8 @@
  * What the sync workflows read from the marketplaces, stored as upserts keyed by the marketplace's
  * own ids: reading a page twice (a retried activity, an overlapping `since`) changes nothing.
  */
-import type { ClientBase, Pool } from 'pg';
 import type { ReadItem } from '../marketplaces/client';
-
-type Queryable = Pick<Pool | ClientBase, 'query'>;
+import type { Queryable } from './transaction';
 
 export async function syncCursor(db: Queryable, accountId: string, resource: string): Promise<Date | undefined> {
   const { rows } = await db.query<{ synced_until: Date }>(

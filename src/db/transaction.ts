@@ -1,4 +1,7 @@
-import type { Pool, PoolClient } from 'pg';
+import type { ClientBase, Pool, PoolClient } from 'pg';
+
+/** A pool or a client inside a transaction: what a single statement needs. */
+export type Queryable = Pick<Pool | ClientBase, 'query'>;
 
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

@@ -10,6 +10,7 @@ import {
   isGrpcServiceError,
   type Client,
   type WorkflowHandle,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
 import { taskQueueFor, type QueueDefinition } from '../queues/inventory';
 import { WORKFLOW_TYPES, type Envelope } from '../queues/messages';
@@ -37,11 +38,39 @@ export function workflowIdFor(envelope: Envelope): string {
   return `${envelope.type}/${envelope.accountId}/${envelope.idempotencyKey}`;
 }
 
+export interface MessageSource {
+  queue: QueueDefinition;
+  physicalName: string;
+}
+
+/** How a message's workflow is started: id, task queue, policies, search attributes and memo. */
+export function workflowStartOptions(
+  envelope: Envelope,
+  baseTaskQueue: string,
+  source: MessageSource,
+  sqsMessageId: string,
+) {
+  return {
+    workflowId: workflowIdFor(envelope),
+    taskQueue: taskQueueFor(source.queue.family, baseTaskQueue),
+    args: [envelope],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    typedSearchAttributes: [
+      { key: AccountIdKey, value: envelope.accountId },
+      { key: MarketplaceKey, value: envelope.marketplace },
+      { key: SourceQueueKey, value: source.physicalName },
+      { key: MessageTypeKey, value: envelope.type },
+    ],
+    memo: { traceId: envelope.traceId, sqsMessageId },
+  } satisfies WorkflowStartOptions;
+}
+
 export class WorkflowRunner {
   constructor(
     private readonly client: Client,
     private readonly baseTaskQueue: string,
-    private readonly source: { queue: QueueDefinition; physicalName: string },
+    private readonly source: MessageSource,
   ) {}
 
   async run(envelope: Envelope, sqsMessageId: string): Promise<WorkflowOutcome> {
@@ -59,20 +88,10 @@ export class WorkflowRunner {
   private async startOrAttach(envelope: Envelope, sqsMessageId: string): Promise<WorkflowHandle> {
     const workflowId = workflowIdFor(envelope);
     try {
-      return await this.client.workflow.start(WORKFLOW_TYPES[envelope.type], {
-        workflowId,
-        taskQueue: taskQueueFor(this.source.queue.family, this.baseTaskQueue),
-        args: [envelope],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-        typedSearchAttributes: [
-          { key: AccountIdKey, value: envelope.accountId },
-          { key: MarketplaceKey, value: envelope.marketplace },
-          { key: SourceQueueKey, value: this.source.physicalName },
-          { key: MessageTypeKey, value: envelope.type },
-        ],
-        memo: { traceId: envelope.traceId, sqsMessageId },
-      });
+      return await this.client.workflow.start(
+        WORKFLOW_TYPES[envelope.type],
+        workflowStartOptions(envelope, this.baseTaskQueue, this.source, sqsMessageId),
+      );
     } catch (error) {
       // Completed before: the work is done; its result is what this message asked for.
       if (error instanceof WorkflowExecutionAlreadyStartedError) return this.client.workflow.getHandle(workflowId);

@@ -50,13 +50,19 @@ export function bundleWorkflows(): Promise<WorkflowBundle> {
   return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger });
 }
 
-/** One worker on the base task queue; `activities` defaults to the smoke check's. */
+export interface WorkerOptions {
+  /** Default: the smoke check's only. */
+  activities?: object;
+  /** Default: the base task queue. */
+  taskQueue?: string;
+  /** Default: bundle `src/workflows` for this worker alone. */
+  workflowBundle?: WorkflowBundle;
+}
+
 export async function createTemporalWorker(
   config: Config,
   connection: NativeConnection,
-  activities: object = { echo },
-  taskQueue = config.temporal.taskQueue,
-  workflowBundle?: WorkflowBundle,
+  { activities = { echo }, taskQueue = config.temporal.taskQueue, workflowBundle }: WorkerOptions = {},
 ): Promise<Worker> {
   return Worker.create({
     connection,
@@ -75,7 +81,7 @@ export async function createServiceWorkers(
   const workflowBundle = await bundleWorkflows();
   return Promise.all(
     serviceTaskQueues(config).map((taskQueue) =>
-      createTemporalWorker(config, connection, activities, taskQueue, workflowBundle),
+      createTemporalWorker(config, connection, { activities, taskQueue, workflowBundle }),
     ),
   );
 }

@@ -7,10 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { workflowIdFor } from '../../src/pollers/workflow-runner';
-import { queueName, taskQueueFor } from '../../src/queues/inventory';
+import { workflowStartOptions } from '../../src/pollers/workflow-runner';
+import { queueName } from '../../src/queues/inventory';
 import { queueForMessage, WORKFLOW_TYPES, type Envelope, type MessageType } from '../../src/queues/messages';
-import { AccountIdKey, MarketplaceKey, MessageTypeKey, SourceQueueKey } from '../../src/temporal/search-attributes';
 import { createServiceActivities, createServiceWorkers } from '../../src/workers/temporal-worker';
 import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
 import { ISSUED_TOKEN, SECRET_MARKER, SellerSeeder, type Seller, type SellerSeed } from './sellers';
@@ -78,36 +77,17 @@ export class WorkflowBench {
     };
   }
 
-  /** Starts the message's workflow as a poller would. */
+  /** Starts the message's workflow with the poller's own start options. */
   async start(envelope: Envelope): Promise<WorkflowHandle> {
     const queue = queueForMessage(envelope.type, envelope.marketplace);
-    const workflowId = workflowIdFor(envelope);
-    this.workflowIds.push(workflowId);
-    return this.client.workflow.start(WORKFLOW_TYPES[envelope.type], {
-      workflowId,
-      taskQueue: taskQueueFor(queue.family, this.t.config.temporal.taskQueue),
-      args: [envelope],
-      typedSearchAttributes: [
-        { key: AccountIdKey, value: envelope.accountId },
-        { key: MarketplaceKey, value: envelope.marketplace },
-        { key: SourceQueueKey, value: queueName(queue, this.t.config.queues.prefix) },
-        { key: MessageTypeKey, value: envelope.type },
-      ],
-      memo: { traceId: envelope.traceId },
-    });
+    const source = { queue, physicalName: queueName(queue, this.t.config.queues.prefix) };
+    const options = workflowStartOptions(envelope, this.t.config.temporal.taskQueue, source, 'none');
+    this.workflowIds.push(options.workflowId);
+    return this.client.workflow.start(WORKFLOW_TYPES[envelope.type], options);
   }
 
   async execute<T = unknown>(envelope: Envelope): Promise<T> {
     return (await this.start(envelope)).result() as Promise<T>;
-  }
-
-  /** Names of the activities a workflow scheduled, in order. */
-  async activityNames(workflowId: string): Promise<string[]> {
-    const history = await this.client.workflow.getHandle(workflowId).fetchHistory();
-    return (history.events ?? []).flatMap((event) => {
-      const name = event.activityTaskScheduledEventAttributes?.activityType?.name;
-      return name ? [name] : [];
-    });
   }
 
   /**
