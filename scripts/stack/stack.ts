@@ -6,6 +6,7 @@ import { FatalError } from '../../src/runtime/main';
 import { DATA_DIR, STACK_ENV_FILE } from './paths';
 import { runningPid, startDetached, stopProcess, waitUntil } from './processes';
 import { portFromEnv, type StackService } from './service';
+import { cloudWatchService } from './services/cloudwatch';
 import { elasticMqService } from './services/elasticmq';
 import { postgresService } from './services/postgres';
 import { redisService } from './services/redis';
@@ -29,6 +30,7 @@ export function localStack(): StackService[] {
       dataDir: path.join(DATA_DIR, 'temporal'),
     }),
     simulatorService({ port: portFromEnv('STACK_SIMULATOR_PORT', 18090) }),
+    cloudWatchService({ port: portFromEnv('STACK_CLOUDWATCH_PORT', 14580) }),
   ];
 }
 

@@ -120,6 +120,21 @@ const envSchema = z
     MARKETPLACE_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
     // Where downloaded marketplace documents are kept (a mounted volume in deployments).
     DOCUMENT_STORE_DIR: z.string().min(1).optional(),
+
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // Every role answers /livez and /readyz here; 0 picks a free port (several roles on one host).
+    HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(8081),
+    // Unset means real AWS; set it to talk to a local CloudWatch-compatible server.
+    CLOUDWATCH_ENDPOINT: urlWithScheme(['http', 'https']).optional(),
+    METRICS_NAMESPACE: z
+      .string()
+      .regex(/^[\w./#:-]{1,255}$/, 'must be a CloudWatch namespace (letters, digits, . - _ / # :)')
+      .refine((namespace) => !namespace.startsWith('AWS/'), 'must not start with AWS/ (reserved for AWS)')
+      .default('SellerWorkflows'),
+    METRICS_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+    // The admin role (Bull Board) refuses every request without `Authorization: Bearer <token>`.
+    ADMIN_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+    ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
@@ -169,7 +184,7 @@ export interface Config {
     keyPrefix: string;
   };
   database: { url: string };
-  aws: { region: string; sqsEndpoint?: string };
+  aws: { region: string; sqsEndpoint?: string; cloudWatchEndpoint?: string };
   queues: { prefix: string };
   sweeps: { timezone: string; claimLeaseSeconds: number };
   pollers: { queues: readonly QueueDefinition[]; shutdownSeconds: number; overrides: Partial<PollerSettings> };
@@ -180,6 +195,13 @@ export interface Config {
     timeoutMs: number;
     documentStoreDir?: string;
   };
+  observability: {
+    logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+    healthPort: number;
+    metrics: { namespace: string; intervalSeconds: number };
+  };
+  /** token undefined where not configured: only the admin role requires it. */
+  admin: { port: number; token?: string };
   /** undefined where no key is configured: only roles that read or write credentials require it. */
   credentials?: { activeKeyId: string; keys: ReadonlyMap<string, Buffer> };
 }
@@ -238,7 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keyPrefix: e.REDIS_KEY_PREFIX,
     },
     database: { url: e.DATABASE_URL },
-    aws: { region: e.AWS_REGION, sqsEndpoint: e.SQS_ENDPOINT },
+    aws: { region: e.AWS_REGION, sqsEndpoint: e.SQS_ENDPOINT, cloudWatchEndpoint: e.CLOUDWATCH_ENDPOINT },
     queues: { prefix: e.QUEUE_PREFIX },
     sweeps: { timezone: e.SWEEP_TIMEZONE, claimLeaseSeconds: e.SWEEP_CLAIM_LEASE_SECONDS },
     pollers: {
@@ -267,6 +289,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.MARKETPLACE_TIMEOUT_MS,
       documentStoreDir: e.DOCUMENT_STORE_DIR,
     },
+    observability: {
+      logLevel: e.LOG_LEVEL,
+      healthPort: e.HEALTH_PORT,
+      metrics: { namespace: e.METRICS_NAMESPACE, intervalSeconds: e.METRICS_INTERVAL_SECONDS },
+    },
+    admin: { port: e.ADMIN_PORT, token: e.ADMIN_TOKEN },
     credentials: e.CREDENTIALS_KEYS
       ? {
           activeKeyId: e.CREDENTIALS_ACTIVE_KEY_ID!,

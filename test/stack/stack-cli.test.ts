@@ -11,7 +11,7 @@ describe('the local stack commands', () => {
     const result = await stack('up');
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
-    expect(lines.filter((line) => line.startsWith('running '))).toHaveLength(6);
+    expect(lines.filter((line) => line.startsWith('running '))).toHaveLength(7);
     expect(lines.filter((line) => line.startsWith('started '))).toHaveLength(0);
 
     const env = readFileSync(STACK_ENV_FILE, 'utf8');
@@ -29,6 +29,7 @@ describe('the local stack commands', () => {
       'MARKETPLACE_FLIPKART_URL',
       'MARKETPLACE_MEESHO_URL',
       'DOCUMENT_STORE_DIR',
+      'CLOUDWATCH_ENDPOINT',
     ]) {
       expect(env).toMatch(new RegExp(`^${key}=\\S+$`, 'm'));
     }
@@ -41,7 +42,7 @@ describe('the local stack commands', () => {
       .trim()
       .split('\n')
       .map((line) => line.split(/\s+/).slice(0, 2).join(' '));
-    expect(states).toEqual(['postgres up', 'redis up', 'sqs up', 'elasticmq up', 'temporal up', 'simulator up']);
+    expect(states).toEqual(['postgres up', 'redis up', 'sqs up', 'elasticmq up', 'temporal up', 'simulator up', 'cloudwatch up']);
   });
 
   it('rejects an unknown action with its usage', async () => {
