@@ -1,22 +1,36 @@
-/** `npm run provision`: creates or updates every queue of the inventory. Safe to run on every deploy. */
+/**
+ * `npm run provision`: creates or updates every queue of the inventory, then the CloudWatch alarms
+ * and dashboard that watch them. Safe to run on every deploy.
+ */
 import { loadConfig, type Config } from '../config';
+import { createCloudWatchClient } from '../observability/metrics';
+import { provisionMonitoring, type ProvisionedMonitoring } from '../observability/provision-monitoring';
 import { createSqsClient } from '../queues/sqs-client';
 import { provisionQueues, type ProvisionedQueue } from '../queues/provision';
 import { runMain } from '../runtime/main';
 
-export async function provision(config: Config): Promise<ProvisionedQueue[]> {
+export interface Provisioned extends ProvisionedMonitoring {
+  queues: ProvisionedQueue[];
+}
+
+export async function provision(config: Config): Promise<Provisioned> {
   const sqs = createSqsClient(config);
+  const cloudWatch = createCloudWatchClient(config);
   try {
-    return await provisionQueues(sqs, config.queues.prefix);
+    const queues = await provisionQueues(sqs, config.queues.prefix);
+    return { queues, ...(await provisionMonitoring(cloudWatch, config)) };
   } finally {
     sqs.destroy();
+    cloudWatch.destroy();
   }
 }
 
 if (require.main === module) {
   runMain(async () => {
-    const provisioned = await provision(loadConfig());
-    for (const { url, dlqUrl } of provisioned) console.log(`${url}  (DLQ ${dlqUrl})`);
-    console.log(`provisioned ${provisioned.length} queues, each with its DLQ`);
+    const { queues, alarms, dashboard } = await provision(loadConfig());
+    for (const { url, dlqUrl } of queues) console.log(`${url}  (DLQ ${dlqUrl})`);
+    console.log(
+      `provisioned ${queues.length} queues, each with its DLQ; ${alarms.length} alarms; dashboard ${dashboard}`,
+    );
   });
 }

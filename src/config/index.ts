@@ -132,6 +132,11 @@ const envSchema = z
       .refine((namespace) => !namespace.startsWith('AWS/'), 'must not start with AWS/ (reserved for AWS)')
       .default('SellerWorkflows'),
     METRICS_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+    // Where alarms notify (an SNS topic); unset: alarms change state in CloudWatch only.
+    ALARM_TOPIC_ARN: z
+      .string()
+      .regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN')
+      .optional(),
     // The admin role (Bull Board) refuses every request without `Authorization: Bearer <token>`.
     ADMIN_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
     ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -199,6 +204,7 @@ export interface Config {
     logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
     healthPort: number;
     metrics: { namespace: string; intervalSeconds: number };
+    alarmTopicArn?: string;
   };
   /** token undefined where not configured: only the admin role requires it. */
   admin: { port: number; token?: string };
@@ -293,6 +299,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       logLevel: e.LOG_LEVEL,
       healthPort: e.HEALTH_PORT,
       metrics: { namespace: e.METRICS_NAMESPACE, intervalSeconds: e.METRICS_INTERVAL_SECONDS },
+      alarmTopicArn: e.ALARM_TOPIC_ARN,
     },
     admin: { port: e.ADMIN_PORT, token: e.ADMIN_TOKEN },
     credentials: e.CREDENTIALS_KEYS
@@ -327,4 +334,14 @@ export function requireMarketplaceConfig(config: Config): Required<Config['marke
     throw new ConfigError(`Configuration error: ${missing.join(', ')} required (the worker calls the marketplaces)`);
   }
   return config.marketplaces as ReturnType<typeof requireMarketplaceConfig>;
+}
+
+/** The admin server refuses every request without its token, so the admin role needs one to start. */
+export function requireAdminToken(config: Config): string {
+  if (!config.admin.token) {
+    throw new ConfigError(
+      'Configuration error: ADMIN_TOKEN required (the admin server refuses every request without it)',
+    );
+  }
+  return config.admin.token;
 }

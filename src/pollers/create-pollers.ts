@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { queueName, type PollerSettings, type QueueDefinition } from '../queues/inventory';
 import type { QueueDirectory } from '../queues/queue-urls';
+import type { PollerObserver } from './poller-metrics';
 import { QueuePoller, type PollerDependencies } from './queue-poller';
 import { WorkflowRunner } from './workflow-runner';
 
@@ -14,6 +15,8 @@ export interface PollerWiring {
   settings?: Partial<PollerSettings>;
   log?: (line: string) => void;
   onCompleted?: PollerDependencies['onCompleted'];
+  /** Each queue's observer (metrics); default: none. */
+  observe?: (queue: QueueDefinition, physicalName: string) => PollerObserver;
 }
 
 /** Cheap authenticated call: answers only when the frontend and namespace are up. */
@@ -36,10 +39,11 @@ export async function createPoller(wiring: PollerWiring, queue: QueueDefinition)
     physicalName,
     queueUrl: await directory.url(queue),
     deadLetterUrl: await directory.deadLetterUrl(queue),
-    runWorkflow: (envelope, message) => runner.run(envelope, message.MessageId ?? 'unknown'),
+    runWorkflow: (envelope, message, onStarted) => runner.run(envelope, message.MessageId ?? 'unknown', onStarted),
     isTemporalReachable: temporalProbe(client, config.temporal.namespace),
     settings: wiring.settings,
     log: wiring.log,
     onCompleted: wiring.onCompleted,
+    observer: wiring.observe?.(queue, physicalName),
   });
 }

@@ -24,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PollerSettings, QueueDefinition } from '../queues/inventory';
 import { parseEnvelope, type Envelope } from '../queues/messages';
 import { DLQ_ATTRIBUTES, RELEASE_VISIBILITY_SECONDS } from '../queues/sqs-conventions';
+import { IGNORE_POLLER_EVENTS, type PollerObserver } from './poller-metrics';
 import { isTemporalUnavailable, type WorkflowOutcome } from './workflow-runner';
 
 export interface PollerDependencies {
@@ -33,12 +34,14 @@ export interface PollerDependencies {
   deadLetterUrl: string;
   /** The queue's physical name, recorded on dead-lettered messages. */
   physicalName: string;
-  runWorkflow: (envelope: Envelope, message: Message) => Promise<WorkflowOutcome>;
+  /** Calls `onStarted` once the workflow runs (started or attached), then waits for its outcome. */
+  runWorkflow: (envelope: Envelope, message: Message, onStarted: () => void) => Promise<WorkflowOutcome>;
   isTemporalReachable: () => Promise<boolean>;
   settings?: Partial<PollerSettings>;
   log?: (line: string) => void;
-  /** Called when a message's workflow has completed and the message is deleted (metrics, benchmarks). */
+  /** Called when a message's workflow has completed and the message is deleted (benchmarks). */
   onCompleted?: (envelope: Envelope, message: Message) => void;
+  observer?: PollerObserver;
 }
 
 type Outcome = 'deleted' | 'retry-later' | 'released';
@@ -61,6 +64,7 @@ export class QueuePoller {
   private completionWaiters: (() => void)[] = [];
   private loop?: Promise<void>;
   private readonly log: (line: string) => void;
+  private readonly observer: PollerObserver;
 
   constructor(private readonly deps: PollerDependencies) {
     this.settings = {
@@ -69,6 +73,7 @@ export class QueuePoller {
       ...deps.settings,
     };
     this.log = deps.log ?? ((line) => console.log(`poller ${deps.physicalName}: ${line}`));
+    this.observer = deps.observer ?? IGNORE_POLLER_EVENTS;
   }
 
   /** Runs until stop(); resolves once no receive is under way. */
@@ -89,6 +94,7 @@ export class QueuePoller {
         continue;
       }
       const messages = await this.receive(Math.min(this.settings.batchSize, room));
+      this.observer.received(messages.length);
       if (this.stopping) {
         await this.releaseAll(messages);
         break;
@@ -184,7 +190,8 @@ export class QueuePoller {
         await this.deadLetter(message, parsed.reason);
         return 'deleted';
       }
-      const outcome = await this.deps.runWorkflow(parsed.envelope, message);
+      const outcome = await this.deps.runWorkflow(parsed.envelope, message, () => this.observer.started(message));
+      this.observer.finished(outcome);
       if (outcome === 'completed') {
         await this.deleteMessage(message);
         this.deps.onCompleted?.(parsed.envelope, message);
@@ -235,6 +242,7 @@ export class QueuePoller {
       }),
     );
     await this.deleteMessage(message);
+    this.observer.deadLettered();
     this.log(`moved message ${message.MessageId} to the DLQ: ${reason}`);
   }
 

@@ -73,9 +73,14 @@ export class WorkflowRunner {
     private readonly source: MessageSource,
   ) {}
 
-  async run(envelope: Envelope, sqsMessageId: string): Promise<WorkflowOutcome> {
+  async run(
+    envelope: Envelope,
+    sqsMessageId: string,
+    onStarted: () => void = () => undefined,
+  ): Promise<WorkflowOutcome> {
     try {
       const handle = await this.startOrAttach(envelope, sqsMessageId);
+      onStarted();
       await handle.result();
       return 'completed';
     } catch (error) {

@@ -23,6 +23,15 @@ export interface QueueDefinition {
   /** Workflows started from this queue run on the task queue of this family. */
   readonly family: QueueFamily;
   readonly poller: PollerSettings;
+  /** CloudWatch alarms on this queue (src/observability/alarms.ts). */
+  readonly alarms: QueueAlarmThresholds;
+}
+
+export interface QueueAlarmThresholds {
+  /** Alarm when the oldest message has waited longer than this: the queue's latency promise. */
+  readonly oldestMessageAgeSeconds: number;
+  /** Alarm when messages sit visible and nothing receives them for this long: pollers are down or stuck. */
+  readonly consumerStallMinutes: number;
 }
 
 export type QueueFamily = 'account' | 'inventory' | 'marketplace-push' | 'background';
@@ -50,7 +59,11 @@ const DEFAULTS = {
   retentionSeconds: FOUR_DAYS,
   backlogCeiling: 200_000,
   poller: { concurrency: 20, batchSize: 10, waitSeconds: 20, retryDelaySeconds: 30 },
+  alarms: { oldestMessageAgeSeconds: 900, consumerStallMinutes: 10 },
 };
+
+/** Background work may lag behind; an hour's wait is late, not yet broken. */
+const BACKGROUND_ALARMS = { ...DEFAULTS.alarms, oldestMessageAgeSeconds: 3_600 };
 
 type QueueOverrides = Partial<QueueDefinition> & Pick<QueueDefinition, 'family'>;
 
@@ -64,12 +77,17 @@ function standardQueue(name: string, overrides: QueueOverrides): QueueDefinition
 
 export const QUEUES: readonly QueueDefinition[] = [
   fifoQueue('account-sync', { family: 'account' }),
-  fifoQueue('inventory-deduct', { family: 'inventory' }),
+  // Stock moves must reach the marketplaces within minutes or sellers oversell.
+  fifoQueue('inventory-deduct', { family: 'inventory', alarms: { ...DEFAULTS.alarms, oldestMessageAgeSeconds: 300 } }),
   ...MARKETPLACES.map((marketplace) => fifoQueue(`marketplace-push-${marketplace}`, { family: 'marketplace-push' })),
-  standardQueue('returns-sync', { family: 'background' }),
-  standardQueue('document-download', { family: 'background', visibilityTimeoutSeconds: 300 }),
-  standardQueue('payout-sync', { family: 'background' }),
-  standardQueue('reconciliation', { family: 'background', visibilityTimeoutSeconds: 300 }),
+  standardQueue('returns-sync', { family: 'background', alarms: BACKGROUND_ALARMS }),
+  standardQueue('document-download', {
+    family: 'background',
+    visibilityTimeoutSeconds: 300,
+    alarms: BACKGROUND_ALARMS,
+  }),
+  standardQueue('payout-sync', { family: 'background', alarms: BACKGROUND_ALARMS }),
+  standardQueue('reconciliation', { family: 'background', visibilityTimeoutSeconds: 300, alarms: BACKGROUND_ALARMS }),
 ];
 
 /** The Temporal task queue a family's workflows run on, under the configured base name. */

@@ -9,8 +9,13 @@ const completions: { key: string; receiveCount?: string }[] = [];
 beforeAll(async () => {
   bench = await pipelineBench(['background']);
   // A workflow that outlives the visibility timeout several times over.
-  await bench.startPoller('returns-sync', { visibilityTimeoutSeconds: 3 }, (completed, message: Message) =>
-    completions.push({ key: completed.idempotencyKey, receiveCount: message.Attributes?.ApproximateReceiveCount }),
+  await bench.startPoller(
+    'returns-sync',
+    { visibilityTimeoutSeconds: 3 },
+    {
+      onCompleted: (completed, message: Message) =>
+        completions.push({ key: completed.idempotencyKey, receiveCount: message.Attributes?.ApproximateReceiveCount }),
+    },
   );
 });
 afterAll(() => bench?.close());

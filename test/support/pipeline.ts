@@ -21,7 +21,7 @@ export interface PipelineBench {
   startPoller: (
     queue: string,
     settings?: Partial<PollerSettings>,
-    onCompleted?: PollerWiring['onCompleted'],
+    hooks?: Pick<PollerWiring, 'onCompleted' | 'observe'>,
   ) => Promise<QueuePoller>;
   send: (queue: string, envelope: Envelope, deduplicationId?: string) => Promise<void>;
   sendRaw: (queue: string, body: string, groupId?: string) => Promise<void>;
@@ -74,7 +74,7 @@ export async function pipelineBench(
   return {
     t,
     client,
-    async startPoller(queue, settings, onCompleted) {
+    async startPoller(queue, settings, hooks) {
       const poller = await createPoller(
         {
           config: t.config,
@@ -83,7 +83,7 @@ export async function pipelineBench(
           directory,
           settings: { waitSeconds: 1, ...settings },
           log: process.env.POLLER_TEST_LOG ? undefined : () => undefined,
-          onCompleted,
+          ...hooks,
         },
         findQueue(queue),
       );

@@ -1,0 +1,162 @@
+/**
+ * The service's CloudWatch alarms as plain data, every threshold taken from the queue inventory or
+ * the sweep registry. Facts SQS knows itself (DLQ depth, oldest message, receives) are alarmed on its
+ * own `AWS/SQS` metrics, which keep coming even when our metrics role is down; what only we know
+ * (sweep staleness, sagas needing attention) on ours. docs/operations.md says what to do for each.
+ */
+import type { MetricDataQuery, PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { CronExpressionParser } from 'cron-parser';
+import type { Config } from '../config';
+import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from '../queues/inventory';
+import { SWEEPS, type SweepDefinition } from '../sweeps/registry';
+import { METRICS } from './metrics';
+
+export type AlarmDefinition = PutMetricAlarmCommandInput & { AlarmName: string };
+
+const SQS_NAMESPACE = 'AWS/SQS';
+const ONE_MINUTE = 60;
+const FIVE_MINUTES = 300;
+
+/** Alarm names carry the namespace and the environment's queue prefix, so environments never collide. */
+export function alarmName(config: Config, kind: string, subject: string): string {
+  return `${config.observability.metrics.namespace} ${kind}: ${config.queues.prefix}${subject}`;
+}
+
+function notifications(config: Config): Pick<PutMetricAlarmCommandInput, 'AlarmActions' | 'OKActions'> {
+  const topic = config.observability.alarmTopicArn;
+  return topic ? { AlarmActions: [topic], OKActions: [topic] } : {};
+}
+
+/** Seconds between two consecutive ticks of a sweep's cron pattern. */
+export function sweepPeriodSeconds(sweep: SweepDefinition, timezone: string): number {
+  const ticks = CronExpressionParser.parse(sweep.pattern, {
+    currentDate: new Date('2026-01-05T00:00:00Z'),
+    tz: timezone,
+  });
+  const first = ticks.next().getTime();
+  return (ticks.next().getTime() - first) / 1_000;
+}
+
+function deadLetterAlarm(config: Config, queue: QueueDefinition): AlarmDefinition {
+  const dlq = deadLetterQueueName(queue, config.queues.prefix);
+  return {
+    AlarmName: alarmName(config, 'dlq-not-empty', `${queue.name}-dlq`),
+    AlarmDescription: `Messages in ${dlq}: they failed ${queue.maxReceiveCount} times or were invalid. Triage: docs/operations.md#dlq-triage`,
+    Namespace: SQS_NAMESPACE,
+    MetricName: 'ApproximateNumberOfMessagesVisible',
+    Dimensions: [{ Name: 'QueueName', Value: dlq }],
+    Statistic: 'Maximum',
+    Period: ONE_MINUTE,
+    EvaluationPeriods: 1,
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'notBreaching',
+    ...notifications(config),
+  };
+}
+
+function oldestMessageAlarm(config: Config, queue: QueueDefinition): AlarmDefinition {
+  const name = queueName(queue, config.queues.prefix);
+  const threshold = queue.alarms.oldestMessageAgeSeconds;
+  return {
+    AlarmName: alarmName(config, 'oldest-message-age', queue.name),
+    AlarmDescription: `The oldest message in ${name} has waited over ${threshold} s: consumers are behind or stuck.`,
+    Namespace: SQS_NAMESPACE,
+    MetricName: 'ApproximateAgeOfOldestMessage',
+    Dimensions: [{ Name: 'QueueName', Value: name }],
+    Statistic: 'Maximum',
+    Period: ONE_MINUTE,
+    EvaluationPeriods: 3,
+    Threshold: threshold,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'notBreaching',
+    ...notifications(config),
+  };
+}
+
+function sqsQuery(id: string, queue: string, metricName: string, stat: string): MetricDataQuery {
+  return {
+    Id: id,
+    ReturnData: false,
+    MetricStat: {
+      Metric: { Namespace: SQS_NAMESPACE, MetricName: metricName, Dimensions: [{ Name: 'QueueName', Value: queue }] },
+      Period: ONE_MINUTE,
+      Stat: stat,
+    },
+  };
+}
+
+/** Messages wait visible while nothing receives them: the pollers are down, stuck or scaled to zero. */
+function consumerStallAlarm(config: Config, queue: QueueDefinition): AlarmDefinition {
+  const name = queueName(queue, config.queues.prefix);
+  const minutes = queue.alarms.consumerStallMinutes;
+  return {
+    AlarmName: alarmName(config, 'consumer-stalled', queue.name),
+    AlarmDescription: `${name} has had visible messages and no receives for ${minutes} min: check its pollers.`,
+    Metrics: [
+      sqsQuery('visible', name, 'ApproximateNumberOfMessagesVisible', 'Minimum'),
+      sqsQuery('received', name, 'NumberOfMessagesReceived', 'Sum'),
+      {
+        Id: 'stalled',
+        Label: 'visible messages, none received',
+        Expression: 'IF(visible > 0 AND FILL(received, 0) == 0, 1, 0)',
+        ReturnData: true,
+      },
+    ],
+    EvaluationPeriods: minutes,
+    DatapointsToAlarm: minutes,
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'notBreaching',
+    ...notifications(config),
+  };
+}
+
+function staleSweepAlarm(config: Config, sweep: SweepDefinition): AlarmDefinition {
+  const threshold = 2 * sweepPeriodSeconds(sweep, config.sweeps.timezone);
+  return {
+    AlarmName: alarmName(config, 'sweep-stale', sweep.name),
+    AlarmDescription:
+      `${sweep.name} (${sweep.pattern}) has not succeeded for ${threshold} s, twice its period. ` +
+      'INSUFFICIENT_DATA: the metrics role is not publishing, or the sweep never succeeded.',
+    Namespace: config.observability.metrics.namespace,
+    MetricName: METRICS.secondsSinceLastSuccessfulSweep.name,
+    Dimensions: [{ Name: 'Sweep', Value: sweep.name }],
+    Statistic: 'Maximum',
+    Period: FIVE_MINUTES,
+    EvaluationPeriods: 1,
+    Threshold: threshold,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'missing',
+    ...notifications(config),
+  };
+}
+
+function sagasNeedingAttentionAlarm(config: Config): AlarmDefinition {
+  return {
+    AlarmName: alarmName(config, 'sagas-need-attention', 'saga_runs'),
+    AlarmDescription: 'A saga compensation failed: a marketplace or stock may be half-changed. See saga_runs.',
+    Namespace: config.observability.metrics.namespace,
+    MetricName: METRICS.sagasNeedingAttention.name,
+    Dimensions: [],
+    Statistic: 'Maximum',
+    Period: FIVE_MINUTES,
+    EvaluationPeriods: 1,
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'missing',
+    ...notifications(config),
+  };
+}
+
+export function alarmDefinitions(config: Config): AlarmDefinition[] {
+  return [
+    ...QUEUES.flatMap((queue) => [
+      deadLetterAlarm(config, queue),
+      oldestMessageAlarm(config, queue),
+      consumerStallAlarm(config, queue),
+    ]),
+    ...SWEEPS.map((sweep) => staleSweepAlarm(config, sweep)),
+    sagasNeedingAttentionAlarm(config),
+  ];
+}

@@ -1,0 +1,86 @@
+/**
+ * The metrics role's gauges: what the sweep queues, the SQS queues and the business state look like
+ * at each interval. Each sampler writes into the buffer the flusher then sends.
+ */
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Queue } from 'bullmq';
+import type { Pool } from 'pg';
+import { readOperationalFigures, secondsSinceLastSuccessfulSweeps } from '../db/operational-figures';
+import { QUEUES, deadLetterQueueName, queueName } from '../queues/inventory';
+import type { QueueDirectory } from '../queues/queue-urls';
+import { METRICS, type MetricsBuffer } from './metrics';
+
+export type Sampler = (buffer: MetricsBuffer) => Promise<void>;
+
+/** BullMQ job counts of each sweep queue, and how long ago each sweep last succeeded. */
+export function sweepSampler(sweepQueues: readonly Queue[], pool: Pool): Sampler {
+  return async (buffer) => {
+    const lastSuccess = await secondsSinceLastSuccessfulSweeps(pool);
+    await Promise.all(
+      sweepQueues.map(async (queue) => {
+        const dimensions = { Sweep: queue.name };
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+        buffer.gauge(METRICS.sweepJobsWaiting, dimensions, counts.waiting ?? 0);
+        buffer.gauge(METRICS.sweepJobsActive, dimensions, counts.active ?? 0);
+        buffer.gauge(METRICS.sweepJobsDelayed, dimensions, counts.delayed ?? 0);
+        buffer.gauge(METRICS.sweepJobsFailed, dimensions, counts.failed ?? 0);
+        const seconds = lastSuccess.get(queue.name);
+        // Never succeeded: no figure, and the staleness alarm reads INSUFFICIENT_DATA rather than a guess.
+        if (seconds !== undefined) buffer.gauge(METRICS.secondsSinceLastSuccessfulSweep, dimensions, seconds);
+      }),
+    );
+  };
+}
+
+/** Visible, in-flight and delayed messages of every queue and DLQ, as SQS approximates them. */
+export function sqsSampler(sqs: SQSClient, directory: QueueDirectory, prefix: string): Sampler {
+  const targets = QUEUES.flatMap((queue) => [
+    { name: queueName(queue, prefix), url: () => directory.url(queue) },
+    { name: deadLetterQueueName(queue, prefix), url: () => directory.deadLetterUrl(queue) },
+  ]);
+  return async (buffer) => {
+    await Promise.all(
+      targets.map(async (target) => {
+        const { Attributes = {} } = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: await target.url(),
+            AttributeNames: [
+              'ApproximateNumberOfMessages',
+              'ApproximateNumberOfMessagesNotVisible',
+              'ApproximateNumberOfMessagesDelayed',
+            ],
+          }),
+        );
+        const dimensions = { QueueName: target.name };
+        buffer.gauge(METRICS.messagesVisible, dimensions, Number(Attributes.ApproximateNumberOfMessages ?? 0));
+        buffer.gauge(
+          METRICS.messagesInFlight,
+          dimensions,
+          Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+        );
+        buffer.gauge(METRICS.messagesDelayed, dimensions, Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0));
+      }),
+    );
+  };
+}
+
+/** Accounts and sagas an operator must look at, and compensations run since the last sample. */
+export function businessSampler(pool: Pool, startedAt = new Date()): Sampler {
+  let since = startedAt;
+  return async (buffer) => {
+    const figures = await readOperationalFigures(pool, since);
+    since = figures.until;
+    buffer.gauge(METRICS.accountsNeedingReauth, {}, figures.accountsNeedingReauth);
+    buffer.gauge(METRICS.sagasNeedingAttention, {}, figures.sagasNeedingAttention);
+    buffer.count(METRICS.sagaCompensations, {}, figures.sagaCompensations);
+  };
+}
+
+/** Runs every sampler; one failing (a server down) does not stop the others' figures. */
+export function allSamplers(samplers: readonly Sampler[]): Sampler {
+  return async (buffer) => {
+    const results = await Promise.allSettled(samplers.map((sample) => sample(buffer)));
+    const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as Error] : []));
+    if (failures.length) throw new AggregateError(failures, failures.map((error) => error.message).join('; '));
+  };
+}

@@ -1,0 +1,376 @@
+/**
+ * Metrics, alarms and the dashboard against a real CloudWatch API (moto's server from the stack):
+ * what the roles put is read back with GetMetricData, what provisioning creates with DescribeAlarms
+ * and GetDashboard. Each test uses a namespace of its own.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  DescribeAlarmsCommand,
+  GetDashboardCommand,
+  GetMetricDataCommand,
+  type CloudWatchClient,
+  type MetricAlarm,
+} from '@aws-sdk/client-cloudwatch';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { Queue } from 'bullmq';
+import { loadConfig, type Config } from '../../src/config';
+import { sweepPeriodSeconds } from '../../src/observability/alarms';
+import { createLogger } from '../../src/observability/logger';
+import {
+  METRICS,
+  MetricsFlusher,
+  createCloudWatchClient,
+  type Dimensions,
+  type Metric,
+} from '../../src/observability/metrics';
+import { provisionMonitoring } from '../../src/observability/provision-monitoring';
+import { pollerMetrics } from '../../src/pollers/poller-metrics';
+import { QUEUES, deadLetterQueueName, queueName } from '../../src/queues/inventory';
+import { createRedisConnection } from '../../src/redis/connection';
+import { SWEEPS } from '../../src/sweeps/registry';
+import { createMetricsRole } from '../../src/workers/metrics-worker';
+import { isolatedEnvironment } from '../support/isolated-env';
+import { envelope, eventually, pipelineBench } from '../support/pipeline';
+import { seedAccount } from '../support/seed';
+
+jest.setTimeout(120_000);
+
+const silent = createLogger({ level: 'silent', role: 'test' });
+const uniqueNamespace = () => `SellerWorkflowsTest/${randomUUID().slice(0, 8)}`;
+let cloudWatch: CloudWatchClient;
+
+beforeAll(() => {
+  cloudWatch = createCloudWatchClient(loadConfig());
+});
+afterAll(() => cloudWatch.destroy());
+
+type Stat = 'Sum' | 'Maximum' | 'Minimum' | 'Average' | 'SampleCount';
+
+/** One statistic of one series over the last ten minutes, summed across its one-minute periods. */
+async function read(
+  namespace: string,
+  metric: Metric,
+  dimensions: Dimensions,
+  stat: Stat,
+): Promise<number | undefined> {
+  const now = Date.now();
+  const { MetricDataResults = [] } = await cloudWatch.send(
+    new GetMetricDataCommand({
+      StartTime: new Date(now - 10 * 60_000),
+      EndTime: new Date(now + 60_000),
+      MetricDataQueries: [
+        {
+          Id: 'q',
+          MetricStat: {
+            Metric: {
+              Namespace: namespace,
+              MetricName: metric.name,
+              Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
+            },
+            Period: 600,
+            Stat: stat,
+          },
+        },
+      ],
+    }),
+  );
+  const values = MetricDataResults[0]?.Values ?? [];
+  if (values.length === 0) return undefined;
+  return stat === 'Maximum'
+    ? Math.max(...values)
+    : stat === 'Minimum'
+      ? Math.min(...values)
+      : values.reduce((a, b) => a + b, 0);
+}
+
+function flusherFor(namespace: string, intervalMs = 60_000): MetricsFlusher {
+  return new MetricsFlusher({ cloudWatch, namespace, intervalMs, log: silent });
+}
+
+describe('publishing', () => {
+  it('sums counters, keeps the last gauge and sends latencies as statistic sets, read back with GetMetricData', async () => {
+    const namespace = uniqueNamespace();
+    const flusher = flusherFor(namespace);
+    const queue = { QueueName: 'q-1' };
+    flusher.buffer.count(METRICS.workflowsCompleted, queue, 2);
+    flusher.buffer.count(METRICS.workflowsCompleted, queue);
+    flusher.buffer.gauge(METRICS.messagesVisible, queue, 9);
+    flusher.buffer.gauge(METRICS.messagesVisible, queue, 4);
+    for (const ms of [100, 300, 200]) flusher.buffer.observe(METRICS.sendToStartLatency, queue, ms);
+    await flusher.flush();
+
+    expect(await read(namespace, METRICS.workflowsCompleted, queue, 'Sum')).toBe(3);
+    expect(await read(namespace, METRICS.messagesVisible, queue, 'Maximum')).toBe(4);
+    expect(await read(namespace, METRICS.sendToStartLatency, queue, 'SampleCount')).toBe(3);
+    expect(await read(namespace, METRICS.sendToStartLatency, queue, 'Maximum')).toBe(300);
+    expect(await read(namespace, METRICS.sendToStartLatency, queue, 'Minimum')).toBe(100);
+    expect(await read(namespace, METRICS.sendToStartLatency, queue, 'Average')).toBe(200);
+    // Drained: a second flush sends nothing new.
+    await flusher.flush();
+    expect(await read(namespace, METRICS.workflowsCompleted, queue, 'Sum')).toBe(3);
+  });
+
+  it('a CloudWatch that cannot be reached costs the interval, never the process', async () => {
+    const unreachable = createCloudWatchClient(
+      loadConfig({ ...process.env, CLOUDWATCH_ENDPOINT: 'http://127.0.0.1:9' }),
+    );
+    const lines: string[] = [];
+    const log = createLogger({ level: 'warn', role: 'test' }, { write: (line: string) => lines.push(line) });
+    const flusher = new MetricsFlusher({
+      cloudWatch: unreachable,
+      namespace: uniqueNamespace(),
+      intervalMs: 60_000,
+      log,
+    });
+    flusher.buffer.count(METRICS.messagesReceived, { QueueName: 'q' });
+    await expect(flusher.flush()).resolves.toBeUndefined();
+    expect(lines.join('')).toContain('metrics not published this interval');
+    unreachable.destroy();
+  });
+});
+
+describe('pollers', () => {
+  it('report receives, starts, outcomes, dead letters and send-to-start latency per queue', async () => {
+    const namespace = uniqueNamespace();
+    const bench = await pipelineBench(['background']);
+    const flusher = flusherFor(namespace, 500).start();
+    try {
+      const queue = 'payout-sync';
+      const physical = queueName(
+        QUEUES.find((q) => q.name === queue)!,
+        bench.t.config.queues.prefix,
+      );
+      await bench.startPoller(
+        queue,
+        { retryDelaySeconds: 0 },
+        { observe: (_q, name) => pollerMetrics(flusher.buffer, name) },
+      );
+      await bench.send(queue, envelope('payout.sync', 'metrics-ok-1'));
+      await bench.send(queue, envelope('payout.sync', 'metrics-ok-2'));
+      await bench.send(queue, envelope('payout.sync', 'metrics-fail', { fail: true }));
+      await bench.sendRaw(queue, '{"not":"an envelope"}');
+
+      const dimensions = { QueueName: physical };
+      const figures = async () => ({
+        completed: await read(namespace, METRICS.workflowsCompleted, dimensions, 'Sum'),
+        failed: await read(namespace, METRICS.workflowsFailed, dimensions, 'Sum'),
+        deadLettered: await read(namespace, METRICS.messagesDeadLettered, dimensions, 'Sum'),
+        started: await read(namespace, METRICS.workflowsStarted, dimensions, 'Sum'),
+        received: await read(namespace, METRICS.messagesReceived, dimensions, 'Sum'),
+        latencySamples: await read(namespace, METRICS.sendToStartLatency, dimensions, 'SampleCount'),
+        latencyMax: await read(namespace, METRICS.sendToStartLatency, dimensions, 'Maximum'),
+      });
+      const seen = await eventually(
+        figures,
+        (f) => f.completed === 2 && (f.failed ?? 0) >= 1 && f.deadLettered === 1,
+        60_000,
+      );
+      expect(seen).toMatchObject({ completed: 2, deadLettered: 1 });
+      expect(seen.failed).toBeGreaterThanOrEqual(1);
+      // Every start is a completed or failed run (the failing message may have come back since).
+      expect(seen.started).toBeGreaterThanOrEqual(3);
+      expect(seen.received).toBeGreaterThanOrEqual(4);
+      expect(seen.latencySamples).toBeGreaterThanOrEqual(3);
+      expect(seen.latencyMax).toBeGreaterThan(0);
+      expect(seen.latencyMax).toBeLessThan(60_000);
+    } finally {
+      await bench.close();
+      await flusher.stop();
+    }
+  });
+});
+
+describe('the metrics role', () => {
+  it('publishes queue and DLQ depths, sweep job counts and staleness, and what needs a person', async () => {
+    const namespace = uniqueNamespace();
+    const redisPrefix = `tmetrics${randomUUID().slice(0, 6)}`;
+    const t = await isolatedEnvironment({ METRICS_NAMESPACE: namespace, REDIS_KEY_PREFIX: redisPrefix });
+    const role = createMetricsRole(t.config, silent);
+    const redis = createRedisConnection(t.config);
+    const sweepQueue = new Queue('scheduling-sweep', { connection: redis, prefix: redisPrefix });
+    try {
+      const returns = t.queues.find((q) => q.queue.name === 'returns-sync')!;
+      for (let i = 0; i < 3; i++)
+        await t.deps.sqs.send(new SendMessageCommand({ QueueUrl: returns.dlqUrl, MessageBody: `dead ${i}` }));
+      for (let i = 0; i < 2; i++)
+        await t.deps.sqs.send(new SendMessageCommand({ QueueUrl: returns.url, MessageBody: `live ${i}` }));
+      await sweepQueue.add('tick', {}, { delay: 3_600_000 });
+      await t.deps.pool.query(
+        `INSERT INTO sweep_runs (sweep, slot_at, trigger, status, started_at, finished_at)
+         VALUES ('scheduling-sweep', now(), 'manual', 'succeeded', now() - interval '130 seconds', now() - interval '120 seconds')`,
+      );
+      await seedAccount(t.deps.pool, t.config, {
+        id: 'reauth-1',
+        marketplace: 'ajio',
+        status: 'needs_reauth',
+        credentials: false,
+      });
+      await t.deps.pool.query(
+        `INSERT INTO saga_runs (workflow_id, saga, account_id, status, failed_step, reason, compensations)
+         VALUES ('wf-1', 'inventory-deduct', 'reauth-1', 'needs_attention', 'push', 'boom', $1)`,
+        [
+          JSON.stringify([
+            { step: 'a', ok: true },
+            { step: 'b', ok: false },
+          ]),
+        ],
+      );
+
+      await role.flusher.flush();
+
+      const prefix = t.config.queues.prefix;
+      const returnsQueue = QUEUES.find((q) => q.name === 'returns-sync')!;
+      expect(
+        await read(
+          namespace,
+          METRICS.messagesVisible,
+          { QueueName: deadLetterQueueName(returnsQueue, prefix) },
+          'Maximum',
+        ),
+      ).toBe(3);
+      expect(
+        await read(namespace, METRICS.messagesVisible, { QueueName: queueName(returnsQueue, prefix) }, 'Maximum'),
+      ).toBe(2);
+      expect(
+        await read(namespace, METRICS.messagesInFlight, { QueueName: queueName(returnsQueue, prefix) }, 'Maximum'),
+      ).toBe(0);
+      // Every queue and DLQ of the inventory has its depth published.
+      for (const queue of QUEUES) {
+        for (const name of [queueName(queue, prefix), deadLetterQueueName(queue, prefix)]) {
+          expect(await read(namespace, METRICS.messagesVisible, { QueueName: name }, 'Maximum')).toBeDefined();
+        }
+      }
+      expect(await read(namespace, METRICS.sweepJobsDelayed, { Sweep: 'scheduling-sweep' }, 'Maximum')).toBe(1);
+      expect(await read(namespace, METRICS.sweepJobsWaiting, { Sweep: 'claim-sweeper' }, 'Maximum')).toBe(0);
+      const staleness = await read(
+        namespace,
+        METRICS.secondsSinceLastSuccessfulSweep,
+        { Sweep: 'scheduling-sweep' },
+        'Maximum',
+      );
+      expect(staleness).toBeGreaterThanOrEqual(120);
+      expect(staleness).toBeLessThan(300);
+      // Never succeeded: no figure at all rather than a made-up one.
+      expect(
+        await read(namespace, METRICS.secondsSinceLastSuccessfulSweep, { Sweep: 'claim-sweeper' }, 'Maximum'),
+      ).toBeUndefined();
+      expect(await read(namespace, METRICS.accountsNeedingReauth, {}, 'Maximum')).toBe(1);
+      expect(await read(namespace, METRICS.sagasNeedingAttention, {}, 'Maximum')).toBe(1);
+      expect(await read(namespace, METRICS.sagaCompensations, {}, 'Sum')).toBe(2);
+
+      // The next interval counts only compensations finished since.
+      await role.flusher.flush();
+      expect(await read(namespace, METRICS.sagaCompensations, {}, 'Sum')).toBe(2);
+    } finally {
+      await sweepQueue.obliterate({ force: true });
+      await sweepQueue.close();
+      await redis.quit();
+      await role.stop();
+      await t.cleanup();
+    }
+  });
+});
+
+describe('provisioning alarms and the dashboard', () => {
+  const configFor = (namespace: string): Config =>
+    loadConfig({ ...process.env, METRICS_NAMESPACE: namespace, QUEUE_PREFIX: `talarm${randomUUID().slice(0, 6)}-` });
+
+  async function alarmsOf(namespace: string): Promise<MetricAlarm[]> {
+    const { MetricAlarms = [] } = await cloudWatch.send(
+      new DescribeAlarmsCommand({ AlarmNamePrefix: `${namespace} `, MaxRecords: 100 }),
+    );
+    return MetricAlarms;
+  }
+
+  it('creates every alarm with the thresholds of the queue inventory and the sweep registry, idempotently', async () => {
+    const namespace = uniqueNamespace();
+    const config = configFor(namespace);
+    const prefix = config.queues.prefix;
+    const first = await provisionMonitoring(cloudWatch, config);
+    const second = await provisionMonitoring(cloudWatch, config);
+    expect(second).toEqual(first);
+
+    const alarms = await alarmsOf(namespace);
+    expect(alarms).toHaveLength(QUEUES.length * 3 + SWEEPS.length + 1);
+    const byName = new Map(alarms.map((alarm) => [alarm.AlarmName!, alarm]));
+    const find = (kind: string, subject: string) => {
+      const alarm = byName.get(`${namespace} ${kind}: ${prefix}${subject}`);
+      if (!alarm) throw new Error(`no ${kind} alarm for ${subject}`);
+      return alarm;
+    };
+    for (const queue of QUEUES) {
+      const dlq = find('dlq-not-empty', `${queue.name}-dlq`);
+      expect(dlq).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 1,
+      });
+      expect(dlq.Dimensions).toEqual([{ Name: 'QueueName', Value: deadLetterQueueName(queue, prefix) }]);
+
+      const age = find('oldest-message-age', queue.name);
+      expect(age).toMatchObject({
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Threshold: queue.alarms.oldestMessageAgeSeconds,
+      });
+      expect(age.Dimensions).toEqual([{ Name: 'QueueName', Value: queueName(queue, prefix) }]);
+
+      const stalled = find('consumer-stalled', queue.name);
+      expect(stalled.EvaluationPeriods).toBe(queue.alarms.consumerStallMinutes);
+      const expression = stalled.Metrics?.find((query) => query.Expression)?.Expression;
+      expect(expression).toBe('IF(visible > 0 AND FILL(received, 0) == 0, 1, 0)');
+      const watched = stalled.Metrics?.flatMap((query) => query.MetricStat?.Metric?.Dimensions ?? []).map(
+        (d) => d.Value,
+      );
+      expect(new Set(watched)).toEqual(new Set([queueName(queue, prefix)]));
+    }
+    // Inventory thresholds differ by queue: the inventory, not a literal, sets them.
+    expect(find('oldest-message-age', 'inventory-deduct').Threshold).toBe(300);
+    expect(find('oldest-message-age', 'reconciliation').Threshold).toBe(3600);
+
+    const expectedStaleness: Record<string, number> = {
+      'scheduling-sweep': 600,
+      'ajio-token-revalidation': 28_800,
+      'ajio-orders-autosync': 7_200,
+      'claim-sweeper': 172_800,
+    };
+    for (const sweep of SWEEPS) {
+      expect(sweepPeriodSeconds(sweep, 'UTC') * 2).toBe(expectedStaleness[sweep.name]);
+      expect(find('sweep-stale', sweep.name)).toMatchObject({
+        Namespace: namespace,
+        MetricName: METRICS.secondsSinceLastSuccessfulSweep.name,
+        Threshold: expectedStaleness[sweep.name],
+      });
+    }
+  });
+
+  it('creates a dashboard with a row per queue family that references every queue and DLQ', async () => {
+    const namespace = uniqueNamespace();
+    const config = configFor(namespace);
+    const { dashboard } = await provisionMonitoring(cloudWatch, config);
+    const { DashboardBody } = await cloudWatch.send(new GetDashboardCommand({ DashboardName: dashboard }));
+    const body = JSON.parse(DashboardBody!) as {
+      widgets: { y: number; properties: { title: string; metrics: unknown[][] } }[];
+    };
+    const referenced = new Set(
+      body.widgets.flatMap((widget) => widget.properties.metrics.flat().filter((part) => typeof part === 'string')),
+    );
+    for (const queue of QUEUES) {
+      expect(referenced).toContain(queueName(queue, config.queues.prefix));
+      expect(referenced).toContain(deadLetterQueueName(queue, config.queues.prefix));
+    }
+    for (const sweep of SWEEPS) expect(referenced).toContain(sweep.name);
+    expect(referenced).toContain(namespace);
+
+    const rows = new Map<number, string[]>();
+    for (const widget of body.widgets) rows.set(widget.y, [...(rows.get(widget.y) ?? []), widget.properties.title]);
+    const rowTitles = [...rows.values()].map((titles) => titles[0]!.split(':')[0]);
+    expect(rowTitles).toEqual([
+      'Account sync (FIFO)',
+      'Inventory deduct (FIFO)',
+      'Marketplace push (FIFO)',
+      'Background (Standard)',
+      'Sweeps',
+      'Accounts needing re-authorisation',
+    ]);
+  });
+});
