@@ -59,12 +59,18 @@ export async function stopService(service: StackService): Promise<boolean> {
   return stopProcess(processOf(service), { signal: service.stopSignal });
 }
 
-/** The local keyring's one key, made once: the local database's sealed credentials depend on it. */
-function localCredentialsKey(): string {
-  const file = path.join(DATA_DIR, 'credentials.key');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
-  return readFileSync(file, 'utf8').trim();
+/** 32 random bytes, made once and kept in `.data/<file>`: what depends on a secret outlives one stack:up. */
+function localSecret(file: string, encoding: 'base64' | 'base64url'): string {
+  const secretFile = path.join(DATA_DIR, file);
+  if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString(encoding), { mode: 0o600 });
+  return readFileSync(secretFile, 'utf8').trim();
 }
+
+/** The local keyring's one key: the local database's sealed credentials depend on it. */
+const localCredentialsKey = () => localSecret('credentials.key', 'base64');
+
+/** The local admin server's token (43 characters, safe in a header, a cookie or a shell). */
+const localAdminToken = () => localSecret('admin.token', 'base64url');
 
 export function writeStackEnv(services: StackService[]): void {
   mkdirSync(DATA_DIR, { recursive: true });
@@ -74,6 +80,7 @@ export function writeStackEnv(services: StackService[]): void {
     CREDENTIALS_KEYS: `local:${localCredentialsKey()}`,
     CREDENTIALS_ACTIVE_KEY_ID: 'local',
     DOCUMENT_STORE_DIR: path.join(DATA_DIR, 'documents'),
+    ADMIN_TOKEN: localAdminToken(),
   };
   writeFileSync(
     STACK_ENV_FILE,

@@ -30,6 +30,7 @@ describe('the local stack commands', () => {
       'MARKETPLACE_MEESHO_URL',
       'DOCUMENT_STORE_DIR',
       'CLOUDWATCH_ENDPOINT',
+      'ADMIN_TOKEN',
     ]) {
       expect(env).toMatch(new RegExp(`^${key}=\\S+$`, 'm'));
     }

@@ -1,0 +1,134 @@
+/**
+ * The admin role as its own process: Bull Board over the sweep queues behind ADMIN_TOKEN, on the
+ * real Redis, with a BullMQ key prefix of this test's own whose schedulers the test upserts.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { loadConfig } from '../../src/config';
+import { createRedisConnection } from '../../src/redis/connection';
+import { SWEEPS } from '../../src/sweeps/registry';
+import { upsertSweepSchedulers } from '../../src/sweeps/schedulers';
+import { loggedPort, startRole, type RoleProcess } from '../support/role-process';
+import { runEntryPoint } from '../support/run-command';
+
+jest.setTimeout(60_000);
+
+const token = randomBytes(32).toString('base64url');
+const prefix = `test-admin-${randomUUID().slice(0, 8)}`;
+const env = { ...process.env, REDIS_KEY_PREFIX: prefix, ADMIN_TOKEN: token, ADMIN_PORT: '0', LOG_LEVEL: 'info' };
+const config = loadConfig(env);
+
+let role: RoleProcess;
+let base: string;
+
+beforeAll(async () => {
+  const redis = createRedisConnection(config);
+  await upsertSweepSchedulers(config, redis);
+  await redis.quit();
+  role = startRole('src/workers/admin-worker.ts', env);
+  base = `http://127.0.0.1:${await loggedPort(role, 'admin server listening')}`;
+});
+
+afterAll(async () => {
+  if (role.child.exitCode === null) role.child.kill('SIGKILL');
+  const redis = createRedisConnection(config);
+  for (const sweep of SWEEPS) {
+    const queue = new Queue(sweep.name, { connection: redis, prefix });
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+  await redis.quit();
+});
+
+const bearer = (value: string) => ({ authorization: `Bearer ${value}` });
+
+describe('the admin server', () => {
+  it('refuses a request without a token: 401 with WWW-Authenticate: Bearer', async () => {
+    const response = await fetch(`${base}/api/queues`, { headers: { accept: 'application/json' } });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
+  });
+
+  it('refuses a wrong token, of the same length or not', async () => {
+    for (const wrong of [randomBytes(32).toString('base64url'), 'short', `${token}x`]) {
+      const response = await fetch(`${base}/api/queues`, { headers: bearer(wrong) });
+      expect({ wrong, status: response.status }).toEqual({ wrong, status: 401 });
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    }
+  });
+
+  it('with the token shows the four sweep queues, under the configured prefix, read-only', async () => {
+    const response = await fetch(`${base}/api/queues`, { headers: bearer(token) });
+    expect(response.status).toBe(200);
+    const { queues } = (await response.json()) as {
+      queues: { name: string; jobSchedulerCount: number; readOnlyMode: boolean }[];
+    };
+    // One scheduler each: the board reads the keys under REDIS_KEY_PREFIX, where the test put them.
+    expect(
+      queues.map(({ name, jobSchedulerCount, readOnlyMode }) => ({ name, jobSchedulerCount, readOnlyMode })),
+    ).toEqual(SWEEPS.map((sweep) => ({ name: sweep.name, jobSchedulerCount: 1, readOnlyMode: true })));
+
+    const pause = await fetch(`${base}/api/queues/scheduling-sweep/pause`, { method: 'PUT', headers: bearer(token) });
+    expect(pause.status).toBe(405);
+  });
+
+  it('trades the token for an HttpOnly, SameSite=Strict cookie at /login, which then lets a browser in', async () => {
+    const form = await fetch(`${base}/login`);
+    expect(form.status).toBe(200);
+    expect(await form.text()).toContain('<form method="post" action="/login">');
+
+    const signIn = (value: string) =>
+      fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ token: value }), redirect: 'manual' });
+    const refused = await signIn('not-the-token');
+    expect(refused.status).toBe(401);
+    expect(refused.headers.getSetCookie()).toEqual([]);
+
+    const accepted = await signIn(token);
+    expect(accepted.status).toBe(303);
+    expect(accepted.headers.get('location')).toBe('/');
+    const [cookie] = accepted.headers.getSetCookie();
+    expect(cookie).toMatch(/^admin_token=[^;]+;/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; SameSite=Strict/);
+
+    const board = await fetch(`${base}/`, { headers: { cookie: cookie!.split(';')[0]! } });
+    expect(board.status).toBe(200);
+    expect(await board.text()).toContain('<title>Sweeps</title>');
+    const tampered = await fetch(`${base}/`, { headers: { cookie: 'admin_token=guess' } });
+    expect(tampered.status).toBe(401);
+  });
+
+  it('answers /readyz on its health port', async () => {
+    const response = await fetch(`http://127.0.0.1:${await loggedPort(role, 'health server listening')}/readyz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ checks: { redis: { ok: true } } });
+  });
+
+  it('stops on SIGTERM with exit code 0, never having written the token', async () => {
+    role.child.kill('SIGTERM');
+    expect(await role.exited).toBe(0);
+    expect(role.output()).toContain('"msg":"stopped"');
+    // The refused sign-in above was logged: the test would see a token that leaked into that line.
+    expect(role.output()).toContain('sign-in refused');
+    expect(role.output()).not.toContain(token);
+  });
+});
+
+describe('the admin role without a usable ADMIN_TOKEN', () => {
+  it('refuses to start, exit code 2, with one line naming ADMIN_TOKEN', async () => {
+    const { ADMIN_TOKEN: _, ...withoutToken } = env;
+    const result = await runEntryPoint('src/workers/admin-worker.ts', { env: withoutToken });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'Configuration error: ADMIN_TOKEN required (the admin server refuses every request without it)',
+    );
+  });
+
+  it('refuses a token shorter than 32 characters without echoing it', async () => {
+    const short = 'short-admin-token-31-characters';
+    const result = await runEntryPoint('src/workers/admin-worker.ts', { env: { ...env, ADMIN_TOKEN: short } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('Configuration error: ADMIN_TOKEN must be at least 32 characters');
+    expect(result.stdout + result.stderr).not.toContain(short);
+  });
+});
