@@ -31,6 +31,7 @@ import { createTemporalClient } from '../../src/temporal/client';
 import { DATA_DIR } from '../stack/paths';
 import { loadStackEnv } from '../stack/stack';
 import { createBenchActivities } from './pipeline-activities';
+import { SILENT_LOGGER } from '../../src/observability/logger';
 
 const MESSAGES = Number(process.env.BENCH_PIPELINE_MESSAGES ?? 5_000);
 const ACCOUNTS = 200;
@@ -125,7 +126,7 @@ runMain(async () => {
           sqs,
           client,
           directory,
-          log: () => undefined,
+          log: SILENT_LOGGER,
           onCompleted: (envelope, message) =>
             completedAt.set(envelope.idempotencyKey, {
               deletedAt: Date.now(),

@@ -82,3 +82,6 @@ export function createLogger({ level, role }: LoggerOptions, destination?: Desti
 export function roleLogger(config: Config, role: string): Logger {
   return createLogger({ level: config.observability.logLevel, role });
 }
+
+/** For code whose lines nobody reads (benchmarks, tests that assert on other things). */
+export const SILENT_LOGGER: Logger = createLogger({ level: 'silent', role: 'silent' });

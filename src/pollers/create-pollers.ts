@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
+import type { Logger } from '../observability/logger';
 import { queueName, type PollerSettings, type QueueDefinition } from '../queues/inventory';
 import type { QueueDirectory } from '../queues/queue-urls';
 import type { PollerObserver } from './poller-metrics';
@@ -13,7 +14,7 @@ export interface PollerWiring {
   client: Client;
   directory: QueueDirectory;
   settings?: Partial<PollerSettings>;
-  log?: (line: string) => void;
+  log?: Logger;
   onCompleted?: PollerDependencies['onCompleted'];
   /** Each queue's observer (metrics); default: none. */
   observe?: (queue: QueueDefinition, physicalName: string) => PollerObserver;

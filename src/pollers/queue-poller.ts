@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PollerSettings, QueueDefinition } from '../queues/inventory';
+import { createLogger, type Logger } from '../observability/logger';
 import { parseEnvelope, type Envelope } from '../queues/messages';
 import { DLQ_ATTRIBUTES, RELEASE_VISIBILITY_SECONDS } from '../queues/sqs-conventions';
 import { IGNORE_POLLER_EVENTS, type PollerObserver } from './poller-metrics';
@@ -38,7 +39,8 @@ export interface PollerDependencies {
   runWorkflow: (envelope: Envelope, message: Message, onStarted: () => void) => Promise<WorkflowOutcome>;
   isTemporalReachable: () => Promise<boolean>;
   settings?: Partial<PollerSettings>;
-  log?: (line: string) => void;
+  /** Default: JSON lines on stdout at info. */
+  log?: Logger;
   /** Called when a message's workflow has completed and the message is deleted (benchmarks). */
   onCompleted?: (envelope: Envelope, message: Message) => void;
   observer?: PollerObserver;
@@ -63,7 +65,7 @@ export class QueuePoller {
   private temporalDown = false;
   private completionWaiters: (() => void)[] = [];
   private loop?: Promise<void>;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
   private readonly observer: PollerObserver;
 
   constructor(private readonly deps: PollerDependencies) {
@@ -72,7 +74,7 @@ export class QueuePoller {
       ...deps.queue.poller,
       ...deps.settings,
     };
-    this.log = deps.log ?? ((line) => console.log(`poller ${deps.physicalName}: ${line}`));
+    this.log = (deps.log ?? createLogger({ level: 'info', role: 'poller' })).child({ queue: deps.physicalName });
     this.observer = deps.observer ?? IGNORE_POLLER_EVENTS;
   }
 
@@ -119,7 +121,8 @@ export class QueuePoller {
     await Promise.race([Promise.allSettled([...this.work]), sleep(deadlineMs)]);
     const remaining = [...this.held.values()].map((held) => held.message);
     await this.releaseAll(remaining);
-    if (remaining.length) this.log(`released ${remaining.length} message(s) still in flight at shutdown`);
+    if (remaining.length)
+      this.log.info({ released: remaining.length }, 'released messages still in flight at shutdown');
     await this.loop;
   }
 
@@ -139,7 +142,7 @@ export class QueuePoller {
       return Messages;
     } catch (error) {
       if (this.stopping) return [];
-      this.log(`receive failed, retrying in 1 s: ${(error as Error).message}`);
+      this.log.warn({ err: error }, 'receive failed, retrying in 1 s');
       await sleep(1_000);
       return [];
     }
@@ -183,36 +186,47 @@ export class QueuePoller {
     }
   }
 
+  /** A message's log lines carry its trace id, so one grep follows it from the sweep to the activities. */
+  private messageLog(message: Message, envelope?: Envelope): Logger {
+    return this.log.child({
+      messageId: message.MessageId,
+      receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
+      ...(envelope && { traceId: envelope.traceId, type: envelope.type, accountId: envelope.accountId }),
+    });
+  }
+
   private async process(message: Message): Promise<Outcome> {
     const parsed = parseEnvelope(message.Body ?? '');
+    const log = this.messageLog(message, parsed.ok ? parsed.envelope : undefined);
     try {
       if (!parsed.ok) {
-        await this.deadLetter(message, parsed.reason);
+        await this.deadLetter(message, parsed.reason, log);
         return 'deleted';
       }
-      const outcome = await this.deps.runWorkflow(parsed.envelope, message, () => this.observer.started(message));
+      const outcome = await this.deps.runWorkflow(parsed.envelope, message, () => {
+        this.observer.started(message);
+        log.info('workflow started');
+      });
       this.observer.finished(outcome);
       if (outcome === 'completed') {
         await this.deleteMessage(message);
         this.deps.onCompleted?.(parsed.envelope, message);
+        log.info('workflow completed; message deleted');
         return 'deleted';
       }
-      const receives = message.Attributes?.ApproximateReceiveCount ?? '?';
-      this.log(
-        `workflow for ${message.MessageId} failed (receive ${receives} of ${this.deps.queue.maxReceiveCount}); ` +
-          `offered again in ${this.retryDelaySeconds()} s`,
+      log.warn(
+        { maxReceiveCount: this.deps.queue.maxReceiveCount, retryInSeconds: this.retryDelaySeconds() },
+        'workflow failed; message offered again later',
       );
       await this.setVisibility(message, this.retryDelaySeconds());
       return 'retry-later';
     } catch (error) {
       if (isTemporalUnavailable(error)) {
-        if (!this.temporalDown) this.log('Temporal is unreachable: releasing messages and pausing receives');
+        if (!this.temporalDown) this.log.warn('Temporal is unreachable: releasing messages and pausing receives');
         this.temporalDown = true;
         return 'released';
       }
-      this.log(
-        `message ${message.MessageId} failed, retrying after ${this.retryDelaySeconds()} s: ${(error as Error).message}`,
-      );
+      log.warn({ err: error, retryInSeconds: this.retryDelaySeconds() }, 'message failed; retrying later');
       await this.setVisibility(message, this.retryDelaySeconds()).catch(() => undefined);
       return 'retry-later';
     } finally {
@@ -225,7 +239,7 @@ export class QueuePoller {
     return Math.max(this.settings.retryDelaySeconds, RELEASE_VISIBILITY_SECONDS);
   }
 
-  private async deadLetter(message: Message, reason: string): Promise<void> {
+  private async deadLetter(message: Message, reason: string, log: Logger): Promise<void> {
     const group = message.Attributes?.MessageGroupId;
     await this.deps.sqs.send(
       new SendMessageCommand({
@@ -243,14 +257,14 @@ export class QueuePoller {
     );
     await this.deleteMessage(message);
     this.observer.deadLettered();
-    this.log(`moved message ${message.MessageId} to the DLQ: ${reason}`);
+    log.warn({ reason }, 'invalid message moved to the DLQ');
   }
 
   private hold(message: Message): void {
     const extendEveryMs = (this.settings.visibilityTimeoutSeconds * 1_000) / 3;
     const heartbeat = setInterval(() => {
       this.setVisibility(message, this.settings.visibilityTimeoutSeconds).catch((error: Error) =>
-        this.log(`could not extend visibility of ${message.MessageId}: ${error.message}`),
+        this.log.warn({ err: error, messageId: message.MessageId }, 'could not extend visibility'),
       );
     }, extendEveryMs);
     heartbeat.unref();
@@ -294,12 +308,12 @@ export class QueuePoller {
     await sleep(TEMPORAL_PROBE_INTERVAL_MS);
     if (this.held.size === 0 && (await this.deps.isTemporalReachable().catch(() => false))) {
       this.temporalDown = false;
-      this.log('Temporal answers again: resuming receives');
+      this.log.info('Temporal answers again: resuming receives');
     }
   }
 
   private track(promise: Promise<void>): void {
-    const tracked = promise.catch((error: Error) => this.log(`unexpected: ${error.stack ?? error.message}`));
+    const tracked = promise.catch((error: Error) => this.log.error({ err: error }, 'unexpected failure'));
     this.work.add(tracked);
     void tracked.finally(() => this.work.delete(tracked));
   }

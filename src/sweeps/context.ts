@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
 import type { Config } from '../config';
+import type { Logger } from '../observability/logger';
 import type { Claim } from '../db/dispatch-claims';
 import type { Marketplace, QueueDefinition } from '../queues/inventory';
 import { queueForMessage, serializeEnvelope, slotToken, type Envelope, type MessageType } from '../queues/messages';
@@ -14,6 +15,7 @@ export interface SweepContext {
   sqs: SQSClient;
   queues: QueueDirectory;
   inventory: readonly QueueDefinition[];
+  log: Logger;
   sweep: string;
   /** The cron tick this run belongs to. */
   slot: Date;

@@ -1,12 +1,16 @@
 import type { Config } from '../config';
 import { createPool } from '../db/pool';
+import { roleLogger, type Logger } from '../observability/logger';
 import { QUEUES } from '../queues/inventory';
 import { QueueDirectory } from '../queues/queue-urls';
 import { createSqsClient } from '../queues/sqs-client';
 import type { SweepDependencies } from './run-sweep';
 
 /** Sweep pages overlap (claim the next while sending this one), so a pool of a few connections. */
-export function createSweepDependencies(config: Config): SweepDependencies & { close: () => Promise<void> } {
+export function createSweepDependencies(
+  config: Config,
+  log: Logger = roleLogger(config, 'sweeper'),
+): SweepDependencies & { close: () => Promise<void> } {
   const pool = createPool(config, { max: 4 });
   const sqs = createSqsClient(config);
   return {
@@ -15,6 +19,7 @@ export function createSweepDependencies(config: Config): SweepDependencies & { c
     sqs,
     queues: new QueueDirectory(sqs, config.queues.prefix),
     inventory: QUEUES,
+    log,
     close: async () => {
       sqs.destroy();
       await pool.end();

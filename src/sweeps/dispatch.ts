@@ -31,12 +31,31 @@ async function sendClaims(ctx: SweepContext, claims: readonly Claim[], limiter: 
  * Records what SQS accepted on each claim. A claim SQS did not accept stays unsent; the
  * claim-sweeper sends it again once its lease runs out.
  */
-async function recordOutcome(ctx: SweepContext, outcome: SendOutcome, report: SweepReport): Promise<void> {
+async function recordOutcome(
+  ctx: SweepContext,
+  claims: readonly Claim[],
+  outcome: SendOutcome,
+  report: SweepReport,
+): Promise<void> {
   await markSent(ctx.pool, outcome.sent);
+  logSent(ctx, claims, outcome);
   await recordSendFailures(ctx.pool, outcome.failed);
   report.messagesSent += outcome.sent.length;
   report.sendFailures += outcome.failed.length;
   for (const failure of outcome.failed) noteProblem(report, failure.key, `send failed: ${failure.reason}`);
+}
+
+/** One line per message, carrying the trace id its poller, workflow and activities log with. */
+function logSent(ctx: SweepContext, claims: readonly Claim[], outcome: SendOutcome): void {
+  const byKey = new Map(claims.map((claim) => [claim.idempotencyKey, claim]));
+  for (const { key, messageId } of outcome.sent) {
+    const claim = byKey.get(key)!;
+    const { traceId, type, accountId } = claim.envelope;
+    ctx.log.info(
+      { sweep: ctx.sweep, traceId, idempotencyKey: key, type, accountId, queue: claim.queue, messageId },
+      'message sent',
+    );
+  }
 }
 
 /** Pages being sent at once: the next page's batches queue behind this one's, so SQS never idles. */
@@ -61,7 +80,7 @@ export async function claimAndDispatch<Cursor>(
     while (page) {
       report.rowsClaimed += page.claims.length;
       const claims = page.claims;
-      const sending = sendClaims(ctx, claims, limiter).then((outcome) => recordOutcome(ctx, outcome, report));
+      const sending = sendClaims(ctx, claims, limiter).then((outcome) => recordOutcome(ctx, claims, outcome, report));
       // Awaited below or in finally; this only keeps a failure from being reported as unhandled meanwhile.
       sending.catch(() => undefined);
       inFlight.push(sending);

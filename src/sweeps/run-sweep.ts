@@ -1,6 +1,7 @@
 /** Runs one sweep with its audit row: started before any work, finished with the report or the error. */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
+import type { Logger } from '../observability/logger';
 import type { Config } from '../config';
 import { finishSweepRun, startSweepRun } from '../db/sweep-runs';
 import type { QueueDefinition } from '../queues/inventory';
@@ -15,6 +16,7 @@ export interface SweepDependencies {
   queues: QueueDirectory;
   /** The queue inventory, whose backlog ceilings the sweeps respect. */
   inventory: readonly QueueDefinition[];
+  log: Logger;
 }
 
 export interface SweepRunOptions {

@@ -3,20 +3,24 @@
  * queue and DLQ, and the accounts and sagas that need a person, and publishes them to CloudWatch.
  * One replica is enough (the figures are the same from anywhere); two only double the datums.
  */
-import { Queue } from 'bullmq';
 import { loadConfig, type Config } from '../config';
 import { createPool } from '../db/pool';
+import { startHealthServer, type ReadinessChecks } from '../observability/health';
 import { roleLogger, type Logger } from '../observability/logger';
 import { MetricsFlusher, createCloudWatchClient } from '../observability/metrics';
+import { postgresReady, redisReady, sqsReady } from '../observability/readiness';
 import { allSamplers, businessSampler, sqsSampler, sweepSampler } from '../observability/samplers';
+import { QUEUES, queueName } from '../queues/inventory';
 import { QueueDirectory } from '../queues/queue-urls';
 import { createSqsClient } from '../queues/sqs-client';
 import { createRedisConnection } from '../redis/connection';
 import { onShutdownSignal, runMain } from '../runtime/main';
 import { SWEEPS } from '../sweeps/registry';
+import { sweepQueue } from '../sweeps/schedulers';
 
 export interface MetricsRole {
   flusher: MetricsFlusher;
+  checks: ReadinessChecks;
   stop: () => Promise<void>;
 }
 
@@ -25,9 +29,7 @@ export function createMetricsRole(config: Config, log: Logger): MetricsRole {
   const pool = createPool(config, { max: 2 });
   const sqs = createSqsClient(config);
   const cloudWatch = createCloudWatchClient(config);
-  const sweepQueues = SWEEPS.map(
-    (sweep) => new Queue(sweep.name, { connection: redis, prefix: config.redis.keyPrefix }),
-  );
+  const sweepQueues = SWEEPS.map((sweep) => sweepQueue(config, redis, sweep));
   const flusher = new MetricsFlusher({
     cloudWatch,
     namespace: config.observability.metrics.namespace,
@@ -41,6 +43,11 @@ export function createMetricsRole(config: Config, log: Logger): MetricsRole {
   });
   return {
     flusher,
+    checks: {
+      redis: redisReady(redis),
+      postgres: postgresReady(pool),
+      sqs: sqsReady(sqs, queueName(QUEUES[0]!, config.queues.prefix)),
+    },
     stop: async () => {
       await flusher.stop();
       await Promise.all(sweepQueues.map((queue) => queue.close()));
@@ -57,6 +64,7 @@ if (require.main === module) {
     const config = loadConfig();
     const log = roleLogger(config, 'metrics');
     const role = createMetricsRole(config, log);
+    const health = await startHealthServer({ port: config.observability.healthPort, checks: role.checks, log });
     await role.flusher.flush();
     role.flusher.start();
     log.info(
@@ -69,7 +77,9 @@ if (require.main === module) {
     await new Promise<void>((resolve) =>
       onShutdownSignal(async () => {
         log.info('metrics-worker: stopping (publishing what is left)');
+        health.markStopping();
         await role.stop();
+        await health.close();
         resolve();
       }),
     );

@@ -4,7 +4,13 @@
  * workflows in flight up to POLLER_SHUTDOWN_SECONDS, release the rest, exit 0.
  */
 import { loadConfig } from '../config';
-import { createPoller } from '../pollers/create-pollers';
+import { startHealthServer } from '../observability/health';
+import { roleLogger } from '../observability/logger';
+import { sqsReady } from '../observability/readiness';
+import { createCloudWatchClient, MetricsFlusher } from '../observability/metrics';
+import { createPoller, temporalProbe } from '../pollers/create-pollers';
+import { pollerMetrics } from '../pollers/poller-metrics';
+import { queueName } from '../queues/inventory';
 import { QueueDirectory } from '../queues/queue-urls';
 import { createSqsClient } from '../queues/sqs-client';
 import { onShutdownSignal, runMain } from '../runtime/main';
@@ -12,22 +18,45 @@ import { createTemporalClient } from '../temporal/client';
 
 runMain(async () => {
   const config = loadConfig();
+  const log = roleLogger(config, 'poller');
   const { queues, shutdownSeconds } = config.pollers;
   const sqs = createSqsClient(config);
   const client = await createTemporalClient(config);
   const directory = new QueueDirectory(sqs, config.queues.prefix);
+  const health = await startHealthServer({
+    port: config.observability.healthPort,
+    checks: {
+      sqs: sqsReady(sqs, queueName(queues[0]!, config.queues.prefix)),
+      temporal: temporalProbe(client, config.temporal.namespace),
+    },
+    log,
+  });
+  const cloudWatch = createCloudWatchClient(config);
+  const metrics = new MetricsFlusher({
+    cloudWatch,
+    namespace: config.observability.metrics.namespace,
+    intervalMs: config.observability.metrics.intervalSeconds * 1_000,
+    log,
+  }).start();
+  const observe = (_queue: unknown, physicalName: string) => pollerMetrics(metrics.buffer, physicalName);
   const pollers = await Promise.all(
-    queues.map((queue) => createPoller({ config, sqs, client, directory, settings: config.pollers.overrides }, queue)),
+    queues.map((queue) =>
+      createPoller({ config, sqs, client, directory, settings: config.pollers.overrides, log, observe }, queue),
+    ),
   );
 
   onShutdownSignal(async (signal) => {
-    console.log(`poller-worker: ${signal}: stopping (waiting up to ${shutdownSeconds} s for workflows in flight)`);
+    log.info({ signal, shutdownSeconds }, 'poller-worker: stopping (waiting for workflows in flight)');
+    health.markStopping();
     await Promise.all(pollers.map((poller) => poller.stop(shutdownSeconds * 1_000)));
+    await metrics.stop();
+    cloudWatch.destroy();
     sqs.destroy();
     await client.connection.close();
-    console.log('poller-worker: stopped');
+    await health.close();
+    log.info('poller-worker: stopped');
     process.exit(0);
   });
-  console.log(`poller-worker: polling ${queues.map((q) => q.name).join(', ')}`);
+  log.info({ queues: queues.map((q) => q.name) }, `poller-worker: polling ${queues.map((q) => q.name).join(', ')}`);
   await Promise.all(pollers.map((poller) => poller.run()));
 });

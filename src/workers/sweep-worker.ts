@@ -5,6 +5,9 @@
  */
 import { Worker } from 'bullmq';
 import { loadConfig } from '../config';
+import { startHealthServer } from '../observability/health';
+import { roleLogger } from '../observability/logger';
+import { postgresReady, redisReady } from '../observability/readiness';
 import { assertNoEviction, createRedisConnection } from '../redis/connection';
 import { onShutdownSignal, runMain } from '../runtime/main';
 import { createSweepDependencies } from '../sweeps/dependencies';
@@ -14,10 +17,16 @@ import { upsertSweepSchedulers } from '../sweeps/schedulers';
 
 runMain(async () => {
   const config = loadConfig();
+  const log = roleLogger(config, 'sweeper');
   const redis = createRedisConnection(config);
   await assertNoEviction(redis);
   await upsertSweepSchedulers(config, redis);
-  const deps = createSweepDependencies(config);
+  const deps = createSweepDependencies(config, log);
+  const health = await startHealthServer({
+    port: config.observability.healthPort,
+    checks: { redis: redisReady(redis), postgres: postgresReady(deps.pool) },
+    log,
+  });
 
   // BullMQ leaves connections it is given open; the role owns and closes them.
   const connections = SWEEPS.map(() => createRedisConnection(config, { blocking: true }));
@@ -27,9 +36,10 @@ runMain(async () => {
         sweep.name,
         async (job) => {
           const report = await runSweep(deps, sweep, { trigger: 'schedule', jobId: job.id });
-          console.log(
-            `sweep-worker: ${sweep.name} run ${report.runId}: claimed ${report.rowsClaimed}, sent ${report.messagesSent}, ` +
-              `skipped ${report.rowsSkipped}, deferred ${report.rowsDeferred}, send failures ${report.sendFailures}`,
+          const { runId, rowsClaimed, messagesSent, rowsSkipped, rowsDeferred, sendFailures } = report;
+          log.info(
+            { sweep: sweep.name, runId, rowsClaimed, messagesSent, rowsSkipped, rowsDeferred, sendFailures },
+            'sweep run finished',
           );
           return { runId: report.runId, sent: report.messagesSent };
         },
@@ -37,21 +47,26 @@ runMain(async () => {
       ),
   );
   for (const worker of workers) {
-    worker.on('failed', (job, error) => console.error(`sweep-worker: ${job?.name} failed: ${error.message}`));
+    worker.on('failed', (job, error) =>
+      log.error({ sweep: worker.name, jobId: job?.id, err: error }, 'sweep run failed'),
+    );
   }
-  console.log(
-    `sweep-worker: schedulers upserted (${config.sweeps.timezone}); running ${SWEEPS.map((s) => s.name).join(', ')}`,
+  log.info(
+    { timezone: config.sweeps.timezone, sweeps: SWEEPS.map((s) => s.name) },
+    'sweep-worker: schedulers upserted; running the sweeps',
   );
 
   await new Promise<void>((resolve) =>
     onShutdownSignal(async () => {
-      console.log('sweep-worker: stopping (finishing running sweeps)');
+      log.info('sweep-worker: stopping (finishing running sweeps)');
+      health.markStopping();
       await Promise.all(workers.map((worker) => worker.close()));
       await Promise.all(connections.map((connection) => connection.quit()));
       await deps.close();
       await redis.quit();
+      await health.close();
       resolve();
     }),
   );
-  console.log('sweep-worker: stopped');
+  log.info('sweep-worker: stopped');
 });

@@ -3,6 +3,7 @@
  * smoke check) and on each queue family's task queue, where the pollers start workflows. One
  * workflow bundle serves all of them.
  */
+import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, echo, type Activities } from '../activities';
 import { loadConfig, requireMarketplaceConfig, type Config } from '../config';
@@ -10,6 +11,12 @@ import { loadCredentials } from '../db/credentials';
 import { createPool } from '../db/pool';
 import { missingSecret } from '../marketplaces/auth';
 import { createMarketplaces } from '../marketplaces';
+import { startHealthServer, type ReadinessChecks } from '../observability/health';
+import { traceActivities } from '../observability/activity-trace';
+import { roleLogger, type Logger } from '../observability/logger';
+import { temporalLogger } from '../observability/temporal-logger';
+import { postgresReady, redisReady, temporalWorkersRunning } from '../observability/readiness';
+import { temporalProbe } from '../pollers/create-pollers';
 import { QUEUES, taskQueueFor } from '../queues/inventory';
 import { createRedisConnection } from '../redis/connection';
 import { onShutdownSignal, runMain } from '../runtime/main';
@@ -17,6 +24,7 @@ import { requireKeyring } from '../security/credentials';
 import { temporalConnectionOptions } from '../temporal/connection-options';
 
 const WORKFLOWS_PATH = require.resolve('../workflows');
+const WORKFLOW_INTERCEPTORS_PATH = require.resolve('../workflows/interceptors');
 
 /** The base task queue and every family's. */
 export function serviceTaskQueues(config: Config): string[] {
@@ -24,8 +32,15 @@ export function serviceTaskQueues(config: Config): string[] {
   return [config.temporal.taskQueue, ...families.map((family) => taskQueueFor(family, config.temporal.taskQueue))];
 }
 
-/** The activities with their real dependencies; `close` releases the connections they hold. */
-export function createServiceActivities(config: Config): { activities: Activities; close: () => Promise<void> } {
+/**
+ * The activities with their real dependencies; `checks` tell whether those answer, `close` releases
+ * the connections they hold.
+ */
+export function createServiceActivities(config: Config): {
+  activities: Activities;
+  checks: ReadinessChecks;
+  close: () => Promise<void>;
+} {
   const { documentStoreDir } = requireMarketplaceConfig(config);
   const keyring = requireKeyring(config);
   const pool = createPool(config);
@@ -38,6 +53,7 @@ export function createServiceActivities(config: Config): { activities: Activitie
   const marketplaces = createMarketplaces(config, redis, secrets);
   return {
     activities: createActivities({ pool, keyring, marketplaces, documentStoreDir }),
+    checks: { postgres: postgresReady(pool), redis: redisReady(redis) },
     close: async () => {
       redis.disconnect();
       await pool.end();
@@ -47,7 +63,11 @@ export function createServiceActivities(config: Config): { activities: Activitie
 
 /** Bundled once and shared by every task queue's worker; logs through the runtime's logger. */
 export function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger });
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
+    logger: Runtime.instance().logger,
+  });
 }
 
 export interface WorkerOptions {
@@ -57,12 +77,19 @@ export interface WorkerOptions {
   taskQueue?: string;
   /** Default: bundle `src/workflows` for this worker alone. */
   workflowBundle?: WorkflowBundle;
+  /** Where activity lines go, with their trace id. Default: the role's logger. */
+  log?: Logger;
 }
 
 export async function createTemporalWorker(
   config: Config,
   connection: NativeConnection,
-  { activities = { echo }, taskQueue = config.temporal.taskQueue, workflowBundle }: WorkerOptions = {},
+  {
+    activities = { echo },
+    taskQueue = config.temporal.taskQueue,
+    workflowBundle,
+    log = roleLogger(config, 'worker'),
+  }: WorkerOptions = {},
 ): Promise<Worker> {
   return Worker.create({
     connection,
@@ -70,6 +97,11 @@ export async function createTemporalWorker(
     taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
+    // Workflow interceptors come with the bundle when there is one (bundleWorkflows).
+    interceptors: {
+      activity: [traceActivities(log)],
+      ...(workflowBundle ? {} : { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] }),
+    },
   });
 }
 
@@ -77,11 +109,12 @@ export async function createServiceWorkers(
   config: Config,
   connection: NativeConnection,
   activities: Activities,
+  log: Logger = roleLogger(config, 'worker'),
 ): Promise<Worker[]> {
   const workflowBundle = await bundleWorkflows();
   return Promise.all(
     serviceTaskQueues(config).map((taskQueue) =>
-      createTemporalWorker(config, connection, { activities, taskQueue, workflowBundle }),
+      createTemporalWorker(config, connection, { activities, taskQueue, workflowBundle, log }),
     ),
   );
 }
@@ -89,14 +122,37 @@ export async function createServiceWorkers(
 if (require.main === module) {
   runMain(async () => {
     const config = loadConfig();
-    const { activities, close } = createServiceActivities(config);
+    const log = roleLogger(config, 'worker');
+    // Before anything touches the runtime: the SDK's own lines join ours, as JSON.
+    Runtime.install({ logger: temporalLogger(log) });
+    const { namespace } = config.temporal;
+    const { activities, checks, close } = createServiceActivities(config);
     const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-    const workers = await createServiceWorkers(config, connection, activities);
-    onShutdownSignal(() => workers.forEach((worker) => worker.shutdown()));
-    console.log(`temporal-worker: polling ${serviceTaskQueues(config).join(', ')} on ${config.temporal.address}`);
+    // Answering while the workflows are bundled (seconds): live, but not ready until the workers run.
+    const workers: Worker[] = [];
+    const health = await startHealthServer({
+      port: config.observability.healthPort,
+      checks: {
+        ...checks,
+        // The pollers' probe, over this worker's connection.
+        temporal: temporalProbe(new Client({ connection, namespace }), namespace),
+        workers: temporalWorkersRunning(workers),
+      },
+      log,
+    });
+    workers.push(...(await createServiceWorkers(config, connection, activities, log)));
+    onShutdownSignal(() => {
+      health.markStopping();
+      workers.forEach((worker) => worker.shutdown());
+    });
+    log.info(
+      { taskQueues: serviceTaskQueues(config), address: config.temporal.address },
+      `temporal-worker: polling ${serviceTaskQueues(config).join(', ')}`,
+    );
     await Promise.all(workers.map((worker) => worker.run()));
     await connection.close();
     await close();
-    console.log('temporal-worker: stopped');
+    await health.close();
+    log.info('temporal-worker: stopped');
   });
 }

@@ -14,6 +14,7 @@ import { fifoAttributes, serializeEnvelope, type Envelope, type MessageType } fr
 import { QueueDirectory } from '../../src/queues/queue-urls';
 import { createPipelineActivities, EXECUTIONS_TABLE } from '../fixtures/pipeline-activities';
 import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
+import { SILENT_LOGGER } from '../../src/observability/logger';
 
 export interface PipelineBench {
   t: IsolatedEnvironment;
@@ -82,7 +83,7 @@ export async function pipelineBench(
           client,
           directory,
           settings: { waitSeconds: 1, ...settings },
-          log: process.env.POLLER_TEST_LOG ? undefined : () => undefined,
+          log: process.env.POLLER_TEST_LOG ? undefined : SILENT_LOGGER,
           ...hooks,
         },
         findQueue(queue),

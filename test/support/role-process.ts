@@ -8,9 +8,15 @@ export interface RoleProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts a role (src/workers/...) as its own process, as a deployment would. */
+/**
+ * Starts a role (src/workers/...) as its own process, as a deployment would. Its health server takes
+ * any free port unless `env` names one: test files run in parallel, and so may their roles.
+ */
 export function startRole(entry: string, env: NodeJS.ProcessEnv): RoleProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../..', entry)], { env });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../..', entry)], {
+    // Info: the test reads the role's lines (they are captured here, never printed).
+    env: { ...env, HEALTH_PORT: env.HEALTH_PORT ?? '0', LOG_LEVEL: 'info' },
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -28,4 +34,14 @@ export function startRole(entry: string, env: NodeJS.ProcessEnv): RoleProcess {
       }
     },
   };
+}
+
+/** The port a role logged it listens on (a JSON log line with `port`): with port 0 it is known only then. */
+export async function loggedPort(role: RoleProcess, message: string): Promise<number> {
+  await role.waitForOutput(message);
+  const line = role
+    .output()
+    .split('\n')
+    .find((candidate) => candidate.includes(message));
+  return (JSON.parse(line!) as { port: number }).port;
 }

@@ -43,6 +43,8 @@ export interface SellerSeed {
   documents?: SimDocument[];
   /** The stored access token's expiry (AJIO); default six hours from now. */
   tokenExpiresAt?: Date;
+  /** Starts the account id, so a data set's sellers can be found again (`demo-`). */
+  idPrefix?: string;
 }
 
 export interface Seller {
@@ -76,7 +78,7 @@ export class SellerSeeder {
 
   /** A seller in PostgreSQL (account, sealed credentials, SKUs, listings) and in the simulator. */
   async seedSeller(seed: SellerSeed): Promise<Seller> {
-    const accountId = `${seed.marketplace}_${randomUUID().slice(0, 8)}`;
+    const accountId = `${seed.idPrefix ?? ''}${seed.marketplace}_${randomUUID().slice(0, 8)}`;
     const secrets = secretsFor(seed.marketplace, accountId);
     this.secrets.push(...Object.values(secrets).filter((v): v is string => typeof v === 'string'));
     const expiresAt = seed.tokenExpiresAt ?? new Date(Date.now() + 6 * 3_600_000);

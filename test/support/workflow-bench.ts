@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Logger } from '../../src/observability/logger';
 import { workflowStartOptions } from '../../src/pollers/workflow-runner';
 import { queueName } from '../../src/queues/inventory';
 import { queueForMessage, WORKFLOW_TYPES, type Envelope, type MessageType } from '../../src/queues/messages';
@@ -35,11 +36,12 @@ export class WorkflowBench {
     return this.sellers.sim;
   }
 
-  static async create(): Promise<WorkflowBench> {
+  /** `log`: where the worker's activity and SDK lines go (default: the role logger at LOG_LEVEL). */
+  static async create({ log }: { log?: Logger } = {}): Promise<WorkflowBench> {
     const t = await isolatedEnvironment({ TEMPORAL_TASK_QUEUE: `test-wf-${randomUUID().slice(0, 8)}` });
     const service = createServiceActivities(t.config);
     const native = await NativeConnection.connect({ address: t.config.temporal.address });
-    const workers = await createServiceWorkers(t.config, native, service.activities);
+    const workers = await createServiceWorkers(t.config, native, service.activities, log);
     const running = workers.map((worker) => worker.run());
     const connection = await Connection.connect({ address: t.config.temporal.address });
     const client = new Client({ connection, namespace: t.config.temporal.namespace });

@@ -11,6 +11,7 @@ import { findSweep } from '../../src/sweeps/registry';
 import { runSweep } from '../../src/sweeps/run-sweep';
 import { eventually } from '../support/pipeline';
 import { WorkflowBench } from '../support/workflow-bench';
+import { SILENT_LOGGER } from '../../src/observability/logger';
 
 let bench: WorkflowBench;
 const pollers: { poller: QueuePoller; done: Promise<void> }[] = [];
@@ -26,7 +27,7 @@ beforeAll(async () => {
         client: bench.client,
         directory,
         settings: { waitSeconds: 1 },
-        log: () => undefined,
+        log: SILENT_LOGGER,
       },
       findQueue(name),
     );

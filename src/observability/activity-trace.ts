@@ -1,0 +1,43 @@
+/**
+ * Activity interceptors for the worker: read the trace id header the workflow interceptor sets, add
+ * it to every `log` line the activity writes, and log one line per activity attempt (outcome and
+ * duration) so each message's trail through the marketplaces can be followed by its trace id.
+ */
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { Logger } from './logger';
+import { TRACE_HEADER } from './trace';
+
+export function traceActivities(log: Logger): ActivityInterceptorsFactory {
+  return (ctx) => {
+    let traceId: string | undefined;
+    return {
+      inbound: {
+        async execute(input, next) {
+          const header = input.headers[TRACE_HEADER];
+          traceId = header ? defaultPayloadConverter.fromPayload<string>(header) : undefined;
+          const { activityType, attempt, workflowExecution, workflowType } = ctx.info;
+          const attemptLog = log.child({
+            traceId,
+            activityType,
+            attempt,
+            workflowId: workflowExecution?.workflowId,
+            workflowType,
+          });
+          const startedAt = Date.now();
+          try {
+            const result = await next(input);
+            attemptLog.info({ durationMs: Date.now() - startedAt }, 'activity completed');
+            return result;
+          } catch (error) {
+            attemptLog.warn({ durationMs: Date.now() - startedAt, err: error }, 'activity attempt failed');
+            throw error;
+          }
+        },
+      },
+      outbound: {
+        getLogAttributes: (attributes, next) => next(traceId ? { ...attributes, traceId } : attributes),
+      },
+    };
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * One trace id from the sweep to the activities: the sweep's "message sent" line, the envelope in
+ * SQS, the poller's lines, the workflow's memo and the worker's activity lines all carry it, on the
+ * real stack. Every line is JSON, and none holds a seeded secret.
+ */
+import { createLogger, type Logger } from '../../src/observability/logger';
+import { createPoller } from '../../src/pollers/create-pollers';
+import type { QueuePoller } from '../../src/pollers/queue-poller';
+import { workflowIdFor } from '../../src/pollers/workflow-runner';
+import { findQueue } from '../../src/queues/inventory';
+import { QueueDirectory } from '../../src/queues/queue-urls';
+import { findSweep } from '../../src/sweeps/registry';
+import { runSweep } from '../../src/sweeps/run-sweep';
+import { eventually } from '../support/pipeline';
+import { SECRET_MARKER } from '../support/sellers';
+import { WorkflowBench } from '../support/workflow-bench';
+
+jest.setTimeout(120_000);
+
+type Line = Record<string, unknown>;
+
+function capturingLogger(role: string): { log: Logger; lines: Line[]; raw: string[] } {
+  const raw: string[] = [];
+  const lines: Line[] = [];
+  const log = createLogger(
+    { level: 'info', role },
+    {
+      write: (line: string) => {
+        raw.push(line);
+        lines.push(JSON.parse(line) as Line);
+      },
+    },
+  );
+  return { log, lines, raw };
+}
+
+const sweeper = capturingLogger('sweeper');
+const poller = capturingLogger('poller');
+const worker = capturingLogger('worker');
+let bench: WorkflowBench;
+let running: { poller: QueuePoller; done: Promise<void> } | undefined;
+
+beforeAll(async () => {
+  bench = await WorkflowBench.create({ log: worker.log });
+}, 120_000);
+
+afterAll(async () => {
+  await running?.poller.stop(0);
+  await running?.done;
+  await bench?.close();
+});
+
+it('carries one trace id from the sweep through SQS, the poller and the workflow to the activity logs', async () => {
+  const past = new Date(Date.now() - 60_000);
+  const seller = await bench.seedSeller({
+    marketplace: 'flipkart',
+    payouts: [{ payoutId: 'trace-p1', orderId: 'trace-o1', amountPaise: 1_000, paidAt: past.toISOString() }],
+  });
+  await bench.pool.query(
+    `INSERT INTO schedules (account_id, kind, cadence, next_run_at, payload) VALUES ($1, 'payouts', '1h', $2, '{}')`,
+    [seller.accountId, past],
+  );
+
+  const report = await runSweep({ ...bench.t.deps, log: sweeper.log }, findSweep('scheduling-sweep'), {
+    trigger: 'manual',
+  });
+  expect(report.messagesSent).toBe(1);
+  const sent = sweeper.lines.find((line) => line.msg === 'message sent' && line.accountId === seller.accountId);
+  expect(sent).toMatchObject({ role: 'sweeper', type: 'payout.sync', queue: 'payout-sync' });
+  const traceId = sent!.traceId as string;
+  expect(traceId).toMatch(/^[0-9a-f-]{36}$/);
+
+  const directory = new QueueDirectory(bench.t.deps.sqs, bench.t.config.queues.prefix);
+  const queuePoller = await createPoller(
+    {
+      config: bench.t.config,
+      sqs: bench.t.deps.sqs,
+      client: bench.client,
+      directory,
+      settings: { waitSeconds: 1 },
+      log: poller.log,
+    },
+    findQueue('payout-sync'),
+  );
+  running = { poller: queuePoller, done: queuePoller.run() };
+
+  const traced = (lines: Line[]) => lines.filter((line) => line.traceId === traceId);
+  await eventually(
+    async () => traced(poller.lines).map((line) => line.msg),
+    (messages) => messages.includes('workflow completed; message deleted'),
+  );
+  expect(traced(poller.lines).map((line) => line.msg)).toEqual([
+    'workflow started',
+    'workflow completed; message deleted',
+  ]);
+  expect(traced(poller.lines)[0]).toMatchObject({ role: 'poller', accountId: seller.accountId, type: 'payout.sync' });
+
+  const workflowId = workflowIdFor({
+    ...bench.envelope('payout.sync', seller),
+    idempotencyKey: sent!.idempotencyKey as string,
+  });
+  const described = await bench.client.workflow.getHandle(workflowId).describe();
+  expect(described.memo).toMatchObject({ traceId });
+
+  const activityLines = traced(worker.lines).filter((line) => line.msg === 'activity completed');
+  expect(activityLines).toEqual([
+    expect.objectContaining({ role: 'worker', activityType: 'syncPayouts', workflowId, attempt: 1 }),
+  ]);
+  expect(activityLines[0]!.durationMs).toEqual(expect.any(Number));
+
+  // JSON throughout, and nothing seeded as a secret made it into any line.
+  for (const { raw } of [sweeper, poller, worker]) {
+    expect(raw.join('')).not.toContain(SECRET_MARKER);
+  }
+});
