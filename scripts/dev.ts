@@ -1,39 +1,110 @@
 /**
- * `npm run dev`: the whole service on this machine. Brings the stack up, migrates, provisions, runs
- * every role in the foreground with its output prefixed, proves the worker answers with a smoke-check
- * workflow, and stops the roles cleanly on Ctrl-C (the stack keeps running: `npm run stack:down`).
+ * `npm run dev`: the whole service on this machine, as a new user should first see it. Brings the
+ * stack up, migrates, provisions queues, alarms and dashboard, seeds the demo sellers, starts every
+ * role as its own process, waits until each is ready, triggers each sweep once and prints a live
+ * summary. Each role's JSON log goes to `.data/logs/<role>.log`; warnings and errors also show here.
+ * Ctrl-C stops every role; the stack keeps running (`npm run stack:down`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../src/config';
+import { SILENT_LOGGER } from '../src/observability/logger';
 import { onShutdownSignal, runMain } from '../src/runtime/main';
-import { createTemporalClient } from '../src/temporal/client';
+import { createSweepDependencies } from '../src/sweeps/dependencies';
 import { SWEEP_PROCESS_NODE_FLAGS } from '../src/sweeps/process-flags';
+import { SWEEPS } from '../src/sweeps/registry';
+import { runSweep } from '../src/sweeps/run-sweep';
+import { createTemporalClient } from '../src/temporal/client';
 import { smokeCheckWorkflow } from '../src/workflows';
-import { REPO_ROOT } from './stack/paths';
+import { DemoSummary } from './dev-summary';
 import { prepareLocal } from './prepare-local';
+import { seedDemo } from './seed/demo';
+import { LOGS_DIR, REPO_ROOT } from './stack/paths';
 
-/** Every role of the service, each its own process as it would be in production. */
-const ROLES: { name: string; entry: string; nodeFlags?: string[] }[] = [
-  { name: 'temporal-worker', entry: 'src/workers/temporal-worker.ts' },
-  { name: 'sweep-worker', entry: 'src/workers/sweep-worker.ts', nodeFlags: SWEEP_PROCESS_NODE_FLAGS },
-  { name: 'poller-worker', entry: 'src/workers/poller-worker.ts' },
+const ADMIN_PORT = '18100';
+
+interface Role {
+  name: string;
+  entry: string;
+  healthPort: number;
+  nodeFlags?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Every role of the service, each its own process as in production, each with its own health port. */
+const ROLES: Role[] = [
+  { name: 'temporal-worker', entry: 'src/workers/temporal-worker.ts', healthPort: 18101 },
+  {
+    name: 'sweep-worker',
+    entry: 'src/workers/sweep-worker.ts',
+    healthPort: 18102,
+    nodeFlags: SWEEP_PROCESS_NODE_FLAGS,
+  },
+  { name: 'poller-worker', entry: 'src/workers/poller-worker.ts', healthPort: 18103 },
+  { name: 'admin-worker', entry: 'src/workers/admin-worker.ts', healthPort: 18104, env: { ADMIN_PORT } },
+  // Every 10 s here, so the dashboard moves while you watch.
+  {
+    name: 'metrics-worker',
+    entry: 'src/workers/metrics-worker.ts',
+    healthPort: 18105,
+    env: { METRICS_INTERVAL_SECONDS: '10' },
+  },
 ];
 
-function startRole(role: (typeof ROLES)[number]): ChildProcess {
+const NOTEWORTHY_LEVELS = new Set(['warn', 'error', 'fatal']);
+
+/** The role's whole log to its file; warnings, errors and anything not JSON (a crash) to the terminal. */
+function relayOutput(role: Role, child: ChildProcess): string {
+  mkdirSync(LOGS_DIR, { recursive: true });
+  const file = path.join(LOGS_DIR, `${role.name}.log`);
+  const log = createWriteStream(file, { flags: 'a' });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      log.write(`${line}\n`);
+      const parsed = parseJson(line);
+      if (!parsed) console.log(`[${role.name}] ${line}`);
+      else if (NOTEWORTHY_LEVELS.has(String(parsed.level)))
+        console.log(`[${role.name}] ${parsed.level}: ${parsed.msg}`);
+    });
+  }
+  return file;
+}
+
+function parseJson(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function startRole(role: Role): ChildProcess {
   // Detached: Ctrl-C reaches only this supervisor, which then stops each role exactly once.
   const args = [...(role.nodeFlags ?? []), '--import', 'tsx', path.join(REPO_ROOT, role.entry)];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: process.env,
+    env: { ...process.env, HEALTH_PORT: String(role.healthPort), ...role.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream! }).on('line', (line) => console.log(`[${role.name}] ${line}`));
-  }
+  relayOutput(role, child);
   return child;
+}
+
+async function waitUntilReady(role: Role, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`http://127.0.0.1:${role.healthPort}/readyz`).catch(() => undefined);
+    await response?.body?.cancel();
+    if (response?.status === 200) return;
+    if (Date.now() > deadline)
+      throw new Error(`${role.name} not ready after ${timeoutMs / 1000} s; see .data/logs/${role.name}.log`);
+    await sleep(500);
+  }
 }
 
 async function runSmokeCheck(): Promise<void> {
@@ -52,8 +123,45 @@ async function runSmokeCheck(): Promise<void> {
   }
 }
 
+/** Each sweep once, now, as `npm run sweep` would: the demo need not wait for the next cron tick. */
+async function triggerSweeps(): Promise<void> {
+  const deps = createSweepDependencies(loadConfig(), SILENT_LOGGER);
+  try {
+    for (const sweep of SWEEPS) {
+      const report = await runSweep(deps, sweep, { trigger: 'manual' });
+      console.log(`  ${sweep.name.padEnd(24)} sent ${report.messagesSent}`);
+    }
+  } finally {
+    await deps.close();
+  }
+}
+
+function printUrls(): void {
+  const ui = `${process.env.TEMPORAL_UI_URL}/namespaces/${process.env.TEMPORAL_NAMESPACE ?? 'default'}/workflows`;
+  console.log(`
+Temporal UI  ${ui}
+             demo sellers: ${ui}?query=${encodeURIComponent('AccountId STARTS_WITH "demo-"')}
+Bull Board   http://127.0.0.1:${ADMIN_PORT}/login  (token: ADMIN_TOKEN in .data/stack.env)
+CloudWatch   dashboard "local-seller-workflows" and alarms at ${process.env.CLOUDWATCH_ENDPOINT} (moto; read them with the AWS CLI or SDK)
+Health       ${ROLES.map((role) => `${role.name} :${role.healthPort}/readyz`).join(', ')}
+Logs         .data/logs/<role>.log (JSON, one line an event)
+`);
+}
+
 runMain(async () => {
   await prepareLocal();
+  const config = loadConfig();
+  const startedAt = new Date();
+  const deps = createSweepDependencies(config, SILENT_LOGGER);
+  const sellers = await seedDemo(deps.pool, config);
+  await deps.close();
+  console.log(
+    `seeded ${sellers.length} demo sellers (${sellers
+      .map((s) => s.accountId)
+      .slice(0, 3)
+      .join(', ')}, ...)`,
+  );
+
   const children = ROLES.map((role) => ({ role, child: startRole(role) }));
   const exited = children.map(
     ({ role, child }) =>
@@ -65,18 +173,26 @@ runMain(async () => {
       ),
   );
   process.on('exit', () => children.forEach(({ child }) => child.exitCode === null && child.kill('SIGKILL')));
+  const summary = new DemoSummary(config, startedAt);
   let stopping = false;
   onShutdownSignal(async () => {
     stopping = true;
+    summary.stop();
     console.log('stopping roles');
     for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
     await Promise.all(exited);
+    await summary.close();
     process.exit(0);
   });
 
+  await Promise.all(ROLES.map((role) => waitUntilReady(role)));
+  console.log(`roles ready: ${ROLES.map((role) => role.name).join(', ')}`);
   await runSmokeCheck();
-  console.log(`\nTemporal UI: ${process.env.TEMPORAL_UI_URL}/namespaces/${process.env.TEMPORAL_NAMESPACE}/workflows`);
-  console.log('roles are running; Ctrl-C stops them (the stack keeps running: npm run stack:down)');
+  console.log('triggering each sweep once:');
+  await triggerSweeps();
+  printUrls();
+  console.log('live summary (Ctrl-C stops the roles; the stack keeps running: npm run stack:down)');
+  summary.start();
   await Promise.all(exited);
-  if (!stopping) throw new Error('every role exited on its own; see their output above');
+  if (!stopping) throw new Error('every role exited on its own; see .data/logs/');
 });

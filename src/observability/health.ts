@@ -90,9 +90,11 @@ export async function startHealthServer({
   // Probes come every few seconds: log when readiness changes, not on every answer.
   const noteChange = ({ ready, checks: results }: Readiness) => {
     if (ready === wasReady) return;
+    // Not ready before the first ready is start-up (a bundle building), not news for the on-call.
+    const startingUp = wasReady === undefined;
     wasReady = ready;
     if (ready) log.info('ready');
-    else log.warn({ checks: results }, 'not ready');
+    else log[startingUp ? 'info' : 'warn']({ checks: results }, 'not ready');
   };
 
   const answerReadiness = async (res: ServerResponse) => {
