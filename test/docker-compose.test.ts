@@ -9,7 +9,14 @@ const root = path.resolve(__dirname, '..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<
     string,
-    { image?: string; build?: string; command?: string[] | string; environment?: Record<string, string> }
+    {
+      image?: string;
+      build?: string;
+      command?: string[] | string;
+      environment?: Record<string, string>;
+      healthcheck?: { test?: string[] };
+      depends_on?: string[] | Record<string, unknown>;
+    }
   >;
 };
 
@@ -79,5 +86,21 @@ describe('docker-compose.yml', () => {
         'DOCUMENT_STORE_DIR',
       ]),
     );
+  });
+
+  it('runs every long-running role with a readiness healthcheck, CloudWatch and its own variables', () => {
+    const longRunning = ['temporal-worker', 'sweep-worker', 'poller-worker', 'metrics-worker', 'admin-worker'];
+    for (const name of longRunning) {
+      const service = compose.services[name];
+      expect({ name, healthcheck: service?.healthcheck?.test?.join(' ') }).toEqual({
+        name,
+        healthcheck: expect.stringContaining(`127.0.0.1:${service?.environment?.HEALTH_PORT}/readyz`),
+      });
+      expect(Object.keys(service?.environment ?? {})).toEqual(
+        expect.arrayContaining(['CLOUDWATCH_ENDPOINT', 'METRICS_NAMESPACE', 'HEALTH_PORT']),
+      );
+    }
+    expect(compose.services['admin-worker']?.environment?.ADMIN_TOKEN).toMatch(/^\$\{ADMIN_TOKEN:\?/);
+    expect(compose.services['provision']?.depends_on).toEqual(expect.arrayContaining(['cloudwatch']));
   });
 });
