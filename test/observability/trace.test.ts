@@ -4,11 +4,7 @@
  * real stack. Every line is JSON, and none holds a seeded secret.
  */
 import { createLogger, type Logger } from '../../src/observability/logger';
-import { createPoller } from '../../src/pollers/create-pollers';
-import type { QueuePoller } from '../../src/pollers/queue-poller';
 import { workflowIdFor } from '../../src/pollers/workflow-runner';
-import { findQueue } from '../../src/queues/inventory';
-import { QueueDirectory } from '../../src/queues/queue-urls';
 import { findSweep } from '../../src/sweeps/registry';
 import { runSweep } from '../../src/sweeps/run-sweep';
 import { eventually } from '../support/pipeline';
@@ -38,17 +34,12 @@ const sweeper = capturingLogger('sweeper');
 const poller = capturingLogger('poller');
 const worker = capturingLogger('worker');
 let bench: WorkflowBench;
-let running: { poller: QueuePoller; done: Promise<void> } | undefined;
 
 beforeAll(async () => {
   bench = await WorkflowBench.create({ log: worker.log });
 }, 120_000);
 
-afterAll(async () => {
-  await running?.poller.stop(0);
-  await running?.done;
-  await bench?.close();
-});
+afterAll(() => bench?.close());
 
 it('carries one trace id from the sweep through SQS, the poller and the workflow to the activity logs', async () => {
   const past = new Date(Date.now() - 60_000);
@@ -70,19 +61,7 @@ it('carries one trace id from the sweep through SQS, the poller and the workflow
   const traceId = sent!.traceId as string;
   expect(traceId).toMatch(/^[0-9a-f-]{36}$/);
 
-  const directory = new QueueDirectory(bench.t.deps.sqs, bench.t.config.queues.prefix);
-  const queuePoller = await createPoller(
-    {
-      config: bench.t.config,
-      sqs: bench.t.deps.sqs,
-      client: bench.client,
-      directory,
-      settings: { waitSeconds: 1 },
-      log: poller.log,
-    },
-    findQueue('payout-sync'),
-  );
-  running = { poller: queuePoller, done: queuePoller.run() };
+  await bench.startPoller('payout-sync', poller.log);
 
   const traced = (lines: Line[]) => lines.filter((line) => line.traceId === traceId);
   await eventually(

@@ -7,9 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import type { Logger } from '../../src/observability/logger';
+import { SILENT_LOGGER, type Logger } from '../../src/observability/logger';
+import { createPoller } from '../../src/pollers/create-pollers';
+import type { QueuePoller } from '../../src/pollers/queue-poller';
 import { workflowStartOptions } from '../../src/pollers/workflow-runner';
-import { queueName } from '../../src/queues/inventory';
+import { findQueue, queueName } from '../../src/queues/inventory';
+import { QueueDirectory } from '../../src/queues/queue-urls';
 import { queueForMessage, WORKFLOW_TYPES, type Envelope, type MessageType } from '../../src/queues/messages';
 import { createServiceActivities, createServiceWorkers } from '../../src/workers/temporal-worker';
 import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
@@ -21,6 +24,7 @@ export class WorkflowBench {
   readonly workflowIds: string[] = [];
   readonly sellers: SellerSeeder;
   private sequence = 0;
+  private readonly pollers: { poller: QueuePoller; done: Promise<void> }[] = [];
 
   private constructor(
     readonly t: IsolatedEnvironment,
@@ -124,7 +128,27 @@ export class WorkflowBench {
     return found;
   }
 
+  /** The real poller of a queue, against this bench's queues and workers; stopped by close(). */
+  async startPoller(queue: string, log: Logger = SILENT_LOGGER): Promise<QueuePoller> {
+    const directory = new QueueDirectory(this.t.deps.sqs, this.t.config.queues.prefix);
+    const poller = await createPoller(
+      {
+        config: this.t.config,
+        sqs: this.t.deps.sqs,
+        client: this.client,
+        directory,
+        settings: { waitSeconds: 1 },
+        log,
+      },
+      findQueue(queue),
+    );
+    this.pollers.push({ poller, done: poller.run() });
+    return poller;
+  }
+
   async close(): Promise<void> {
+    await Promise.all(this.pollers.map(({ poller }) => poller.stop(0)));
+    await Promise.all(this.pollers.map(({ done }) => done));
     for (const worker of this.workers) worker.shutdown();
     await Promise.all(this.running);
     await this.releaseResources();

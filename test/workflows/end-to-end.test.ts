@@ -3,43 +3,19 @@
  * SQS (FIFO and Standard) → the pollers → the service's workflows and activities → the marketplace
  * simulator and PostgreSQL. Nothing is started by hand past the sweep.
  */
-import { QueueDirectory } from '../../src/queues/queue-urls';
-import { findQueue } from '../../src/queues/inventory';
-import { createPoller } from '../../src/pollers/create-pollers';
-import type { QueuePoller } from '../../src/pollers/queue-poller';
 import { findSweep } from '../../src/sweeps/registry';
 import { runSweep } from '../../src/sweeps/run-sweep';
 import { eventually } from '../support/pipeline';
 import { WorkflowBench } from '../support/workflow-bench';
-import { SILENT_LOGGER } from '../../src/observability/logger';
 
 let bench: WorkflowBench;
-const pollers: { poller: QueuePoller; done: Promise<void> }[] = [];
 
 beforeAll(async () => {
   bench = await WorkflowBench.create();
-  const directory = new QueueDirectory(bench.t.deps.sqs, bench.t.config.queues.prefix);
-  for (const name of ['inventory-deduct', 'marketplace-push-meesho', 'payout-sync']) {
-    const poller = await createPoller(
-      {
-        config: bench.t.config,
-        sqs: bench.t.deps.sqs,
-        client: bench.client,
-        directory,
-        settings: { waitSeconds: 1 },
-        log: SILENT_LOGGER,
-      },
-      findQueue(name),
-    );
-    pollers.push({ poller, done: poller.run() });
-  }
+  for (const name of ['inventory-deduct', 'marketplace-push-meesho', 'payout-sync']) await bench.startPoller(name);
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all(pollers.map(({ poller }) => poller.stop(0)));
-  await Promise.all(pollers.map(({ done }) => done));
-  await bench?.close();
-});
+afterAll(() => bench?.close());
 
 it('a sweep of due schedules ends in marketplace updates and stored payouts', async () => {
   const past = new Date(Date.now() - 60_000);
