@@ -96,7 +96,7 @@ export class DemoSummary {
   }
 
   private async deadLetters(): Promise<number> {
-    const counts = await deadLetterCounts(this.sqs, this.directory);
+    const counts = await deadLetterCounts(this.directory);
     return counts.reduce((sum, { visible, inFlight }) => sum + visible + inFlight, 0);
   }
 }

@@ -16,7 +16,7 @@ import { onShutdownSignal, runMain } from '../src/runtime/main';
 import { createSweepDependencies } from '../src/sweeps/dependencies';
 import { SWEEP_PROCESS_NODE_FLAGS } from '../src/sweeps/process-flags';
 import { SWEEPS } from '../src/sweeps/registry';
-import { runSweep } from '../src/sweeps/run-sweep';
+import { runSweep, type SweepDependencies } from '../src/sweeps/run-sweep';
 import { createTemporalClient } from '../src/temporal/client';
 import { smokeCheckWorkflow } from '../src/workflows';
 import { DemoSummary } from './dev-summary';
@@ -124,15 +124,10 @@ async function runSmokeCheck(): Promise<void> {
 }
 
 /** Each sweep once, now, as `npm run sweep` would: the demo need not wait for the next cron tick. */
-async function triggerSweeps(): Promise<void> {
-  const deps = createSweepDependencies(loadConfig(), SILENT_LOGGER);
-  try {
-    for (const sweep of SWEEPS) {
-      const report = await runSweep(deps, sweep, { trigger: 'manual' });
-      console.log(`  ${sweep.name.padEnd(24)} sent ${report.messagesSent}`);
-    }
-  } finally {
-    await deps.close();
+async function triggerSweeps(deps: SweepDependencies): Promise<void> {
+  for (const sweep of SWEEPS) {
+    const report = await runSweep(deps, sweep, { trigger: 'manual' });
+    console.log(`  ${sweep.name.padEnd(24)} sent ${report.messagesSent}`);
   }
 }
 
@@ -154,7 +149,6 @@ runMain(async () => {
   const startedAt = new Date();
   const deps = createSweepDependencies(config, SILENT_LOGGER);
   const sellers = await seedDemo(deps.pool, config);
-  await deps.close();
   console.log(
     `seeded ${sellers.length} demo sellers (${sellers
       .map((s) => s.accountId)
@@ -189,7 +183,8 @@ runMain(async () => {
   console.log(`roles ready: ${ROLES.map((role) => role.name).join(', ')}`);
   await runSmokeCheck();
   console.log('triggering each sweep once:');
-  await triggerSweeps();
+  await triggerSweeps(deps);
+  await deps.close();
   printUrls();
   console.log('live summary (Ctrl-C stops the roles; the stack keeps running: npm run stack:down)');
   summary.start();

@@ -41,7 +41,7 @@ runMain(async () => {
   try {
     switch (action) {
       case 'list':
-        console.table(await deadLetterCounts(sqs, directory));
+        console.table(await deadLetterCounts(directory));
         break;
       case 'peek': {
         const letters = await peekDeadLetters(sqs, directory, queue!, max);

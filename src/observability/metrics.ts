@@ -147,6 +147,15 @@ export interface MetricsFlusherOptions {
   beforeFlush?: (buffer: MetricsBuffer) => Promise<void>;
 }
 
+/** A flusher on the configured namespace and interval: the one every publishing role uses. */
+export function configuredFlusher(
+  config: Config,
+  options: Pick<MetricsFlusherOptions, 'cloudWatch' | 'log' | 'beforeFlush'>,
+): MetricsFlusher {
+  const { namespace, intervalSeconds } = config.observability.metrics;
+  return new MetricsFlusher({ ...options, namespace, intervalMs: intervalSeconds * 1_000 });
+}
+
 /**
  * Flushes a buffer on an interval. A failed PutMetricData loses that interval's figures (logged) but
  * never the process: metrics must not take the pipeline down with them.

@@ -2,7 +2,6 @@
  * The metrics role's gauges: what the sweep queues, the SQS queues and the business state look like
  * at each interval. Each sampler writes into the buffer the flusher then sends.
  */
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Queue } from 'bullmq';
 import type { Pool } from 'pg';
 import { readOperationalFigures, secondsSinceLastSuccessfulSweeps } from '../db/operational-figures';
@@ -33,7 +32,7 @@ export function sweepSampler(sweepQueues: readonly Queue[], pool: Pool): Sampler
 }
 
 /** Visible, in-flight and delayed messages of every queue and DLQ, as SQS approximates them. */
-export function sqsSampler(sqs: SQSClient, directory: QueueDirectory, prefix: string): Sampler {
+export function sqsSampler(directory: QueueDirectory, prefix: string): Sampler {
   const targets = QUEUES.flatMap((queue) => [
     { name: queueName(queue, prefix), url: () => directory.url(queue) },
     { name: deadLetterQueueName(queue, prefix), url: () => directory.deadLetterUrl(queue) },
@@ -41,24 +40,11 @@ export function sqsSampler(sqs: SQSClient, directory: QueueDirectory, prefix: st
   return async (buffer) => {
     await Promise.all(
       targets.map(async (target) => {
-        const { Attributes = {} } = await sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: await target.url(),
-            AttributeNames: [
-              'ApproximateNumberOfMessages',
-              'ApproximateNumberOfMessagesNotVisible',
-              'ApproximateNumberOfMessagesDelayed',
-            ],
-          }),
-        );
+        const { visible, inFlight, delayed } = await directory.depth(await target.url());
         const dimensions = { QueueName: target.name };
-        buffer.gauge(METRICS.messagesVisible, dimensions, Number(Attributes.ApproximateNumberOfMessages ?? 0));
-        buffer.gauge(
-          METRICS.messagesInFlight,
-          dimensions,
-          Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
-        );
-        buffer.gauge(METRICS.messagesDelayed, dimensions, Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0));
+        buffer.gauge(METRICS.messagesVisible, dimensions, visible);
+        buffer.gauge(METRICS.messagesInFlight, dimensions, inFlight);
+        buffer.gauge(METRICS.messagesDelayed, dimensions, delayed);
       }),
     );
   };

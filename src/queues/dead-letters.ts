@@ -30,20 +30,11 @@ export interface DeadLetter {
 /** While listed, messages stay hidden from other readers; then they are handed back. */
 const PEEK_VISIBILITY_SECONDS = 30;
 
-export async function deadLetterCounts(sqs: SQSClient, directory: QueueDirectory) {
+export async function deadLetterCounts(directory: QueueDirectory) {
   return Promise.all(
     QUEUES.map(async (queue) => {
-      const { Attributes = {} } = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: await directory.deadLetterUrl(queue),
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      return {
-        queue: queue.name,
-        visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
-        inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
-      };
+      const { visible, inFlight } = await directory.depth(await directory.deadLetterUrl(queue));
+      return { queue: queue.name, visible, inFlight };
     }),
   );
 }

@@ -1,6 +1,13 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from './inventory';
 
+/** SQS's approximate message counts of one queue. */
+export interface QueueDepth {
+  visible: number;
+  inFlight: number;
+  delayed: number;
+}
+
 /** Queue URLs by queue definition, looked up once per process. */
 export class QueueDirectory {
   private readonly urls = new Map<string, Promise<string>>();
@@ -31,18 +38,28 @@ export class QueueDirectory {
     return url;
   }
 
-  /** Visible messages per queue, for backpressure: an approximate figure, as SQS gives it. */
+  async depth(queueUrl: string): Promise<QueueDepth> {
+    const { Attributes = {} } = await this.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
+      }),
+    );
+    return {
+      visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+      delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+    };
+  }
+
+  /** Visible messages per queue, for backpressure. */
   async backlogs(queues: readonly QueueDefinition[] = QUEUES): Promise<Map<string, number>> {
     const entries = await Promise.all(
-      queues.map(async (queue) => {
-        const { Attributes } = await this.sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: await this.url(queue),
-            AttributeNames: ['ApproximateNumberOfMessages'],
-          }),
-        );
-        return [queue.name, Number(Attributes?.ApproximateNumberOfMessages ?? 0)] as const;
-      }),
+      queues.map(async (queue) => [queue.name, (await this.depth(await this.url(queue))).visible] as const),
     );
     return new Map(entries);
   }

@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../config';
 import { createPool } from '../db/pool';
 import { startHealthServer, type ReadinessChecks } from '../observability/health';
 import { roleLogger, type Logger } from '../observability/logger';
-import { MetricsFlusher, createCloudWatchClient } from '../observability/metrics';
+import { configuredFlusher, createCloudWatchClient, type MetricsFlusher } from '../observability/metrics';
 import { postgresReady, redisReady, sqsReady } from '../observability/readiness';
 import { allSamplers, businessSampler, sqsSampler, sweepSampler } from '../observability/samplers';
 import { QUEUES, queueName } from '../queues/inventory';
@@ -30,14 +30,12 @@ export function createMetricsRole(config: Config, log: Logger): MetricsRole {
   const sqs = createSqsClient(config);
   const cloudWatch = createCloudWatchClient(config);
   const sweepQueues = SWEEPS.map((sweep) => sweepQueue(config, redis, sweep));
-  const flusher = new MetricsFlusher({
+  const flusher = configuredFlusher(config, {
     cloudWatch,
-    namespace: config.observability.metrics.namespace,
-    intervalMs: config.observability.metrics.intervalSeconds * 1_000,
     log,
     beforeFlush: allSamplers([
       sweepSampler(sweepQueues, pool),
-      sqsSampler(sqs, new QueueDirectory(sqs, config.queues.prefix), config.queues.prefix),
+      sqsSampler(new QueueDirectory(sqs, config.queues.prefix), config.queues.prefix),
       businessSampler(pool),
     ]),
   });

@@ -7,7 +7,7 @@ import { loadConfig } from '../config';
 import { startHealthServer } from '../observability/health';
 import { roleLogger } from '../observability/logger';
 import { sqsReady } from '../observability/readiness';
-import { createCloudWatchClient, MetricsFlusher } from '../observability/metrics';
+import { configuredFlusher, createCloudWatchClient } from '../observability/metrics';
 import { createPoller, temporalProbe } from '../pollers/create-pollers';
 import { pollerMetrics } from '../pollers/poller-metrics';
 import { queueName } from '../queues/inventory';
@@ -32,12 +32,7 @@ runMain(async () => {
     log,
   });
   const cloudWatch = createCloudWatchClient(config);
-  const metrics = new MetricsFlusher({
-    cloudWatch,
-    namespace: config.observability.metrics.namespace,
-    intervalMs: config.observability.metrics.intervalSeconds * 1_000,
-    log,
-  }).start();
+  const metrics = configuredFlusher(config, { cloudWatch, log }).start();
   const observe = (_queue: unknown, physicalName: string) => pollerMetrics(metrics.buffer, physicalName);
   const pollers = await Promise.all(
     queues.map((queue) =>
