@@ -91,6 +91,9 @@ function matches(rule: FaultRule, target: FaultTarget): boolean {
 export class FaultRules {
   private rules: FaultRule[] = [];
 
+  /** `random` decides rules with a `probability`; seeded, a run's draws can be replayed. */
+  constructor(private readonly random: () => number = Math.random) {}
+
   add(input: unknown): string {
     const rule = { ...checkFault(input), id: randomUUID() };
     this.rules.push(rule);
@@ -137,7 +140,7 @@ export class FaultRules {
   private fires(rule: FaultRule, target: FaultTarget): boolean {
     // Another request may have used up the rule while this one waited on a latency rule.
     if (!this.rules.includes(rule) || !matches(rule, target)) return false;
-    if (rule.probability !== undefined && Math.random() >= rule.probability) return false;
+    if (rule.probability !== undefined && this.random() >= rule.probability) return false;
     if (rule.times !== undefined && --rule.times === 0) this.remove(rule.id);
     return true;
   }

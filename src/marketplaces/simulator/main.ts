@@ -16,9 +16,21 @@ function portFromEnv(): number {
   return port;
 }
 
+function seedFromEnv(): number | undefined {
+  const raw = process.env.SIMULATOR_SEED;
+  if (!raw) return undefined;
+  const seed = Number(raw);
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`SIMULATOR_SEED must be a whole number, got "${raw}"`);
+  return seed;
+}
+
 async function main(): Promise<void> {
   // Loopback unless told otherwise (a container's simulator must answer its neighbours).
-  const simulator = await startSimulator({ port: portFromEnv(), host: process.env.SIMULATOR_HOST || '127.0.0.1' });
+  const simulator = await startSimulator({
+    port: portFromEnv(),
+    host: process.env.SIMULATOR_HOST || '127.0.0.1',
+    seed: seedFromEnv(),
+  });
   console.log(`marketplace simulator listening on ${simulator.url}`);
   let stopping = false;
   const stop = () => {

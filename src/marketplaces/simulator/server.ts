@@ -12,11 +12,13 @@ export interface RunningSimulator {
 export async function startSimulator({
   port,
   host = '127.0.0.1',
+  seed,
 }: {
   port: number;
   host?: string;
+  seed?: number;
 }): Promise<RunningSimulator> {
-  const simulator = new Simulator();
+  const simulator = new Simulator({ seed });
   const server = createServer((req, res) => void simulator.serve(req, res));
   // A request socket that errors (a client hanging up mid-body) must not take the process down.
   server.on('clientError', (_error, socket) => socket.destroy());

@@ -12,6 +12,7 @@ import { controlAnswer, type ControlTarget } from './control-routes';
 import { SIM_MARKETPLACES, type SimLedgerEntry, type SimMarketplace } from './control';
 import type { Identity, RequestContext } from './context';
 import { faultAnswer, FaultRules, type FaultVerdict } from './faults';
+import { seededRandom } from './random';
 import { type Answer, failure, header, parseBody, readBody, writeAnswer } from './http';
 import { PROFILES } from './marketplaces';
 import { findRoute, MUTATIONS, type Route, routesFor } from './routes';
@@ -27,12 +28,17 @@ const isMarketplace = (value: string): value is SimMarketplace => SIM_MARKETPLAC
 
 export class Simulator implements ControlTarget {
   readonly states = perMarketplace((marketplace) => new MarketplaceState(marketplace));
-  readonly faults = new FaultRules();
+  readonly faults: FaultRules;
   readonly ledger = new Ledger();
   private readonly idempotency = new IdempotencyCache();
   private readonly routes = perMarketplace((marketplace) => routesFor(PROFILES[marketplace]));
   /** Cuts injected latencies short when the simulator stops. */
   private readonly stopping = new AbortController();
+
+  /** `seed`: probabilistic faults draw a replayable sequence (chaos runs). */
+  constructor({ seed }: { seed?: number } = {}) {
+    this.faults = new FaultRules(seed === undefined ? Math.random : seededRandom(seed));
+  }
 
   stop(): void {
     this.stopping.abort();
