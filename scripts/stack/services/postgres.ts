@@ -80,15 +80,22 @@ function prepareDataDir(dataDir: string, account: Account | undefined, binDir: s
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
 }
 
-export function postgresService({ port }: { port: number }): StackService {
-  const dataDir = path.join(DATA_DIR, 'postgres');
+export function postgresService({
+  port,
+  name = 'postgres',
+  dataDir = path.join(DATA_DIR, 'postgres'),
+}: {
+  port: number;
+  name?: string;
+  dataDir?: string;
+}): StackService {
   const connect = async (database: string) => {
     const client = new Client({ host: '127.0.0.1', port, user: SUPERUSER, database, connectionTimeoutMillis: 2000 });
     await client.connect();
     return client;
   };
   return {
-    name: 'postgres',
+    name,
     // SIGINT is PostgreSQL's "fast" shutdown: abort sessions, checkpoint, exit.
     stopSignal: 'SIGINT',
     startTimeoutMs: 60_000,
@@ -98,7 +105,7 @@ export function postgresService({ port }: { port: number }): StackService {
       const account = runAsAccount();
       prepareDataDir(dataDir, account, binDir);
       return {
-        name: 'postgres',
+        name,
         command: path.join(binDir, 'postgres'),
         args: ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
         user: account,

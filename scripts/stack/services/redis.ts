@@ -7,10 +7,17 @@ import { ensureDebianProgram } from '../install';
 import { findOnPath } from '../processes';
 import type { StackService } from '../service';
 
-export function redisService({ port }: { port: number }): StackService {
-  const dataDir = path.join(DATA_DIR, 'redis');
+export function redisService({
+  port,
+  name = 'redis',
+  dataDir = path.join(DATA_DIR, 'redis'),
+}: {
+  port: number;
+  name?: string;
+  dataDir?: string;
+}): StackService {
   return {
-    name: 'redis',
+    name,
     stopSignal: 'SIGTERM',
     startTimeoutMs: 30_000,
     program: () => findOnPath('redis-server') ?? 'redis-server',
@@ -18,7 +25,7 @@ export function redisService({ port }: { port: number }): StackService {
       const command = ensureDebianProgram('redis-server', 'redis-server');
       mkdirSync(dataDir, { recursive: true });
       return {
-        name: 'redis',
+        name,
         command,
         args: [
           '--bind',

@@ -6,19 +6,28 @@ import path from 'node:path';
 import { REPO_ROOT } from '../paths';
 import type { StackService } from '../service';
 
-export function simulatorService({ port }: { port: number }): StackService {
+export function simulatorService({
+  port,
+  name = 'simulator',
+  seed,
+}: {
+  port: number;
+  name?: string;
+  /** Seeds the draws of probabilistic faults (chaos runs replay them). */
+  seed?: number;
+}): StackService {
   const url = `http://127.0.0.1:${port}`;
   return {
-    name: 'simulator',
+    name,
     stopSignal: 'SIGTERM',
     startTimeoutMs: 30_000,
     program: () => process.execPath,
     async prepare() {
       return {
-        name: 'simulator',
+        name,
         command: process.execPath,
         args: ['--import', 'tsx', path.join(REPO_ROOT, 'src', 'marketplaces', 'simulator', 'main.ts')],
-        env: { SIMULATOR_PORT: String(port) },
+        env: { SIMULATOR_PORT: String(port), ...(seed === undefined ? {} : { SIMULATOR_SEED: String(seed) }) },
       };
     },
     async isHealthy() {
