@@ -6,6 +6,8 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLimiter, type Limiter } from '../runtime/concurrency';
+import type { QueueDefinition } from './inventory';
+import { fifoAttributes, type Envelope } from './messages';
 
 export interface OutgoingMessage {
   /** The caller's key for the message (its idempotency key); results are reported by it. */
@@ -14,6 +16,23 @@ export interface OutgoingMessage {
   body: string;
   groupId?: string;
   deduplicationId?: string;
+}
+
+/** An envelope as SQS takes it: on a FIFO queue grouped by account and deduplicated by its key. */
+export function outgoingEnvelope(
+  envelope: Envelope,
+  body: string,
+  queue: QueueDefinition,
+  queueUrl: string,
+): OutgoingMessage {
+  const fifo = queue.fifo ? fifoAttributes(envelope) : undefined;
+  return {
+    key: envelope.idempotencyKey,
+    queueUrl,
+    body,
+    groupId: fifo?.MessageGroupId,
+    deduplicationId: fifo?.MessageDeduplicationId,
+  };
 }
 
 export interface SendOutcome {

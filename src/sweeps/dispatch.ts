@@ -1,9 +1,8 @@
 import type { Claim } from '../db/dispatch-claims';
 import { markSent, recordSendFailures } from '../db/dispatch-claims';
-import { sendInBatches, type OutgoingMessage, type SendOutcome } from '../queues/batch-sender';
+import { outgoingEnvelope, sendInBatches, type OutgoingMessage, type SendOutcome } from '../queues/batch-sender';
 import { createLimiter, type Limiter } from '../runtime/concurrency';
 import { findQueue } from '../queues/inventory';
-import { fifoAttributes } from '../queues/messages';
 import type { SweepContext } from './context';
 import { noteProblem, type SweepReport } from './report';
 
@@ -12,14 +11,7 @@ export const SEND_PARALLELISM = 8;
 
 async function toOutgoing(ctx: SweepContext, claim: Claim): Promise<OutgoingMessage> {
   const queue = findQueue(claim.queue);
-  const fifo = queue.fifo ? fifoAttributes(claim.envelope) : undefined;
-  return {
-    key: claim.idempotencyKey,
-    queueUrl: await ctx.queues.url(queue),
-    body: claim.body,
-    groupId: fifo?.MessageGroupId,
-    deduplicationId: fifo?.MessageDeduplicationId,
-  };
+  return outgoingEnvelope(claim.envelope, claim.body, queue, await ctx.queues.url(queue));
 }
 
 async function sendClaims(ctx: SweepContext, claims: readonly Claim[], limiter: Limiter): Promise<SendOutcome> {
