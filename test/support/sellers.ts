@@ -45,6 +45,8 @@ export interface SellerSeed {
   tokenExpiresAt?: Date;
   /** Starts the account id, so a data set's sellers can be found again (`demo-`). */
   idPrefix?: string;
+  /** The whole account id, for data sets that must be the same on every run (chaos replays). */
+  accountId?: string;
 }
 
 export interface Seller {
@@ -67,18 +69,19 @@ function secretsFor(marketplace: Marketplace, accountId: string): AccountSecrets
 }
 
 export class SellerSeeder {
-  readonly sim = new SimulatorControl();
   /** Every secret seeded so far. */
   readonly secrets: string[] = [];
 
   constructor(
     private readonly pool: Pool,
     private readonly config: Config,
+    /** Default: the stack's simulator (`SIMULATOR_URL`). */
+    readonly sim = new SimulatorControl(),
   ) {}
 
   /** A seller in PostgreSQL (account, sealed credentials, SKUs, listings) and in the simulator. */
   async seedSeller(seed: SellerSeed): Promise<Seller> {
-    const accountId = `${seed.idPrefix ?? ''}${seed.marketplace}_${randomUUID().slice(0, 8)}`;
+    const accountId = seed.accountId ?? `${seed.idPrefix ?? ''}${seed.marketplace}_${randomUUID().slice(0, 8)}`;
     const secrets = secretsFor(seed.marketplace, accountId);
     this.secrets.push(...Object.values(secrets).filter((v): v is string => typeof v === 'string'));
     const expiresAt = seed.tokenExpiresAt ?? new Date(Date.now() + 6 * 3_600_000);
