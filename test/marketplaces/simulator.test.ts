@@ -11,6 +11,7 @@ import {
   type SimSellerSeed,
   SimulatorControl,
 } from '../../src/marketplaces/simulator/control';
+import { startSimulator } from '../../src/marketplaces/simulator/server';
 
 const sim = new SimulatorControl();
 const BASE = process.env.SIMULATOR_URL!;
@@ -516,6 +517,45 @@ describe('faults', () => {
     expect(html).toMatchObject({ status: 200, text: '<html>gateway</html>' });
     expect(html.headers.get('content-type')).toBe('text/html');
     expect((await send('GET', '/meesho/orders', { headers: auth })).body).toEqual({ items: [], nextPageToken: null });
+  });
+
+  it('truncate announces the whole answer, sends half of it and drops the connection; a mutation applies', async () => {
+    // In this process: the test checks this checkout's simulator, whichever one the stack runs.
+    const own = await startSimulator({ port: 0 });
+    try {
+      const control = new SimulatorControl(own.url);
+      const id = `sim-test-${randomUUID()}`;
+      const content = Buffer.alloc(1_000, 7);
+      const document = { documentId: 'D1', kind: 'invoice', createdAt: new Date().toISOString() };
+      await control.putSeller('meesho', id, {
+        credentials: AUTH.meesho.credentials(id),
+        listings: [listing('A')],
+        documents: [{ ...document, content: content.toString('base64') }],
+      });
+      for (const operation of ['document-content', 'listings-update'] as const) {
+        await control.addFault({ kind: 'truncate', sellerId: id, operation, times: 1 });
+      }
+      const headers = AUTH.meesho.headers(id);
+      const download = () => fetch(`${own.url}/meesho/documents/D1/content`, { headers });
+
+      const cut = await download();
+      expect([cut.status, cut.headers.get('content-length')]).toEqual([200, '1000']);
+      await expect(cut.arrayBuffer()).rejects.toThrow('terminated');
+      expect(Buffer.from(await (await download()).arrayBuffer())).toEqual(content);
+
+      const key = `key-${randomUUID()}`;
+      const update = await fetch(`${own.url}${UPDATE_PATH.meesho}`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ items: [{ sku: 'A', quantity: 3 }] }),
+      });
+      expect(update.status).toBe(200);
+      await expect(update.text()).rejects.toThrow('terminated');
+      expect((await control.seller('meesho', id)).listings[0]?.quantity).toBe(3);
+      expect((await control.ledger({ idempotencyKey: key })).map((e) => e.outcome)).toEqual(['applied']);
+    } finally {
+      await own.close();
+    }
   });
 
   it('times counts the requests a rule fires on, then the rule is gone', async () => {

@@ -29,6 +29,7 @@ export const SIM_FAULT_KINDS = [
   'fail-hard',
   'lose-response',
   'malformed',
+  'truncate',
 ] as const;
 export type SimFaultKind = (typeof SIM_FAULT_KINDS)[number];
 

@@ -148,7 +148,10 @@ export class FaultRules {
 
 const MALFORMED_DEFAULT = { bytes: '{"truncated":', contentType: 'application/json' };
 
-/** The answer a deciding rule gives; `undefined` for `lose-response`, which lets the request run. */
+/**
+ * The answer a deciding rule gives; `undefined` for `lose-response` and `truncate`, which let the
+ * request run and then spoil its answer on the wire.
+ */
 export function faultAnswer(rule: FaultRule): Answer | undefined {
   switch (rule.kind) {
     case 'error':
@@ -172,6 +175,7 @@ export function faultAnswer(rule: FaultRule): Answer | undefined {
         },
       };
     case 'lose-response':
+    case 'truncate':
     case 'latency':
       return undefined;
   }

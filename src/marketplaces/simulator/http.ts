@@ -56,17 +56,38 @@ export function parseBody(bytes: Buffer, contentType: string | undefined): Parse
   }
 }
 
-export function writeAnswer(res: ServerResponse, answer: Answer): void {
-  // A client that went away (or a connection we dropped on purpose) needs no answer.
-  if (res.destroyed || res.headersSent) return;
-  const payload =
+function payloadOf(answer: Answer): { bytes: Buffer; contentType: string } | undefined {
+  const raw =
     answer.raw ??
     (answer.body === undefined ? undefined : { bytes: JSON.stringify(answer.body), contentType: 'application/json' });
+  return raw && { bytes: Buffer.from(raw.bytes), contentType: raw.contentType };
+}
+
+/** Headers for the whole answer, Content-Length included; `undefined` when there is nobody to answer. */
+function writeHead(res: ServerResponse, answer: Answer) {
+  // A client that went away (or a connection we dropped on purpose) needs no answer.
+  if (res.destroyed || res.headersSent) return undefined;
+  const payload = payloadOf(answer);
   res.writeHead(answer.status, {
     ...answer.headers,
-    ...(payload ? { 'content-type': payload.contentType, 'content-length': Buffer.byteLength(payload.bytes) } : {}),
+    ...(payload ? { 'content-type': payload.contentType, 'content-length': payload.bytes.length } : {}),
   });
-  res.end(payload?.bytes);
+  return { bytes: payload?.bytes ?? Buffer.alloc(0) };
+}
+
+export function writeAnswer(res: ServerResponse, answer: Answer): void {
+  const head = writeHead(res, answer);
+  if (head) res.end(head.bytes);
+}
+
+/**
+ * A transport fault: announces the whole answer (status, Content-Length) but sends only the first
+ * half of its body, then drops the connection, as a proxy or a server dying mid-answer would.
+ */
+export function writeTruncatedAnswer(res: ServerResponse, answer: Answer): void {
+  const head = writeHead(res, answer);
+  if (!head) return;
+  res.write(head.bytes.subarray(0, Math.floor(head.bytes.length / 2)), () => res.destroy());
 }
 
 export const isRecord = (value: unknown): value is Record<string, unknown> =>

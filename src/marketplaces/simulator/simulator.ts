@@ -13,7 +13,7 @@ import { SIM_MARKETPLACES, type SimLedgerEntry, type SimMarketplace } from './co
 import type { Identity, RequestContext } from './context';
 import { faultAnswer, FaultRules, type FaultVerdict } from './faults';
 import { seededRandom } from './random';
-import { type Answer, failure, header, parseBody, readBody, writeAnswer } from './http';
+import { type Answer, failure, header, parseBody, readBody, writeAnswer, writeTruncatedAnswer } from './http';
 import { PROFILES } from './marketplaces';
 import { findRoute, MUTATIONS, type Route, routesFor } from './routes';
 import { IdempotencyCache, Ledger, MarketplaceState } from './state';
@@ -109,8 +109,9 @@ export class Simulator implements ControlTarget {
         status: answer.status,
       });
     }
-    // lose-response: the work is done (and cached), the caller just never hears about it.
+    // lose-response / truncate: the work is done (and cached), the caller never hears (all of) the answer.
     if (verdict.decider?.kind === 'lose-response') req.socket.destroy();
+    else if (verdict.decider?.kind === 'truncate') writeTruncatedAnswer(res, answer);
     else writeAnswer(res, answer);
   }
 
