@@ -23,7 +23,7 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PollerSettings, QueueDefinition } from '../queues/inventory';
 import { createLogger, type Logger } from '../observability/logger';
-import { parseEnvelope, type Envelope } from '../queues/messages';
+import { misrouting, parseEnvelope, toCarriableText, type Envelope, type ParseResult } from '../queues/messages';
 import { DLQ_ATTRIBUTES, RELEASE_VISIBILITY_SECONDS } from '../queues/sqs-conventions';
 import { IGNORE_POLLER_EVENTS, type PollerObserver } from './poller-metrics';
 import { isTemporalUnavailable, type WorkflowOutcome } from './workflow-runner';
@@ -54,6 +54,12 @@ interface Held {
 }
 
 const TEMPORAL_PROBE_INTERVAL_MS = 2_000;
+/**
+ * A dead letter keeps at most this much of its body: plenty to triage, and with the attributes far
+ * under every SQS size limit (256 KiB on ElasticMQ and older queues), so even a body that filled
+ * its message can be dead-lettered instead of failing the send and coming back forever.
+ */
+const DEAD_LETTER_BODY_BYTES = 64 * 1024;
 /** Longest wait between receives while messages are in flight and the queue looked empty. */
 const BUSY_POLL_INTERVAL_MS = 1_000;
 
@@ -195,8 +201,16 @@ export class QueuePoller {
     });
   }
 
-  private async process(message: Message): Promise<Outcome> {
+  /** The message's envelope if it is valid and belongs on this queue (and in its FIFO group). */
+  private accept(message: Message): ParseResult {
     const parsed = parseEnvelope(message.Body ?? '');
+    if (!parsed.ok) return parsed;
+    const problem = misrouting(parsed.envelope, this.deps.queue, message.Attributes?.MessageGroupId);
+    return problem ? { ok: false, reason: problem } : parsed;
+  }
+
+  private async process(message: Message): Promise<Outcome> {
+    const parsed = this.accept(message);
     const log = this.messageLog(message, parsed.ok ? parsed.envelope : undefined);
     try {
       if (!parsed.ok) {
@@ -241,12 +255,15 @@ export class QueuePoller {
 
   private async deadLetter(message: Message, reason: string, log: Logger): Promise<void> {
     const group = message.Attributes?.MessageGroupId;
+    const { body, cut } = deadLetterBody(message.Body || '(empty)');
+    // The reason may quote what it refuses (a field name): SQS would refuse a lone surrogate in it.
+    const stated = toCarriableText(`${reason.slice(0, 1_000)}${cut}`);
     await this.deps.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.deps.deadLetterUrl,
-        MessageBody: message.Body || '(empty)',
+        MessageBody: body,
         MessageAttributes: {
-          [DLQ_ATTRIBUTES.reason]: { DataType: 'String', StringValue: reason.slice(0, 1_000) },
+          [DLQ_ATTRIBUTES.reason]: { DataType: 'String', StringValue: stated },
           [DLQ_ATTRIBUTES.sourceQueue]: { DataType: 'String', StringValue: this.deps.physicalName },
           [DLQ_ATTRIBUTES.sourceMessageId]: { DataType: 'String', StringValue: message.MessageId ?? 'unknown' },
         },
@@ -257,7 +274,7 @@ export class QueuePoller {
     );
     await this.deleteMessage(message);
     this.observer.deadLettered();
-    log.warn({ reason }, 'invalid message moved to the DLQ');
+    log.warn({ reason: stated }, 'invalid message moved to the DLQ');
   }
 
   private hold(message: Message): void {
@@ -317,4 +334,15 @@ export class QueuePoller {
     this.work.add(tracked);
     void tracked.finally(() => this.work.delete(tracked));
   }
+}
+
+/** The body a dead letter carries: whole, or its first DEAD_LETTER_BODY_BYTES and a note saying so. */
+function deadLetterBody(body: string): { body: string; cut: string } {
+  const bytes = Buffer.from(body, 'utf8');
+  if (bytes.length <= DEAD_LETTER_BODY_BYTES) return { body, cut: '' };
+  // A multi-byte character split at the cut decodes to U+FFFD: still text SQS takes.
+  return {
+    body: bytes.subarray(0, DEAD_LETTER_BODY_BYTES).toString('utf8'),
+    cut: ` (body cut to its first ${DEAD_LETTER_BODY_BYTES} of ${bytes.length} bytes)`,
+  };
 }

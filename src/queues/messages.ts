@@ -60,7 +60,26 @@ export const SCHEDULE_KINDS: Record<string, MessageType> = {
   reconciliation: 'reconciliation.run',
 };
 
-const scalar = z.union([z.string().max(256), z.number().finite(), z.boolean(), z.null()]);
+/**
+ * Characters some hop cannot carry: SQS refuses lone surrogates and U+FFFE/U+FFFF in a message,
+ * PostgreSQL refuses NUL in text. JSON can still spell them as escapes (`"\ud800"`), so they are
+ * refused here, before they reach a queue, a workflow or a query.
+ */
+const UNCARRIABLE = /[\p{Cs}\u0000\uFFFE\uFFFF]/u;
+const UNCARRIABLE_ALL = new RegExp(UNCARRIABLE.source, 'gu');
+
+export const isCarriableText = (text: string): boolean => !UNCARRIABLE.test(text);
+
+/** The same text with every character SQS or PostgreSQL would refuse replaced by U+FFFD. */
+export const toCarriableText = (text: string): string => text.replace(UNCARRIABLE_ALL, '\uFFFD');
+
+const text = z
+  .string()
+  .max(256)
+  .refine(isCarriableText, 'must be valid Unicode text (no lone surrogates, NUL, U+FFFE or U+FFFF)');
+const scalar = z.union([text, z.number().finite(), z.boolean(), z.null()]);
+/** Field names, not data: also keeps out `__proto__` and friends, which JSON.parse makes own keys. */
+const PAYLOAD_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 export const envelopeSchema = z
   .object({
@@ -71,7 +90,9 @@ export const envelopeSchema = z
     idempotencyKey: z.string().regex(IDEMPOTENCY_KEY_PATTERN, 'must be 1-128 letters, digits or _ . : -'),
     dueAt: z.iso.datetime(),
     traceId: z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8-64 letters, digits or -'),
-    payload: z.record(z.string().max(64), scalar).refine((p) => Object.keys(p).length <= 32, 'has too many fields'),
+    payload: z
+      .record(z.string().regex(PAYLOAD_KEY_PATTERN, 'field names must be a letter, then letters, digits or _'), scalar)
+      .refine((p) => Object.keys(p).length <= 32, 'has too many fields'),
   })
   .strict()
   .superRefine((envelope, ctx) => {
@@ -89,6 +110,15 @@ export function queueForMessage(type: MessageType, marketplace: Marketplace): Qu
 
 export type ParseResult = { ok: true; envelope: Envelope } | { ok: false; reason: string };
 
+/**
+ * JSON.parse makes `"__proto__"` an own key, which zod's record drops without a word (the strict
+ * envelope itself reports it as an unknown key): the payload is the one place to look.
+ */
+function hasProtoPayloadKey(json: unknown): boolean {
+  const payload = (json as { payload?: unknown } | null)?.payload;
+  return typeof payload === 'object' && payload !== null && Object.hasOwn(payload, '__proto__');
+}
+
 /** Parses a message body; never throws, so a poller can route any failure to the DLQ with its reason. */
 export function parseEnvelope(body: string): ParseResult {
   if (Buffer.byteLength(body, 'utf8') > MAX_ENVELOPE_BYTES) {
@@ -100,6 +130,7 @@ export function parseEnvelope(body: string): ParseResult {
   } catch {
     return { ok: false, reason: 'invalid JSON' };
   }
+  if (hasProtoPayloadKey(json)) return { ok: false, reason: 'schema violation: payload.__proto__: not a field name' };
   if (typeof json === 'object' && json !== null && 'v' in json && json.v !== ENVELOPE_VERSION) {
     return { ok: false, reason: `unsupported envelope version ${JSON.stringify(json.v)}` };
   }
@@ -109,6 +140,22 @@ export function parseEnvelope(body: string): ParseResult {
     .map((issue) => `${issue.path.join('.') || 'envelope'}: ${issue.message}`)
     .join('; ');
   return { ok: false, reason: `schema violation: ${reason}` };
+}
+
+/**
+ * Why a valid envelope does not belong where it was received; undefined when it does. Each type has
+ * one queue (per marketplace for pushes), and on a FIFO queue the group must be the account, or
+ * that account's messages would no longer run one at a time.
+ */
+export function misrouting(envelope: Envelope, queue: QueueDefinition, groupId?: string): string | undefined {
+  const home = queueForMessage(envelope.type, envelope.marketplace);
+  if (home.name !== queue.name) {
+    return `misrouted: ${envelope.type} for ${envelope.marketplace} belongs on ${home.name}, not ${queue.name}`;
+  }
+  if (queue.fifo && groupId !== envelope.accountId) {
+    return `misrouted: FIFO group ${JSON.stringify(groupId ?? null)} is not the account ${envelope.accountId}`;
+  }
+  return undefined;
 }
 
 /** Validates on the way out too: a sweep must never send what a poller would reject. */
