@@ -2,9 +2,9 @@
  * The poller role as its own process (src/workers/poller-worker.ts): SIGTERM with work in flight,
  * and SIGKILL mid-flight followed by a restart. The stand-in workflows run in this test's worker.
  */
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { envelope, eventually, pipelineBench, type PipelineBench } from '../support/pipeline';
 import { startRole, type RoleProcess } from '../support/role-process';
+import { queueIsEmpty } from '../support/sqs';
 
 jest.setTimeout(180_000);
 
@@ -44,15 +44,7 @@ async function runsPerKey(prefix: string): Promise<Map<string, Set<string>>> {
   return runs;
 }
 
-async function queueDrained(): Promise<boolean> {
-  const { Attributes = {} } = await bench.t.deps.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: bench.t.queueUrl('account-sync'),
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return Attributes.ApproximateNumberOfMessages === '0' && Attributes.ApproximateNumberOfMessagesNotVisible === '0';
-}
+const queueDrained = () => queueIsEmpty(bench.t.deps.sqs, bench.t.queueUrl('account-sync'));
 
 async function startedCount(prefix: string): Promise<number> {
   return (await bench.executions()).filter((r) => r.account_id.startsWith(prefix) && r.phase === 'start').length;

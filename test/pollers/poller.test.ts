@@ -1,12 +1,8 @@
-import {
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type Message,
-} from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import { workflowIdFor } from '../../src/pollers/workflow-runner';
 import { DLQ_ATTRIBUTES } from '../../src/queues/sqs-conventions';
 import { envelope, eventually, pipelineBench, type PipelineBench } from '../support/pipeline';
+import { drainRawQueue, queueIsEmpty as queueHasNothing } from '../support/sqs';
 
 jest.setTimeout(240_000);
 
@@ -43,38 +39,11 @@ describe.each([
     return [...runs.values()].sort((a, b) => a.start! - b.start!);
   }
 
-  /** Nothing waiting and nothing in flight: every message was deleted (or moved to the DLQ). */
-  async function queueIsEmpty(queue: string): Promise<boolean> {
-    const { Attributes = {} } = await bench.t.deps.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: bench.t.queueUrl(queue),
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return Attributes.ApproximateNumberOfMessages === '0' && Attributes.ApproximateNumberOfMessagesNotVisible === '0';
-  }
+  const queueIsEmpty = (queue: string) => queueHasNothing(bench.t.deps.sqs, bench.t.queueUrl(queue));
 
   /** Receives and deletes everything in a DLQ, with message attributes. */
-  async function drainDeadLetters(queue: string): Promise<Message[]> {
-    const url = bench.t.queues.find((q) => q.queue.name === queue)!.dlqUrl;
-    const all: Message[] = [];
-    for (let empty = 0; empty < 2;) {
-      const { Messages = [] } = await bench.t.deps.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: url,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      empty = Messages.length ? 0 : empty + 1;
-      for (const message of Messages) {
-        all.push(message);
-        await bench.t.deps.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle }));
-      }
-    }
-    return all;
-  }
+  const drainDeadLetters = (queue: string): Promise<Message[]> =>
+    drainRawQueue(bench.t.deps.sqs, bench.t.queues.find((q) => q.queue.name === queue)!.dlqUrl);
 
   describe('pollers', () => {
     it('processes 50 messages of one account strictly in order, never two at once', async () => {

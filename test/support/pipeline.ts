@@ -25,7 +25,8 @@ export interface PipelineBench {
     hooks?: Pick<PollerWiring, 'onCompleted' | 'observe'>,
   ) => Promise<QueuePoller>;
   send: (queue: string, envelope: Envelope, deduplicationId?: string) => Promise<void>;
-  sendRaw: (queue: string, body: string, groupId?: string) => Promise<void>;
+  /** Sends any body as it is; resolves with its SQS message id. */
+  sendRaw: (queue: string, body: string, groupId?: string) => Promise<string>;
   executions: () => Promise<{ idempotency_key: string; account_id: string; run_id: string; phase: string; at: Date }[]>;
   close: () => Promise<void>;
 }
@@ -106,7 +107,10 @@ export async function pipelineBench(
       const fifo = findQueue(queue).fifo
         ? { MessageGroupId: groupId ?? 'raw', MessageDeduplicationId: randomUUID() }
         : {};
-      await t.deps.sqs.send(new SendMessageCommand({ QueueUrl: t.queueUrl(queue), MessageBody: body, ...fifo }));
+      const { MessageId } = await t.deps.sqs.send(
+        new SendMessageCommand({ QueueUrl: t.queueUrl(queue), MessageBody: body, ...fifo }),
+      );
+      return MessageId!;
     },
     async executions() {
       const { rows } = await t.deps.pool.query(
