@@ -23,14 +23,27 @@ async function confirmed(question: string): Promise<boolean> {
   }
 }
 
+const ACTIONS = ['list', 'peek', 'replay', 'purge'];
+
+/** An unknown option is the operator's typo: one line saying so and how to call, not a stack trace. */
+function commandLine() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: { yes: { type: 'boolean', default: false }, max: { type: 'string', default: '100' } },
+    });
+  } catch (error) {
+    // parseArgs explains over several sentences and lines: its first one names the problem.
+    const problem = (error as Error).message.split(/\.\s|\n/)[0]!.replace(/\.$/, '');
+    throw new FatalError(`${problem}; ${USAGE}`);
+  }
+}
+
 runMain(async () => {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { yes: { type: 'boolean', default: false }, max: { type: 'string', default: '100' } },
-  });
+  const { positionals, values } = commandLine();
   const [action, queueArg] = positionals;
   const max = Number(values.max);
-  if (!action || !Number.isInteger(max) || max < 1) throw new FatalError(USAGE);
+  if (!action || !ACTIONS.includes(action) || !Number.isInteger(max) || max < 1) throw new FatalError(USAGE);
   if (action !== 'list' && !queueArg) throw new FatalError(USAGE);
   const queue = queueArg ? findQueueOrFail(queueArg) : undefined;
 

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createLimiter, type Limiter } from '../runtime/concurrency';
 import type { QueueDefinition } from './inventory';
 import { fifoAttributes, type Envelope } from './messages';
+import { SQS_MAX_MESSAGE_BYTES } from './sqs-conventions';
 
 export interface OutgoingMessage {
   /** The caller's key for the message (its idempotency key); results are reported by it. */
@@ -56,16 +57,25 @@ interface RetryOptions {
 
 const SQS_BATCH_LIMIT = 10;
 
+const sizeOf = (message: OutgoingMessage) => Buffer.byteLength(message.body, 'utf8');
+
+/**
+ * Batches of one queue's messages, at most ten and SQS_MAX_MESSAGE_BYTES together: SQS refuses a
+ * larger request whole, which would fail every message in it, not only the one that made it large.
+ */
 function chunksByQueue(messages: readonly OutgoingMessage[]): OutgoingMessage[][] {
-  const byQueue = new Map<string, OutgoingMessage[]>();
-  for (const message of messages) {
-    const list = byQueue.get(message.queueUrl) ?? [];
-    list.push(message);
-    byQueue.set(message.queueUrl, list);
-  }
+  const open = new Map<string, { chunk: OutgoingMessage[]; bytes: number }>();
   const chunks: OutgoingMessage[][] = [];
-  for (const list of byQueue.values()) {
-    for (let i = 0; i < list.length; i += SQS_BATCH_LIMIT) chunks.push(list.slice(i, i + SQS_BATCH_LIMIT));
+  for (const message of messages) {
+    let current = open.get(message.queueUrl);
+    const bytes = sizeOf(message);
+    if (!current || current.chunk.length === SQS_BATCH_LIMIT || current.bytes + bytes > SQS_MAX_MESSAGE_BYTES) {
+      current = { chunk: [], bytes: 0 };
+      chunks.push(current.chunk);
+      open.set(message.queueUrl, current);
+    }
+    current.chunk.push(message);
+    current.bytes += bytes;
   }
   return chunks;
 }
@@ -114,8 +124,15 @@ export async function sendInBatches(
   messages: readonly OutgoingMessage[],
   { parallelism = 8, limiter = createLimiter(parallelism), attempts = 4, backoffMs = 200 }: SendOptions = {},
 ): Promise<SendOutcome> {
+  // Too large for SQS on its own: refused here, so it cannot take a batch of others down with it.
+  const oversized = messages.filter((message) => sizeOf(message) > SQS_MAX_MESSAGE_BYTES);
+  const sendable = messages.filter((message) => sizeOf(message) <= SQS_MAX_MESSAGE_BYTES);
   const outcomes = await Promise.all(
-    chunksByQueue(messages).map((chunk) => limiter(() => sendChunk(sqs, chunk, { attempts, backoffMs }))),
+    chunksByQueue(sendable).map((chunk) => limiter(() => sendChunk(sqs, chunk, { attempts, backoffMs }))),
   );
-  return { sent: outcomes.flatMap((o) => o.sent), failed: outcomes.flatMap((o) => o.failed) };
+  const refused = oversized.map((message) => ({
+    key: message.key,
+    reason: `oversized: ${sizeOf(message)} bytes; SQS takes at most ${SQS_MAX_MESSAGE_BYTES}`,
+  }));
+  return { sent: outcomes.flatMap((o) => o.sent), failed: [...refused, ...outcomes.flatMap((o) => o.failed)] };
 }
