@@ -1,0 +1,100 @@
+/**
+ * Fires the plan's events when the run reaches their moment: SIGKILL of a poller, a worker or the
+ * sweeper role (each started again after its down time), a scheduling sweep killed mid-run (then run
+ * again to its end), and restarts of Temporal, Redis and PostgreSQL.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { StackService } from '../stack/service';
+import type { ChaosEventKind, PlannedEvent } from './plan';
+import { runToEnd, type SupervisedRole } from './roles';
+import { restart, type ChaosServers } from './servers';
+
+export interface EventTargets {
+  servers: ChaosServers;
+  pollers: SupervisedRole[];
+  workers: SupervisedRole[];
+  sweeper: SupervisedRole;
+  startSweep: (name: string) => ChildProcess;
+}
+
+export interface FiredEvent {
+  kind: ChaosEventKind;
+  plannedAt: number;
+  firedAt: number;
+  tookMs: number;
+  note: string;
+}
+
+async function killAndRestart(role: SupervisedRole, downMs: number): Promise<string> {
+  await role.kill();
+  await sleep(downMs);
+  await role.restart();
+  return `${role.name} SIGKILLed, restarted after ${downMs} ms`;
+}
+
+async function restartServer(server: StackService, downMs: number): Promise<string> {
+  await restart(server, downMs);
+  return `${server.name} stopped ${downMs} ms and started again`;
+}
+
+/** Kills the sweep `runMs` after its start, then runs it again to the end, as the next tick would. */
+async function interruptSweep(targets: EventTargets, runMs: number): Promise<string> {
+  const first = targets.startSweep('scheduling-sweep');
+  await Promise.race([runToEnd(first), sleep(runMs)]);
+  const finishedFirst = first.exitCode !== null;
+  first.kill('SIGKILL');
+  await runToEnd(first);
+  const second = await runToEnd(targets.startSweep('scheduling-sweep'));
+  if (second.code !== 0)
+    throw new Error(`the scheduling sweep run after the kill exited ${second.code ?? second.signal}`);
+  return finishedFirst
+    ? `sweep finished within ${runMs} ms (nothing to interrupt); ran again`
+    : `sweep SIGKILLed after ${runMs} ms; ran again to its end`;
+}
+
+function fire(event: PlannedEvent, targets: EventTargets): Promise<string> {
+  const { servers, pollers, workers, sweeper } = targets;
+  switch (event.kind) {
+    case 'kill-poller':
+      return killAndRestart(pollers[event.replica % pollers.length]!, event.downMs);
+    case 'kill-worker':
+      return killAndRestart(workers[event.replica % workers.length]!, event.downMs);
+    case 'kill-sweeper':
+      return killAndRestart(sweeper, event.downMs);
+    case 'interrupt-sweep':
+      return interruptSweep(targets, event.downMs);
+    case 'restart-temporal':
+      return restartServer(servers.temporal, event.downMs);
+    case 'restart-redis':
+      return restartServer(servers.redis, event.downMs);
+    case 'restart-postgres':
+      return restartServer(servers.postgres, event.downMs);
+  }
+}
+
+/**
+ * Runs the events in order, each once `progress()` reaches its moment, or once `finished()` says the
+ * work ran out first: every planned event fires in every run.
+ */
+export async function runEvents(
+  events: PlannedEvent[],
+  targets: EventTargets,
+  progress: () => Promise<number>,
+  finished: () => boolean,
+  log: (line: string) => void,
+): Promise<FiredEvent[]> {
+  const fired: FiredEvent[] = [];
+  for (const event of events) {
+    let now = await progress();
+    while (now < event.atProgress && !finished()) {
+      await sleep(500);
+      now = await progress();
+    }
+    const started = Date.now();
+    const note = await fire(event, targets);
+    fired.push({ kind: event.kind, plannedAt: event.atProgress, firedAt: now, tookMs: Date.now() - started, note });
+    log(`${event.kind} at ${(now * 100).toFixed(0)} % — ${note}`);
+  }
+  return fired;
+}

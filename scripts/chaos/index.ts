@@ -1,0 +1,56 @@
+/**
+ * `npm run chaos [-- --seed N --messages N --accounts N --rounds N]`: the pipeline under process
+ * kills, server restarts and marketplace faults. Prints the checks and exits 1 on any violation;
+ * the seed printed at the start replays the same plan.
+ */
+import { mkdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { FatalError, runMain } from '../../src/runtime/main';
+import type { ChaosOptions } from './plan';
+import { formatReport, runChaos, writeReport } from './run';
+import { CHAOS_DIR } from './servers';
+
+/** The full run: at least 2,000 messages over 50 accounts, every fault twice. */
+export const FULL_RUN: Omit<ChaosOptions, 'seed'> = {
+  messages: 2_000,
+  accounts: 60,
+  rounds: 2,
+  sagaFailures: 8,
+  deadLetterAccounts: 2,
+  produceSeconds: 60,
+  drainTimeoutSeconds: 900,
+};
+
+function wholeNumber(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new FatalError(`--${name} must be a whole number, got "${raw}"`);
+  return value;
+}
+
+function optionsFromArgs(): ChaosOptions {
+  const { values } = parseArgs({
+    options: {
+      seed: { type: 'string' },
+      messages: { type: 'string' },
+      accounts: { type: 'string' },
+      rounds: { type: 'string' },
+    },
+  });
+  return {
+    ...FULL_RUN,
+    seed: wholeNumber('seed', values.seed, Math.floor(Math.random() * 1_000_000)),
+    messages: wholeNumber('messages', values.messages, FULL_RUN.messages),
+    accounts: Math.max(1, wholeNumber('accounts', values.accounts, FULL_RUN.accounts)),
+    rounds: wholeNumber('rounds', values.rounds, FULL_RUN.rounds),
+  };
+}
+
+runMain(async () => {
+  const options = optionsFromArgs();
+  mkdirSync(CHAOS_DIR, { recursive: true });
+  const report = await runChaos(options);
+  console.log(`\n${formatReport(report)}`);
+  console.log(`report: ${writeReport(report)}`);
+  if (!report.passed) process.exitCode = 1;
+});

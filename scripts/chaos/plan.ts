@@ -1,0 +1,217 @@
+/**
+ * What a chaos run does, decided up front from its seed: the accounts, every message and its send
+ * round, the marketplace faults, and the moments (as fractions of the work done) at which processes
+ * are killed and servers restarted. The same seed gives the same plan.
+ */
+import { seededRandom } from '../../src/marketplaces/simulator/random';
+import type { SimFault } from '../../src/marketplaces/simulator/control';
+import { MARKETPLACES, type Marketplace } from '../../src/queues/inventory';
+import type { MessageType } from '../../src/queues/messages';
+
+export interface ChaosOptions {
+  seed: number;
+  /** Messages the producer sends; the sweeps add one per seeded schedule. */
+  messages: number;
+  accounts: number;
+  /** Times each role (poller, worker, sweeper) is killed and each server restarted. */
+  rounds: number;
+  /** Sagas made to fail for good (half inventory, half push), so they must compensate. */
+  sagaFailures: number;
+  /** Accounts whose payout reads always fail, so their payout messages must end in the DLQ. */
+  deadLetterAccounts: number;
+  /** Messages per producer round; the rounds are spread over `produceSeconds`. */
+  produceSeconds: number;
+  drainTimeoutSeconds: number;
+}
+
+export class Rng {
+  private readonly next: () => number;
+  constructor(seed: number) {
+    this.next = seededRandom(seed);
+  }
+  float(min = 0, max = 1): number {
+    return min + this.next() * (max - min);
+  }
+  int(min: number, max: number): number {
+    return Math.floor(this.float(min, max + 1));
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)]!;
+  }
+  sample<T>(items: readonly T[], count: number): T[] {
+    const pool = [...items];
+    return Array.from({ length: Math.min(count, pool.length) }, () => pool.splice(this.int(0, pool.length - 1), 1)[0]!);
+  }
+}
+
+/** The producer's mix: per-account ordered work on FIFO queues, parallel work on Standard ones. */
+const TYPE_WEIGHTS: [MessageType, number][] = [
+  ['account.sync', 2],
+  ['inventory.deduct', 2],
+  ['marketplace.push', 2],
+  ['payout.sync', 1],
+  ['returns.sync', 1],
+  ['reconciliation.run', 1],
+  ['document.download', 1],
+];
+
+export interface PlannedAccount {
+  accountId: string;
+  marketplace: Marketplace;
+  skus: string[];
+}
+
+export interface PlannedMessage {
+  /** Position in the producer's sequence; per account this is the send order. */
+  index: number;
+  round: number;
+  type: MessageType;
+  account: PlannedAccount;
+  idempotencyKey: string;
+  payload: Record<string, string | number>;
+}
+
+export const CHAOS_EVENT_KINDS = [
+  'kill-poller',
+  'kill-worker',
+  'kill-sweeper',
+  'interrupt-sweep',
+  'restart-temporal',
+  'restart-redis',
+  'restart-postgres',
+] as const;
+export type ChaosEventKind = (typeof CHAOS_EVENT_KINDS)[number];
+
+export interface PlannedEvent {
+  kind: ChaosEventKind;
+  /** Fires once this fraction of the producer's messages has left the queues. */
+  atProgress: number;
+  /** How long the process or server stays down (for a sweep: how long it runs before the kill). */
+  downMs: number;
+  /** Which of the role's processes (two pollers, two workers). */
+  replica: number;
+}
+
+export interface ChaosPlan {
+  options: ChaosOptions;
+  accounts: PlannedAccount[];
+  messages: PlannedMessage[];
+  faults: SimFault[];
+  events: PlannedEvent[];
+  /** What the targeted faults are meant to cause, for the report. */
+  expected: { compensatedSagas: string[]; needsAttentionSagas: string[]; deadLetterAccounts: string[] };
+}
+
+function planAccounts(count: number): PlannedAccount[] {
+  return Array.from({ length: count }, (_, i) => {
+    const marketplace = MARKETPLACES[i % MARKETPLACES.length]!;
+    const accountId = `chaos-${marketplace}-${String(i).padStart(3, '0')}`;
+    return { accountId, marketplace, skus: [`${accountId}-sku-1`, `${accountId}-sku-2`] };
+  });
+}
+
+function pickType(rng: Rng): MessageType {
+  const total = TYPE_WEIGHTS.reduce((sum, [, weight]) => sum + weight, 0);
+  let roll = rng.float(0, total);
+  for (const [type, weight] of TYPE_WEIGHTS) {
+    roll -= weight;
+    if (roll < 0) return type;
+  }
+  return TYPE_WEIGHTS[0]![0];
+}
+
+function planMessages(rng: Rng, accounts: PlannedAccount[], count: number): PlannedMessage[] {
+  return Array.from({ length: count }, (_, index): PlannedMessage => {
+    const account = accounts[index % accounts.length]!;
+    const type = pickType(rng);
+    return {
+      index,
+      round: Math.floor(index / accounts.length),
+      type,
+      account,
+      idempotencyKey: `${type}:${account.accountId}:p${index}`,
+      payload: type === 'inventory.deduct' ? { skuId: rng.pick(account.skus), quantity: rng.int(1, 3) } : {},
+    };
+  });
+}
+
+/** Faults on every marketplace at low rates: what a busy day looks like. */
+function backgroundFaults(marketplaceTimeoutMs: number): SimFault[] {
+  return [
+    { kind: 'latency', ms: 300, probability: 0.08 },
+    { kind: 'latency', ms: marketplaceTimeoutMs + 1_000, probability: 0.01 },
+    { kind: 'error', status: 503, probability: 0.03 },
+    { kind: 'error', status: 500, operation: 'listings-update', probability: 0.02 },
+    { kind: 'rate-limit', retryAfterSeconds: 1, probability: 0.03 },
+    { kind: 'lose-response', operation: 'listings-update', probability: 0.05 },
+  ];
+}
+
+/**
+ * Sagas that must compensate: an inventory push or a push's status step refused for good; one push
+ * whose price undo is refused too, so it must end needing attention.
+ */
+function sagaFaults(rng: Rng, messages: PlannedMessage[], count: number) {
+  const deducts = rng.sample(
+    messages.filter((m) => m.type === 'inventory.deduct'),
+    Math.ceil(count / 2),
+  );
+  const pushes = rng.sample(
+    messages.filter((m) => m.type === 'marketplace.push'),
+    Math.floor(count / 2),
+  );
+  const [stuck, ...compensatedPushes] = pushes;
+  const faults: SimFault[] = [
+    ...deducts.map((m) => ({ kind: 'fail-hard' as const, keyContains: `${m.idempotencyKey}:push:` })),
+    ...pushes.map((m) => ({ kind: 'fail-hard' as const, keyContains: `${m.idempotencyKey}:status:0` })),
+    ...(stuck ? [{ kind: 'fail-hard' as const, keyContains: `${stuck.idempotencyKey}:pricePaise:0:undo` }] : []),
+  ];
+  return {
+    faults,
+    compensated: [...deducts, ...compensatedPushes].map((m) => m.idempotencyKey),
+    needsAttention: stuck ? [stuck.idempotencyKey] : [],
+  };
+}
+
+function planEvents(rng: Rng, rounds: number): PlannedEvent[] {
+  const events = CHAOS_EVENT_KINDS.flatMap((kind) =>
+    Array.from({ length: rounds }, () => ({
+      kind,
+      atProgress: rng.float(0.05, 0.85),
+      downMs: kind === 'interrupt-sweep' ? rng.int(300, 2_500) : rng.int(1_000, 6_000),
+      replica: rng.int(0, 1),
+    })),
+  );
+  return events.sort((a, b) => a.atProgress - b.atProgress);
+}
+
+export function planChaos(options: ChaosOptions, marketplaceTimeoutMs: number): ChaosPlan {
+  const rng = new Rng(options.seed);
+  const accounts = planAccounts(options.accounts);
+  const messages = planMessages(rng, accounts, options.messages);
+  const sagas = sagaFaults(rng, messages, options.sagaFailures);
+  const deadLetterAccounts = rng
+    .sample(
+      accounts.filter((account) => messages.some((m) => m.account === account && m.type === 'payout.sync')),
+      options.deadLetterAccounts,
+    )
+    .map((account) => account.accountId);
+  const deadLetterFaults: SimFault[] = deadLetterAccounts.map((sellerId) => ({
+    kind: 'fail-hard',
+    sellerId,
+    operation: 'payouts',
+  }));
+  return {
+    options,
+    accounts,
+    messages,
+    // Targeted rules first: the first rule that decides a request ends the evaluation.
+    faults: [...sagas.faults, ...deadLetterFaults, ...backgroundFaults(marketplaceTimeoutMs)],
+    events: planEvents(rng, options.rounds),
+    expected: {
+      compensatedSagas: sagas.compensated,
+      needsAttentionSagas: sagas.needsAttention,
+      deadLetterAccounts,
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The service's roles as the chaos run's own child processes: started as a deployment starts them,
+ * killed with SIGKILL (no shutdown hook runs) and started again. An exit the run did not cause is a
+ * crash, and counts against the run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../stack/paths';
+
+export interface RoleExit {
+  role: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Starts `entry` on this Node (npm scripts put Node 24 first; `#!/usr/bin/env node` might not). */
+export function spawnRole(entry: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+  mkdirSync(path.dirname(logFile), { recursive: true });
+  const log = openSync(logFile, 'a');
+  try {
+    return spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry), ...args], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', log, log],
+    });
+  } finally {
+    closeSync(log);
+  }
+}
+
+export class SupervisedRole {
+  private child?: ChildProcess;
+  private killedByUs = false;
+  restarts = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly entry: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly logFile: string,
+    private readonly onCrash: (exit: RoleExit) => void,
+  ) {}
+
+  start(): void {
+    this.killedByUs = false;
+    const child = spawnRole(this.entry, [], { ...this.env, HEALTH_PORT: '0' }, this.logFile);
+    child.on('exit', (code, signal) => {
+      if (!this.killedByUs) this.onCrash({ role: this.name, code, signal });
+    });
+    this.child = child;
+  }
+
+  /** SIGKILL: what an OOM kill or a lost node does to a process. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  async restart(): Promise<void> {
+    this.restarts += 1;
+    this.start();
+  }
+
+  /** SIGTERM and the role's own orderly shutdown at the end of the run; SIGKILL if it hangs. */
+  async stop(timeoutMs = 60_000): Promise<void> {
+    await this.signal('SIGTERM', timeoutMs);
+  }
+
+  private async signal(signal: NodeJS.Signals, timeoutMs?: number): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.killedByUs = true;
+    const exited = runToEnd(child);
+    child.kill(signal);
+    if (timeoutMs === undefined) return void (await exited);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Runs a command (a sweep) to its end; returns how it ended. */
+export function runToEnd(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}

@@ -1,0 +1,216 @@
+/**
+ * One chaos run: fresh private servers, the roles as child processes, seeded data and traffic, the
+ * planned kills, restarts and marketplace faults, a drain, and the checks. See docs/chaos.md.
+ */
+import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Pool } from 'pg';
+import { migrate } from '../../src/commands/migrate';
+import { loadConfig, type Config } from '../../src/config';
+import { createPool } from '../../src/db/pool';
+import { SimulatorControl } from '../../src/marketplaces/simulator/control';
+import { SILENT_LOGGER } from '../../src/observability/logger';
+import { QUEUES } from '../../src/queues/inventory';
+import { provisionQueues } from '../../src/queues/provision';
+import { QueueDirectory } from '../../src/queues/queue-urls';
+import { createSqsClient } from '../../src/queues/sqs-client';
+import { createTemporalClient } from '../../src/temporal/client';
+import { loadStackEnv } from '../stack/stack';
+import { runEvents, type EventTargets, type FiredEvent } from './events';
+import { planChaos, type ChaosOptions, type ChaosPlan } from './plan';
+import { runToEnd, spawnRole, SupervisedRole, type RoleExit } from './roles';
+import { CHAOS_DIR, chaosServers, serverEnv, startFresh, stopAll } from './servers';
+import { verify, type Check } from './verify';
+import { produce, SCHEDULES_PER_ACCOUNT, seedWorkload, sentClaims, type Sent } from './workload';
+
+/** Short enough that claims a killed sweep left behind expire within the run. */
+const CLAIM_LEASE_SECONDS = 15;
+/** Short enough that the planned timeouts cost seconds, not the default 15. */
+const MARKETPLACE_TIMEOUT_MS = 3_000;
+const LOGS = path.join(CHAOS_DIR, 'logs');
+
+export interface ChaosReport {
+  seed: number;
+  options: ChaosOptions;
+  events: FiredEvent[];
+  crashes: RoleExit[];
+  checks: Check[];
+  seconds: number;
+  passed: boolean;
+}
+
+function roleEnv(servers: ReturnType<typeof chaosServers>, seed: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...serverEnv(servers),
+    QUEUE_PREFIX: `chaos-${seed}-`,
+    TEMPORAL_TASK_QUEUE: 'chaos',
+    SWEEP_CLAIM_LEASE_SECONDS: String(CLAIM_LEASE_SECONDS),
+    MARKETPLACE_TIMEOUT_MS: String(MARKETPLACE_TIMEOUT_MS),
+    DOCUMENT_STORE_DIR: path.join(CHAOS_DIR, 'documents'),
+    METRICS_NAMESPACE: 'SellerWorkflows/chaos',
+    LOG_LEVEL: 'info',
+  };
+}
+
+/** Messages still to be handled: visible, in flight or delayed on any source queue. */
+async function remaining(directory: QueueDirectory): Promise<number> {
+  const depths = await Promise.all(QUEUES.map(async (queue) => directory.depth(await directory.url(queue))));
+  return depths.reduce((sum, depth) => sum + depth.visible + depth.inFlight + depth.delayed, 0);
+}
+
+async function waitForDrain(directory: QueueDirectory, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let quiet = 0; quiet < 3;) {
+    if (Date.now() > deadline) return false;
+    quiet = (await remaining(directory)) === 0 ? quiet + 1 : 0;
+    await sleep(2_000);
+  }
+  return true;
+}
+
+async function deleteQueues(sqs: SQSClient, directory: QueueDirectory): Promise<void> {
+  for (const queue of QUEUES) {
+    for (const url of [await directory.url(queue), await directory.deadLetterUrl(queue)]) {
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined);
+    }
+  }
+}
+
+interface Running {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  pool: Pool;
+  sqs: SQSClient;
+  directory: QueueDirectory;
+  sim: SimulatorControl;
+}
+
+function startRoles(env: NodeJS.ProcessEnv, crashes: RoleExit[], log: (line: string) => void) {
+  const onCrash = (exit: RoleExit) => {
+    crashes.push(exit);
+    log(`${exit.role} exited on its own (code ${exit.code}, signal ${exit.signal}); starting it again`);
+    void roles.find((role) => role.name === exit.role)?.restart();
+  };
+  const role = (name: string, entry: string) =>
+    new SupervisedRole(name, entry, env, path.join(LOGS, `${name}.log`), onCrash);
+  const workers = [
+    role('worker-1', 'src/workers/temporal-worker.ts'),
+    role('worker-2', 'src/workers/temporal-worker.ts'),
+  ];
+  const pollers = [role('poller-1', 'src/workers/poller-worker.ts'), role('poller-2', 'src/workers/poller-worker.ts')];
+  const sweeper = role('sweeper', 'src/workers/sweep-worker.ts');
+  const roles = [...workers, ...pollers, sweeper];
+  for (const r of roles) r.start();
+  return { workers, pollers, sweeper, roles };
+}
+
+async function prepare(env: NodeJS.ProcessEnv, plan: ChaosPlan): Promise<Running> {
+  const config = loadConfig(env);
+  await migrate(config);
+  const sqs = createSqsClient(config);
+  await provisionQueues(sqs, config.queues.prefix);
+  const directory = new QueueDirectory(sqs, config.queues.prefix);
+  const pool = createPool(config, { max: 4, log: SILENT_LOGGER });
+  const sim = new SimulatorControl(env.SIMULATOR_URL);
+  await seedWorkload(pool, config, sim, plan);
+  return { config, env, pool, sqs, directory, sim };
+}
+
+async function exercise(running: Running, plan: ChaosPlan, targets: EventTargets, log: (line: string) => void) {
+  const sent: Sent[] = [];
+  let produced = false;
+  // The work is the producer's messages and the sweep's; each counts as done once off its queue.
+  const total = plan.messages.length + plan.accounts.length * SCHEDULES_PER_ACCOUNT;
+  let left = total;
+  let sweepSent = 0;
+  const progress = async () => {
+    left = await remaining(running.directory).catch(() => left);
+    sweepSent = await sentClaims(running.pool).catch(() => sweepSent);
+    return (sent.length + sweepSent - left) / total;
+  };
+  const producer = produce(running.sqs, running.directory, plan, (batch) => sent.push(...batch)).finally(() => {
+    produced = true;
+    log(`producer sent ${sent.length} messages`);
+  });
+  const events = await runEvents(plan.events, targets, progress, () => produced && left === 0, log);
+  await producer;
+  return { sent, events };
+}
+
+export async function runChaos(
+  options: ChaosOptions,
+  print: (line: string) => void = console.log,
+): Promise<ChaosReport> {
+  const started = Date.now();
+  const log = (line: string) => print(`chaos +${Math.round((Date.now() - started) / 1_000)} s: ${line}`);
+  loadStackEnv();
+  const servers = chaosServers(options.seed);
+  log(`seed ${options.seed}; starting private PostgreSQL, Redis, Temporal and simulator`);
+  await startFresh(servers);
+  const env = roleEnv(servers, options.seed);
+  const plan = planChaos(options, MARKETPLACE_TIMEOUT_MS);
+  const running = await prepare(env, plan);
+  log(`seeded ${plan.accounts.length} accounts; ${plan.events.length} events planned; role logs in ${LOGS}`);
+  const crashes: RoleExit[] = [];
+  const roles = startRoles(env, crashes, log);
+  const startSweep = (name: string) =>
+    spawnRole('src/commands/sweep.ts', [name], env, path.join(LOGS, `sweep-${name}.log`));
+  try {
+    const { sent, events } = await exercise(running, plan, { servers, ...roles, startSweep }, log);
+    await sleep(CLAIM_LEASE_SECONDS * 1_000);
+    const claimSweep = await runToEnd(startSweep('claim-sweeper'));
+    log(`claim-sweeper exited ${claimSweep.code}; waiting for the queues to drain`);
+    const drained = await waitForDrain(running.directory, options.drainTimeoutSeconds * 1_000);
+    log(drained ? 'queues drained; checking' : `queues not drained within ${options.drainTimeoutSeconds} s; checking`);
+    const client = await createTemporalClient(running.config);
+    const checks = await verify({ plan, sent, client, ...running });
+    await client.connection.close();
+    checks.push({
+      name: 'role processes that exited on their own',
+      value: crashes.length,
+      violation: true,
+      detail: crashes.map((c) => `${c.role}: code ${c.code}, signal ${c.signal}`),
+    });
+    const passed = checks.every((check) => !check.violation || check.value === 0);
+    return { seed: options.seed, options, events, crashes, checks, seconds: (Date.now() - started) / 1_000, passed };
+  } finally {
+    await Promise.all(roles.roles.map((role) => role.stop()));
+    await deleteQueues(running.sqs, running.directory);
+    running.sqs.destroy();
+    await running.pool.end();
+    await stopAll(servers);
+  }
+}
+
+export function writeReport(report: ChaosReport): string {
+  const file = path.join(CHAOS_DIR, `report-${report.seed}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  return file;
+}
+
+export function formatReport(report: ChaosReport): string {
+  const width = Math.max(...report.checks.map((check) => check.name.length));
+  const lines = report.checks.map((check) => {
+    const mark = !check.violation ? '' : check.value === 0 ? '  ok' : '  VIOLATION';
+    return `${check.name.padEnd(width)}  ${String(check.value).padStart(6)}${mark}`;
+  });
+  const details = report.checks
+    .filter((check) => check.violation && check.value > 0)
+    .flatMap((check) => [`${check.name}:`, ...(check.detail ?? []).slice(0, 20).map((d) => `  ${d}`)]);
+  const events = report.events.map(
+    (e) => `  ${(e.firedAt * 100).toFixed(0).padStart(3)} %  ${e.kind.padEnd(17)} ${e.note}`,
+  );
+  return [
+    `chaos run, seed ${report.seed}: ${report.options.messages} messages over ${report.options.accounts} accounts, ${report.seconds.toFixed(0)} s`,
+    'events:',
+    ...events,
+    '',
+    ...lines,
+    ...(details.length ? ['', ...details] : []),
+    '',
+    report.passed ? 'PASSED' : `FAILED — replay with: npm run chaos -- --seed ${report.seed}`,
+  ].join('\n');
+}

@@ -1,0 +1,273 @@
+/**
+ * The run's verdict, from what the servers hold afterwards: Temporal's record of every workflow, the
+ * DLQs, the simulator's ledger of mutations, and PostgreSQL's claims, sagas and stock.
+ */
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
+import type { SimulatorControl } from '../../src/marketplaces/simulator/control';
+import { workflowIdFor } from '../../src/pollers/workflow-runner';
+import { QUEUES } from '../../src/queues/inventory';
+import { parseEnvelope, type Envelope } from '../../src/queues/messages';
+import type { QueueDirectory } from '../../src/queues/queue-urls';
+import { DLQ_ATTRIBUTES } from '../../src/queues/sqs-conventions';
+import { createLimiter } from '../../src/runtime/concurrency';
+import type { ChaosPlan } from './plan';
+import type { Sent } from './workload';
+import { INITIAL_STOCK } from './workload';
+
+export interface Check {
+  name: string;
+  value: number;
+  /** Violations make the run fail; figures only inform. */
+  violation: boolean;
+  detail?: string[];
+}
+
+interface WorkflowRecord {
+  status: string;
+  startTime?: Date;
+  closeTime?: Date;
+}
+
+interface DeadLetterRecord {
+  key: string;
+  reason: string;
+}
+
+/** Every message that was sent: the producer's and each sweep's (their claims). */
+async function expectedEnvelopes(pool: Pool, sent: Sent[]): Promise<Map<string, Envelope>> {
+  const { rows } = await pool.query<{ envelope: Envelope }>('SELECT envelope FROM dispatch_claims');
+  return new Map([...sent.map((s) => s.envelope), ...rows.map((r) => r.envelope)].map((e) => [workflowIdFor(e), e]));
+}
+
+async function describeAll(client: Client, ids: string[]): Promise<Map<string, WorkflowRecord>> {
+  const limit = createLimiter(16);
+  const records = await Promise.all(
+    ids.map((id) =>
+      limit(async (): Promise<[string, WorkflowRecord]> => {
+        try {
+          const { status, startTime, closeTime } = await client.workflow.getHandle(id).describe();
+          return [id, { status: status.name, startTime, closeTime }];
+        } catch {
+          return [id, { status: 'NOT_FOUND' }];
+        }
+      }),
+    ),
+  );
+  return new Map(records);
+}
+
+async function failureOf(client: Client, workflowId: string): Promise<string> {
+  try {
+    await client.workflow.getHandle(workflowId).result();
+    return 'its workflow completed';
+  } catch (error) {
+    // The innermost cause is the activity's own failure ("ajio payouts for ... answered 422"),
+    // not "Workflow execution failed" or "Activity task failed" around it.
+    let innermost = error as Error;
+    while (innermost.cause instanceof Error) innermost = innermost.cause;
+    return innermost.message;
+  }
+}
+
+/** Reads every DLQ to the end (each message hidden meanwhile, so none is counted twice). */
+async function drainDeadLetters(sqs: SQSClient, directory: QueueDirectory, client: Client) {
+  const letters: DeadLetterRecord[] = [];
+  for (const queue of QUEUES) {
+    const url = await directory.deadLetterUrl(queue);
+    for (let empty = 0; empty < 2;) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: 900,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      empty = Messages.length === 0 ? empty + 1 : 0;
+      for (const message of Messages) {
+        const parsed = parseEnvelope(message.Body ?? '');
+        const key = parsed.ok ? workflowIdFor(parsed.envelope) : `(invalid) ${message.MessageId}`;
+        const stated = message.MessageAttributes?.[DLQ_ATTRIBUTES.reason]?.StringValue;
+        const reason = stated ?? `failed on every delivery: ${await failureOf(client, key)}`;
+        letters.push({ key, reason });
+      }
+    }
+  }
+  return letters;
+}
+
+function lostCheck(expected: Map<string, Envelope>, workflows: Map<string, WorkflowRecord>, dead: Set<string>): Check {
+  const lost = [...expected.keys()].filter((id) => workflows.get(id)?.status !== 'COMPLETED' && !dead.has(id));
+  return {
+    name: 'lost (neither completed nor in a DLQ)',
+    value: lost.length,
+    violation: true,
+    detail: lost.map((id) => `${id}: ${workflows.get(id)?.status}`),
+  };
+}
+
+function duplicateCheck(ledger: Awaited<ReturnType<SimulatorControl['ledger']>>): Check {
+  const applied = new Map<string, number>();
+  for (const entry of ledger) {
+    if (entry.outcome !== 'applied' || !entry.idempotencyKey) continue;
+    const key = `${entry.marketplace}/${entry.sellerId}/${entry.idempotencyKey}`;
+    applied.set(key, (applied.get(key) ?? 0) + 1);
+  }
+  const twice = [...applied].filter(([, count]) => count > 1);
+  return {
+    name: 'duplicate side effects (a key applied twice)',
+    value: twice.length,
+    violation: true,
+    detail: twice.map(([key, count]) => `${key} applied ${count} times`),
+  };
+}
+
+/** Per account and FIFO queue: each message's workflow started after, and closed after, the previous one's. */
+function orderCheck(sent: Sent[], workflows: Map<string, WorkflowRecord>): Check {
+  const chains = new Map<string, Sent[]>();
+  for (const s of sent) {
+    if (!QUEUES.find((q) => q.name === s.queue)?.fifo) continue;
+    const chain = `${s.envelope.accountId} ${s.queue}`;
+    chains.set(chain, [...(chains.get(chain) ?? []), s]);
+  }
+  const violations: string[] = [];
+  for (const [chain, messages] of chains) {
+    const done = messages
+      .sort((a, b) => a.message.index - b.message.index)
+      .map((s) => ({ id: workflowIdFor(s.envelope), run: workflows.get(workflowIdFor(s.envelope)) }))
+      .filter((m) => m.run?.status === 'COMPLETED');
+    for (let i = 1; i < done.length; i += 1) {
+      const [before, after] = [done[i - 1]!, done[i]!];
+      if (after.run!.startTime! < before.run!.closeTime! || after.run!.closeTime! < before.run!.closeTime!)
+        violations.push(`${chain}: ${after.id} ran before ${before.id} had finished`);
+    }
+  }
+  return { name: 'FIFO order violations', value: violations.length, violation: true, detail: violations };
+}
+
+async function claimChecks(pool: Pool): Promise<Check[]> {
+  const { rows } = await pool.query<{ stale: number; flagged: number; total: number; resent: number }>(
+    `SELECT count(*) FILTER (WHERE sent_at IS NULL AND NOT needs_attention)::int AS stale,
+            count(*) FILTER (WHERE needs_attention)::int AS flagged, count(*)::int AS total,
+            count(*) FILTER (WHERE attempts > 1)::int AS resent
+       FROM dispatch_claims`,
+  );
+  const { stale, flagged, total, resent } = rows[0]!;
+  return [
+    { name: 'sweep claims (messages the sweeps sent)', value: total, violation: false },
+    { name: 'claims sent again by the claim-sweeper', value: resent, violation: false },
+    { name: 'stale claims after the claim-sweeper', value: stale, violation: true },
+    { name: 'claims flagged needs-attention', value: flagged, violation: false },
+  ];
+}
+
+interface SagaRow {
+  workflow_id: string;
+  status: string;
+  compensations: { step: string; ok: boolean }[];
+}
+
+async function sagaChecks(
+  pool: Pool,
+  plan: ChaosPlan,
+  sent: Sent[],
+  workflows: Map<string, WorkflowRecord>,
+  expected: Map<string, Envelope>,
+): Promise<Check[]> {
+  const { rows } = await pool.query<SagaRow>('SELECT workflow_id, status, compensations FROM saga_runs');
+  const byId = new Map(rows.map((row) => [row.workflow_id, row]));
+  const sagaTypes = new Set(['inventory.deduct', 'marketplace.push', 'ajio.token-refresh']);
+  const unrecorded = [...expected]
+    .filter(
+      ([id, envelope]) => sagaTypes.has(envelope.type) && workflows.get(id)?.status === 'COMPLETED' && !byId.has(id),
+    )
+    .map(([id]) => `${id}: completed without a saga record`);
+  const halfUndone = rows
+    .filter((row) => row.status === 'compensated' && row.compensations.some((c) => !c.ok))
+    .map((row) => `${row.workflow_id}: compensated but an undo failed`);
+  const workflowOfKey = new Map(sent.map((s) => [s.envelope.idempotencyKey, workflowIdFor(s.envelope)]));
+  const statusOf = (key: string) => byId.get(workflowOfKey.get(key) ?? '')?.status;
+  const planned = [
+    ...plan.expected.compensatedSagas.map((key) => ({ key, want: 'compensated' })),
+    ...plan.expected.needsAttentionSagas.map((key) => ({ key, want: 'needs_attention' })),
+  ];
+  const missed = planned
+    .filter(({ key, want }) => statusOf(key) !== want)
+    .map(({ key, want }) => `${key}: wanted ${want}, got ${statusOf(key) ?? 'no record'}`);
+  const count = (status: string) => rows.filter((row) => row.status === status).length;
+  return [
+    { name: 'sagas completed', value: count('completed'), violation: false },
+    { name: 'sagas compensated', value: count('compensated'), violation: false },
+    { name: 'sagas needing attention (recorded)', value: count('needs_attention'), violation: false },
+    {
+      name: 'failed sagas neither compensated nor recorded',
+      value: unrecorded.length + halfUndone.length,
+      violation: true,
+      detail: [...unrecorded, ...halfUndone],
+    },
+    { name: 'planned saga failures that ended otherwise', value: missed.length, violation: true, detail: missed },
+  ];
+}
+
+/** Stock moved exactly by the deductions that committed, and nothing is left reserved. */
+async function inventoryCheck(pool: Pool): Promise<Check> {
+  const { rows } = await pool.query<{ id: string; stock: number; reserved: number; committed: number; held: number }>(
+    `SELECT s.id, s.stock, s.reserved,
+            coalesce(sum(r.quantity) FILTER (WHERE r.status = 'committed'), 0)::int AS committed,
+            coalesce(sum(r.quantity) FILTER (WHERE r.status = 'reserved'), 0)::int AS held
+       FROM skus s LEFT JOIN inventory_reservations r ON r.sku_id = s.id
+      GROUP BY s.id`,
+  );
+  const wrong = rows
+    .filter((row) => row.stock !== INITIAL_STOCK - row.committed || row.reserved !== 0 || row.held !== 0)
+    .map(
+      (row) =>
+        `${row.id}: stock ${row.stock} (want ${INITIAL_STOCK - row.committed}), reserved ${row.reserved}, held ${row.held}`,
+    );
+  return { name: 'stock not matching committed deductions', value: wrong.length, violation: true, detail: wrong };
+}
+
+export interface VerifyInputs {
+  plan: ChaosPlan;
+  sent: Sent[];
+  pool: Pool;
+  client: Client;
+  sqs: SQSClient;
+  directory: QueueDirectory;
+  sim: SimulatorControl;
+}
+
+export async function verify({ plan, sent, pool, client, sqs, directory, sim }: VerifyInputs): Promise<Check[]> {
+  const expected = await expectedEnvelopes(pool, sent);
+  const workflows = await describeAll(client, [...expected.keys()]);
+  const letters = await drainDeadLetters(sqs, directory, client);
+  const dead = new Set(letters.map((letter) => letter.key));
+  const completed = [...workflows.values()].filter((w) => w.status === 'COMPLETED').length;
+  const planned = new Set(plan.expected.deadLetterAccounts);
+  const unexplained = letters.filter((letter) => !planned.has(letter.key.split('/')[1] ?? ''));
+  return [
+    { name: 'messages sent (producer + sweeps)', value: expected.size, violation: false },
+    { name: 'completed', value: completed, violation: false },
+    {
+      name: 'in a DLQ, with a reason',
+      value: letters.length,
+      violation: false,
+      detail: letters.map((l) => `${l.key}: ${l.reason}`),
+    },
+    {
+      name: 'in a DLQ without a planned cause',
+      value: unexplained.length,
+      violation: true,
+      detail: unexplained.map((l) => `${l.key}: ${l.reason}`),
+    },
+    lostCheck(expected, workflows, dead),
+    duplicateCheck(await sim.ledger()),
+    orderCheck(sent, workflows),
+    ...(await claimChecks(pool)),
+    ...(await sagaChecks(pool, plan, sent, workflows, expected)),
+    await inventoryCheck(pool),
+  ];
+}

@@ -1,0 +1,144 @@
+/**
+ * The run's data and traffic: sellers seeded in PostgreSQL and the simulator, due schedules for the
+ * scheduling sweep, and a producer that sends the planned messages round by round (one message per
+ * account per round, so each account's FIFO messages are sent strictly in plan order).
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Pool } from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../../src/config';
+import type { SimulatorControl } from '../../src/marketplaces/simulator/control';
+import { outgoingEnvelope, sendInBatches } from '../../src/queues/batch-sender';
+import { queueForMessage, serializeEnvelope, type Envelope } from '../../src/queues/messages';
+import type { QueueDirectory } from '../../src/queues/queue-urls';
+import { SellerSeeder } from '../../test/support/sellers';
+import type { ChaosPlan, PlannedAccount, PlannedMessage } from './plan';
+
+/** Stock each SKU starts with; the run checks what is left against the deductions that committed. */
+export const INITIAL_STOCK = 1_000;
+const DAY = 86_400_000;
+
+function sellerData(account: PlannedAccount) {
+  const at = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY).toISOString();
+  const orderId = (n: number) => `${account.accountId}-o${n}`;
+  return {
+    marketplace: account.marketplace,
+    accountId: account.accountId,
+    listings: account.skus.map((skuId) => ({
+      skuId,
+      quantity: 50,
+      pricePaise: 49_900,
+      atMarketplace: { quantity: 40, pricePaise: 45_000 },
+    })),
+    orders: [1, 2, 3].map((n) => ({
+      orderId: orderId(n),
+      status: 'delivered',
+      totalPaise: 49_900,
+      orderedAt: at(n),
+      lines: [{ sku: account.skus[0]!, quantity: 1 }],
+    })),
+    returns: [{ returnId: `${account.accountId}-r1`, orderId: orderId(1), status: 'received', createdAt: at(1) }],
+    payouts: [1, 2].map((n) => ({
+      payoutId: `${account.accountId}-p${n}`,
+      orderId: orderId(n),
+      amountPaise: 49_900,
+      paidAt: at(n),
+    })),
+    documents: [
+      {
+        documentId: `${account.accountId}-d1`,
+        kind: 'invoice',
+        createdAt: at(1),
+        content: Buffer.from(`invoice of ${account.accountId}`).toString('base64'),
+      },
+    ],
+  };
+}
+
+export const SCHEDULES_PER_ACCOUNT = 4;
+
+/** One due schedule of four kinds per account: the scheduling sweep's share of the traffic. */
+async function seedDueSchedules(pool: Pool, accounts: PlannedAccount[]): Promise<void> {
+  const rows = accounts.flatMap((account) => [
+    { account: account.accountId, kind: 'account-sync', payload: {} },
+    { account: account.accountId, kind: 'marketplace-push', payload: {} },
+    { account: account.accountId, kind: 'payouts', payload: {} },
+    { account: account.accountId, kind: 'inventory', payload: { skuId: account.skus[1], quantity: 1 } },
+  ]);
+  await pool.query(
+    `INSERT INTO schedules (account_id, kind, cadence, payload, next_run_at)
+     SELECT r.account, r.kind, '1d', r.payload, now() - interval '1 minute'
+       FROM jsonb_to_recordset($1::jsonb) AS r(account text, kind text, payload jsonb)`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/** Messages the sweeps have sent so far. */
+export async function sentClaims(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ sent: number }>(
+    'SELECT count(*)::int AS sent FROM dispatch_claims WHERE sent_at IS NOT NULL',
+  );
+  return rows[0]!.sent;
+}
+
+export async function seedWorkload(pool: Pool, config: Config, sim: SimulatorControl, plan: ChaosPlan) {
+  const seeder = new SellerSeeder(pool, config, sim);
+  for (const account of plan.accounts) await seeder.seedSeller(sellerData(account));
+  await pool.query('UPDATE skus SET stock = $1', [INITIAL_STOCK]);
+  await seedDueSchedules(pool, plan.accounts);
+  for (const fault of plan.faults) await sim.addFault(fault);
+}
+
+export function envelopeOf(message: PlannedMessage, seed: number): Envelope {
+  return {
+    v: 1,
+    type: message.type,
+    accountId: message.account.accountId,
+    marketplace: message.account.marketplace,
+    idempotencyKey: message.idempotencyKey,
+    dueAt: new Date().toISOString(),
+    traceId: `chaos-${seed}-${message.index}`,
+    payload: message.payload,
+  };
+}
+
+export interface Sent {
+  message: PlannedMessage;
+  envelope: Envelope;
+  queue: string;
+}
+
+/**
+ * Sends the plan's messages round by round, spreading the rounds over `produceSeconds`; calls
+ * `onSent` after each round. A message SQS refuses is a failed run, not a skipped one.
+ */
+export async function produce(
+  sqs: SQSClient,
+  directory: QueueDirectory,
+  plan: ChaosPlan,
+  onSent: (sent: Sent[]) => void,
+): Promise<void> {
+  const rounds = Math.max(...plan.messages.map((m) => m.round)) + 1;
+  const pauseMs = (plan.options.produceSeconds * 1_000) / rounds;
+  for (let round = 0; round < rounds; round += 1) {
+    const batch = await Promise.all(
+      plan.messages
+        .filter((m) => m.round === round)
+        .map(async (message) => {
+          const envelope = envelopeOf(message, plan.options.seed);
+          const queue = queueForMessage(message.type, message.account.marketplace);
+          const body = serializeEnvelope(envelope);
+          const outgoing = outgoingEnvelope(envelope, body, queue, await directory.url(queue));
+          return { sent: { message, envelope, queue: queue.name }, outgoing };
+        }),
+    );
+    const outcome = await sendInBatches(
+      sqs,
+      batch.map((b) => b.outgoing),
+    );
+    if (outcome.failed.length)
+      throw new Error(`producer: SQS refused ${outcome.failed.map((f) => `${f.key} (${f.reason})`).join(', ')}`);
+    onSent(batch.map((b) => b.sent));
+    await sleep(pauseMs);
+  }
+}
