@@ -1,13 +1,22 @@
 import type { Pool } from 'pg';
 
+const DEFAULT_KINDS = ['account-sync', 'marketplace-push', 'returns', 'payouts'];
+
 /**
  * Many due schedules in a few statements, for tests and benchmarks: `count` schedules over
- * `accounts` accounts named `<prefix>-<n>`, spread over the four marketplaces and four kinds. The
- * credentials rows are placeholders (the sweeps only check that one exists; nothing here opens them).
+ * `accounts` accounts named `<prefix>-<n>`, spread over the four marketplaces and `kinds` (default:
+ * four kinds). The credentials rows are placeholders (the sweeps only check that one exists; nothing
+ * here opens them).
  */
 export async function seedManyDueSchedules(
   pool: Pool,
-  { prefix, accounts, count, dueAt }: { prefix: string; accounts: number; count: number; dueAt: Date },
+  {
+    prefix,
+    accounts,
+    count,
+    dueAt,
+    kinds = DEFAULT_KINDS,
+  }: { prefix: string; accounts: number; count: number; dueAt: Date; kinds?: string[] },
 ): Promise<void> {
   await pool.query(
     `INSERT INTO seller_accounts (id, marketplace, display_name)
@@ -23,9 +32,9 @@ export async function seedManyDueSchedules(
   await pool.query(
     `INSERT INTO schedules (account_id, kind, cadence, next_run_at)
      SELECT $1 || '-' || (1 + n % $2),
-            (ARRAY['account-sync','marketplace-push','returns','payouts'])[1 + (n / $2) % 4],
+            ($5::text[])[1 + (n / $2) % cardinality($5::text[])],
             '1h', $4
        FROM generate_series(0, $3 - 1) AS n`,
-    [prefix, accounts, count, dueAt],
+    [prefix, accounts, count, dueAt, kinds],
   );
 }
