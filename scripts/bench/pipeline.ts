@@ -3,63 +3,79 @@
  * each starting a workflow of one no-op activity through the real pollers; in the same run, the raw
  * rate of the same Temporal server starting and completing the same workflow straight from a client
  * at the same concurrency; then latencies (send → workflow start, send → delete) at half the
- * pipeline's peak rate. Prints a table and writes `.data/bench/pipeline.json`.
+ * pipeline's peak rate. Pollers and workers run in this process. Prints a table and writes
+ * `.data/bench/pipeline.json`. `npm run bench` runs it as one of its parts (`runPipelineBench`).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
+import { SILENT_LOGGER } from '../../src/observability/logger';
 import { createPoller } from '../../src/pollers/create-pollers';
 import { sendInBatches } from '../../src/queues/batch-sender';
-import { MARKETPLACES, findQueue, taskQueueFor, type Marketplace, type QueueFamily } from '../../src/queues/inventory';
-import {
-  fifoAttributes,
-  queueForMessage,
-  serializeEnvelope,
-  type Envelope,
-  type MessageType,
-} from '../../src/queues/messages';
+import { findQueue, taskQueueFor } from '../../src/queues/inventory';
+import { fifoAttributes, queueForMessage, serializeEnvelope, type Envelope } from '../../src/queues/messages';
 import { provisionQueues } from '../../src/queues/provision';
 import { QueueDirectory } from '../../src/queues/queue-urls';
 import { createSqsClient } from '../../src/queues/sqs-client';
-import { runMain } from '../../src/runtime/main';
 import { createLimiter } from '../../src/runtime/concurrency';
+import { runMain } from '../../src/runtime/main';
 import { createTemporalClient } from '../../src/temporal/client';
-import { DATA_DIR } from '../stack/paths';
 import { loadStackEnv } from '../stack/stack';
 import { createBenchActivities } from './pipeline-activities';
-import { SILENT_LOGGER } from '../../src/observability/logger';
+import { envelopeFactory, FAMILIES, FIFO_QUEUES } from './pipeline-fixture';
+import { envInt, latencySummary, load1, writeBenchJson, type Latency } from './support';
 
-const MESSAGES = Number(process.env.BENCH_PIPELINE_MESSAGES ?? 5_000);
-const ACCOUNTS = 200;
-const LATENCY_MESSAGES = Number(process.env.BENCH_LATENCY_MESSAGES ?? 1_000);
-const FAMILIES: QueueFamily[] = ['account', 'inventory', 'marketplace-push'];
-const TYPES: MessageType[] = ['account.sync', 'inventory.deduct', 'marketplace.push'];
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+export interface PipelineBenchOptions {
+  /** The backlog the pollers drain for the peak rate. */
+  messages: number;
+  accounts: number;
+  /** Workflows started and awaited straight from a client for the raw rate. */
+  rawWorkflows: number;
+  /** Messages sent one by one at half the peak rate for the latencies. */
+  latencyMessages: number;
 }
 
-function latencySummary(values: number[]) {
-  return { p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99) };
+/** Issue 4's sizes unless the caller or BENCH_PIPELINE_MESSAGES, BENCH_RAW_WORKFLOWS, BENCH_LATENCY_MESSAGES say otherwise. */
+export function pipelineBenchOptionsFromEnv(
+  defaults: Omit<PipelineBenchOptions, 'accounts'> = { messages: 5_000, rawWorkflows: 2_000, latencyMessages: 1_000 },
+): PipelineBenchOptions {
+  const messages = envInt('BENCH_PIPELINE_MESSAGES', defaults.messages);
+  return {
+    messages,
+    accounts: 200,
+    rawWorkflows: envInt('BENCH_RAW_WORKFLOWS', Math.min(messages, defaults.rawWorkflows)),
+    latencyMessages: envInt('BENCH_LATENCY_MESSAGES', defaults.latencyMessages),
+  };
 }
 
-runMain(async () => {
-  loadStackEnv();
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+export interface PipelineBenchSummary {
+  at: string;
+  load1: { start: number; end: number };
+  messages: number;
+  accounts: number;
+  concurrency: number;
+  rawTemporal: { workflows: number; perSecond: number };
+  pipeline: { perSecond: number; ratioToRaw: number };
+  atHalfPeak: { messages: number; ratePerSecond: number; sendToStartMs: Latency; sendToDeleteMs: Latency };
+}
+
+/**
+ * Needs the stack's environment (`loadStackEnv`) and the Temporal runtime installed once per process
+ * (`Runtime.install`), as its callers do.
+ */
+export async function runPipelineBench({
+  messages,
+  accounts,
+  rawWorkflows,
+  latencyMessages,
+}: PipelineBenchOptions): Promise<PipelineBenchSummary> {
+  const loadAtStart = load1();
   const run = randomUUID().slice(0, 8);
   const config = loadConfig({ ...process.env, QUEUE_PREFIX: 'benchp-', TEMPORAL_TASK_QUEUE: `bench-${run}` });
   const sqs = createSqsClient(config);
-  const fifoQueues = [
-    findQueue('account-sync'),
-    findQueue('inventory-deduct'),
-    ...MARKETPLACES.map((m) => findQueue(`marketplace-push-${m}`)),
-  ];
-  const provisioned = await provisionQueues(sqs, config.queues.prefix, fifoQueues);
+  const provisioned = await provisionQueues(sqs, config.queues.prefix, FIFO_QUEUES);
   await Promise.all(provisioned.map(({ url }) => sqs.send(new PurgeQueueCommand({ QueueUrl: url }))));
 
   const startedAt = new Map<string, number>();
@@ -81,14 +97,13 @@ runMain(async () => {
   );
   const workersRunning = workers.map((worker) => worker.run());
   const client = await createTemporalClient(config);
-  const concurrency = fifoQueues.length * findQueue('account-sync').poller.concurrency;
+  const concurrency = FIFO_QUEUES.length * findQueue('account-sync').poller.concurrency;
 
   // Raw: the same workflow, started and awaited straight from a client at the pipeline's concurrency.
-  const rawCount = Math.min(MESSAGES, 2_000);
   const limit = createLimiter(concurrency);
   const rawStarted = performance.now();
   await Promise.all(
-    Array.from({ length: rawCount }, (_, i) =>
+    Array.from({ length: rawWorkflows }, (_, i) =>
       limit(() =>
         client.workflow.execute('noopWorkflow', {
           taskQueue: `${config.temporal.taskQueue}.raw`,
@@ -98,28 +113,13 @@ runMain(async () => {
       ),
     ),
   );
-  const rawRate = rawCount / ((performance.now() - rawStarted) / 1000);
+  const rawRate = rawWorkflows / ((performance.now() - rawStarted) / 1000);
 
-  let sequence = 0;
-  const envelopeFor = (account: number): Envelope => {
-    const type = TYPES[account % TYPES.length]!;
-    const marketplace: Marketplace = MARKETPLACES[account % MARKETPLACES.length]!;
-    sequence += 1;
-    return {
-      v: 1,
-      type,
-      accountId: `bench-${account}`,
-      marketplace,
-      idempotencyKey: `${type}:bench-${account}:${run}-${sequence}`,
-      dueAt: new Date().toISOString(),
-      traceId: randomUUID(),
-      payload: {},
-    };
-  };
+  const envelopeFor = envelopeFactory(run);
   const directory = new QueueDirectory(sqs, config.queues.prefix);
   const completedAt = new Map<string, { deletedAt: number; sentAt: number }>();
   const pollers = await Promise.all(
-    fifoQueues.map((queue) =>
+    FIFO_QUEUES.map((queue) =>
       createPoller(
         {
           config,
@@ -142,7 +142,7 @@ runMain(async () => {
   };
 
   // Peak: the whole backlog is in the queues before the pollers start.
-  const peakEnvelopes = Array.from({ length: MESSAGES }, (_, i) => envelopeFor(i % ACCOUNTS));
+  const peakEnvelopes = Array.from({ length: messages }, (_, i) => envelopeFor(i % accounts));
   const outgoing = await Promise.all(
     peakEnvelopes.map(async (envelope) => ({
       key: envelope.idempotencyKey,
@@ -156,14 +156,14 @@ runMain(async () => {
   const peakStarted = performance.now();
   const running = pollers.map((poller) => poller.run());
   await waitFor(peakEnvelopes.map((e) => e.idempotencyKey));
-  const peakRate = MESSAGES / ((performance.now() - peakStarted) / 1000);
+  const peakRate = messages / ((performance.now() - peakStarted) / 1000);
 
   // Latency at half the peak rate: messages sent one by one, spread over accounts.
   const interval = 1000 / (peakRate / 2);
   const latencyEnvelopes: Envelope[] = [];
   const paceStarted = performance.now();
-  for (let i = 0; i < LATENCY_MESSAGES; i++) {
-    const envelope = envelopeFor(i % ACCOUNTS);
+  for (let i = 0; i < latencyMessages; i++) {
+    const envelope = envelopeFor(i % accounts);
     latencyEnvelopes.push(envelope);
     const queueUrl = await directory.url(queueForMessage(envelope.type, envelope.marketplace));
     void sqs.send(
@@ -193,24 +193,28 @@ runMain(async () => {
   await connection.close();
   sqs.destroy();
 
-  const summary = {
+  return {
     at: new Date().toISOString(),
-    messages: MESSAGES,
-    accounts: ACCOUNTS,
+    load1: { start: loadAtStart, end: load1() },
+    messages,
+    accounts,
     concurrency,
-    rawTemporal: { workflows: rawCount, perSecond: Math.round(rawRate) },
+    rawTemporal: { workflows: rawWorkflows, perSecond: Math.round(rawRate) },
     pipeline: { perSecond: Math.round(peakRate), ratioToRaw: +(peakRate / rawRate).toFixed(2) },
     atHalfPeak: {
-      messages: LATENCY_MESSAGES,
+      messages: latencyMessages,
       ratePerSecond: Math.round(peakRate / 2),
       sendToStartMs: latencySummary(toStart),
       sendToDeleteMs: latencySummary(toDelete),
     },
   };
+}
+
+export function printPipelineTables(summary: PipelineBenchSummary): void {
   console.table([
     { measure: 'raw Temporal start+complete', 'per second': summary.rawTemporal.perSecond },
     {
-      measure: `pipeline, ${MESSAGES} msgs / ${ACCOUNTS} accounts`,
+      measure: `pipeline, ${summary.messages} msgs / ${summary.accounts} accounts`,
       'per second': summary.pipeline.perSecond,
       'ratio to raw': summary.pipeline.ratioToRaw,
     },
@@ -219,7 +223,15 @@ runMain(async () => {
     'send → start (ms)': summary.atHalfPeak.sendToStartMs,
     'send → delete (ms)': summary.atHalfPeak.sendToDeleteMs,
   });
-  mkdirSync(path.join(DATA_DIR, 'bench'), { recursive: true });
-  writeFileSync(path.join(DATA_DIR, 'bench', 'pipeline.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  console.log(`at half the peak rate (${summary.atHalfPeak.ratePerSecond}/s); written to .data/bench/pipeline.json`);
-});
+}
+
+if (require.main === module) {
+  runMain(async () => {
+    loadStackEnv();
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    const summary = await runPipelineBench(pipelineBenchOptionsFromEnv());
+    printPipelineTables(summary);
+    const file = writeBenchJson('pipeline', summary);
+    console.log(`at half the peak rate (${summary.atHalfPeak.ratePerSecond}/s); written to ${file}`);
+  });
+}

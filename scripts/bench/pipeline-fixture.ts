@@ -1,0 +1,36 @@
+/**
+ * What the pipeline benchmarks send and run: messages over the six FIFO queues (account-sync,
+ * inventory-deduct, marketplace-push-*), each starting the fixture workflow of one no-op activity
+ * (`pipeline-workflows.ts`) on its family's task queue.
+ */
+import { randomUUID } from 'node:crypto';
+import { MARKETPLACES, findQueue, type Marketplace, type QueueFamily } from '../../src/queues/inventory';
+import type { Envelope, MessageType } from '../../src/queues/messages';
+
+export const FIFO_QUEUES = [
+  findQueue('account-sync'),
+  findQueue('inventory-deduct'),
+  ...MARKETPLACES.map((m) => findQueue(`marketplace-push-${m}`)),
+];
+export const FAMILIES: QueueFamily[] = ['account', 'inventory', 'marketplace-push'];
+const TYPES: MessageType[] = ['account.sync', 'inventory.deduct', 'marketplace.push'];
+
+/** Envelopes for accounts `bench-<n>`, each with a key unique to this run. */
+export function envelopeFactory(run: string): (account: number) => Envelope {
+  let sequence = 0;
+  return (account) => {
+    const type = TYPES[account % TYPES.length]!;
+    const marketplace: Marketplace = MARKETPLACES[account % MARKETPLACES.length]!;
+    sequence += 1;
+    return {
+      v: 1,
+      type,
+      accountId: `bench-${account}`,
+      marketplace,
+      idempotencyKey: `${type}:bench-${account}:${run}-${sequence}`,
+      dueAt: new Date().toISOString(),
+      traceId: randomUUID(),
+      payload: {},
+    };
+  };
+}
