@@ -1,12 +1,30 @@
-import { markAccountNeedsReauth } from '../db/accounts';
+import { ApplicationFailure } from '@temporalio/common';
+import { accountStanding, markAccountNeedsReauth } from '../db/accounts';
 import { isFailureOfType, MARKETPLACE_FAILURES } from '../marketplaces/errors';
 import type { ActivityDeps } from './deps';
 
+export const ACCOUNT_FAILURES = { unknown: 'UnknownAccount', disabled: 'AccountDisabled' } as const;
+
 /**
- * Runs marketplace work for an account; when the marketplace says its authorisation is revoked, the
- * account is marked `needs_reauth` (the sweeps then skip it) before the failure goes on.
+ * Refuses, for good, work for an account that does not exist or is disabled: a message can outlive
+ * its account's enabled state (sent just before, replayed from a DLQ) or name an account that never
+ * was, and no retry changes either.
+ */
+export async function requireActiveAccount(deps: ActivityDeps, accountId: string): Promise<void> {
+  const standing = await accountStanding(deps.pool, accountId);
+  if (!standing) throw ApplicationFailure.nonRetryable(`account ${accountId} does not exist`, ACCOUNT_FAILURES.unknown);
+  if (!standing.enabled) {
+    throw ApplicationFailure.nonRetryable(`account ${accountId} is disabled`, ACCOUNT_FAILURES.disabled);
+  }
+}
+
+/**
+ * Runs work for an account: only for an existing, enabled one (nothing reaches a marketplace or the
+ * account's rows otherwise); when the marketplace says its authorisation is revoked, the account is
+ * marked `needs_reauth` (the sweeps then skip it) before the failure goes on.
  */
 export async function forAccount<T>(deps: ActivityDeps, accountId: string, work: () => Promise<T>): Promise<T> {
+  await requireActiveAccount(deps, accountId);
   try {
     return await work();
   } catch (error) {

@@ -4,7 +4,7 @@ import { commitReservation, desiredListings, listingsOfSku, releaseReservation, 
 import type { ListingChange, ListingState, UpdateOutcome } from '../marketplaces/client';
 import type { Envelope } from '../queues/messages';
 import type { Marketplace } from '../queues/inventory';
-import { forAccount } from './account-guard';
+import { forAccount, requireActiveAccount } from './account-guard';
 import type { ActivityDeps } from './deps';
 
 export interface ListingUpdateInput {
@@ -18,6 +18,9 @@ export interface DeductRequest {
   skuId: string;
   quantity: number;
 }
+
+/** A schedule id (bigserial) as text; 18 digits stay within bigint. */
+const SCHEDULE_ID = /^[1-9]\d{0,17}$/;
 
 function deductRequestFrom(source: Record<string, unknown>, where: string): DeductRequest {
   const { skuId, quantity } = source;
@@ -39,10 +42,19 @@ export function listingActivities(deps: ActivityDeps) {
   return {
     /** What to deduct: from the message itself, or from the schedule that sent it. */
     async loadDeductRequest(envelope: Envelope): Promise<DeductRequest> {
+      await requireActiveAccount(deps, envelope.accountId);
       if (envelope.payload.skuId !== undefined) return deductRequestFrom(envelope.payload, 'the message payload');
+      const scheduleId = String(envelope.payload.scheduleId ?? '');
+      // schedules.id is a bigint: PostgreSQL would refuse anything else, and retrying cannot help.
+      if (!SCHEDULE_ID.test(scheduleId)) {
+        throw ApplicationFailure.nonRetryable(
+          `scheduleId ${JSON.stringify(envelope.payload.scheduleId ?? null)} is not a schedule id`,
+          'InvalidDeductRequest',
+        );
+      }
       const { rows } = await pool.query<{ payload: Record<string, unknown> }>(
         'SELECT payload FROM schedules WHERE id = $1 AND account_id = $2',
-        [String(envelope.payload.scheduleId ?? ''), envelope.accountId],
+        [scheduleId, envelope.accountId],
       );
       if (!rows[0]) {
         throw ApplicationFailure.nonRetryable(
@@ -58,7 +70,7 @@ export function listingActivities(deps: ActivityDeps) {
     commitReservation: (input: { key: string }) => commitReservation(pool, input.key),
     listingsOfSku: (input: { skuId: string }) => listingsOfSku(pool, input.skuId),
     desiredListings: (input: { accountId: string; limit: number }) =>
-      desiredListings(pool, input.accountId, input.limit),
+      forAccount(deps, input.accountId, () => desiredListings(pool, input.accountId, input.limit)),
 
     readListings: (input: { accountId: string; marketplace: Marketplace; skus: string[] }): Promise<ListingState[]> =>
       forAccount(deps, input.accountId, () =>

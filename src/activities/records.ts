@@ -1,5 +1,6 @@
 import { recordReconciliation } from '../db/marketplace-data';
 import { recordSagaRun, type SagaRun } from '../db/saga-runs';
+import { forAccount } from './account-guard';
 import type { ActivityDeps } from './deps';
 
 /** Bookkeeping activities: how a saga ended, and reconciliation (PostgreSQL only). */
@@ -7,6 +8,6 @@ export function recordActivities(deps: ActivityDeps) {
   return {
     recordSagaRun: (run: SagaRun) => recordSagaRun(deps.pool, run),
     reconcileOrders: (input: { accountId: string; runKey: string }) =>
-      recordReconciliation(deps.pool, input.accountId, input.runKey),
+      forAccount(deps, input.accountId, () => recordReconciliation(deps.pool, input.accountId, input.runKey)),
   };
 }

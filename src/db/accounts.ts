@@ -42,3 +42,11 @@ export async function markAccountNeedsReauth(db: Queryable, accountId: string): 
     [accountId],
   );
 }
+
+/** Whether an account exists and is enabled; undefined when there is no such account. */
+export async function accountStanding(db: Queryable, accountId: string): Promise<{ enabled: boolean } | undefined> {
+  const { rows } = await db.query<{ enabled: boolean }>('SELECT enabled FROM seller_accounts WHERE id = $1', [
+    accountId,
+  ]);
+  return rows[0];
+}

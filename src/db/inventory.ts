@@ -27,6 +27,11 @@ export interface SkuListing {
 /** Reserves stock; returns what stays available to sell, which every marketplace is then told. */
 export async function reserveStock(pool: Pool, reservation: Reservation): Promise<{ available: number }> {
   return inTransaction(pool, async (client) => {
+    // Checked first: the reservation's foreign key would refuse it too, but as an error worth retrying.
+    const sku = await client.query('SELECT 1 FROM skus WHERE id = $1', [reservation.skuId]);
+    if (sku.rowCount === 0) {
+      throw ApplicationFailure.nonRetryable(`SKU ${JSON.stringify(reservation.skuId)} does not exist`, 'UnknownSku');
+    }
     const inserted = await client.query(
       `INSERT INTO inventory_reservations (reservation_key, account_id, sku_id, quantity, status)
        VALUES ($1, $2, $3, $4, 'reserved') ON CONFLICT (reservation_key) DO NOTHING`,
