@@ -5,19 +5,42 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { documentsToDownload, recordDownloadedDocument } from '../db/marketplace-data';
+import type { Pool } from 'pg';
+import { documentsToDownload, recordDownloadedDocument, upsertDocuments } from '../db/marketplace-data';
+import type { ReadItem } from '../marketplaces/client';
+import { cutOffFailure } from '../marketplaces/errors';
 import type { Marketplace } from '../queues/inventory';
 import { forAccount } from './account-guard';
 import type { ActivityDeps } from './deps';
 
 /** A marketplace's document id becomes a file name: nothing that could leave the account's folder. */
 const SAFE_DOCUMENT_ID = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,128}$/;
+
+/** Why a document id cannot be a file name; undefined when it can. */
+function unsafeDocumentId(documentId: string): string | undefined {
+  return SAFE_DOCUMENT_ID.test(documentId)
+    ? undefined
+    : `document id ${JSON.stringify(documentId)} is not safe as a file name`;
+}
+
+/**
+ * Stores a page of a marketplace's document list. One listed under an unsafe id is recorded as
+ * rejected, with the reason, and never downloaded: it must not fail every later run of the account,
+ * nor keep its other documents waiting.
+ */
+export function storeDocumentList(pool: Pool, accountId: string, documents: ReadItem<'documents'>[]) {
+  return upsertDocuments(
+    pool,
+    accountId,
+    documents.map((document) => ({ ...document, rejectedReason: unsafeDocumentId(document.documentId) })),
+  );
+}
 
 export interface DownloadInput {
   accountId: string;
@@ -31,39 +54,53 @@ export function documentActivities(deps: ActivityDeps) {
       documentsToDownload(deps.pool, input.accountId, input.limit),
 
     async downloadDocument(input: DownloadInput): Promise<{ sha256: string; bytes: number }> {
-      if (!SAFE_DOCUMENT_ID.test(input.documentId)) {
-        throw ApplicationFailure.nonRetryable(
-          `document id ${JSON.stringify(input.documentId)} is not safe as a file name`,
-          'InvalidDocumentId',
-        );
-      }
-      const folder = path.join(deps.documentStoreDir, input.marketplace, input.accountId);
-      const storagePath = path.join(folder, input.documentId);
-      await mkdir(folder, { recursive: true });
+      const unsafe = unsafeDocumentId(input.documentId);
+      if (unsafe) throw ApplicationFailure.nonRetryable(unsafe, 'InvalidDocumentId');
       const body = await forAccount(deps, input.accountId, () =>
         deps.marketplaces.clients[input.marketplace].documentContent(input.accountId, input.documentId),
       );
-      const hash = createHash('sha256');
-      let bytes = 0;
-      const context = Context.current();
-      const hashing = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          context.heartbeat({ bytes });
-          done(null, chunk);
-        },
-      });
-      const partial = `${storagePath}.part`;
-      await pipeline(
-        Readable.fromWeb(body as import('node:stream/web').ReadableStream),
-        hashing,
-        createWriteStream(partial),
-      );
-      await rename(partial, storagePath);
-      const sha256 = hash.digest('hex');
+      const folder = path.join(deps.documentStoreDir, input.marketplace, input.accountId);
+      const storagePath = path.join(folder, input.documentId);
+      await mkdir(folder, { recursive: true });
+      const { sha256, bytes } = await streamToFile(input, body, `${storagePath}.part`);
+      await rename(`${storagePath}.part`, storagePath);
       await recordDownloadedDocument(deps.pool, { ...input, sha256, storagePath });
       return { sha256, bytes };
     },
   };
+}
+
+/**
+ * Streams a document's bytes to `partial` through a SHA-256, heartbeating as they arrive. A body
+ * that breaks off (the connection dropped before its Content-Length) leaves no partial file behind
+ * and fails, for a retry, saying how far it got.
+ */
+async function streamToFile(
+  input: DownloadInput,
+  body: ReadableStream<Uint8Array>,
+  partial: string,
+): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const context = Context.current();
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      context.heartbeat({ bytes });
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(
+      Readable.fromWeb(body as import('node:stream/web').ReadableStream),
+      hashing,
+      createWriteStream(partial),
+    );
+  } catch (error) {
+    await rm(partial, { force: true });
+    const site = { marketplace: input.marketplace, operation: 'document-content', accountId: input.accountId };
+    throw cutOffFailure(site, `document ${input.documentId} cut off after ${bytes} bytes`, error);
+  }
+  return { sha256: hash.digest('hex'), bytes };
 }

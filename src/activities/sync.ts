@@ -5,17 +5,11 @@
  */
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import {
-  advanceSyncCursor,
-  syncCursor,
-  upsertDocuments,
-  upsertOrders,
-  upsertPayouts,
-  upsertReturns,
-} from '../db/marketplace-data';
+import { advanceSyncCursor, syncCursor, upsertOrders, upsertPayouts, upsertReturns } from '../db/marketplace-data';
 import type { ReadItem, ReadResource } from '../marketplaces/client';
 import type { Marketplace } from '../queues/inventory';
 import { forAccount } from './account-guard';
+import { storeDocumentList } from './documents';
 import type { ActivityDeps } from './deps';
 
 export interface SyncInput {
@@ -71,6 +65,6 @@ export function syncActivities(deps: ActivityDeps) {
     syncPayouts: (input: SyncInput) =>
       syncResource(deps, input, { resource: 'payouts', timeOf: (p) => p.paidAt, store: upsertPayouts }),
     syncDocumentList: (input: SyncInput) =>
-      syncResource(deps, input, { resource: 'documents', timeOf: (d) => d.createdAt, store: upsertDocuments }),
+      syncResource(deps, input, { resource: 'documents', timeOf: (d) => d.createdAt, store: storeDocumentList }),
   };
 }

@@ -67,11 +67,19 @@ export async function upsertPayouts(db: Queryable, accountId: string, payouts: R
   );
 }
 
-/** Document metadata; the bytes are fetched separately and their hash recorded then. */
-export async function upsertDocuments(db: Queryable, accountId: string, documents: ReadItem<'documents'>[]) {
+/**
+ * Document metadata; the bytes are fetched separately and their hash recorded then. A document with
+ * a `rejectedReason` is recorded with it and never offered for download.
+ */
+export async function upsertDocuments(
+  db: Queryable,
+  accountId: string,
+  documents: (ReadItem<'documents'> & { rejectedReason?: string })[],
+) {
   await db.query(
-    `INSERT INTO documents (account_id, external_id, kind)
-     SELECT $1, d."documentId", d.kind FROM jsonb_to_recordset($2::jsonb) AS d("documentId" text, kind text)
+    `INSERT INTO documents (account_id, external_id, kind, rejected_reason)
+     SELECT $1, d."documentId", d.kind, d."rejectedReason"
+       FROM jsonb_to_recordset($2::jsonb) AS d("documentId" text, kind text, "rejectedReason" text)
      ON CONFLICT (account_id, external_id) DO NOTHING`,
     [accountId, JSON.stringify(documents)],
   );
@@ -79,7 +87,8 @@ export async function upsertDocuments(db: Queryable, accountId: string, document
 
 export async function documentsToDownload(db: Queryable, accountId: string, limit: number): Promise<string[]> {
   const { rows } = await db.query<{ external_id: string }>(
-    `SELECT external_id FROM documents WHERE account_id = $1 AND sha256 IS NULL ORDER BY external_id LIMIT $2`,
+    `SELECT external_id FROM documents WHERE account_id = $1 AND sha256 IS NULL AND rejected_reason IS NULL
+      ORDER BY external_id LIMIT $2`,
     [accountId, limit],
   );
   return rows.map((row) => row.external_id);

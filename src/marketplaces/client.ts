@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Marketplace } from '../queues/inventory';
 import type { Authenticator, Headers } from './auth';
-import { isFailureOfType, MARKETPLACE_FAILURES } from './errors';
+import { isFailureOfType, malformedFailure, MARKETPLACE_FAILURES } from './errors';
 import type { MarketplaceCall, MarketplaceHttp } from './http';
 
 const isoTime = z.iso.datetime({ offset: true });
@@ -111,6 +111,14 @@ export class MarketplaceClient {
     };
     const response = await this.withAuth(call, (authed) => this.http.send(authed));
     if (!response.body) throw new Error(`${this.marketplace} returned no body for document ${documentId}`);
+    // A web page where the bytes should be (a sign-in or error page behind a 200) would be stored as
+    // the document: refuse it, for a retry, instead.
+    const type = response.headers.get('content-type') ?? '';
+    if (/^text\/html\b/i.test(type)) {
+      await response.body.cancel();
+      const site = { marketplace: this.marketplace, operation: call.operation, accountId };
+      throw malformedFailure(site, `document ${documentId} came as ${type}, not as its bytes`);
+    }
     return response.body;
   }
 

@@ -77,6 +77,18 @@ export function networkFailure(site: CallSite, error: unknown): Error {
   return ApplicationFailure.retryable(describe(site, what), MARKETPLACE_FAILURES.unavailable);
 }
 
+/**
+ * A 2xx answer whose body stopped coming (the connection dropped before its Content-Length):
+ * transient, like any network fault, and said as such rather than as a bare socket error.
+ */
+export function cutOffFailure(site: CallSite, what: string, error: unknown): Error {
+  const { message, cause } = (error ?? {}) as { message?: string; cause?: { message?: string } };
+  return ApplicationFailure.retryable(
+    describe(site, `${what}: ${cause?.message ?? message ?? String(error)}`),
+    MARKETPLACE_FAILURES.unavailable,
+  );
+}
+
 export function malformedFailure(site: CallSite, problem: string): Error {
   return ApplicationFailure.retryable(describe(site, `malformed response: ${problem}`), MARKETPLACE_FAILURES.malformed);
 }

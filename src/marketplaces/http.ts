@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { Marketplace } from '../queues/inventory';
-import { failureForResponse, malformedFailure, networkFailure, type CallSite } from './errors';
+import { cutOffFailure, failureForResponse, malformedFailure, networkFailure, type CallSite } from './errors';
 import type { MarketplaceOperation } from './limits';
 import type { MarketplaceRateLimiter } from './rate-limiter';
 
@@ -69,7 +69,7 @@ export class MarketplaceHttp {
     try {
       text = await response.text();
     } catch (error) {
-      throw networkFailure(site, error);
+      throw cutOffFailure(site, 'response body cut off', error);
     }
     let parsed: unknown;
     try {
