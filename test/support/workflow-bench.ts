@@ -5,20 +5,48 @@
  * are started the way the pollers start them (same id, task queue and search attributes).
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, WorkflowHandle } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  Client,
+  Connection,
+  WorkflowFailedError,
+  WorkflowHandle,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { SILENT_LOGGER, type Logger } from '../../src/observability/logger';
 import { createPoller } from '../../src/pollers/create-pollers';
 import type { QueuePoller } from '../../src/pollers/queue-poller';
-import { workflowStartOptions } from '../../src/pollers/workflow-runner';
-import { findQueue, queueName } from '../../src/queues/inventory';
+import { workflowIdFor, workflowStartOptions } from '../../src/pollers/workflow-runner';
+import { outgoingEnvelope, sendInBatches } from '../../src/queues/batch-sender';
+import { findQueue, MARKETPLACES, queueName } from '../../src/queues/inventory';
 import { QueueDirectory } from '../../src/queues/queue-urls';
-import { queueForMessage, WORKFLOW_TYPES, type Envelope, type MessageType } from '../../src/queues/messages';
+import {
+  queueForMessage,
+  serializeEnvelope,
+  WORKFLOW_TYPES,
+  type Envelope,
+  type MessageType,
+} from '../../src/queues/messages';
+import { SimulatorControl } from '../../src/marketplaces/simulator/control';
 import { createServiceActivities, createServiceWorkers } from '../../src/workers/temporal-worker';
 import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
 import { ISSUED_TOKEN, SECRET_MARKER, SellerSeeder, type Seller, type SellerSeed } from './sellers';
 
 export type { ListingSeed, Seller, SellerSeed } from './sellers';
+
+/** How a workflow ended: its result, or the innermost failure (an activity's own, when one failed it). */
+export type WorkflowEnd =
+  | { status: 'completed'; result: unknown }
+  | { status: 'failed'; failure: { type?: string; message: string; nonRetryable?: boolean } };
+
+function innermostFailure(error: WorkflowFailedError): Extract<WorkflowEnd, { status: 'failed' }>['failure'] {
+  let cause: Error = error;
+  while (cause.cause instanceof Error) cause = cause.cause;
+  return cause instanceof ApplicationFailure
+    ? { type: cause.type ?? undefined, message: cause.message, nonRetryable: cause.nonRetryable ?? undefined }
+    : { message: cause.message };
+}
 
 export class WorkflowBench {
   readonly workflowIds: string[] = [];
@@ -32,29 +60,46 @@ export class WorkflowBench {
     private readonly workers: Worker[],
     private readonly running: Promise<void>[],
     private readonly releaseResources: () => Promise<void>,
+    simulatorUrl?: string,
   ) {
-    this.sellers = new SellerSeeder(t.deps.pool, t.config);
+    this.sellers = new SellerSeeder(t.deps.pool, t.config, new SimulatorControl(simulatorUrl));
   }
 
   get sim() {
     return this.sellers.sim;
   }
 
-  /** `log`: where the worker's activity and SDK lines go (default: the role logger at LOG_LEVEL). */
-  static async create({ log }: { log?: Logger } = {}): Promise<WorkflowBench> {
-    const t = await isolatedEnvironment({ TEMPORAL_TASK_QUEUE: `test-wf-${randomUUID().slice(0, 8)}` });
+  /**
+   * `log`: where the worker's activity and SDK lines go (default: the role logger at LOG_LEVEL).
+   * `simulatorUrl`: a simulator of the test's own for all four marketplaces (default: the stack's).
+   */
+  static async create({ log, simulatorUrl }: { log?: Logger; simulatorUrl?: string } = {}): Promise<WorkflowBench> {
+    const marketplaceUrls = simulatorUrl
+      ? Object.fromEntries(MARKETPLACES.map((m) => [`MARKETPLACE_${m.toUpperCase()}_URL`, `${simulatorUrl}/${m}`]))
+      : {};
+    const t = await isolatedEnvironment({
+      TEMPORAL_TASK_QUEUE: `test-wf-${randomUUID().slice(0, 8)}`,
+      ...marketplaceUrls,
+    });
     const service = createServiceActivities(t.config);
     const native = await NativeConnection.connect({ address: t.config.temporal.address });
     const workers = await createServiceWorkers(t.config, native, service.activities, log);
     const running = workers.map((worker) => worker.run());
     const connection = await Connection.connect({ address: t.config.temporal.address });
     const client = new Client({ connection, namespace: t.config.temporal.namespace });
-    return new WorkflowBench(t, client, workers, running, async () => {
-      await connection.close();
-      await native.close();
-      await service.close();
-      await t.cleanup();
-    });
+    return new WorkflowBench(
+      t,
+      client,
+      workers,
+      running,
+      async () => {
+        await connection.close();
+        await native.close();
+        await service.close();
+        await t.cleanup();
+      },
+      simulatorUrl,
+    );
   }
 
   get pool() {
@@ -94,6 +139,30 @@ export class WorkflowBench {
 
   async execute<T = unknown>(envelope: Envelope): Promise<T> {
     return (await this.start(envelope)).result() as Promise<T>;
+  }
+
+  /** Sends the message to its queue the way every producer does; a poller of that queue starts it. */
+  async send(envelope: Envelope): Promise<void> {
+    const queue = queueForMessage(envelope.type, envelope.marketplace);
+    const message = outgoingEnvelope(envelope, serializeEnvelope(envelope), queue, this.t.queueUrl(queue.name));
+    const { failed } = await sendInBatches(this.t.deps.sqs, [message]);
+    if (failed.length > 0) throw new Error(`could not send ${envelope.idempotencyKey}: ${failed[0]!.reason}`);
+    this.workflowIds.push(workflowIdFor(envelope));
+  }
+
+  /** How the message's workflow ended, once a poller has started it and it has ended. */
+  async ended(envelope: Envelope, timeoutMs = 45_000): Promise<WorkflowEnd> {
+    const handle = this.client.workflow.getHandle(workflowIdFor(envelope));
+    for (const deadline = Date.now() + timeoutMs; ;) {
+      try {
+        return { status: 'completed', result: await handle.result() };
+      } catch (error) {
+        if (error instanceof WorkflowFailedError) return { status: 'failed', failure: innermostFailure(error) };
+        // Not started yet: the poller has not received the message.
+        if (!(error instanceof WorkflowNotFoundError) || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
   }
 
   /**
