@@ -2,8 +2,13 @@
  * Hostile input shared by the test/hostile suites: message bodies no producer of ours would send,
  * ids that look like SQL or paths, and a check that PostgreSQL's tables came through untouched.
  */
+import type { Message } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
+import { findQueue } from '../../src/queues/inventory';
 import { queueForMessage, type Envelope } from '../../src/queues/messages';
+import { DLQ_ATTRIBUTES } from '../../src/queues/sqs-conventions';
+import { eventually, type PipelineBench } from './pipeline';
+import { drainRawQueue, queueIsEmpty } from './sqs';
 
 export const SQL_LOOKING = "'; DROP TABLE seller_accounts; --";
 export const PATH_LIKE_IDS = ['../../etc/passwd', 'a/b', 'a\\b'];
@@ -127,4 +132,90 @@ export async function tableRowCounts(pool: Pool): Promise<Record<(typeof GUARDED
     counts[table] = Number(rows[0]!.n);
   }
   return counts;
+}
+
+/** Idempotency keys of `account`'s messages whose (stand-in) workflow has ended, in the order they ended. */
+export async function completedKeys(bench: PipelineBench, account: string): Promise<string[]> {
+  const rows = await bench.executions();
+  return rows.filter((r) => r.account_id === account && r.phase === 'end').map((r) => r.idempotency_key);
+}
+
+/**
+ * Sends the hostile bodies in `account`'s group, a valid message of `account` before every
+ * `spacing`-th of them, and one after the last.
+ */
+async function sendInterleaved(
+  bench: PipelineBench,
+  queue: string,
+  account: string,
+  hostile: HostileBody[],
+  make: () => Envelope,
+  spacing: number,
+) {
+  const valid: Envelope[] = [];
+  const sent = new Map<string, HostileBody>();
+  for (const [index, body] of hostile.entries()) {
+    if (index % spacing === 0) {
+      valid.push(make());
+      await bench.send(queue, valid.at(-1)!);
+    }
+    sent.set(await bench.sendRaw(queue, body.body, account), body);
+  }
+  valid.push(make());
+  await bench.send(queue, valid.at(-1)!);
+  return { valid, sent };
+}
+
+/** Waits for `count` dead letters of `queue`, taking them out of its DLQ. */
+async function deadLetters(bench: PipelineBench, queue: string, count: number): Promise<Message[]> {
+  const dlqUrl = bench.t.queues.find((q) => q.queue.name === queue)!.dlqUrl;
+  const all: Message[] = [];
+  await eventually(
+    async () => all.push(...(await drainRawQueue(bench.t.deps.sqs, dlqUrl))),
+    () => all.length >= count,
+    60_000,
+  );
+  return all;
+}
+
+const byName = <T extends { name?: string }>(a: T, b: T) => (a.name! < b.name! ? -1 : 1);
+
+/**
+ * Sends `hostile` between valid messages of `account` (made by `make`; one before every `spacing`
+ * hostile bodies) to `queue`, which a poller serves. Every hostile body must end in the DLQ with its
+ * reason and source queue; the valid messages must all complete (FIFO: in the order sent) and the
+ * queue must end empty.
+ */
+export async function expectHostileDeadLettered(
+  bench: PipelineBench,
+  queue: string,
+  account: string,
+  hostile: HostileBody[],
+  make: () => Envelope,
+  { spacing = 1 }: { spacing?: number } = {},
+): Promise<void> {
+  const { valid, sent } = await sendInterleaved(bench, queue, account, hostile, make, spacing);
+  const physicalName = bench.t.queueUrl(queue).split('/').pop();
+  const dead = (await deadLetters(bench, queue, hostile.length)).map((message) => {
+    const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue;
+    const source = sent.get(attribute(DLQ_ATTRIBUTES.sourceMessageId) ?? '');
+    return {
+      name: source?.name,
+      reason: attribute(DLQ_ATTRIBUTES.reason),
+      from: attribute(DLQ_ATTRIBUTES.sourceQueue),
+    };
+  });
+  expect(dead.sort(byName)).toEqual(
+    hostile
+      .map(({ name, reason }) => ({ name, reason: expect.stringContaining(reason), from: physicalName }))
+      .sort(byName),
+  );
+  const done = await eventually(
+    () => completedKeys(bench, account),
+    (keys) => keys.length >= valid.length,
+  );
+  const expected = valid.map((m) => m.idempotencyKey);
+  if (findQueue(queue).fifo) expect(done).toEqual(expected);
+  else expect([...done].sort()).toEqual(expected.sort());
+  expect(await eventually(() => queueIsEmpty(bench.t.deps.sqs, bench.t.queueUrl(queue)), Boolean)).toBe(true);
 }
