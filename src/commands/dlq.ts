@@ -9,6 +9,7 @@ import { deadLetterCounts, peekDeadLetters, purgeDeadLetters, replayDeadLetters 
 import { QUEUES, deadLetterQueueName, findQueue } from '../queues/inventory';
 import { QueueDirectory } from '../queues/queue-urls';
 import { createSqsClient } from '../queues/sqs-client';
+import { requireServers, sqsServer } from '../runtime/dependencies';
 import { FatalError, runMain } from '../runtime/main';
 
 const USAGE = `usage: npm run dlq -- list | peek <queue> | replay <queue> | purge <queue> [--yes]  (--max N; queues: ${QUEUES.map((q) => q.name).join(', ')})`;
@@ -49,6 +50,7 @@ runMain(async () => {
 
   const config = loadConfig();
   const sqs = createSqsClient(config);
+  await requireServers([sqsServer(sqs)]);
   const directory = new QueueDirectory(sqs, config.queues.prefix);
   const dlqName = queue && deadLetterQueueName(queue, config.queues.prefix);
   try {

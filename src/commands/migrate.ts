@@ -2,6 +2,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type Config } from '../config';
+import { createPool } from '../db/pool';
+import { postgresServer, requireServers } from '../runtime/dependencies';
 import { runMain } from '../runtime/main';
 
 /** Migrations sit beside package.json, whether this runs from src/ (tsx) or dist/src/ (the image). */
@@ -30,7 +32,12 @@ export async function migrate(config: Config): Promise<string[]> {
 
 if (require.main === module) {
   runMain(async () => {
-    const applied = await migrate(loadConfig());
+    const config = loadConfig();
+    // On failure the process exits: a pool still connecting to a host that never answers would not end.
+    const pool = createPool(config, { max: 1 });
+    await requireServers([postgresServer(pool)]);
+    await pool.end();
+    const applied = await migrate(config);
     console.log(applied.length ? `applied ${applied.join(', ')}` : 'database is up to date');
   });
 }

@@ -7,6 +7,7 @@ import { createCloudWatchClient } from '../observability/metrics';
 import { provisionMonitoring, type ProvisionedMonitoring } from '../observability/provision-monitoring';
 import { createSqsClient } from '../queues/sqs-client';
 import { provisionQueues, type ProvisionedQueue } from '../queues/provision';
+import { requireServers, sqsServer } from '../runtime/dependencies';
 import { runMain } from '../runtime/main';
 
 export interface Provisioned extends ProvisionedMonitoring {
@@ -27,7 +28,11 @@ export async function provision(config: Config): Promise<Provisioned> {
 
 if (require.main === module) {
   runMain(async () => {
-    const { queues, alarms, dashboard } = await provision(loadConfig());
+    const config = loadConfig();
+    const sqs = createSqsClient(config);
+    await requireServers([sqsServer(sqs)]);
+    sqs.destroy();
+    const { queues, alarms, dashboard } = await provision(config);
     for (const { url, dlqUrl } of queues) console.log(`${url}  (DLQ ${dlqUrl})`);
     console.log(
       `provisioned ${queues.length} queues, each with its DLQ; ${alarms.length} alarms; dashboard ${dashboard}`,

@@ -1,5 +1,6 @@
 /** `npm run sweep -- <name>`: runs one sweep now, in this process, with its audit row. */
 import { loadConfig } from '../config';
+import { postgresServer, requireServers, sqsServer } from '../runtime/dependencies';
 import { FatalError, runMain } from '../runtime/main';
 import { createSweepDependencies } from '../sweeps/dependencies';
 import { SWEEPS, findSweep } from '../sweeps/registry';
@@ -11,6 +12,7 @@ runMain(async () => {
     throw new FatalError(`usage: npm run sweep -- <${SWEEPS.map((sweep) => sweep.name).join('|')}>`);
   }
   const deps = createSweepDependencies(loadConfig());
+  await requireServers([postgresServer(deps.pool), sqsServer(deps.sqs)]);
   try {
     const report = await runSweep(deps, findSweep(name), { trigger: 'manual' });
     console.log(JSON.stringify({ sweep: name, ...report }));

@@ -5,8 +5,7 @@
  * active one.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { Config } from '../config';
-import { FatalError } from '../runtime/main';
+import { ConfigError, type Config } from '../config';
 
 export type Keyring = NonNullable<Config['credentials']>;
 
@@ -21,7 +20,8 @@ const TAG_BYTES = 16;
 
 export function requireKeyring(config: Config): Keyring {
   if (!config.credentials) {
-    throw new FatalError('Configuration error: CREDENTIALS_KEYS is required (this role reads or writes credentials)');
+    // A ConfigError like every other missing variable: exit status 2, not 1 as for a server down.
+    throw new ConfigError('Configuration error: CREDENTIALS_KEYS is required (this role reads or writes credentials)');
   }
   return config.credentials;
 }

@@ -10,6 +10,7 @@ import { roleLogger } from '../observability/logger';
 import { redisReady } from '../observability/readiness';
 import { createRedisConnection } from '../redis/connection';
 import { closeServer, listen } from '../runtime/http-server';
+import { redisServer, requireServers } from '../runtime/dependencies';
 import { onShutdownSignal, runMain } from '../runtime/main';
 import { SWEEPS } from '../sweeps/registry';
 import { sweepQueue } from '../sweeps/schedulers';
@@ -19,6 +20,8 @@ runMain(async () => {
   const token = requireAdminToken(config);
   const log = roleLogger(config, 'admin');
   const redis = createRedisConnection(config);
+  // Before the queues: a BullMQ queue prints every connection error of a Redis that is not there.
+  await requireServers([redisServer(redis)]);
   const queues = SWEEPS.map((sweep) => sweepQueue(config, redis, sweep));
   const health = await startHealthServer({
     port: config.observability.healthPort,

@@ -14,6 +14,7 @@ import { QUEUES, queueName } from '../queues/inventory';
 import { QueueDirectory } from '../queues/queue-urls';
 import { createSqsClient } from '../queues/sqs-client';
 import { createRedisConnection } from '../redis/connection';
+import { postgresServer, redisServer, requireServers, sqsServer } from '../runtime/dependencies';
 import { onShutdownSignal, runMain } from '../runtime/main';
 import { SWEEPS } from '../sweeps/registry';
 import { sweepQueue } from '../sweeps/schedulers';
@@ -24,10 +25,20 @@ export interface MetricsRole {
   stop: () => Promise<void>;
 }
 
-export function createMetricsRole(config: Config, log: Logger): MetricsRole {
-  const redis = createRedisConnection(config);
-  const pool = createPool(config, { max: 2 });
-  const sqs = createSqsClient(config);
+/** The servers the role reads: opened first, so start-up can check them before anything uses them. */
+export function openMetricsConnections(config: Config) {
+  return {
+    redis: createRedisConnection(config),
+    pool: createPool(config, { max: 2 }),
+    sqs: createSqsClient(config),
+  };
+}
+
+export function createMetricsRole(
+  config: Config,
+  log: Logger,
+  { redis, pool, sqs } = openMetricsConnections(config),
+): MetricsRole {
   const cloudWatch = createCloudWatchClient(config);
   const sweepQueues = SWEEPS.map((sweep) => sweepQueue(config, redis, sweep));
   const flusher = configuredFlusher(config, {
@@ -61,7 +72,14 @@ if (require.main === module) {
   runMain(async () => {
     const config = loadConfig();
     const log = roleLogger(config, 'metrics');
-    const role = createMetricsRole(config, log);
+    const connections = openMetricsConnections(config);
+    // CloudWatch is left out: an outage of it costs figures, never the role.
+    await requireServers([
+      redisServer(connections.redis),
+      postgresServer(connections.pool),
+      sqsServer(connections.sqs, queueName(QUEUES[0]!, config.queues.prefix)),
+    ]);
+    const role = createMetricsRole(config, log, connections);
     const health = await startHealthServer({ port: config.observability.healthPort, checks: role.checks, log });
     await role.flusher.flush();
     role.flusher.start();

@@ -13,21 +13,24 @@ import { pollerMetrics } from '../pollers/poller-metrics';
 import { queueName } from '../queues/inventory';
 import { QueueDirectory } from '../queues/queue-urls';
 import { createSqsClient } from '../queues/sqs-client';
+import { requireServers, sqsServer, temporalServer } from '../runtime/dependencies';
 import { onShutdownSignal, runMain } from '../runtime/main';
-import { createTemporalClient } from '../temporal/client';
+import { createLazyTemporalClient } from '../temporal/client';
 
 runMain(async () => {
   const config = loadConfig();
   const log = roleLogger(config, 'poller');
   const { queues, shutdownSeconds } = config.pollers;
   const sqs = createSqsClient(config);
-  const client = await createTemporalClient(config);
+  const client = createLazyTemporalClient(config);
+  const temporal = temporalProbe(client, config.temporal.namespace);
+  await requireServers([sqsServer(sqs, queueName(queues[0]!, config.queues.prefix)), temporalServer(temporal)]);
   const directory = new QueueDirectory(sqs, config.queues.prefix);
   const health = await startHealthServer({
     port: config.observability.healthPort,
     checks: {
       sqs: sqsReady(sqs, queueName(queues[0]!, config.queues.prefix)),
-      temporal: temporalProbe(client, config.temporal.namespace),
+      temporal,
     },
     log,
   });

@@ -9,6 +9,7 @@ import { startHealthServer } from '../observability/health';
 import { roleLogger } from '../observability/logger';
 import { postgresReady, redisReady } from '../observability/readiness';
 import { assertNoEviction, createRedisConnection } from '../redis/connection';
+import { postgresServer, redisServer, requireServers } from '../runtime/dependencies';
 import { onShutdownSignal, runMain } from '../runtime/main';
 import { createSweepDependencies } from '../sweeps/dependencies';
 import { SWEEPS } from '../sweeps/registry';
@@ -19,9 +20,10 @@ runMain(async () => {
   const config = loadConfig();
   const log = roleLogger(config, 'sweeper');
   const redis = createRedisConnection(config);
+  const deps = createSweepDependencies(config, log);
+  await requireServers([redisServer(redis), postgresServer(deps.pool)]);
   await assertNoEviction(redis);
   await upsertSweepSchedulers(config, redis);
-  const deps = createSweepDependencies(config, log);
   const health = await startHealthServer({
     port: config.observability.healthPort,
     checks: { redis: redisReady(redis), postgres: postgresReady(deps.pool) },

@@ -19,8 +19,10 @@ import { postgresReady, redisReady, temporalWorkersRunning } from '../observabil
 import { temporalProbe } from '../pollers/create-pollers';
 import { QUEUES, taskQueueFor } from '../queues/inventory';
 import { createRedisConnection } from '../redis/connection';
+import { postgresServer, redisServer, requireServers, temporalServer, type Dependency } from '../runtime/dependencies';
 import { onShutdownSignal, runMain } from '../runtime/main';
 import { requireKeyring } from '../security/credentials';
+import { createLazyTemporalClient } from '../temporal/client';
 import { temporalConnectionOptions } from '../temporal/connection-options';
 
 const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -39,6 +41,8 @@ export function serviceTaskQueues(config: Config): string[] {
 export function createServiceActivities(config: Config): {
   activities: Activities;
   checks: ReadinessChecks;
+  /** The same servers, for the start-up check. */
+  servers: Dependency[];
   close: () => Promise<void>;
 } {
   const { documentStoreDir } = requireMarketplaceConfig(config);
@@ -54,11 +58,22 @@ export function createServiceActivities(config: Config): {
   return {
     activities: createActivities({ pool, keyring, marketplaces, documentStoreDir }),
     checks: { postgres: postgresReady(pool), redis: redisReady(redis) },
+    servers: [postgresServer(pool), redisServer(redis)],
     close: async () => {
       redis.disconnect();
       await pool.end();
     },
   };
+}
+
+/** Checks `servers` and Temporal at once; Temporal over a lazy client of its own, closed afterwards. */
+async function requireTemporalAnd(config: Config, servers: Dependency[]): Promise<void> {
+  const probe = createLazyTemporalClient(config);
+  try {
+    await requireServers([...servers, temporalServer(temporalProbe(probe, config.temporal.namespace))]);
+  } finally {
+    await probe.connection.close();
+  }
 }
 
 /** Bundled once and shared by every task queue's worker; logs through the runtime's logger. */
@@ -126,7 +141,8 @@ if (require.main === module) {
     // Before anything touches the runtime: the SDK's own lines join ours, as JSON.
     Runtime.install({ logger: temporalLogger(log) });
     const { namespace } = config.temporal;
-    const { activities, checks, close } = createServiceActivities(config);
+    const { activities, checks, servers, close } = createServiceActivities(config);
+    await requireTemporalAnd(config, servers);
     const connection = await NativeConnection.connect(temporalConnectionOptions(config));
     // Answering while the workflows are bundled (seconds): live, but not ready until the workers run.
     const workers: Worker[] = [];

@@ -1,0 +1,83 @@
+/**
+ * Start-up checks of the servers a role or command needs, before it does anything else. A server
+ * that is down or misconfigured (a closed port, a wrong host, unprovisioned queues) stops the
+ * process within STARTUP_WAIT_MS with one line naming the server, the variable that points at it
+ * and the error: not a stack trace, and not a role that runs on, unready, retrying in its logs.
+ * Servers starting alongside (compose, `npm run dev`) get that long to answer.
+ */
+import { ListQueuesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import { runChecks, type ReadinessCheck } from '../observability/health';
+import { postgresReady, sqsReady } from '../observability/readiness';
+import { FatalError } from './main';
+
+export const STARTUP_WAIT_MS = 10_000;
+/** Longer than a readiness probe's: an SDK's own retries (SQS) should end and show their error. */
+const ATTEMPT_TIMEOUT_MS = 5_000;
+const RETRY_EVERY_MS = 500;
+
+/** A server a process needs, the variable an operator fixes when it does not answer, and how to ask. */
+export interface Dependency {
+  server: string;
+  variable: string;
+  check: ReadinessCheck;
+}
+
+export const postgresServer = (pool: Pool): Dependency => ({
+  server: 'PostgreSQL',
+  variable: 'DATABASE_URL',
+  check: postgresReady(pool),
+});
+
+/** ioredis only says "reconnecting"; the last connection error says why. */
+export function redisServer(redis: Redis): Dependency {
+  let lastError: Error | undefined;
+  redis.on('error', (error: Error) => (lastError = error));
+  return {
+    server: 'Redis',
+    variable: 'REDIS_URL',
+    check: async () => {
+      if (redis.status !== 'ready') throw lastError ?? new Error(`not connected (connection ${redis.status})`);
+      await redis.ping();
+    },
+  };
+}
+
+/** `queueName` proves the queues are provisioned too; without one, only that SQS answers. */
+export const sqsServer = (sqs: SQSClient, queueName?: string): Dependency => ({
+  server: 'SQS',
+  variable: 'SQS_ENDPOINT / AWS_REGION',
+  check: queueName ? sqsReady(sqs, queueName) : () => sqs.send(new ListQueuesCommand({ MaxResults: 1 })),
+});
+
+/**
+ * `probe` answers once the frontend and the namespace do (the pollers' temporalProbe). Over a lazy
+ * connection (createLazyTemporalClient), a refused connection is reported with its cause rather
+ * than as a connect deadline.
+ */
+export const temporalServer = (probe: ReadinessCheck): Dependency => ({
+  server: 'Temporal',
+  variable: 'TEMPORAL_ADDRESS',
+  check: probe,
+});
+
+/** Resolves once every dependency answers; after STARTUP_WAIT_MS, a FatalError naming each that does not. */
+export async function requireServers(dependencies: Dependency[], waitMs = STARTUP_WAIT_MS): Promise<void> {
+  const checks = Object.fromEntries(dependencies.map((dependency, index) => [index, dependency.check]));
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const { ready, checks: results } = await runChecks(checks, ATTEMPT_TIMEOUT_MS);
+    if (ready) return;
+    if (Date.now() + RETRY_EVERY_MS > deadline) {
+      const failing = dependencies.flatMap((dependency, index) => {
+        const result = results[index]!;
+        return result.ok ? [] : [`${dependency.server} (${dependency.variable}): ${oneLine(result.error)}`];
+      });
+      throw new FatalError(`cannot start: ${failing.join('; ')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, RETRY_EVERY_MS));
+  }
+}
+
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();

@@ -1,0 +1,119 @@
+/**
+ * Every role (src/workers) and command (src/commands) started as an operator would, misconfigured:
+ * a variable missing, or a server it needs pointed at a closed port. Each must stop with one line on
+ * stderr naming the problem (the variable, and for a server also its name and the error), no stack
+ * trace, a non-zero status (2 for configuration, 1 for a server), and within seconds of its start-up
+ * wait. test/config.test.ts covers the configuration's parsing itself.
+ */
+import { createServer } from 'node:net';
+import { STARTUP_WAIT_MS } from '../../src/runtime/dependencies';
+import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
+import { runEntryPoint } from '../support/run-command';
+
+jest.setTimeout(120_000);
+
+type ServerVariable = 'DATABASE_URL' | 'REDIS_URL' | 'SQS_ENDPOINT' | 'TEMPORAL_ADDRESS';
+
+const ENTRY_POINTS: { entry: string; args?: string[]; servers: ServerVariable[] }[] = [
+  { entry: 'src/workers/admin-worker.ts', servers: ['REDIS_URL'] },
+  { entry: 'src/workers/metrics-worker.ts', servers: ['REDIS_URL', 'DATABASE_URL', 'SQS_ENDPOINT'] },
+  { entry: 'src/workers/poller-worker.ts', servers: ['SQS_ENDPOINT', 'TEMPORAL_ADDRESS'] },
+  { entry: 'src/workers/sweep-worker.ts', servers: ['REDIS_URL', 'DATABASE_URL'] },
+  { entry: 'src/workers/temporal-worker.ts', servers: ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'REDIS_URL'] },
+  { entry: 'src/commands/dlq.ts', args: ['list'], servers: ['SQS_ENDPOINT'] },
+  { entry: 'src/commands/migrate.ts', servers: ['DATABASE_URL'] },
+  { entry: 'src/commands/provision.ts', servers: ['SQS_ENDPOINT'] },
+  { entry: 'src/commands/sweep.ts', args: ['scheduling-sweep'], servers: ['DATABASE_URL', 'SQS_ENDPOINT'] },
+];
+
+const SERVER_NAMES: Record<ServerVariable, string> = {
+  DATABASE_URL: 'PostgreSQL',
+  REDIS_URL: 'Redis',
+  SQS_ENDPOINT: 'SQS',
+  TEMPORAL_ADDRESS: 'Temporal',
+};
+
+let t: IsolatedEnvironment;
+let closedPort: number;
+
+/** A port nothing listens on: bound once by us, then released. */
+async function findClosedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+beforeAll(async () => {
+  // Migrated and provisioned, so only the server a case breaks is missing.
+  [t, closedPort] = await Promise.all([isolatedEnvironment(), findClosedPort()]);
+});
+afterAll(() => t?.cleanup());
+
+const pointedAtClosedPort = (variable: ServerVariable): string =>
+  ({
+    DATABASE_URL: `postgres://seller@127.0.0.1:${closedPort}/seller`,
+    REDIS_URL: `redis://127.0.0.1:${closedPort}`,
+    SQS_ENDPOINT: `http://127.0.0.1:${closedPort}`,
+    TEMPORAL_ADDRESS: `127.0.0.1:${closedPort}`,
+  })[variable];
+
+/** Runs `work` over `items`, at most `limit` at once (each case is a process, mostly waiting). */
+async function inBatches<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += limit)
+    results.push(...(await Promise.all(items.slice(i, i + limit).map(work))));
+  return results;
+}
+
+/** How an entry point ended under `env`: status, its stderr lines, and how long it took. */
+async function outcome(entry: string, args: string[] = [], env: NodeJS.ProcessEnv) {
+  const started = Date.now();
+  const result = await runEntryPoint(entry, {
+    args,
+    env: { ...t.env, HEALTH_PORT: '0', ADMIN_PORT: '0', ...env },
+  });
+  return { code: result.code, stderr: result.stderr.trim().split('\n'), ms: Date.now() - started };
+}
+
+it('each stops with one line naming the missing variable, status 2', async () => {
+  const cases = [
+    ...ENTRY_POINTS.map(({ entry, args }) => ({ entry, args, unset: 'DATABASE_URL' })),
+    { entry: 'src/workers/temporal-worker.ts', args: [], unset: 'DOCUMENT_STORE_DIR' },
+    { entry: 'src/workers/temporal-worker.ts', args: [], unset: 'CREDENTIALS_KEYS' },
+  ];
+  const results = await inBatches(cases, 6, async ({ entry, args, unset }) => {
+    const { code, stderr } = await outcome(entry, args, { [unset]: '' });
+    return { entry, unset, code, stderr };
+  });
+  expect(results).toEqual(
+    cases.map(({ entry, unset }) => ({
+      entry,
+      unset,
+      code: 2,
+      stderr: [expect.stringMatching(new RegExp(`^Configuration error: ${unset} (is )?required`))],
+    })),
+  );
+});
+
+it('each stops within seconds with one line naming a server it cannot reach, status 1', async () => {
+  const cases = ENTRY_POINTS.flatMap(({ entry, args, servers }) =>
+    servers.map((variable) => ({ entry, args, variable })),
+  );
+  const results = await inBatches(cases, 9, async ({ entry, args, variable }) => {
+    const { code, stderr, ms } = await outcome(entry, args, { [variable]: pointedAtClosedPort(variable) });
+    return { entry, variable, code, stderr, inTime: ms < STARTUP_WAIT_MS + 20_000 };
+  });
+  expect(results).toEqual(
+    cases.map(({ entry, variable }) => ({
+      entry,
+      variable,
+      code: 1,
+      stderr: [
+        expect.stringMatching(new RegExp(`^cannot start: ${SERVER_NAMES[variable]} \\(${variable}[^)]*\\): \\S`)),
+      ],
+      inTime: true,
+    })),
+  );
+});
