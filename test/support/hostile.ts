@@ -1,6 +1,7 @@
 /**
  * Hostile input shared by the test/hostile suites: message bodies no producer of ours would send,
- * ids that look like SQL or paths, and a check that PostgreSQL's tables came through untouched.
+ * ids that look like SQL or paths, a check that PostgreSQL's tables came through untouched, and
+ * the check that a poller dead-letters hostile bodies while the valid messages between them run.
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
