@@ -4,13 +4,39 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config';
+import { roleLogger, type Logger } from '../observability/logger';
 import { FatalError } from '../runtime/main';
+
+/**
+ * While Redis is away, ioredis reports every reconnect attempt; without a listener it prints each as
+ * an "Unhandled error event" stack trace. One warning per distinct error until it is back is enough.
+ */
+function reportConnectionErrors(redis: Redis, log: Logger): Redis {
+  let lastReported: string | undefined;
+  redis.on('error', (error: Error) => {
+    if (error.message === lastReported) return;
+    lastReported = error.message;
+    log.warn({ err: error }, 'Redis connection lost; reconnecting');
+  });
+  redis.on('ready', () => {
+    if (lastReported !== undefined) log.info('Redis connection back');
+    lastReported = undefined;
+  });
+  return redis;
+}
 
 /**
  * `blocking`: connections that BullMQ workers block on must retry forever instead of failing a
  * command after a few attempts (BullMQ refuses them otherwise).
  */
-export function createRedisConnection(config: Config, { blocking = false } = {}): Redis {
+export function createRedisConnection(
+  config: Config,
+  { blocking = false, log = roleLogger(config, 'redis') }: { blocking?: boolean; log?: Logger } = {},
+): Redis {
+  return reportConnectionErrors(openConnection(config, blocking), log);
+}
+
+function openConnection(config: Config, blocking: boolean): Redis {
   const { redis } = config;
   const options: RedisOptions = { maxRetriesPerRequest: blocking ? null : 3 };
   if (!redis.sentinel) return new Redis(redis.url, options);

@@ -12,14 +12,19 @@ export class FatalError extends Error {
   override readonly name = 'FatalError';
 }
 
+/** ioredis gives up on a command with this error while Redis does not answer. */
+const REDIS_GAVE_UP = 'MaxRetriesPerRequestError';
+
 function isOperatorFixable(error: unknown): error is Error {
   if (error instanceof ConfigError || error instanceof FatalError) return true;
+  if (error instanceof Error && error.name === REDIS_GAVE_UP) return true;
   const code = (error as { code?: unknown })?.code;
   return error instanceof Error && typeof code === 'string' && OPERATOR_FIXABLE_CODES.has(code);
 }
 
 export function describeFatal(error: unknown): string {
-  if (isOperatorFixable(error)) return error.message;
+  if (isOperatorFixable(error))
+    return error.name === REDIS_GAVE_UP ? `Redis did not answer: ${error.message}` : error.message;
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
