@@ -16,6 +16,10 @@ export interface EventTargets {
   workers: SupervisedRole[];
   sweeper: SupervisedRole;
   startSweep: (name: string) => ChildProcess;
+  /** Makes a set of schedules due, for the next sweep. */
+  seedDueSchedules: () => Promise<void>;
+  /** Resolves once a sweep holds claims it has not marked sent. */
+  claimsInFlight: (signal: AbortSignal) => Promise<void>;
 }
 
 export interface FiredEvent {
@@ -38,10 +42,17 @@ async function restartServer(server: StackService, downMs: number): Promise<stri
   return `${server.name} stopped ${downMs} ms and started again`;
 }
 
-/** Kills the sweep `runMs` after its start, then runs it again to the end, as the next tick would. */
+/**
+ * Makes schedules due and starts a sweep; kills it as soon as it holds claims it has not marked sent
+ * (or `runMs` after its start), then runs the sweep again to its end, as the next tick would. The
+ * claims the killed sweep left unsent are the claim-sweeper's to send.
+ */
 async function interruptSweep(targets: EventTargets, runMs: number): Promise<string> {
+  await targets.seedDueSchedules();
   const first = targets.startSweep('scheduling-sweep');
-  await Promise.race([runToEnd(first), sleep(runMs)]);
+  const watching = new AbortController();
+  await Promise.race([runToEnd(first), targets.claimsInFlight(watching.signal), sleep(runMs)]);
+  watching.abort();
   const finishedFirst = first.exitCode !== null;
   first.kill('SIGKILL');
   await runToEnd(first);
@@ -50,7 +61,7 @@ async function interruptSweep(targets: EventTargets, runMs: number): Promise<str
     throw new Error(`the scheduling sweep run after the kill exited ${second.code ?? second.signal}`);
   return finishedFirst
     ? `sweep finished within ${runMs} ms (nothing to interrupt); ran again`
-    : `sweep SIGKILLed after ${runMs} ms; ran again to its end`;
+    : 'sweep SIGKILLed while holding unsent claims (or at its deadline); ran again to its end';
 }
 
 function fire(event: PlannedEvent, targets: EventTargets): Promise<string> {

@@ -178,7 +178,7 @@ function planEvents(rng: Rng, rounds: number): PlannedEvent[] {
     Array.from({ length: rounds }, () => ({
       kind,
       atProgress: rng.float(0.05, 0.85),
-      downMs: kind === 'interrupt-sweep' ? rng.int(300, 2_500) : rng.int(1_000, 6_000),
+      downMs: kind === 'interrupt-sweep' ? rng.int(5_000, 10_000) : rng.int(1_000, 6_000),
       replica: rng.int(0, 1),
     })),
   );

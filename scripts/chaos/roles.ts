@@ -6,12 +6,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../stack/paths';
 
 export interface RoleExit {
   role: string;
   code: number | null;
   signal: NodeJS.Signals | null;
+  /**
+   * Whether the role had been ready (its /readyz answered 200) before it exited. A role that cannot
+   * reach a server at start-up exits with one line, and its orchestrator starts it again; a role
+   * that was running and exits is a crash.
+   */
+  wasReady: boolean;
 }
 
 /** Starts `entry` on this Node (npm scripts put Node 24 first; `#!/usr/bin/env node` might not). */
@@ -29,26 +36,50 @@ export function spawnRole(entry: string, args: string[], env: NodeJS.ProcessEnv,
   }
 }
 
+async function isReady(port: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2_000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
 export class SupervisedRole {
   private child?: ChildProcess;
   private killedByUs = false;
+  private ready = false;
   restarts = 0;
 
   constructor(
     readonly name: string,
     private readonly entry: string,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly healthPort: number,
     private readonly logFile: string,
-    private readonly onCrash: (exit: RoleExit) => void,
+    private readonly onExit: (exit: RoleExit) => void,
   ) {}
 
   start(): void {
     this.killedByUs = false;
-    const child = spawnRole(this.entry, [], { ...this.env, HEALTH_PORT: '0' }, this.logFile);
+    this.ready = false;
+    const child = spawnRole(this.entry, [], { ...this.env, HEALTH_PORT: String(this.healthPort) }, this.logFile);
     child.on('exit', (code, signal) => {
-      if (!this.killedByUs) this.onCrash({ role: this.name, code, signal });
+      if (!this.killedByUs) this.onExit({ role: this.name, code, signal, wasReady: this.ready });
     });
     this.child = child;
+    void this.watchReadiness(child);
+  }
+
+  private async watchReadiness(child: ChildProcess): Promise<void> {
+    while (child.exitCode === null && child.signalCode === null && this.child === child) {
+      if (await isReady(this.healthPort)) {
+        this.ready = true;
+        return;
+      }
+      await sleep(500);
+    }
   }
 
   /** SIGKILL: what an OOM kill or a lost node does to a process. */

@@ -7,7 +7,6 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
-import { migrate } from '../../src/commands/migrate';
 import { loadConfig, type Config } from '../../src/config';
 import { createPool } from '../../src/db/pool';
 import { SimulatorControl } from '../../src/marketplaces/simulator/control';
@@ -23,7 +22,15 @@ import { planChaos, type ChaosOptions, type ChaosPlan } from './plan';
 import { runToEnd, spawnRole, SupervisedRole, type RoleExit } from './roles';
 import { CHAOS_DIR, chaosServers, serverEnv, startFresh, stopAll } from './servers';
 import { verify, type Check } from './verify';
-import { produce, SCHEDULES_PER_ACCOUNT, seedWorkload, sentClaims, type Sent } from './workload';
+import {
+  claimsInFlight,
+  produce,
+  SCHEDULES_PER_ACCOUNT,
+  seedDueSchedules,
+  seedWorkload,
+  sentClaims,
+  type Sent,
+} from './workload';
 
 /** Short enough that claims a killed sweep left behind expire within the run. */
 const CLAIM_LEASE_SECONDS = 15;
@@ -35,7 +42,7 @@ export interface ChaosReport {
   seed: number;
   options: ChaosOptions;
   events: FiredEvent[];
-  crashes: RoleExit[];
+  exits: RoleExit[];
   checks: Check[];
   seconds: number;
   passed: boolean;
@@ -88,28 +95,44 @@ interface Running {
   sim: SimulatorControl;
 }
 
-function startRoles(env: NodeJS.ProcessEnv, crashes: RoleExit[], log: (line: string) => void) {
-  const onCrash = (exit: RoleExit) => {
-    crashes.push(exit);
-    log(`${exit.role} exited on its own (code ${exit.code}, signal ${exit.signal}); starting it again`);
-    void roles.find((role) => role.name === exit.role)?.restart();
+/** Each role's health port: fixed, so the run can tell a role that was ready from one still starting. */
+const ROLE_PORT_BASE = 28_400;
+
+function startRoles(env: NodeJS.ProcessEnv, exits: RoleExit[], log: (line: string) => void) {
+  const onExit = (exit: RoleExit) => {
+    exits.push(exit);
+    const when = exit.wasReady ? 'while running' : 'during start-up';
+    log(`${exit.role} exited ${when} (code ${exit.code}, signal ${exit.signal}); starting it again`);
+    // What an orchestrator does: start it again after a pause.
+    setTimeout(() => void roles.find((role) => role.name === exit.role)?.restart(), 1_000);
   };
-  const role = (name: string, entry: string) =>
-    new SupervisedRole(name, entry, env, path.join(LOGS, `${name}.log`), onCrash);
+  const roles: SupervisedRole[] = [];
+  const add = (name: string, entry: string) => {
+    const port = ROLE_PORT_BASE + roles.length;
+    const supervised = new SupervisedRole(name, entry, env, port, path.join(LOGS, `${name}.log`), onExit);
+    roles.push(supervised);
+    return supervised;
+  };
   const workers = [
-    role('worker-1', 'src/workers/temporal-worker.ts'),
-    role('worker-2', 'src/workers/temporal-worker.ts'),
+    add('worker-1', 'src/workers/temporal-worker.ts'),
+    add('worker-2', 'src/workers/temporal-worker.ts'),
   ];
-  const pollers = [role('poller-1', 'src/workers/poller-worker.ts'), role('poller-2', 'src/workers/poller-worker.ts')];
-  const sweeper = role('sweeper', 'src/workers/sweep-worker.ts');
-  const roles = [...workers, ...pollers, sweeper];
+  const pollers = [add('poller-1', 'src/workers/poller-worker.ts'), add('poller-2', 'src/workers/poller-worker.ts')];
+  const sweeper = add('sweeper', 'src/workers/sweep-worker.ts');
   for (const r of roles) r.start();
   return { workers, pollers, sweeper, roles };
 }
 
+/** Runs an operator command as its own process, as a deployment's release step would. */
+async function runCommand(entry: string, args: string[], env: NodeJS.ProcessEnv, logName: string) {
+  const logFile = path.join(LOGS, `${logName}.log`);
+  const { code, signal } = await runToEnd(spawnRole(entry, args, env, logFile));
+  if (code !== 0) throw new Error(`${entry} ${args.join(' ')} exited ${code ?? signal} (see ${logFile})`);
+}
+
 async function prepare(env: NodeJS.ProcessEnv, plan: ChaosPlan): Promise<Running> {
   const config = loadConfig(env);
-  await migrate(config);
+  await runCommand('src/commands/migrate.ts', [], env, 'migrate');
   const sqs = createSqsClient(config);
   await provisionQueues(sqs, config.queues.prefix);
   const directory = new QueueDirectory(sqs, config.queues.prefix);
@@ -123,7 +146,8 @@ async function exercise(running: Running, plan: ChaosPlan, targets: EventTargets
   const sent: Sent[] = [];
   let produced = false;
   // The work is the producer's messages and the sweep's; each counts as done once off its queue.
-  const total = plan.messages.length + plan.accounts.length * SCHEDULES_PER_ACCOUNT;
+  const sweeps = plan.events.filter((event) => event.kind === 'interrupt-sweep').length;
+  const total = plan.messages.length + sweeps * plan.accounts.length * SCHEDULES_PER_ACCOUNT;
   let left = total;
   let sweepSent = 0;
   const progress = async () => {
@@ -154,28 +178,46 @@ export async function runChaos(
   const plan = planChaos(options, MARKETPLACE_TIMEOUT_MS);
   const running = await prepare(env, plan);
   log(`seeded ${plan.accounts.length} accounts; ${plan.events.length} events planned; role logs in ${LOGS}`);
-  const crashes: RoleExit[] = [];
-  const roles = startRoles(env, crashes, log);
+  const exits: RoleExit[] = [];
+  const roles = startRoles(env, exits, log);
   const startSweep = (name: string) =>
     spawnRole('src/commands/sweep.ts', [name], env, path.join(LOGS, `sweep-${name}.log`));
   try {
-    const { sent, events } = await exercise(running, plan, { servers, ...roles, startSweep }, log);
+    const targets: EventTargets = {
+      servers,
+      ...roles,
+      startSweep,
+      seedDueSchedules: () => seedDueSchedules(running.pool, plan.accounts),
+      claimsInFlight: (signal) => claimsInFlight(running.pool, signal),
+    };
+    const { sent, events } = await exercise(running, plan, targets, log);
     await sleep(CLAIM_LEASE_SECONDS * 1_000);
-    const claimSweep = await runToEnd(startSweep('claim-sweeper'));
-    log(`claim-sweeper exited ${claimSweep.code}; waiting for the queues to drain`);
+    await runCommand('src/commands/sweep.ts', ['claim-sweeper'], env, 'sweep-claim-sweeper');
+    log('claim-sweeper done; waiting for the queues to drain');
     const drained = await waitForDrain(running.directory, options.drainTimeoutSeconds * 1_000);
     log(drained ? 'queues drained; checking' : `queues not drained within ${options.drainTimeoutSeconds} s; checking`);
     const client = await createTemporalClient(running.config);
     const checks = await verify({ plan, sent, client, ...running });
     await client.connection.close();
-    checks.push({
-      name: 'role processes that exited on their own',
-      value: crashes.length,
-      violation: true,
-      detail: crashes.map((c) => `${c.role}: code ${c.code}, signal ${c.signal}`),
-    });
+    const describe = (c: RoleExit) => `${c.role}: code ${c.code}, signal ${c.signal}`;
+    const crashes = exits.filter((exit) => exit.wasReady);
+    const refusals = exits.filter((exit) => !exit.wasReady);
+    checks.push(
+      {
+        name: 'roles that refused to start (a server was down)',
+        value: refusals.length,
+        violation: false,
+        detail: refusals.map(describe),
+      },
+      {
+        name: 'roles that crashed while running',
+        value: crashes.length,
+        violation: true,
+        detail: crashes.map(describe),
+      },
+    );
     const passed = checks.every((check) => !check.violation || check.value === 0);
-    return { seed: options.seed, options, events, crashes, checks, seconds: (Date.now() - started) / 1_000, passed };
+    return { seed: options.seed, options, events, exits, checks, seconds: (Date.now() - started) / 1_000, passed };
   } finally {
     await Promise.all(roles.roles.map((role) => role.stop()));
     await deleteQueues(running.sqs, running.directory);

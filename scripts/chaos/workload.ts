@@ -57,8 +57,11 @@ function sellerData(account: PlannedAccount) {
 
 export const SCHEDULES_PER_ACCOUNT = 4;
 
-/** One due schedule of four kinds per account: the scheduling sweep's share of the traffic. */
-async function seedDueSchedules(pool: Pool, accounts: PlannedAccount[]): Promise<void> {
+/**
+ * One due schedule of four kinds per account: the scheduling sweep's share of the traffic. Seeded
+ * just before a sweep the run interrupts, so that sweep has work to be interrupted in.
+ */
+export async function seedDueSchedules(pool: Pool, accounts: PlannedAccount[]): Promise<void> {
   const rows = accounts.flatMap((account) => [
     { account: account.accountId, kind: 'account-sync', payload: {} },
     { account: account.accountId, kind: 'marketplace-push', payload: {} },
@@ -81,11 +84,21 @@ export async function sentClaims(pool: Pool): Promise<number> {
   return rows[0]!.sent;
 }
 
+/** Resolves once a sweep has claimed rows it has not yet marked sent (or when `signal` aborts). */
+export async function claimsInFlight(pool: Pool, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    const { rowCount } = await pool
+      .query('SELECT 1 FROM dispatch_claims WHERE sent_at IS NULL AND NOT needs_attention LIMIT 1')
+      .catch(() => ({ rowCount: 0 }));
+    if (rowCount) return;
+    await sleep(10);
+  }
+}
+
 export async function seedWorkload(pool: Pool, config: Config, sim: SimulatorControl, plan: ChaosPlan) {
   const seeder = new SellerSeeder(pool, config, sim);
   for (const account of plan.accounts) await seeder.seedSeller(sellerData(account));
   await pool.query('UPDATE skus SET stock = $1', [INITIAL_STOCK]);
-  await seedDueSchedules(pool, plan.accounts);
   for (const fault of plan.faults) await sim.addFault(fault);
 }
 
