@@ -29,14 +29,18 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** VmHWM of a running process, in KiB; undefined once it has exited. */
-export function peakRssKiB(pid: number): number | undefined {
+function statusKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
   try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** VmHWM (peak RSS) of a running process, in KiB; undefined once it has exited. */
+export function peakRssKiB(pid: number): number | undefined {
+  return statusKiB(pid, 'VmHWM');
 }
 
 export const kibToMiB = (kib: number) => Math.round(kib / 1024);
@@ -50,6 +54,8 @@ export interface RoleProcess {
   peakRssMiB: () => number;
   /** VmHWM when it first answered ready: what start-up alone took (a worker bundles its workflows). */
   readyPeakRssMiB: () => number | undefined;
+  /** VmRSS now, in MiB. */
+  rssMiB: () => number | undefined;
   waitUntilReady: (timeoutMs?: number) => Promise<void>;
   /** SIGTERM, then SIGKILL after `timeoutMs`; resolves with the exit code. */
   stop: (timeoutMs?: number) => Promise<number | null>;
@@ -107,6 +113,10 @@ export async function startRole({ name, script, env, nodeFlags = [] }: RoleSpec)
       return kibToMiB(peakKiB);
     },
     readyPeakRssMiB: () => (readyPeakKiB === undefined ? undefined : kibToMiB(readyPeakKiB)),
+    rssMiB: () => {
+      const kib = statusKiB(child.pid!, 'VmRSS');
+      return kib === undefined ? undefined : kibToMiB(kib);
+    },
     waitUntilReady: async (timeoutMs = 120_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

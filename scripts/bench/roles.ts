@@ -40,6 +40,8 @@ export interface RoleFigure {
   peakRssMiB: number;
   /** VmHWM when it was first ready, before the load. */
   readyPeakRssMiB?: number;
+  /** VmRSS once the flow was done. */
+  endRssMiB?: number;
   exitCode: number | null;
 }
 
@@ -150,6 +152,7 @@ export async function runRolesBench({ sweepRows, workflows }: RolesBenchOptions)
       ...figure,
       peakRssMiB: figure.process.peakRssMiB(),
       readyPeakRssMiB: figure.process.readyPeakRssMiB(),
+      endRssMiB: figure.process.rssMiB(),
     }));
     await stopAll([sweeper, poller], [worker]);
     return {

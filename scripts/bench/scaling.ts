@@ -44,6 +44,8 @@ export interface ScalingRun {
   peakRssMiB: { poller: number[]; worker: number[] };
   /** VmHWM when each was first ready, before the load. */
   readyPeakRssMiB: { poller: (number | undefined)[]; worker: (number | undefined)[] };
+  /** VmRSS of each once the backlog was drained. */
+  endRssMiB: { poller: (number | undefined)[]; worker: (number | undefined)[] };
 }
 
 export interface ScalingBenchSummary {
@@ -140,6 +142,10 @@ export async function runScalingBench({
           readyPeakRssMiB: {
             poller: pollers.map((role) => role.readyPeakRssMiB()),
             worker: workers.map((role) => role.readyPeakRssMiB()),
+          },
+          endRssMiB: {
+            poller: pollers.map((role) => role.rssMiB()),
+            worker: workers.map((role) => role.rssMiB()),
           },
         });
       } finally {
