@@ -78,7 +78,7 @@ const text = z
   .max(256)
   .refine(isCarriableText, 'must be valid Unicode text (no lone surrogates, NUL, U+FFFE or U+FFFF)');
 const scalar = z.union([text, z.number().finite(), z.boolean(), z.null()]);
-/** Field names, not data: also keeps out `__proto__` and friends, which JSON.parse makes own keys. */
+/** Field names, not data: a letter, then letters, digits or _ (`__proto__` is caught before zod, which drops it). */
 const PAYLOAD_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 export const envelopeSchema = z
