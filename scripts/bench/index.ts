@@ -192,7 +192,7 @@ runMain(async () => {
   // smaller than the single benchmarks' where that keeps the whole run near 15 minutes on 2 cores.
   const options = {
     sweep: sweepBenchOptionsFromEnv(['role']),
-    pipeline: pipelineBenchOptionsFromEnv({ messages: 3_000, rawWorkflows: 1_500, latencyMessages: 600 }),
+    pipeline: pipelineBenchOptionsFromEnv({ messages: 2_000, rawWorkflows: 1_000, latencyMessages: 500 }),
     roles: rolesBenchOptionsFromEnv(),
     scaling: scalingBenchOptionsFromEnv(),
   };

@@ -27,7 +27,7 @@ export interface ScalingBenchOptions {
 
 export function scalingBenchOptionsFromEnv(): ScalingBenchOptions {
   return {
-    messages: envInt('BENCH_SCALING_MESSAGES', 1_500),
+    messages: envInt('BENCH_SCALING_MESSAGES', 1_000),
     accounts: 200,
     processCounts: envInts('BENCH_SCALING_PROCESSES', [1, 2]),
   };
