@@ -23,6 +23,7 @@ import { DemoSummary } from './dev-summary';
 import { prepareLocal } from './prepare-local';
 import { seedDemo } from './seed/demo';
 import { LOGS_DIR, REPO_ROOT } from './stack/paths';
+import { isReady } from './stack/processes';
 
 const ADMIN_PORT = '18100';
 
@@ -98,9 +99,7 @@ function startRole(role: Role): ChildProcess {
 async function waitUntilReady(role: Role, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const response = await fetch(`http://127.0.0.1:${role.healthPort}/readyz`).catch(() => undefined);
-    await response?.body?.cancel();
-    if (response?.status === 200) return;
+    if (await isReady(role.healthPort)) return;
     if (Date.now() > deadline)
       throw new Error(`${role.name} not ready after ${timeoutMs / 1000} s; see .data/logs/${role.name}.log`);
     await sleep(500);

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../stack/paths';
+import { isReady } from '../stack/processes';
 import { BENCH_DIR } from './support';
 
 export const BENCH_LOGS_DIR = path.join(BENCH_DIR, 'logs');
@@ -121,9 +122,7 @@ export async function startRole({ name, script, env, nodeFlags = [] }: RoleSpec)
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (child.exitCode !== null) throw failure(`exited (${child.exitCode}) before it was ready`);
-        const response = await fetch(`http://127.0.0.1:${healthPort}/readyz`).catch(() => undefined);
-        await response?.body?.cancel();
-        if (response?.status === 200) {
+        if (await isReady(healthPort)) {
           sample();
           readyPeakKiB = peakKiB;
           return;

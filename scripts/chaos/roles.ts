@@ -8,6 +8,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from '../stack/paths';
+import { isReady } from '../stack/processes';
 
 export interface RoleExit {
   role: string;
@@ -33,16 +34,6 @@ export function spawnRole(entry: string, args: string[], env: NodeJS.ProcessEnv,
     });
   } finally {
     closeSync(log);
-  }
-}
-
-async function isReady(port: number): Promise<boolean> {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2_000) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
   }
 }
 

@@ -2,11 +2,12 @@
  * The run's verdict, from what the servers hold afterwards: Temporal's record of every workflow, the
  * DLQs, the simulator's ledger of mutations, and PostgreSQL's claims, sagas and stock.
  */
-import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { SimulatorControl } from '../../src/marketplaces/simulator/control';
 import { workflowIdFor } from '../../src/pollers/workflow-runner';
+import { peekDeadLetters } from '../../src/queues/dead-letters';
 import { QUEUES } from '../../src/queues/inventory';
 import { parseEnvelope, type Envelope } from '../../src/queues/messages';
 import type { QueueDirectory } from '../../src/queues/queue-urls';
@@ -71,32 +72,22 @@ async function failureOf(client: Client, workflowId: string): Promise<string> {
   }
 }
 
-/** Reads every DLQ to the end (each message hidden meanwhile, so none is counted twice). */
-async function drainDeadLetters(sqs: SQSClient, directory: QueueDirectory, client: Client) {
-  const letters: DeadLetterRecord[] = [];
-  for (const queue of QUEUES) {
-    const url = await directory.deadLetterUrl(queue);
-    for (let empty = 0; empty < 2;) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: url,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-          VisibilityTimeout: 900,
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      empty = Messages.length === 0 ? empty + 1 : 0;
-      for (const message of Messages) {
-        const parsed = parseEnvelope(message.Body ?? '');
-        const key = parsed.ok ? workflowIdFor(parsed.envelope) : `(invalid) ${message.MessageId}`;
-        const stated = message.MessageAttributes?.[DLQ_ATTRIBUTES.reason]?.StringValue;
-        const reason = stated ?? `failed on every delivery: ${await failureOf(client, key)}`;
-        letters.push({ key, reason });
-      }
-    }
-  }
-  return letters;
+/**
+ * Every DLQ's letters, read as `npm run dlq` reads them; one SQS moved after maxReceiveCount gets
+ * its workflow's final failure as the reason.
+ */
+async function deadLetters(sqs: SQSClient, directory: QueueDirectory, client: Client): Promise<DeadLetterRecord[]> {
+  const letters = (
+    await Promise.all(QUEUES.map((queue) => peekDeadLetters(sqs, directory, queue, Number.POSITIVE_INFINITY)))
+  ).flat();
+  return Promise.all(
+    letters.map(async (letter) => {
+      const parsed = parseEnvelope(letter.message.Body ?? '');
+      const key = parsed.ok ? workflowIdFor(parsed.envelope) : `(invalid) ${letter.messageId}`;
+      const stated = letter.message.MessageAttributes?.[DLQ_ATTRIBUTES.reason]?.StringValue;
+      return { key, reason: stated ?? `failed on every delivery: ${await failureOf(client, key)}` };
+    }),
+  );
 }
 
 function lostCheck(expected: Map<string, Envelope>, workflows: Map<string, WorkflowRecord>, dead: Set<string>): Check {
@@ -243,7 +234,7 @@ export interface VerifyInputs {
 export async function verify({ plan, sent, pool, client, sqs, directory, sim }: VerifyInputs): Promise<Check[]> {
   const expected = await expectedEnvelopes(pool, sent);
   const workflows = await describeAll(client, [...expected.keys()]);
-  const letters = await drainDeadLetters(sqs, directory, client);
+  const letters = await deadLetters(sqs, directory, client);
   const dead = new Set(letters.map((letter) => letter.key));
   const completed = [...workflows.values()].filter((w) => w.status === 'COMPLETED').length;
   const planned = new Set(plan.expected.deadLetterAccounts);

@@ -105,3 +105,12 @@ export function findOnPath(program: string): string | undefined {
   const found = result.stdout.trim();
   return result.status === 0 && found.startsWith('/') ? found : undefined;
 }
+
+/** Whether a role's health server answers `/readyz` with 200; no answer counts as not ready. */
+export async function isReady(healthPort: number): Promise<boolean> {
+  const response = await fetch(`http://127.0.0.1:${healthPort}/readyz`, {
+    signal: AbortSignal.timeout(2_000),
+  }).catch(() => undefined);
+  await response?.body?.cancel();
+  return response?.status === 200;
+}

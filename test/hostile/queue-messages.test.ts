@@ -14,19 +14,11 @@ import {
   tableRowCounts,
 } from '../support/hostile';
 import { envelope, eventually, pipelineBench, type PipelineBench } from '../support/pipeline';
+import { sqsServers } from '../support/sqs';
 
 jest.setTimeout(90_000);
 
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the suite through npm test (stack:up writes it)`);
-  return value;
-}
-
-describe.each([
-  ['fauxqs', {}],
-  ['ElasticMQ', { SQS_ENDPOINT: requiredEnv('ELASTICMQ_ENDPOINT') }],
-])('hostile message bodies on %s', (server, sqsOverrides: NodeJS.ProcessEnv) => {
+describe.each(sqsServers())('hostile message bodies on %s', (server, sqsOverrides: NodeJS.ProcessEnv) => {
   let bench: PipelineBench;
 
   beforeAll(async () => {

@@ -2,23 +2,13 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { workflowIdFor } from '../../src/pollers/workflow-runner';
 import { DLQ_ATTRIBUTES } from '../../src/queues/sqs-conventions';
 import { envelope, eventually, pipelineBench, type PipelineBench } from '../support/pipeline';
-import { drainRawQueue, queueIsEmpty as queueHasNothing } from '../support/sqs';
+import { drainRawQueue, queueIsEmpty as queueHasNothing, sqsServers } from '../support/sqs';
 
 jest.setTimeout(240_000);
 
 type Execution = Awaited<ReturnType<PipelineBench['executions']>>[number];
 
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the suite through npm test (stack:up writes it)`);
-  return value;
-}
-
-// fauxqs hands out one message per FIFO group per receive; ElasticMQ, like AWS, several, in order.
-describe.each([
-  ['fauxqs', {}],
-  ['ElasticMQ', { SQS_ENDPOINT: requiredEnv('ELASTICMQ_ENDPOINT') }],
-])('SQS pollers → Temporal on %s', (_server, sqsOverrides: NodeJS.ProcessEnv) => {
+describe.each(sqsServers())('SQS pollers → Temporal on %s', (_server, sqsOverrides: NodeJS.ProcessEnv) => {
   let bench: PipelineBench;
 
   beforeAll(async () => {
