@@ -8,8 +8,8 @@ import type { Config } from '../src/config';
 import { createPool } from '../src/db/pool';
 import { deadLetterCounts } from '../src/queues/dead-letters';
 import { QueueDirectory } from '../src/queues/queue-urls';
-import { createSqsClient } from '../src/queues/sqs-client';
-import { createTemporalClient } from '../src/temporal/client';
+import { createSqsClient } from '../src/platform/sqs-client';
+import { createTemporalClient } from '../src/platform/temporal-client';
 
 const INTERVAL_MS = 5_000;
 

@@ -5,7 +5,7 @@
 import { migrate } from '../src/commands/migrate';
 import { provision } from '../src/commands/provision';
 import { loadConfig } from '../src/config';
-import { runMain } from '../src/runtime/main';
+import { runMain } from '../src/platform/main';
 import { ensureDebianProgram } from './stack/install';
 import { loadStackEnv, stackUp } from './stack/stack';
 

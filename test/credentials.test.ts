@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadCredentials, saveCredentials } from '../src/db/credentials';
-import { openSecret, sealSecret, type Keyring } from '../src/security/credentials';
+import { openSecret, sealSecret, type Keyring } from '../src/platform/keyring';
 import { isolatedEnvironment, type IsolatedEnvironment } from './support/isolated-env';
 import { seedAccount } from './support/seed';
 

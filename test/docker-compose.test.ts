@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { SWEEP_PROCESS_NODE_FLAGS } from '../src/sweeps/process-flags';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
 
 const root = path.resolve(__dirname, '..');
 // `merge`: the roles inherit their settings through `<<: *service`.

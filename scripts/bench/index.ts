@@ -12,7 +12,7 @@
  * single benchmarks do).
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { describeFatal, runMain } from '../../src/runtime/main';
+import { describeFatal, runMain } from '../../src/platform/main';
 import { loadStackEnv } from '../stack/stack';
 import {
   pipelineBenchOptionsFromEnv,

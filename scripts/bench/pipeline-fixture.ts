@@ -4,7 +4,7 @@
  * (`pipeline-workflows.ts`) on its family's task queue.
  */
 import { randomUUID } from 'node:crypto';
-import { MARKETPLACES, findQueue, type Marketplace, type QueueFamily } from '../../src/queues/inventory';
+import { MARKETPLACES, findQueue, type Marketplace, type QueueFamily } from '../../src/queues/catalogue';
 import type { Envelope, MessageType } from '../../src/queues/messages';
 
 export const FIFO_QUEUES = [

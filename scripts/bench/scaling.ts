@@ -13,7 +13,7 @@ import { sendInBatches } from '../../src/queues/batch-sender';
 import { fifoAttributes, queueForMessage, serializeEnvelope } from '../../src/queues/messages';
 import { provisionQueues } from '../../src/queues/provision';
 import { QueueDirectory } from '../../src/queues/queue-urls';
-import { createSqsClient } from '../../src/queues/sqs-client';
+import { createSqsClient } from '../../src/platform/sqs-client';
 import { compiled, startRole, stopAll, waitUntilNone, type RoleProcess } from './processes';
 import { envelopeFactory, FIFO_QUEUES } from './pipeline-fixture';
 import { envInt, envInts, load1, roleLogLevel } from './support';

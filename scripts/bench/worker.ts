@@ -7,13 +7,13 @@
  */
 import { bundleWorkflowCode, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
-import { startHealthServer } from '../../src/observability/health';
-import { roleLogger } from '../../src/observability/logger';
-import { temporalWorkersRunning } from '../../src/observability/readiness';
-import { temporalLogger } from '../../src/observability/temporal-logger';
-import { taskQueueFor } from '../../src/queues/inventory';
-import { onShutdownSignal, runMain } from '../../src/runtime/main';
-import { temporalConnectionOptions } from '../../src/temporal/connection-options';
+import { startHealthServer } from '../../src/platform/health-server';
+import { roleLogger } from '../../src/platform/logger';
+import { temporalWorkersRunning } from '../../src/platform/probes';
+import { temporalLogger } from '../../src/platform/temporal-logger';
+import { taskQueueFor } from '../../src/queues/catalogue';
+import { onShutdownSignal, runMain } from '../../src/platform/main';
+import { temporalConnectionOptions } from '../../src/platform/temporal-connection';
 import { createTemporalWorker } from '../../src/workers/temporal-worker';
 import { createBenchActivities } from './pipeline-activities';
 import { FAMILIES } from './pipeline-fixture';

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { FatalError, runMain } from '../../src/runtime/main';
+import { FatalError, runMain } from '../../src/platform/main';
 import type { ChaosOptions } from './plan';
 import { formatReport, runChaos, writeReport } from './run';
 import { CHAOS_DIR } from './servers';

@@ -1,5 +1,5 @@
 /** `npm run stack:up | stack:down | stack:status` */
-import { FatalError, runMain } from '../../src/runtime/main';
+import { FatalError, runMain } from '../../src/platform/main';
 import { stackDown, stackStatus, stackUp } from './stack';
 
 const commands: Record<string, () => Promise<void>> = {

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { FatalError } from '../../src/runtime/main';
+import { FatalError } from '../../src/platform/main';
 import { DATA_DIR, STACK_ENV_FILE } from './paths';
 import { runningPid, startDetached, stopProcess, waitUntil } from './processes';
 import { portFromEnv, type StackService } from './service';

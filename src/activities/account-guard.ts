@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { accountStanding, markAccountNeedsReauth } from '../db/accounts';
 import { isFailureOfType, MARKETPLACE_FAILURES } from '../marketplaces/errors';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps } from './activity-deps';
 
 export const ACCOUNT_FAILURES = { unknown: 'UnknownAccount', disabled: 'AccountDisabled' } as const;
 

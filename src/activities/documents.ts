@@ -15,9 +15,9 @@ import type { Pool } from 'pg';
 import { documentsToDownload, recordDownloadedDocument, upsertDocuments } from '../db/marketplace-data';
 import type { ReadItem } from '../marketplaces/client';
 import { cutOffFailure } from '../marketplaces/errors';
-import type { Marketplace } from '../queues/inventory';
+import type { Marketplace } from '../queues/catalogue';
 import { forAccount } from './account-guard';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps } from './activity-deps';
 
 /** A marketplace's document id becomes a file name: nothing that could leave the account's folder. */
 const SAFE_DOCUMENT_ID = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,128}$/;

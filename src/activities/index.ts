@@ -3,14 +3,14 @@
  * store); workflows only decide. Each is idempotent: keys come from the message's business identity.
  */
 import { documentActivities } from './documents';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps } from './activity-deps';
 import { listingActivities } from './listings';
 import { recordActivities } from './records';
 import { echo } from './smoke-check';
 import { syncActivities } from './sync';
 import { tokenActivities } from './tokens';
 
-export type { ActivityDeps } from './deps';
+export type { ActivityDeps } from './activity-deps';
 export { echo } from './smoke-check';
 
 export function createActivities(deps: ActivityDeps) {

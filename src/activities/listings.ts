@@ -3,9 +3,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { commitReservation, desiredListings, listingsOfSku, releaseReservation, reserveStock } from '../db/inventory';
 import type { ListingChange, ListingState, UpdateOutcome } from '../marketplaces/client';
 import type { Envelope } from '../queues/messages';
-import type { Marketplace } from '../queues/inventory';
+import type { Marketplace } from '../queues/catalogue';
 import { forAccount, requireActiveAccount } from './account-guard';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps } from './activity-deps';
 
 export interface ListingUpdateInput {
   accountId: string;

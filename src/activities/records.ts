@@ -1,7 +1,7 @@
 import { recordReconciliation } from '../db/marketplace-data';
 import { recordSagaRun, type SagaRun } from '../db/saga-runs';
 import { forAccount } from './account-guard';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps } from './activity-deps';
 
 /** Bookkeeping activities: how a saga ended, and reconciliation (PostgreSQL only). */
 export function recordActivities(deps: ActivityDeps) {

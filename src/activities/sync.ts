@@ -7,10 +7,10 @@ import { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { advanceSyncCursor, syncCursor, upsertOrders, upsertPayouts, upsertReturns } from '../db/marketplace-data';
 import type { ReadItem, ReadResource } from '../marketplaces/client';
-import type { Marketplace } from '../queues/inventory';
+import type { Marketplace } from '../queues/catalogue';
 import { forAccount } from './account-guard';
 import { storeDocumentList } from './documents';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps } from './activity-deps';
 
 export interface SyncInput {
   accountId: string;

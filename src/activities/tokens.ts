@@ -6,10 +6,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { markAccountNeedsReauth } from '../db/accounts';
 import { loadCredentials, saveCredentials } from '../db/credentials';
 import { inTransaction } from '../db/transaction';
-import { missingSecret } from '../marketplaces/auth';
+import { missingSecret } from '../marketplaces/access-tokens';
 import { isFailureOfType, MARKETPLACE_FAILURES } from '../marketplaces/errors';
 import { forAccount } from './account-guard';
-import type { ActivityDeps } from './deps';
+import type { ActivityDeps } from './activity-deps';
 
 export interface TokenRefreshInput {
   accountId: string;

@@ -8,8 +8,8 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
-import type { Logger } from '../observability/logger';
-import { loginRoutes, requireToken, tokenMatcher } from './auth';
+import type { Logger } from '../platform/logger';
+import { loginRoutes, requireToken, tokenMatcher } from './bearer-auth';
 
 export interface AdminAppOptions {
   queues: readonly Queue[];

@@ -6,11 +6,11 @@ import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { deadLetterCounts, peekDeadLetters, purgeDeadLetters, replayDeadLetters } from '../queues/dead-letters';
-import { QUEUES, deadLetterQueueName, findQueue } from '../queues/inventory';
+import { QUEUES, deadLetterQueueName, findQueue } from '../queues/catalogue';
 import { QueueDirectory } from '../queues/queue-urls';
-import { createSqsClient } from '../queues/sqs-client';
-import { requireServers, sqsServer } from '../runtime/dependencies';
-import { FatalError, runMain } from '../runtime/main';
+import { createSqsClient } from '../platform/sqs-client';
+import { requireServers, sqsServer } from '../platform/startup-checks';
+import { FatalError, runMain } from '../platform/main';
 
 const USAGE = `usage: npm run dlq -- list | peek <queue> | replay <queue> | purge <queue> [--yes]  (--max N; queues: ${QUEUES.map((q) => q.name).join(', ')})`;
 

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type Config } from '../config';
 import { createPool } from '../db/pool';
-import { postgresServer, requireServers } from '../runtime/dependencies';
-import { runMain } from '../runtime/main';
+import { postgresServer, requireServers } from '../platform/startup-checks';
+import { runMain } from '../platform/main';
 
 /** Migrations sit beside package.json, whether this runs from src/ (tsx) or dist/src/ (the image). */
 function projectRoot(): string {

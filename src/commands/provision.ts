@@ -5,10 +5,10 @@
 import { loadConfig, type Config } from '../config';
 import { createCloudWatchClient } from '../observability/metrics';
 import { provisionMonitoring, type ProvisionedMonitoring } from '../observability/provision-monitoring';
-import { createSqsClient } from '../queues/sqs-client';
+import { createSqsClient } from '../platform/sqs-client';
 import { provisionQueues, type ProvisionedQueue } from '../queues/provision';
-import { requireServers, sqsServer } from '../runtime/dependencies';
-import { runMain } from '../runtime/main';
+import { requireServers, sqsServer } from '../platform/startup-checks';
+import { runMain } from '../platform/main';
 
 export interface Provisioned extends ProvisionedMonitoring {
   queues: ProvisionedQueue[];

@@ -1,8 +1,8 @@
 /** `npm run sweep -- <name>`: runs one sweep now, in this process, with its audit row. */
 import { loadConfig } from '../config';
-import { postgresServer, requireServers, sqsServer } from '../runtime/dependencies';
-import { FatalError, runMain } from '../runtime/main';
-import { createSweepDependencies } from '../sweeps/dependencies';
+import { postgresServer, requireServers, sqsServer } from '../platform/startup-checks';
+import { FatalError, runMain } from '../platform/main';
+import { createSweepDependencies } from '../sweeps/sweep-dependencies';
 import { SWEEPS, findSweep } from '../sweeps/registry';
 import { runSweep } from '../sweeps/run-sweep';
 

@@ -11,7 +11,7 @@ import {
   type Marketplace,
   type PollerSettings,
   type QueueDefinition,
-} from '../queues/inventory';
+} from '../queues/catalogue';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -1,5 +1,5 @@
 import type { ClientBase } from 'pg';
-import type { Marketplace } from '../queues/inventory';
+import type { Marketplace } from '../queues/catalogue';
 import type { Queryable } from './transaction';
 
 export interface AccountForSweep {

@@ -1,4 +1,4 @@
-import { openSecret, sealSecret, type Keyring } from '../security/credentials';
+import { openSecret, sealSecret, type Keyring } from '../platform/keyring';
 import type { Queryable } from './transaction';
 
 /** What a marketplace needs to act for a seller; only ever stored sealed. */

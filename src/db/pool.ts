@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import type { Config } from '../config';
-import { roleLogger, type Logger } from '../observability/logger';
+import { roleLogger, type Logger } from '../platform/logger';
 
 export function createPool(config: Config, { max = 10, log }: { max?: number; log?: Logger } = {}): Pool {
   const pool = new Pool({ connectionString: config.database.url, max });

@@ -3,9 +3,9 @@
  * token-refresh workflow (refreshAjioToken), because AJIO rotates the refresh token on every use:
  * two refreshes racing would leave one of them holding a dead refresh token.
  */
-import { storedSecretHeader, tokenResponseSchema, type TokenResponse } from './auth';
+import { storedSecretHeader, tokenResponseSchema, type TokenResponse } from './access-tokens';
 import { batchListingsApi, MarketplaceClient } from './client';
-import type { ClientDeps } from './deps';
+import type { ClientDeps } from './client-deps';
 import { MarketplaceHttp } from './http';
 
 export interface AjioTokens {

@@ -4,9 +4,9 @@
  * rejected SKU is a 400 for that SKU alone.
  */
 import { z } from 'zod';
-import { cachedAccessToken, missingSecret, tokenRequestKey, tokenResponseSchema } from './auth';
+import { cachedAccessToken, missingSecret, tokenRequestKey, tokenResponseSchema } from './access-tokens';
 import { listingSchema, MarketplaceClient, type ListingChange, type ListingsApi, type UpdateOutcome } from './client';
-import type { ClientDeps } from './deps';
+import type { ClientDeps } from './client-deps';
 import { isFailureOfType, MARKETPLACE_FAILURES } from './errors';
 import { MarketplaceHttp } from './http';
 

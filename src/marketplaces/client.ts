@@ -4,8 +4,8 @@
  * given by the marketplace's module; everything else goes through the shared HTTP core.
  */
 import { z } from 'zod';
-import type { Marketplace } from '../queues/inventory';
-import type { Authenticator, Headers } from './auth';
+import type { Marketplace } from '../queues/catalogue';
+import type { Authenticator, Headers } from './access-tokens';
 import { isFailureOfType, malformedFailure, MARKETPLACE_FAILURES } from './errors';
 import type { MarketplaceCall, MarketplaceHttp } from './http';
 

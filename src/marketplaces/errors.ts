@@ -5,7 +5,7 @@
  * at once. Messages name the marketplace, operation and status, never a credential.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { Marketplace } from '../queues/inventory';
+import type { Marketplace } from '../queues/catalogue';
 
 export const MARKETPLACE_FAILURES = {
   unavailable: 'MarketplaceUnavailable',

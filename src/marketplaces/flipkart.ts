@@ -2,9 +2,9 @@
  * Flipkart Seller API: OAuth client credentials per seller for a short-lived bearer token; listing
  * updates of up to 10 SKUs whose HTTP 200 can hide per-SKU failures (client.ts reads each SKU).
  */
-import { cachedAccessToken, missingSecret, tokenRequestKey, tokenResponseSchema } from './auth';
+import { cachedAccessToken, missingSecret, tokenRequestKey, tokenResponseSchema } from './access-tokens';
 import { batchListingsApi, MarketplaceClient } from './client';
-import type { ClientDeps } from './deps';
+import type { ClientDeps } from './client-deps';
 import { MarketplaceHttp } from './http';
 
 export function createFlipkart(deps: ClientDeps): MarketplaceClient {

@@ -1,10 +1,10 @@
 /** The four marketplace clients, built once per worker from configuration. */
 import type { Redis } from 'ioredis';
 import { requireMarketplaceConfig, type Config } from '../config';
-import type { Marketplace } from '../queues/inventory';
+import type { Marketplace } from '../queues/catalogue';
 import { createAjio, type AjioTokens } from './ajio';
 import { createAmazon } from './amazon';
-import type { SecretsSource } from './auth';
+import type { SecretsSource } from './access-tokens';
 import type { MarketplaceClient } from './client';
 import { createFlipkart } from './flipkart';
 import { createMeesho } from './meesho';

@@ -2,7 +2,7 @@
  * Per-marketplace limits as plain data (type-only imports): workflow code reads the batch sizes to plan its
  * saga steps, and the workflow sandbox must not pull in the HTTP clients.
  */
-import type { Marketplace } from '../queues/inventory';
+import type { Marketplace } from '../queues/catalogue';
 
 /** SKUs one listing update may carry (Amazon's Listings Items API updates one SKU per call). */
 export const MAX_SKUS_PER_UPDATE: Record<Marketplace, number> = { ajio: 50, meesho: 50, flipkart: 10, amazon: 1 };

@@ -1,7 +1,7 @@
 /** Meesho: a per-seller API key on every call; listings update in batches of up to 50 SKUs. */
-import { storedSecretHeader } from './auth';
+import { storedSecretHeader } from './access-tokens';
 import { batchListingsApi, MarketplaceClient } from './client';
-import type { ClientDeps } from './deps';
+import type { ClientDeps } from './client-deps';
 import { MarketplaceHttp } from './http';
 
 export function createMeesho(deps: ClientDeps): MarketplaceClient {

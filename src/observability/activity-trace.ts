@@ -5,8 +5,8 @@
  */
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { Logger } from './logger';
-import { TRACE_HEADER } from './trace';
+import type { Logger } from '../platform/logger';
+import { TRACE_HEADER } from '../contracts/trace';
 
 export function traceActivities(log: Logger): ActivityInterceptorsFactory {
   return (ctx) => {

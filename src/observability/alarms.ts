@@ -7,7 +7,7 @@
 import type { MetricDataQuery, PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CronExpressionParser } from 'cron-parser';
 import type { Config } from '../config';
-import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from '../queues/inventory';
+import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from '../queues/catalogue';
 import { SWEEPS, type SweepDefinition } from '../sweeps/registry';
 import { METRICS } from './metrics';
 

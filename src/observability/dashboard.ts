@@ -2,7 +2,7 @@
  * The CloudWatch dashboard, built from the queue inventory: one row of widgets per queue family
  * (depth, DLQs, workflows, latency), then the sweeps, then what needs a person.
  */
-import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition, type QueueFamily } from '../queues/inventory';
+import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition, type QueueFamily } from '../queues/catalogue';
 import { SWEEPS } from '../sweeps/registry';
 import type { Config } from '../config';
 import { METRICS, type Metric } from './metrics';

@@ -11,7 +11,7 @@ import {
   type StandardUnit,
 } from '@aws-sdk/client-cloudwatch';
 import type { Config } from '../config';
-import type { Logger } from './logger';
+import type { Logger } from '../platform/logger';
 
 export const METRICS = {
   // Per sweep (dimension Sweep), from the metrics role.

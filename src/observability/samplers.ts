@@ -5,7 +5,7 @@
 import type { Queue } from 'bullmq';
 import type { Pool } from 'pg';
 import { readOperationalFigures, secondsSinceLastSuccessfulSweeps } from '../db/operational-figures';
-import { QUEUES, deadLetterQueueName, queueName } from '../queues/inventory';
+import { QUEUES, deadLetterQueueName, queueName } from '../queues/catalogue';
 import type { QueueDirectory } from '../queues/queue-urls';
 import { METRICS, type MetricsBuffer } from './metrics';
 

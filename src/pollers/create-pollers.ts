@@ -1,8 +1,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import type { Logger } from '../observability/logger';
-import { queueName, type PollerSettings, type QueueDefinition } from '../queues/inventory';
+import type { Logger } from '../platform/logger';
+import { queueName, type PollerSettings, type QueueDefinition } from '../queues/catalogue';
 import type { QueueDirectory } from '../queues/queue-urls';
 import type { PollerObserver } from './poller-metrics';
 import { QueuePoller, type PollerDependencies } from './queue-poller';

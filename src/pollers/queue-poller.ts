@@ -21,8 +21,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PollerSettings, QueueDefinition } from '../queues/inventory';
-import { createLogger, type Logger } from '../observability/logger';
+import type { PollerSettings, QueueDefinition } from '../queues/catalogue';
+import { createLogger, type Logger } from '../platform/logger';
 import { misrouting, parseEnvelope, toCarriableText, type Envelope, type ParseResult } from '../queues/messages';
 import { DLQ_ATTRIBUTES, RELEASE_VISIBILITY_SECONDS } from '../queues/sqs-conventions';
 import { IGNORE_POLLER_EVENTS, type PollerObserver } from './poller-metrics';

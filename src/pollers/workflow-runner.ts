@@ -12,9 +12,9 @@ import {
   type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import { taskQueueFor, type QueueDefinition } from '../queues/inventory';
+import { taskQueueFor, type QueueDefinition } from '../queues/catalogue';
 import { WORKFLOW_TYPES, type Envelope } from '../queues/messages';
-import { AccountIdKey, MarketplaceKey, MessageTypeKey, SourceQueueKey } from '../temporal/search-attributes';
+import { AccountIdKey, MarketplaceKey, MessageTypeKey, SourceQueueKey } from '../contracts/search-attributes';
 
 export type WorkflowOutcome = 'completed' | 'failed';
 

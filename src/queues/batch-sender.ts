@@ -5,8 +5,8 @@
  */
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLimiter, type Limiter } from '../runtime/concurrency';
-import type { QueueDefinition } from './inventory';
+import { createLimiter, type Limiter } from '../platform/concurrency';
+import type { QueueDefinition } from './catalogue';
 import { fifoAttributes, type Envelope } from './messages';
 import { SQS_MAX_MESSAGE_BYTES } from './sqs-conventions';
 

@@ -12,7 +12,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { QUEUES, type QueueDefinition } from './inventory';
+import { QUEUES, type QueueDefinition } from './catalogue';
 import { parseEnvelope } from './messages';
 import type { QueueDirectory } from './queue-urls';
 import { DLQ_ATTRIBUTES, RELEASE_VISIBILITY_SECONDS } from './sqs-conventions';

@@ -4,7 +4,7 @@
  * objects and never secrets (docs/messages.md).
  */
 import { z } from 'zod';
-import { MARKETPLACES, findQueue, type Marketplace, type QueueDefinition } from './inventory';
+import { MARKETPLACES, findQueue, type Marketplace, type QueueDefinition } from './catalogue';
 
 export const ENVELOPE_VERSION = 1;
 /** Far below SQS's 1 MiB: an envelope that grows past this is carrying data it should reference. */

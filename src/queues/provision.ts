@@ -11,7 +11,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DLQ_RETENTION_SECONDS, QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from './inventory';
+import { DLQ_RETENTION_SECONDS, QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from './catalogue';
 
 export interface ProvisionedQueue {
   queue: QueueDefinition;

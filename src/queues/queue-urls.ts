@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from './inventory';
+import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from './catalogue';
 
 /** SQS's approximate message counts of one queue. */
 export interface QueueDepth {

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
 import type { Config } from '../config';
-import type { Logger } from '../observability/logger';
+import type { Logger } from '../platform/logger';
 import type { Claim } from '../db/dispatch-claims';
-import type { Marketplace, QueueDefinition } from '../queues/inventory';
+import type { Marketplace, QueueDefinition } from '../queues/catalogue';
 import { queueForMessage, serializeEnvelope, slotToken, type Envelope, type MessageType } from '../queues/messages';
 import type { QueueDirectory } from '../queues/queue-urls';
 

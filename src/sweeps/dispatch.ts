@@ -1,8 +1,8 @@
 import type { Claim } from '../db/dispatch-claims';
 import { markSent, recordSendFailures } from '../db/dispatch-claims';
 import { outgoingEnvelope, sendInBatches, type OutgoingMessage, type SendOutcome } from '../queues/batch-sender';
-import { createLimiter, type Limiter } from '../runtime/concurrency';
-import { findQueue } from '../queues/inventory';
+import { createLimiter, type Limiter } from '../platform/concurrency';
+import { findQueue } from '../queues/catalogue';
 import type { SweepContext } from './context';
 import { noteProblem, type SweepReport } from './report';
 

@@ -1,10 +1,10 @@
 /** Runs one sweep with its audit row: started before any work, finished with the report or the error. */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
-import type { Logger } from '../observability/logger';
+import type { Logger } from '../platform/logger';
 import type { Config } from '../config';
 import { finishSweepRun, startSweepRun } from '../db/sweep-runs';
-import type { QueueDefinition } from '../queues/inventory';
+import type { QueueDefinition } from '../queues/catalogue';
 import type { QueueDirectory } from '../queues/queue-urls';
 import { slotOf, type SweepDefinition } from './registry';
 import { emptyReport, type SweepReport } from './report';

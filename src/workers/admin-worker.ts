@@ -5,13 +5,13 @@
 import { createServer } from 'node:http';
 import { createAdminApp } from '../admin/app';
 import { loadConfig, requireAdminToken } from '../config';
-import { startHealthServer } from '../observability/health';
-import { roleLogger } from '../observability/logger';
-import { redisReady } from '../observability/readiness';
-import { createRedisConnection } from '../redis/connection';
-import { closeServer, listen } from '../runtime/http-server';
-import { redisServer, requireServers } from '../runtime/dependencies';
-import { onShutdownSignal, runMain } from '../runtime/main';
+import { startHealthServer } from '../platform/health-server';
+import { roleLogger } from '../platform/logger';
+import { redisReady } from '../platform/probes';
+import { createRedisConnection } from '../platform/redis';
+import { closeServer, listen } from '../platform/http-server';
+import { redisServer, requireServers } from '../platform/startup-checks';
+import { onShutdownSignal, runMain } from '../platform/main';
 import { SWEEPS } from '../sweeps/registry';
 import { sweepQueue } from '../sweeps/schedulers';
 

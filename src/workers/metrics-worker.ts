@@ -5,17 +5,17 @@
  */
 import { loadConfig, type Config } from '../config';
 import { createPool } from '../db/pool';
-import { startHealthServer, type ReadinessChecks } from '../observability/health';
-import { roleLogger, type Logger } from '../observability/logger';
+import { startHealthServer, type ReadinessChecks } from '../platform/health-server';
+import { roleLogger, type Logger } from '../platform/logger';
 import { configuredFlusher, createCloudWatchClient, type MetricsFlusher } from '../observability/metrics';
-import { postgresReady, redisReady, sqsReady } from '../observability/readiness';
+import { postgresReady, redisReady, sqsReady } from '../platform/probes';
 import { allSamplers, businessSampler, sqsSampler, sweepSampler } from '../observability/samplers';
-import { QUEUES, queueName } from '../queues/inventory';
+import { QUEUES, queueName } from '../queues/catalogue';
 import { QueueDirectory } from '../queues/queue-urls';
-import { createSqsClient } from '../queues/sqs-client';
-import { createRedisConnection } from '../redis/connection';
-import { postgresServer, redisServer, requireServers, sqsServer } from '../runtime/dependencies';
-import { onShutdownSignal, runMain } from '../runtime/main';
+import { createSqsClient } from '../platform/sqs-client';
+import { createRedisConnection } from '../platform/redis';
+import { postgresServer, redisServer, requireServers, sqsServer } from '../platform/startup-checks';
+import { onShutdownSignal, runMain } from '../platform/main';
 import { SWEEPS } from '../sweeps/registry';
 import { sweepQueue } from '../sweeps/schedulers';
 

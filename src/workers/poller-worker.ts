@@ -4,18 +4,18 @@
  * workflows in flight up to POLLER_SHUTDOWN_SECONDS, release the rest, exit 0.
  */
 import { loadConfig } from '../config';
-import { startHealthServer } from '../observability/health';
-import { roleLogger } from '../observability/logger';
-import { sqsReady } from '../observability/readiness';
+import { startHealthServer } from '../platform/health-server';
+import { roleLogger } from '../platform/logger';
+import { sqsReady } from '../platform/probes';
 import { configuredFlusher, createCloudWatchClient } from '../observability/metrics';
 import { createPoller, temporalProbe } from '../pollers/create-pollers';
 import { pollerMetrics } from '../pollers/poller-metrics';
-import { queueName } from '../queues/inventory';
+import { queueName } from '../queues/catalogue';
 import { QueueDirectory } from '../queues/queue-urls';
-import { createSqsClient } from '../queues/sqs-client';
-import { requireServers, sqsServer, temporalServer } from '../runtime/dependencies';
-import { onShutdownSignal, runMain } from '../runtime/main';
-import { createLazyTemporalClient } from '../temporal/client';
+import { createSqsClient } from '../platform/sqs-client';
+import { requireServers, sqsServer, temporalServer } from '../platform/startup-checks';
+import { onShutdownSignal, runMain } from '../platform/main';
+import { createLazyTemporalClient } from '../platform/temporal-client';
 
 runMain(async () => {
   const config = loadConfig();

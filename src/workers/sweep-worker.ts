@@ -5,13 +5,13 @@
  */
 import { Worker } from 'bullmq';
 import { loadConfig } from '../config';
-import { startHealthServer } from '../observability/health';
-import { roleLogger } from '../observability/logger';
-import { postgresReady, redisReady } from '../observability/readiness';
-import { assertNoEviction, createRedisConnection } from '../redis/connection';
-import { postgresServer, redisServer, requireServers } from '../runtime/dependencies';
-import { onShutdownSignal, runMain } from '../runtime/main';
-import { createSweepDependencies } from '../sweeps/dependencies';
+import { startHealthServer } from '../platform/health-server';
+import { roleLogger } from '../platform/logger';
+import { postgresReady, redisReady } from '../platform/probes';
+import { assertNoEviction, createRedisConnection } from '../platform/redis';
+import { postgresServer, redisServer, requireServers } from '../platform/startup-checks';
+import { onShutdownSignal, runMain } from '../platform/main';
+import { createSweepDependencies } from '../sweeps/sweep-dependencies';
 import { SWEEPS } from '../sweeps/registry';
 import { runSweep } from '../sweeps/run-sweep';
 import { upsertSweepSchedulers } from '../sweeps/schedulers';

@@ -9,7 +9,7 @@ import {
   type WorkflowInterceptorsFactory,
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
-import { TRACE_HEADER, TRACE_MEMO_FIELD } from '../observability/trace';
+import { TRACE_HEADER, TRACE_MEMO_FIELD } from '../contracts/trace';
 
 function traceId(): string | undefined {
   const value = workflowInfo().memo?.[TRACE_MEMO_FIELD];

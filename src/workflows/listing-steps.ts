@@ -1,5 +1,5 @@
 import type { ListingChange } from '../marketplaces/client';
-import type { Marketplace } from '../queues/inventory';
+import type { Marketplace } from '../queues/catalogue';
 import { compensations, marketplace } from './activity-options';
 import { SagaStepFailed, type Saga } from './saga';
 

@@ -6,7 +6,7 @@
  */
 import { ActivityFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { CompensationRecord, SagaStatus } from '../db/saga-runs';
-import { SagaStateKey } from '../temporal/search-attributes';
+import { SagaStateKey } from '../contracts/search-attributes';
 import { database } from './activity-options';
 
 export interface SagaResult {

@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { loadConfig } from '../../src/config';
-import { createRedisConnection } from '../../src/redis/connection';
+import { createRedisConnection } from '../../src/platform/redis';
 import { SWEEPS } from '../../src/sweeps/registry';
 import { upsertSweepSchedulers } from '../../src/sweeps/schedulers';
 import { loggedPort, startRole, type RoleProcess } from '../support/role-process';

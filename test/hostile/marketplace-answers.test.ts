@@ -13,7 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SimFault } from '../../src/marketplaces/simulator/control';
 import { startSimulator, type RunningSimulator } from '../../src/marketplaces/simulator/server';
-import { SILENT_LOGGER } from '../../src/observability/logger';
+import { SILENT_LOGGER } from '../../src/platform/logger';
 import { WorkflowBench, type Seller } from '../support/workflow-bench';
 
 jest.setTimeout(60_000);

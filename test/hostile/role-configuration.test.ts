@@ -6,7 +6,7 @@
  * wait. test/config.test.ts covers the configuration's parsing itself.
  */
 import { createServer } from 'node:net';
-import { STARTUP_WAIT_MS } from '../../src/runtime/dependencies';
+import { STARTUP_WAIT_MS } from '../../src/platform/startup-checks';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import { runEntryPoint } from '../support/run-command';
 

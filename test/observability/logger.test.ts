@@ -1,5 +1,5 @@
 /** The JSON logs every role writes: shape, and what they must never contain. */
-import { createLogger, REDACTED, SECRET_FIELDS } from '../../src/observability/logger';
+import { createLogger, REDACTED, SECRET_FIELDS } from '../../src/platform/logger';
 
 function capture(level: 'info' | 'debug' = 'info') {
   const lines: string[] = [];

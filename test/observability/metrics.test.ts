@@ -15,7 +15,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Queue } from 'bullmq';
 import { loadConfig, type Config } from '../../src/config';
 import { sweepPeriodSeconds } from '../../src/observability/alarms';
-import { createLogger } from '../../src/observability/logger';
+import { createLogger } from '../../src/platform/logger';
 import {
   METRICS,
   MetricsFlusher,
@@ -25,8 +25,8 @@ import {
 } from '../../src/observability/metrics';
 import { provisionMonitoring } from '../../src/observability/provision-monitoring';
 import { pollerMetrics } from '../../src/pollers/poller-metrics';
-import { QUEUES, deadLetterQueueName, queueName } from '../../src/queues/inventory';
-import { createRedisConnection } from '../../src/redis/connection';
+import { QUEUES, deadLetterQueueName, queueName } from '../../src/queues/catalogue';
+import { createRedisConnection } from '../../src/platform/redis';
 import { SWEEPS } from '../../src/sweeps/registry';
 import { createMetricsRole } from '../../src/workers/metrics-worker';
 import { isolatedEnvironment } from '../support/isolated-env';

@@ -3,7 +3,7 @@
  * SQS, the poller's lines, the workflow's memo and the worker's activity lines all carry it, on the
  * real stack. Every line is JSON, and none holds a seeded secret.
  */
-import { createLogger, type Logger } from '../../src/observability/logger';
+import { createLogger, type Logger } from '../../src/platform/logger';
 import { workflowIdFor } from '../../src/pollers/workflow-runner';
 import { findSweep } from '../../src/sweeps/registry';
 import { runSweep } from '../../src/sweeps/run-sweep';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config';
-import { assertNoEviction, createRedisConnection } from '../../src/redis/connection';
+import { assertNoEviction, createRedisConnection } from '../../src/platform/redis';
 
 const config = loadConfig();
 let redis: Redis;

@@ -7,7 +7,7 @@ import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/c
 import { portFromEnv } from '../../scripts/stack/service';
 import { LOCAL_AWS_ENV, sqsService } from '../../scripts/stack/services/sqs';
 import { startService, stopService } from '../../scripts/stack/stack';
-import { findQueue } from '../../src/queues/inventory';
+import { findQueue } from '../../src/queues/catalogue';
 import { provisionQueues } from '../../src/queues/provision';
 
 jest.setTimeout(60_000);

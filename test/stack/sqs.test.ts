@@ -8,9 +8,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../../src/config';
-import { QUEUES, deadLetterQueueName, findQueue, queueName } from '../../src/queues/inventory';
+import { QUEUES, deadLetterQueueName, findQueue, queueName } from '../../src/queues/catalogue';
 import { provisionQueues, type ProvisionedQueue } from '../../src/queues/provision';
-import { createSqsClient } from '../../src/queues/sqs-client';
+import { createSqsClient } from '../../src/platform/sqs-client';
 
 jest.setTimeout(60_000);
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../../src/config';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { createTemporalWorker } from '../../src/workers/temporal-worker';
 import { smokeCheckWorkflow } from '../../src/workflows';
 

@@ -5,7 +5,7 @@
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
-import { findQueue } from '../../src/queues/inventory';
+import { findQueue } from '../../src/queues/catalogue';
 import { queueForMessage, type Envelope } from '../../src/queues/messages';
 import { DLQ_ATTRIBUTES } from '../../src/queues/sqs-conventions';
 import { eventually, type PipelineBench } from './pipeline';

@@ -8,7 +8,7 @@ import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { Client } from 'pg';
 import { loadConfig, type Config } from '../../src/config';
 import { provisionQueues, type ProvisionedQueue } from '../../src/queues/provision';
-import { createSweepDependencies } from '../../src/sweeps/dependencies';
+import { createSweepDependencies } from '../../src/sweeps/sweep-dependencies';
 import type { SweepDependencies } from '../../src/sweeps/run-sweep';
 import { runEntryPoint } from './run-command';
 import { drainQueue, type ReceivedMessage } from './sqs';

@@ -9,12 +9,12 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createPoller, type PollerWiring } from '../../src/pollers/create-pollers';
 import type { QueuePoller } from '../../src/pollers/queue-poller';
-import { findQueue, taskQueueFor, type PollerSettings, type QueueFamily } from '../../src/queues/inventory';
+import { findQueue, taskQueueFor, type PollerSettings, type QueueFamily } from '../../src/queues/catalogue';
 import { fifoAttributes, serializeEnvelope, type Envelope, type MessageType } from '../../src/queues/messages';
 import { QueueDirectory } from '../../src/queues/queue-urls';
 import { createPipelineActivities, EXECUTIONS_TABLE } from '../fixtures/pipeline-activities';
 import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
-import { SILENT_LOGGER } from '../../src/observability/logger';
+import { SILENT_LOGGER } from '../../src/platform/logger';
 
 export interface PipelineBench {
   t: IsolatedEnvironment;

@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
 import type { Config } from '../../src/config';
 import { saveCredentials, type AccountSecrets } from '../../src/db/credentials';
-import type { Marketplace } from '../../src/queues/inventory';
-import { requireKeyring } from '../../src/security/credentials';
+import type { Marketplace } from '../../src/queues/catalogue';
+import { requireKeyring } from '../../src/platform/keyring';
 
 export { seedManyDueSchedules } from '../../scripts/seed/bulk-schedules';
 

@@ -14,12 +14,12 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { SILENT_LOGGER, type Logger } from '../../src/observability/logger';
+import { SILENT_LOGGER, type Logger } from '../../src/platform/logger';
 import { createPoller } from '../../src/pollers/create-pollers';
 import type { QueuePoller } from '../../src/pollers/queue-poller';
 import { workflowIdFor, workflowStartOptions } from '../../src/pollers/workflow-runner';
 import { outgoingEnvelope, sendInBatches } from '../../src/queues/batch-sender';
-import { findQueue, MARKETPLACES, queueName } from '../../src/queues/inventory';
+import { findQueue, MARKETPLACES, queueName } from '../../src/queues/catalogue';
 import { QueueDirectory } from '../../src/queues/queue-urls';
 import {
   queueForMessage,

@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { waitUntil } from '../../scripts/stack/processes';
 import { redisService } from '../../scripts/stack/services/redis';
 import { loadConfig } from '../../src/config';
-import { createRedisConnection } from '../../src/redis/connection';
+import { createRedisConnection } from '../../src/platform/redis';
 import { SWEEPS } from '../../src/sweeps/registry';
 import { runEntryPoint } from '../support/run-command';
 import { startRole } from '../support/role-process';

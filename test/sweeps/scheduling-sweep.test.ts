@@ -1,5 +1,5 @@
 import { PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { QUEUES } from '../../src/queues/inventory';
+import { QUEUES } from '../../src/queues/catalogue';
 import { findSweep } from '../../src/sweeps/registry';
 import { runSweep } from '../../src/sweeps/run-sweep';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';

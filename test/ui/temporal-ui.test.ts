@@ -5,7 +5,7 @@
  */
 import type { Browser, Locator, Page } from 'playwright-core';
 import { workflowIdFor } from '../../src/pollers/workflow-runner';
-import { queueName } from '../../src/queues/inventory';
+import { queueName } from '../../src/queues/catalogue';
 import { queueForMessage, type Envelope } from '../../src/queues/messages';
 import { launchChromium, saveScreenshot } from '../support/browser';
 import { WorkflowBench } from '../support/workflow-bench';

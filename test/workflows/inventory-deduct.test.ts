@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SagaResult } from '../../src/workflows/saga';
-import { SagaStateKey } from '../../src/temporal/search-attributes';
+import { SagaStateKey } from '../../src/contracts/search-attributes';
 import { workflowIdFor } from '../../src/pollers/workflow-runner';
 import { WorkflowBench, type Seller } from '../support/workflow-bench';
 

@@ -4,7 +4,7 @@
  * number of concurrent triggers for one account make exactly one refresh call at AJIO.
  */
 import { loadCredentials } from '../../src/db/credentials';
-import { requireKeyring } from '../../src/security/credentials';
+import { requireKeyring } from '../../src/platform/keyring';
 import type { SagaResult } from '../../src/workflows/saga';
 import { WorkflowBench, type Seller } from '../support/workflow-bench';
 

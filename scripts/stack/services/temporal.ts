@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../../../src/temporal/search-attributes';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../../src/contracts/search-attributes';
 import { DATA_DIR, TOOLS_BIN } from '../paths';
 import { findOnPath } from '../processes';
 import type { StackService } from '../service';

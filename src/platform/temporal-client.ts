@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
-import { temporalConnectionOptions } from './connection-options';
+import { temporalConnectionOptions } from './temporal-connection';
 
 export async function createTemporalClient(config: Config): Promise<Client> {
   const connection = await Connection.connect(temporalConnectionOptions(config));

@@ -4,8 +4,8 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config';
-import { roleLogger, type Logger } from '../observability/logger';
-import { FatalError } from '../runtime/main';
+import { roleLogger, type Logger } from './logger';
+import { FatalError } from './main';
 
 /**
  * While Redis is away, ioredis reports every reconnect attempt; without a listener it prints each as

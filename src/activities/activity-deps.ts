@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { Marketplaces } from '../marketplaces';
-import type { Keyring } from '../security/credentials';
+import type { Keyring } from '../platform/keyring';
 
 /** Everything the activities reach: PostgreSQL, the credential keyring, the marketplaces, the document store. */
 export interface ActivityDeps {

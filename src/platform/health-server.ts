@@ -8,7 +8,7 @@
  *                503 `stopping` once the role has begun shutting down (so traffic drains first)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { closeServer, listen } from '../runtime/http-server';
+import { closeServer, listen } from './http-server';
 import { scrubText, type Logger } from './logger';
 
 /** Resolves when the dependency answers; a rejection (or no answer in time) makes the role unready. */

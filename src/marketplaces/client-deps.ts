@@ -1,5 +1,5 @@
 import type { MarketplaceRateLimiter } from './rate-limiter';
-import type { SecretsSource } from './auth';
+import type { SecretsSource } from './access-tokens';
 
 /** What every marketplace module needs to build its client. */
 export interface ClientDeps {

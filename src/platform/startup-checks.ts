@@ -8,8 +8,8 @@
 import { ListQueuesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
-import { runChecks, type ReadinessCheck } from '../observability/health';
-import { postgresReady, sqsReady } from '../observability/readiness';
+import { runChecks, type ReadinessCheck } from './health-server';
+import { postgresReady, sqsReady } from './probes';
 import { FatalError } from './main';
 
 export const STARTUP_WAIT_MS = 10_000;

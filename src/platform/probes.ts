@@ -6,7 +6,7 @@ import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Worker } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
-import type { ReadinessCheck } from './health';
+import type { ReadinessCheck } from './health-server';
 
 export function redisReady(redis: Redis): ReadinessCheck {
   return async () => {

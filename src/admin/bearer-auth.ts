@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
-import type { Logger } from '../observability/logger';
+import type { Logger } from '../platform/logger';
 
 export const TOKEN_COOKIE = 'admin_token';
 const COOKIE_MAX_AGE_MS = 12 * 60 * 60 * 1_000;

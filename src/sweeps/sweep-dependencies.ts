@@ -1,9 +1,9 @@
 import type { Config } from '../config';
 import { createPool } from '../db/pool';
-import { roleLogger, type Logger } from '../observability/logger';
-import { QUEUES } from '../queues/inventory';
+import { roleLogger, type Logger } from '../platform/logger';
+import { QUEUES } from '../queues/catalogue';
 import { QueueDirectory } from '../queues/queue-urls';
-import { createSqsClient } from '../queues/sqs-client';
+import { createSqsClient } from '../platform/sqs-client';
 import type { SweepDependencies } from './run-sweep';
 
 /** Sweep pages overlap (claim the next while sending this one), so a pool of a few connections. */
