@@ -4,7 +4,8 @@
  * (`pipeline-workflows.ts`) on its family's task queue.
  */
 import { randomUUID } from 'node:crypto';
-import { MARKETPLACES, findQueue, type Marketplace, type QueueFamily } from '../../src/queues/catalogue';
+import { findQueue, type QueueFamily } from '../../src/queues/catalogue';
+import { MARKETPLACES, type Marketplace } from '../../src/contracts/marketplaces';
 import type { Envelope, MessageType } from '../../src/queues/messages';
 
 export const FIFO_QUEUES = [

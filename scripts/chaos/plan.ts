@@ -5,7 +5,7 @@
  */
 import { seededRandom } from '../../src/marketplaces/simulator/random';
 import type { SimFault } from '../../src/marketplaces/simulator/control';
-import { MARKETPLACES, type Marketplace } from '../../src/queues/catalogue';
+import { MARKETPLACES, type Marketplace } from '../../src/contracts/marketplaces';
 import type { MessageType } from '../../src/queues/messages';
 
 export interface ChaosOptions {

@@ -6,7 +6,7 @@
  */
 import type { Pool } from 'pg';
 import type { Config } from '../../src/config';
-import { MARKETPLACES } from '../../src/queues/catalogue';
+import { MARKETPLACES } from '../../src/contracts/marketplaces';
 import { SCHEDULE_KINDS } from '../../src/queues/messages';
 import { SellerSeeder, type Seller } from '../../test/support/sellers';
 

@@ -13,9 +13,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { documentsToDownload, recordDownloadedDocument, upsertDocuments } from '../db/marketplace-data';
-import type { ReadItem } from '../marketplaces/client';
+import type { ReadItem } from '../contracts/marketplace-records';
 import { cutOffFailure } from '../marketplaces/errors';
-import type { Marketplace } from '../queues/catalogue';
+import type { Marketplace } from '../contracts/marketplaces';
 import { forAccount } from './account-guard';
 import type { ActivityDeps } from './activity-deps';
 

@@ -1,9 +1,9 @@
-/** Listing reads and updates at a marketplace, and the stock reservations of the inventory saga. */
+/** Listing reads and updates at a marketplace, and the stock reservations of the catalogue saga. */
 import { ApplicationFailure } from '@temporalio/common';
 import { commitReservation, desiredListings, listingsOfSku, releaseReservation, reserveStock } from '../db/inventory';
-import type { ListingChange, ListingState, UpdateOutcome } from '../marketplaces/client';
+import type { ListingChange, ListingState, UpdateOutcome } from '../contracts/marketplace-records';
 import type { Envelope } from '../queues/messages';
-import type { Marketplace } from '../queues/catalogue';
+import type { Marketplace } from '../contracts/marketplaces';
 import { forAccount, requireActiveAccount } from './account-guard';
 import type { ActivityDeps } from './activity-deps';
 

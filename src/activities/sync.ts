@@ -6,8 +6,8 @@
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { advanceSyncCursor, syncCursor, upsertOrders, upsertPayouts, upsertReturns } from '../db/marketplace-data';
-import type { ReadItem, ReadResource } from '../marketplaces/client';
-import type { Marketplace } from '../queues/catalogue';
+import type { ReadItem, ReadResource } from '../contracts/marketplace-records';
+import type { Marketplace } from '../contracts/marketplaces';
 import { forAccount } from './account-guard';
 import { storeDocumentList } from './documents';
 import type { ActivityDeps } from './activity-deps';

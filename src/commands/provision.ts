@@ -1,5 +1,5 @@
 /**
- * `npm run provision`: creates or updates every queue of the inventory, then the CloudWatch alarms
+ * `npm run provision`: creates or updates every queue of the catalogue, then the CloudWatch alarms
  * and dashboard that watch them. Safe to run on every deploy.
  */
 import { loadConfig, type Config } from '../config';

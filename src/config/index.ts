@@ -4,14 +4,8 @@
  * names the variable (and never echoes its value: some of them are secrets).
  */
 import { z } from 'zod';
-import {
-  MARKETPLACES,
-  QUEUES,
-  findQueue,
-  type Marketplace,
-  type PollerSettings,
-  type QueueDefinition,
-} from '../queues/catalogue';
+import { QUEUES, findQueue, type PollerSettings, type QueueDefinition } from '../queues/catalogue';
+import { MARKETPLACES, type Marketplace } from '../contracts/marketplaces';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -100,12 +94,12 @@ const envSchema = z
     POLLER_QUEUES: z
       .string()
       .refine((list) => list.split(',').every((name) => QUEUES.some((queue) => queue.name === name)), {
-        message: `must list queues of the inventory: ${QUEUES.map((queue) => queue.name).join(', ')}`,
+        message: `must list queues of the catalogue: ${QUEUES.map((queue) => queue.name).join(', ')}`,
       })
       .optional(),
     // How long a stopping poller waits for workflows in flight before releasing their messages.
     POLLER_SHUTDOWN_SECONDS: z.coerce.number().int().min(0).max(3_600).default(25),
-    // Overrides of the inventory's per-queue poller settings, for this process.
+    // Overrides of the catalogue's per-queue poller settings, for this process.
     POLLER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).optional(),
     POLLER_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(3).max(43_200).optional(),
 

@@ -1,5 +1,5 @@
 import type { ClientBase } from 'pg';
-import type { Marketplace } from '../queues/catalogue';
+import type { Marketplace } from '../contracts/marketplaces';
 import type { Queryable } from './transaction';
 
 export interface AccountForSweep {

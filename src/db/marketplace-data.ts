@@ -2,7 +2,7 @@
  * What the sync workflows read from the marketplaces, stored as upserts keyed by the marketplace's
  * own ids: reading a page twice (a retried activity, an overlapping `since`) changes nothing.
  */
-import type { ReadItem } from '../marketplaces/client';
+import type { ReadItem } from '../contracts/marketplace-records';
 import type { Queryable } from './transaction';
 
 export async function syncCursor(db: Queryable, accountId: string, resource: string): Promise<Date | undefined> {

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { cachedAccessToken, missingSecret, tokenRequestKey, tokenResponseSchema } from './access-tokens';
-import { listingSchema, MarketplaceClient, type ListingChange, type ListingsApi, type UpdateOutcome } from './client';
+import { MarketplaceClient, type ListingsApi } from './client';
+import { listingSchema, type ListingChange, type UpdateOutcome } from '../contracts/marketplace-records';
 import type { ClientDeps } from './client-deps';
 import { isFailureOfType, MARKETPLACE_FAILURES } from './errors';
 import { MarketplaceHttp } from './http';

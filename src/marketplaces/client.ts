@@ -4,56 +4,11 @@
  * given by the marketplace's module; everything else goes through the shared HTTP core.
  */
 import { z } from 'zod';
-import type { Marketplace } from '../queues/catalogue';
+import type { Marketplace } from '../contracts/marketplaces';
+import { listingSchema, type ListingChange, type ListingState, type UpdateOutcome, READ_SCHEMAS, type ReadItem, type ReadResource } from '../contracts/marketplace-records';
 import type { Authenticator, Headers } from './access-tokens';
 import { isFailureOfType, malformedFailure, MARKETPLACE_FAILURES } from './errors';
 import type { MarketplaceCall, MarketplaceHttp } from './http';
-
-const isoTime = z.iso.datetime({ offset: true });
-
-export const READ_SCHEMAS = {
-  orders: z.object({
-    orderId: z.string().min(1).max(128),
-    status: z.string().max(64),
-    totalPaise: z.number().int(),
-    orderedAt: isoTime,
-    lines: z.array(z.object({ sku: z.string().min(1).max(128), quantity: z.number().int().positive() })),
-  }),
-  returns: z.object({
-    returnId: z.string().min(1).max(128),
-    orderId: z.string().min(1).max(128),
-    status: z.string().max(64),
-    createdAt: isoTime,
-  }),
-  payouts: z.object({
-    payoutId: z.string().min(1).max(128),
-    orderId: z.string().max(128).nullable(),
-    amountPaise: z.number().int(),
-    paidAt: isoTime,
-  }),
-  documents: z.object({
-    documentId: z.string().min(1).max(128),
-    kind: z.string().max(64),
-    createdAt: isoTime,
-    sizeBytes: z.number().int().nonnegative().optional(),
-  }),
-};
-export type ReadResource = keyof typeof READ_SCHEMAS;
-export type ReadItem<R extends ReadResource> = z.infer<(typeof READ_SCHEMAS)[R]>;
-
-export const listingSchema = z.object({
-  sku: z.string().min(1),
-  quantity: z.number().int().nonnegative(),
-  pricePaise: z.number().int().nonnegative(),
-  status: z.enum(['active', 'inactive']),
-});
-export type ListingState = z.infer<typeof listingSchema>;
-export type ListingChange = Pick<ListingState, 'sku'> & Partial<Omit<ListingState, 'sku'>>;
-
-export interface UpdateOutcome {
-  applied: string[];
-  failed: { sku: string; error: string }[];
-}
 
 /** How one marketplace reads and updates listings; `call` adds authentication. */
 export interface ListingsApi {

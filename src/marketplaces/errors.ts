@@ -5,7 +5,7 @@
  * at once. Messages name the marketplace, operation and status, never a credential.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { Marketplace } from '../queues/catalogue';
+import type { Marketplace } from '../contracts/marketplaces';
 
 export const MARKETPLACE_FAILURES = {
   unavailable: 'MarketplaceUnavailable',

@@ -4,7 +4,7 @@
  * failure classified for Temporal's retry policy (errors.ts).
  */
 import type { z } from 'zod';
-import type { Marketplace } from '../queues/catalogue';
+import type { Marketplace } from '../contracts/marketplaces';
 import { cutOffFailure, failureForResponse, malformedFailure, networkFailure, type CallSite } from './errors';
 import type { MarketplaceOperation } from './limits';
 import type { MarketplaceRateLimiter } from './rate-limiter';

@@ -1,7 +1,7 @@
 /** The four marketplace clients, built once per worker from configuration. */
 import type { Redis } from 'ioredis';
 import { requireMarketplaceConfig, type Config } from '../config';
-import type { Marketplace } from '../queues/catalogue';
+import type { Marketplace } from '../contracts/marketplaces';
 import { createAjio, type AjioTokens } from './ajio';
 import { createAmazon } from './amazon';
 import type { SecretsSource } from './access-tokens';

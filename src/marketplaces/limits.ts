@@ -1,11 +1,8 @@
 /**
- * Per-marketplace limits as plain data (type-only imports): workflow code reads the batch sizes to plan its
- * saga steps, and the workflow sandbox must not pull in the HTTP clients.
+ * Per-marketplace rate limits as plain data. (The batch sizes workflow code plans with are in
+ * src/contracts/marketplaces.ts, so the workflow sandbox never pulls in the HTTP clients.)
  */
-import type { Marketplace } from '../queues/catalogue';
-
-/** SKUs one listing update may carry (Amazon's Listings Items API updates one SKU per call). */
-export const MAX_SKUS_PER_UPDATE: Record<Marketplace, number> = { ajio: 50, meesho: 50, flipkart: 10, amazon: 1 };
+import type { Marketplace } from '../contracts/marketplaces';
 
 export interface RateLimit {
   points: number;

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Marketplace } from '../queues/catalogue';
+import type { Marketplace } from '../contracts/marketplaces';
 import { MARKETPLACE_FAILURES } from './errors';
 import { RATE_LIMITS, type MarketplaceOperation, type RateLimit } from './limits';
 

@@ -1,5 +1,5 @@
 /**
- * The service's CloudWatch alarms as plain data, every threshold taken from the queue inventory or
+ * The service's CloudWatch alarms as plain data, every threshold taken from the queue catalogue or
  * the sweep registry. Facts SQS knows itself (DLQ depth, oldest message, receives) are alarmed on its
  * own `AWS/SQS` metrics, which keep coming even when our metrics role is down; what only we know
  * (sweep staleness, sagas needing attention) on ours. docs/operations.md says what to do for each.

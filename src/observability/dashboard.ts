@@ -1,5 +1,5 @@
 /**
- * The CloudWatch dashboard, built from the queue inventory: one row of widgets per queue family
+ * The CloudWatch dashboard, built from the queue catalogue: one row of widgets per queue family
  * (depth, DLQs, workflows, latency), then the sweeps, then what needs a person.
  */
 import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition, type QueueFamily } from '../queues/catalogue';

@@ -1,13 +1,11 @@
 /**
- * The queue inventory: every SQS queue the service uses, with the settings that provisioning,
+ * The queue catalogue: every SQS queue the service uses, with the settings that provisioning,
  * sweeps, pollers and metrics all read from here (and nowhere else).
  *
  * FIFO queues carry per-account work (`MessageGroupId` = seller account), so one account's
  * operations run in order and never at once; Standard queues carry work that may run in parallel.
  */
-
-export const MARKETPLACES = ['ajio', 'meesho', 'amazon', 'flipkart'] as const;
-export type Marketplace = (typeof MARKETPLACES)[number];
+import { MARKETPLACES } from '../contracts/marketplaces';
 
 export interface QueueDefinition {
   /** Logical name; the physical name adds the environment prefix and `.fifo`. */

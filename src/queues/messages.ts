@@ -4,7 +4,8 @@
  * objects and never secrets (docs/messages.md).
  */
 import { z } from 'zod';
-import { MARKETPLACES, findQueue, type Marketplace, type QueueDefinition } from './catalogue';
+import { findQueue, type QueueDefinition } from './catalogue';
+import { MARKETPLACES, type Marketplace } from '../contracts/marketplaces';
 
 export const ENVELOPE_VERSION = 1;
 /** Far below SQS's 1 MiB: an envelope that grows past this is carrying data it should reference. */
@@ -15,7 +16,7 @@ export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 interface MessageTypeRoute {
-  /** The queue of the inventory that carries this type; per marketplace for pushes. */
+  /** The queue of the catalogue that carries this type; per marketplace for pushes. */
   queue: (marketplace: Marketplace) => string;
   /** Types that only make sense for one marketplace. */
   onlyFor?: Marketplace;

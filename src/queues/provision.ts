@@ -1,5 +1,5 @@
 /**
- * Creates every queue of the inventory with its DLQ and redrive policy, or brings existing ones to
+ * Creates every queue of the catalogue with its DLQ and redrive policy, or brings existing ones to
  * the inventory's settings. The same code runs against real AWS and the local emulator; running it
  * twice changes nothing.
  */

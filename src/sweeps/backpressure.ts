@@ -5,8 +5,8 @@ import type { SweepContext } from './context';
  * without bound, so sweeps leave those queues' rows for a later run.
  */
 export async function overfullQueues(ctx: SweepContext): Promise<Set<string>> {
-  const backlogs = await ctx.queues.backlogs(ctx.inventory);
+  const backlogs = await ctx.queues.backlogs(ctx.catalogue);
   return new Set(
-    ctx.inventory.filter((queue) => (backlogs.get(queue.name) ?? 0) > queue.backlogCeiling).map((q) => q.name),
+    ctx.catalogue.filter((queue) => (backlogs.get(queue.name) ?? 0) > queue.backlogCeiling).map((q) => q.name),
   );
 }

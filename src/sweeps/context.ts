@@ -4,7 +4,8 @@ import type { Pool } from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../platform/logger';
 import type { Claim } from '../db/dispatch-claims';
-import type { Marketplace, QueueDefinition } from '../queues/catalogue';
+import type { QueueDefinition } from '../queues/catalogue';
+import type { Marketplace } from '../contracts/marketplaces';
 import { queueForMessage, serializeEnvelope, slotToken, type Envelope, type MessageType } from '../queues/messages';
 import type { QueueDirectory } from '../queues/queue-urls';
 
@@ -14,7 +15,7 @@ export interface SweepContext {
   pool: Pool;
   sqs: SQSClient;
   queues: QueueDirectory;
-  inventory: readonly QueueDefinition[];
+  catalogue: readonly QueueDefinition[];
   log: Logger;
   sweep: string;
   /** The cron tick this run belongs to. */

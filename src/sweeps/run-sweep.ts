@@ -14,8 +14,8 @@ export interface SweepDependencies {
   pool: Pool;
   sqs: SQSClient;
   queues: QueueDirectory;
-  /** The queue inventory, whose backlog ceilings the sweeps respect. */
-  inventory: readonly QueueDefinition[];
+  /** The queue catalogue, whose backlog ceilings the sweeps respect. */
+  catalogue: readonly QueueDefinition[];
   log: Logger;
 }
 

@@ -18,7 +18,7 @@ export function createSweepDependencies(
     pool,
     sqs,
     queues: new QueueDirectory(sqs, config.queues.prefix),
-    inventory: QUEUES,
+    catalogue: QUEUES,
     log,
     close: async () => {
       sqs.destroy();

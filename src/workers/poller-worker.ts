@@ -1,5 +1,5 @@
 /**
- * The poller role: one poller per queue of the inventory (or the queues named in POLLER_QUEUES),
+ * The poller role: one poller per queue of the catalogue (or the queues named in POLLER_QUEUES),
  * each starting one Temporal workflow per message. SIGTERM/SIGINT: stop receiving, wait for the
  * workflows in flight up to POLLER_SHUTDOWN_SECONDS, release the rest, exit 0.
  */

@@ -1,5 +1,5 @@
-import type { ListingChange } from '../marketplaces/client';
-import type { Marketplace } from '../queues/catalogue';
+import type { ListingChange } from '../contracts/marketplace-records';
+import type { Marketplace } from '../contracts/marketplaces';
 import { compensations, marketplace } from './activity-options';
 import { SagaStepFailed, type Saga } from './saga';
 

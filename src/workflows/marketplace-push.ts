@@ -1,4 +1,4 @@
-import { MAX_SKUS_PER_UPDATE } from '../marketplaces/limits';
+import { MAX_SKUS_PER_UPDATE } from '../contracts/marketplaces';
 import type { Envelope } from '../queues/messages';
 import { database, marketplace } from './activity-options';
 import { chunk, pushListings } from './listing-steps';

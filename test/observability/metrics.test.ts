@@ -234,7 +234,7 @@ describe('the metrics role', () => {
       expect(
         await read(namespace, METRICS.messagesInFlight, { QueueName: queueName(returnsQueue, prefix) }, 'Maximum'),
       ).toBe(0);
-      // Every queue and DLQ of the inventory has its depth published.
+      // Every queue and DLQ of the catalogue has its depth published.
       for (const queue of QUEUES) {
         for (const name of [queueName(queue, prefix), deadLetterQueueName(queue, prefix)]) {
           expect(await read(namespace, METRICS.messagesVisible, { QueueName: name }, 'Maximum')).toBeDefined();
@@ -282,7 +282,7 @@ describe('provisioning alarms and the dashboard', () => {
     return MetricAlarms;
   }
 
-  it('creates every alarm with the thresholds of the queue inventory and the sweep registry, idempotently', async () => {
+  it('creates every alarm with the thresholds of the queue catalogue and the sweep registry, idempotently', async () => {
     const namespace = uniqueNamespace();
     const config = configFor(namespace);
     const prefix = config.queues.prefix;

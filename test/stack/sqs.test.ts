@@ -55,7 +55,7 @@ afterAll(async () => {
 });
 
 describe('SQS queues after provision', () => {
-  it('exist: every queue of the inventory and its DLQ, 20 in all', async () => {
+  it('exist: every queue of the catalogue and its DLQ, 20 in all', async () => {
     const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }));
     const names = QueueUrls.map((url) => url.split('/').pop()).sort();
     const expected = QUEUES.flatMap((q) => [queueName(q, prefix), deadLetterQueueName(q, prefix)]).sort();

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { Config } from '../../src/config';
 import { saveCredentials, type AccountSecrets } from '../../src/db/credentials';
-import type { Marketplace } from '../../src/queues/catalogue';
+import type { Marketplace } from '../../src/contracts/marketplaces';
 import { requireKeyring } from '../../src/platform/keyring';
 
 export { seedManyDueSchedules } from '../../scripts/seed/bulk-schedules';

@@ -14,7 +14,7 @@ import {
   type SimPayout,
   type SimReturn,
 } from '../../src/marketplaces/simulator/control';
-import type { Marketplace } from '../../src/queues/catalogue';
+import type { Marketplace } from '../../src/contracts/marketplaces';
 import { seedAccount } from './seed';
 
 /** Every seeded secret carries this marker, so a history scan can find any of them. */

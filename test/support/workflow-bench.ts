@@ -19,7 +19,8 @@ import { createPoller } from '../../src/pollers/create-pollers';
 import type { QueuePoller } from '../../src/pollers/queue-poller';
 import { workflowIdFor, workflowStartOptions } from '../../src/pollers/workflow-runner';
 import { outgoingEnvelope, sendInBatches } from '../../src/queues/batch-sender';
-import { findQueue, MARKETPLACES, queueName } from '../../src/queues/catalogue';
+import { findQueue, queueName } from '../../src/queues/catalogue';
+import { MARKETPLACES } from '../../src/contracts/marketplaces';
 import { QueueDirectory } from '../../src/queues/queue-urls';
 import {
   queueForMessage,

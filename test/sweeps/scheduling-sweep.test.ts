@@ -196,7 +196,7 @@ describe('scheduling-sweep under contention and backpressure', () => {
     await t.deps.sqs.send(new SendMessageCommand({ QueueUrl: t.queueUrl('returns-sync'), MessageBody: 'backlog' }));
     const stalled = QUEUES.map((q) => (q.name === 'returns-sync' ? { ...q, backlogCeiling: 0 } : q));
 
-    const deferred = await runSweep({ ...t.deps, inventory: stalled }, sweep, { trigger: 'manual' });
+    const deferred = await runSweep({ ...t.deps, catalogue: stalled }, sweep, { trigger: 'manual' });
     expect(deferred).toMatchObject({ messagesSent: 1, rowsDeferred: 1 });
     expect(deferred.details.deferredByQueue).toEqual({ 'returns-sync': 1 });
     expect((await scheduleRow(returnsId)).last_slot_at).toBeNull();

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { MARKETPLACES } from '../../src/queues/catalogue';
+import { MARKETPLACES } from '../../src/contracts/marketplaces';
 import { WorkflowBench } from '../support/workflow-bench';
 
 let bench: WorkflowBench;
