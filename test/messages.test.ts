@@ -1,14 +1,14 @@
+import { queueForMessage } from '../src/queues/routing';
+import { WORKFLOW_TYPES } from '../src/contracts/workflows';
 import {
   MAX_ENVELOPE_BYTES,
   MESSAGE_TYPES,
-  WORKFLOW_TYPES,
   parseEnvelope,
-  queueForMessage,
   serializeEnvelope,
   slotToken,
   type Envelope,
   type MessageType,
-} from '../src/queues/messages';
+} from '../src/contracts/envelope';
 import * as workflows from '../src/workflows';
 
 const valid: Envelope = {

@@ -3,10 +3,10 @@
  * inventory-deduct, marketplace-push-*), each starting the fixture workflow of one no-op activity
  * (`pipeline-workflows.ts`) on its family's task queue.
  */
-import { randomUUID } from 'node:crypto';
 import { findQueue, type QueueFamily } from '../../src/queues/catalogue';
 import { MARKETPLACES, type Marketplace } from '../../src/contracts/marketplaces';
-import type { Envelope, MessageType } from '../../src/queues/messages';
+import type { Envelope, MessageType } from '../../src/contracts/envelope';
+import { newEnvelope } from '../../src/contracts/envelope';
 
 export const FIFO_QUEUES = [
   findQueue('account-sync'),
@@ -23,15 +23,12 @@ export function envelopeFactory(run: string): (account: number) => Envelope {
     const type = TYPES[account % TYPES.length]!;
     const marketplace: Marketplace = MARKETPLACES[account % MARKETPLACES.length]!;
     sequence += 1;
-    return {
-      v: 1,
+    return newEnvelope({
       type,
       accountId: `bench-${account}`,
       marketplace,
       idempotencyKey: `${type}:bench-${account}:${run}-${sequence}`,
       dueAt: new Date().toISOString(),
-      traceId: randomUUID(),
-      payload: {},
-    };
+    });
   };
 }

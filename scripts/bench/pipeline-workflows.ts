@@ -1,6 +1,6 @@
 /** The benchmark's workflow: one no-op activity, registered under the real workflow type names. */
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Envelope } from '../../src/queues/messages';
+import type { Envelope } from '../../src/contracts/envelope';
 import type { createBenchActivities } from './pipeline-activities';
 
 const { noop } = proxyActivities<ReturnType<typeof createBenchActivities>>({ startToCloseTimeout: '30 seconds' });

@@ -6,7 +6,7 @@
 import { seededRandom } from '../../src/marketplaces/simulator/random';
 import type { SimFault } from '../../src/marketplaces/simulator/control';
 import { MARKETPLACES, type Marketplace } from '../../src/contracts/marketplaces';
-import type { MessageType } from '../../src/queues/messages';
+import type { MessageType } from '../../src/contracts/envelope';
 
 export interface ChaosOptions {
   seed: number;

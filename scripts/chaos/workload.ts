@@ -9,10 +9,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../src/config';
 import type { SimulatorControl } from '../../src/marketplaces/simulator/control';
 import { outgoingEnvelope, sendInBatches } from '../../src/queues/batch-sender';
-import { queueForMessage, serializeEnvelope, type Envelope } from '../../src/queues/messages';
+import { queueForMessage } from '../../src/queues/routing';
+import { serializeEnvelope, type Envelope } from '../../src/contracts/envelope';
 import type { QueueDirectory } from '../../src/queues/queue-urls';
 import { SellerSeeder } from '../../test/support/sellers';
 import type { ChaosPlan, PlannedAccount, PlannedMessage } from './plan';
+import { newEnvelope } from '../../src/contracts/envelope';
 
 /** Stock each SKU starts with; the run checks what is left against the deductions that committed. */
 export const INITIAL_STOCK = 1_000;
@@ -103,8 +105,7 @@ export async function seedWorkload(pool: Pool, config: Config, sim: SimulatorCon
 }
 
 export function envelopeOf(message: PlannedMessage, seed: number): Envelope {
-  return {
-    v: 1,
+  return newEnvelope({
     type: message.type,
     accountId: message.account.accountId,
     marketplace: message.account.marketplace,
@@ -112,7 +113,7 @@ export function envelopeOf(message: PlannedMessage, seed: number): Envelope {
     dueAt: new Date().toISOString(),
     traceId: `chaos-${seed}-${message.index}`,
     payload: message.payload,
-  };
+  });
 }
 
 export interface Sent {

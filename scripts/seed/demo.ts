@@ -7,7 +7,7 @@
 import type { Pool } from 'pg';
 import type { Config } from '../../src/config';
 import { MARKETPLACES } from '../../src/contracts/marketplaces';
-import { SCHEDULE_KINDS } from '../../src/queues/messages';
+import { SCHEDULE_KINDS } from '../../src/contracts/envelope';
 import { SellerSeeder, type Seller } from '../../test/support/sellers';
 
 export const DEMO_SELLERS = 20;

@@ -2,7 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { commitReservation, desiredListings, listingsOfSku, releaseReservation, reserveStock } from '../db/inventory';
 import type { ListingChange, ListingState, UpdateOutcome } from '../contracts/marketplace-records';
-import type { Envelope } from '../queues/messages';
+import type { Envelope } from '../contracts/envelope';
 import type { Marketplace } from '../contracts/marketplaces';
 import { forAccount, requireActiveAccount } from './account-guard';
 import type { ActivityDeps } from './activity-deps';

@@ -50,4 +50,3 @@ export interface UpdateOutcome {
   applied: string[];
   failed: { sku: string; error: string }[];
 }
-

@@ -3,4 +3,9 @@ export const MARKETPLACES = ['ajio', 'meesho', 'amazon', 'flipkart'] as const;
 export type Marketplace = (typeof MARKETPLACES)[number];
 
 /** SKUs one listing update may carry (Amazon's Listings Items API updates one SKU per call). */
-export const MAX_SKUS_PER_UPDATE: Readonly<Record<Marketplace, number>> = { ajio: 50, meesho: 50, flipkart: 10, amazon: 1 };
+export const MAX_SKUS_PER_UPDATE: Readonly<Record<Marketplace, number>> = {
+  ajio: 50,
+  meesho: 50,
+  flipkart: 10,
+  amazon: 1,
+};

@@ -4,7 +4,7 @@
  * so a crash in between leaves an unsent claim for the claim-sweeper, never a lost row.
  */
 import type { ClientBase, Pool } from 'pg';
-import { serializeEnvelope, type Envelope } from '../queues/messages';
+import { serializeEnvelope, type Envelope } from '../contracts/envelope';
 import { inTransaction } from './transaction';
 
 export interface Claim {

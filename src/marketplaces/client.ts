@@ -5,7 +5,15 @@
  */
 import { z } from 'zod';
 import type { Marketplace } from '../contracts/marketplaces';
-import { listingSchema, type ListingChange, type ListingState, type UpdateOutcome, READ_SCHEMAS, type ReadItem, type ReadResource } from '../contracts/marketplace-records';
+import {
+  listingSchema,
+  type ListingChange,
+  type ListingState,
+  type UpdateOutcome,
+  READ_SCHEMAS,
+  type ReadItem,
+  type ReadResource,
+} from '../contracts/marketplace-records';
 import type { Authenticator, Headers } from './access-tokens';
 import { isFailureOfType, malformedFailure, MARKETPLACE_FAILURES } from './errors';
 import type { MarketplaceCall, MarketplaceHttp } from './http';

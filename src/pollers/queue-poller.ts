@@ -23,7 +23,8 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PollerSettings, QueueDefinition } from '../queues/catalogue';
 import { createLogger, type Logger } from '../platform/logger';
-import { misrouting, parseEnvelope, toCarriableText, type Envelope, type ParseResult } from '../queues/messages';
+import { misrouting } from '../queues/routing';
+import { parseEnvelope, toCarriableText, type Envelope, type ParseResult } from '../contracts/envelope';
 import { DLQ_ATTRIBUTES, RELEASE_VISIBILITY_SECONDS } from '../queues/sqs-conventions';
 import { IGNORE_POLLER_EVENTS, type PollerObserver } from './poller-metrics';
 import { isTemporalUnavailable, type WorkflowOutcome } from './workflow-runner';

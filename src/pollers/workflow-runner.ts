@@ -13,7 +13,8 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { taskQueueFor, type QueueDefinition } from '../queues/catalogue';
-import { WORKFLOW_TYPES, type Envelope } from '../queues/messages';
+import { WORKFLOW_TYPES, workflowIdFor } from '../contracts/workflows';
+import { type Envelope } from '../contracts/envelope';
 import { AccountIdKey, MarketplaceKey, MessageTypeKey, SourceQueueKey } from '../contracts/search-attributes';
 
 export type WorkflowOutcome = 'completed' | 'failed';
@@ -32,10 +33,6 @@ export function isTemporalUnavailable(error: unknown): boolean {
     if (cause instanceof TemporalUnavailableError) return true;
   }
   return false;
-}
-
-export function workflowIdFor(envelope: Envelope): string {
-  return `${envelope.type}/${envelope.accountId}/${envelope.idempotencyKey}`;
 }
 
 export interface MessageSource {

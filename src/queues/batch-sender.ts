@@ -7,7 +7,8 @@ import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSCli
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLimiter, type Limiter } from '../platform/concurrency';
 import type { QueueDefinition } from './catalogue';
-import { fifoAttributes, type Envelope } from './messages';
+import { fifoAttributes } from './routing';
+import { type Envelope } from '../contracts/envelope';
 import { SQS_MAX_MESSAGE_BYTES } from './sqs-conventions';
 
 export interface OutgoingMessage {

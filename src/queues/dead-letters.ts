@@ -5,7 +5,6 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
-  GetQueueAttributesCommand,
   PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
@@ -13,7 +12,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { QUEUES, type QueueDefinition } from './catalogue';
-import { parseEnvelope } from './messages';
+import { parseEnvelope } from '../contracts/envelope';
 import type { QueueDirectory } from './queue-urls';
 import { DLQ_ATTRIBUTES, RELEASE_VISIBILITY_SECONDS } from './sqs-conventions';
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
 import type { Config } from '../config';
@@ -6,7 +5,8 @@ import type { Logger } from '../platform/logger';
 import type { Claim } from '../db/dispatch-claims';
 import type { QueueDefinition } from '../queues/catalogue';
 import type { Marketplace } from '../contracts/marketplaces';
-import { queueForMessage, serializeEnvelope, slotToken, type Envelope, type MessageType } from '../queues/messages';
+import { queueForMessage } from '../queues/routing';
+import { newEnvelope, serializeEnvelope, slotToken, type MessageType } from '../contracts/envelope';
 import type { QueueDirectory } from '../queues/queue-urls';
 
 /** Everything a sweep run needs; `now` and `slot` are fixed for the whole run. */
@@ -53,16 +53,7 @@ export function buildClaim({
   payload = {},
 }: ClaimRequest): Claim {
   const idempotencyKey = [type, accountId, identity, slotToken(slotAt)].filter(Boolean).join(':');
-  const envelope: Envelope = {
-    v: 1,
-    type,
-    accountId,
-    marketplace,
-    idempotencyKey,
-    dueAt: slotAt.toISOString(),
-    traceId: randomUUID(),
-    payload,
-  };
+  const envelope = newEnvelope({ type, accountId, marketplace, idempotencyKey, dueAt: slotAt.toISOString(), payload });
   return {
     idempotencyKey,
     sweep: ctx.sweep,

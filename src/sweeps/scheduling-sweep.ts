@@ -17,7 +17,8 @@ import {
   type ScheduleCursor,
 } from '../db/schedules';
 import { inTransaction } from '../db/transaction';
-import { queueForMessage, SCHEDULE_KINDS } from '../queues/messages';
+import { queueForMessage } from '../queues/routing';
+import { SCHEDULE_KINDS } from '../contracts/envelope';
 import { nextRunAfter, parseCadence } from './cadence';
 import { buildClaim, type SweepContext } from './context';
 import { claimAndDispatch } from './dispatch';

@@ -19,7 +19,13 @@ import { postgresReady, redisReady, temporalWorkersRunning } from '../platform/p
 import { temporalProbe } from '../pollers/create-pollers';
 import { QUEUES, taskQueueFor } from '../queues/catalogue';
 import { createRedisConnection } from '../platform/redis';
-import { postgresServer, redisServer, requireServers, temporalServer, type Dependency } from '../platform/startup-checks';
+import {
+  postgresServer,
+  redisServer,
+  requireServers,
+  temporalServer,
+  type Dependency,
+} from '../platform/startup-checks';
 import { onShutdownSignal, runMain } from '../platform/main';
 import { requireKeyring } from '../platform/keyring';
 import { createLazyTemporalClient } from '../platform/temporal-client';

@@ -1,4 +1,4 @@
-import type { Envelope } from '../queues/messages';
+import type { Envelope } from '../contracts/envelope';
 import { compensations, database } from './activity-options';
 import { pushListings } from './listing-steps';
 import { Saga, type SagaResult } from './saga';

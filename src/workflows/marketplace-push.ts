@@ -1,5 +1,5 @@
 import { MAX_SKUS_PER_UPDATE } from '../contracts/marketplaces';
-import type { Envelope } from '../queues/messages';
+import type { Envelope } from '../contracts/envelope';
 import { database, marketplace } from './activity-options';
 import { chunk, pushListings } from './listing-steps';
 import { Saga, type SagaResult } from './saga';

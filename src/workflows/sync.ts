@@ -1,6 +1,6 @@
 /** Reads from a marketplace into PostgreSQL. No saga: every step is an idempotent upsert. */
 import type { SyncInput } from '../activities/sync';
-import type { Envelope } from '../queues/messages';
+import type { Envelope } from '../contracts/envelope';
 import { database, downloads, reads } from './activity-options';
 
 const syncInput = ({ accountId, marketplace, dueAt }: Envelope): SyncInput => ({ accountId, marketplace, dueAt });

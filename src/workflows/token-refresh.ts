@@ -1,4 +1,4 @@
-import type { Envelope } from '../queues/messages';
+import type { Envelope } from '../contracts/envelope';
 import { compensations, tokens } from './activity-options';
 import { Saga, type SagaResult } from './saga';
 

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sendInBatches, type OutgoingMessage } from '../../src/queues/batch-sender';
-import { serializeEnvelope, type Envelope } from '../../src/queues/messages';
+import { serializeEnvelope, type Envelope } from '../../src/contracts/envelope';
 import { SQS_MAX_MESSAGE_BYTES } from '../../src/queues/sqs-conventions';
 import { PATH_LIKE_IDS, SQL_LOOKING, tableRowCounts } from '../support/hostile';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';

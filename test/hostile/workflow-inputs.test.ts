@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Envelope } from '../../src/queues/messages';
+import type { Envelope } from '../../src/contracts/envelope';
 import type { SagaResult } from '../../src/workflows/saga';
 import { PATH_LIKE_IDS, SQL_LOOKING, tableRowCounts } from '../support/hostile';
 import { WorkflowBench, type Seller, type WorkflowEnd } from '../support/workflow-bench';

@@ -4,7 +4,7 @@
  * real stack. Every line is JSON, and none holds a seeded secret.
  */
 import { createLogger, type Logger } from '../../src/platform/logger';
-import { workflowIdFor } from '../../src/pollers/workflow-runner';
+import { workflowIdFor } from '../../src/contracts/workflows';
 import { findSweep } from '../../src/sweeps/registry';
 import { runSweep } from '../../src/sweeps/run-sweep';
 import { eventually } from '../support/pipeline';

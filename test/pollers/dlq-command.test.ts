@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { serializeEnvelope } from '../../src/queues/messages';
+import { serializeEnvelope } from '../../src/contracts/envelope';
 import { DLQ_ATTRIBUTES } from '../../src/queues/sqs-conventions';
 import { envelope, eventually, pipelineBench, type PipelineBench } from '../support/pipeline';
 import { runEntryPoint } from '../support/run-command';

@@ -1,5 +1,5 @@
 import type { Message } from '@aws-sdk/client-sqs';
-import { workflowIdFor } from '../../src/pollers/workflow-runner';
+import { workflowIdFor } from '../../src/contracts/workflows';
 import { DLQ_ATTRIBUTES } from '../../src/queues/sqs-conventions';
 import { envelope, eventually, pipelineBench, type PipelineBench } from '../support/pipeline';
 import { drainRawQueue, queueIsEmpty as queueHasNothing, sqsServers } from '../support/sqs';

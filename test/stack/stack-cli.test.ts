@@ -43,7 +43,15 @@ describe('the local stack commands', () => {
       .trim()
       .split('\n')
       .map((line) => line.split(/\s+/).slice(0, 2).join(' '));
-    expect(states).toEqual(['postgres up', 'redis up', 'sqs up', 'elasticmq up', 'temporal up', 'simulator up', 'cloudwatch up']);
+    expect(states).toEqual([
+      'postgres up',
+      'redis up',
+      'sqs up',
+      'elasticmq up',
+      'temporal up',
+      'simulator up',
+      'cloudwatch up',
+    ]);
   });
 
   it('rejects an unknown action with its usage', async () => {

@@ -6,7 +6,8 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
 import { findQueue } from '../../src/queues/catalogue';
-import { queueForMessage, type Envelope } from '../../src/queues/messages';
+import { queueForMessage } from '../../src/queues/routing';
+import { type Envelope } from '../../src/contracts/envelope';
 import { DLQ_ATTRIBUTES } from '../../src/queues/sqs-conventions';
 import { eventually, type PipelineBench } from './pipeline';
 import { drainRawQueue, queueIsEmpty } from './sqs';

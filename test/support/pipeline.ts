@@ -10,11 +10,13 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createPoller, type PollerWiring } from '../../src/pollers/create-pollers';
 import type { QueuePoller } from '../../src/pollers/queue-poller';
 import { findQueue, taskQueueFor, type PollerSettings, type QueueFamily } from '../../src/queues/catalogue';
-import { fifoAttributes, serializeEnvelope, type Envelope, type MessageType } from '../../src/queues/messages';
+import { fifoAttributes } from '../../src/queues/routing';
+import { serializeEnvelope, type Envelope, type MessageType } from '../../src/contracts/envelope';
 import { QueueDirectory } from '../../src/queues/queue-urls';
 import { createPipelineActivities, EXECUTIONS_TABLE } from '../fixtures/pipeline-activities';
 import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
 import { SILENT_LOGGER } from '../../src/platform/logger';
+import { newEnvelope } from '../../src/contracts/envelope';
 
 export interface PipelineBench {
   t: IsolatedEnvironment;
@@ -35,16 +37,14 @@ let sequence = 0;
 
 export function envelope(type: MessageType, accountId: string, payload: Envelope['payload'] = {}): Envelope {
   sequence += 1;
-  return {
-    v: 1,
+  return newEnvelope({
     type,
     accountId,
     marketplace: 'meesho',
     idempotencyKey: `${type}:${accountId}:test${sequence}-${randomUUID().slice(0, 8)}`,
     dueAt: new Date().toISOString(),
-    traceId: randomUUID(),
     payload,
-  };
+  });
 }
 
 export async function pipelineBench(

@@ -5,7 +5,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { parseEnvelope, type Envelope } from '../../src/queues/messages';
+import { parseEnvelope, type Envelope } from '../../src/contracts/envelope';
 
 export interface ReceivedMessage {
   envelope: Envelope;

@@ -5,6 +5,7 @@
  * are started the way the pollers start them (same id, task queue and search attributes).
  */
 import { randomUUID } from 'node:crypto';
+import { newEnvelope } from '../../src/contracts/envelope';
 import {
   ApplicationFailure,
   Client,
@@ -17,18 +18,15 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { SILENT_LOGGER, type Logger } from '../../src/platform/logger';
 import { createPoller } from '../../src/pollers/create-pollers';
 import type { QueuePoller } from '../../src/pollers/queue-poller';
-import { workflowIdFor, workflowStartOptions } from '../../src/pollers/workflow-runner';
+import { workflowStartOptions } from '../../src/pollers/workflow-runner';
+import { workflowIdFor } from '../../src/contracts/workflows';
 import { outgoingEnvelope, sendInBatches } from '../../src/queues/batch-sender';
 import { findQueue, queueName } from '../../src/queues/catalogue';
 import { MARKETPLACES } from '../../src/contracts/marketplaces';
 import { QueueDirectory } from '../../src/queues/queue-urls';
-import {
-  queueForMessage,
-  serializeEnvelope,
-  WORKFLOW_TYPES,
-  type Envelope,
-  type MessageType,
-} from '../../src/queues/messages';
+import { queueForMessage } from '../../src/queues/routing';
+import { WORKFLOW_TYPES } from '../../src/contracts/workflows';
+import { serializeEnvelope, type Envelope, type MessageType } from '../../src/contracts/envelope';
 import { SimulatorControl } from '../../src/marketplaces/simulator/control';
 import { createServiceActivities, createServiceWorkers } from '../../src/workers/temporal-worker';
 import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
@@ -117,16 +115,14 @@ export class WorkflowBench {
 
   envelope(type: MessageType, seller: Seller, payload: Envelope['payload'] = {}, dueAt = new Date()): Envelope {
     this.sequence += 1;
-    return {
-      v: 1,
+    return newEnvelope({
       type,
       accountId: seller.accountId,
       marketplace: seller.marketplace,
       idempotencyKey: `${type}:${seller.accountId}:t${this.sequence}`,
       dueAt: dueAt.toISOString(),
-      traceId: randomUUID(),
       payload,
-    };
+    });
   }
 
   /** Starts the message's workflow with the poller's own start options. */

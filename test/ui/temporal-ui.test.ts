@@ -4,9 +4,10 @@
  * attributes and memo. Real workflows on the stack; screenshots are kept in `.data/artifacts`.
  */
 import type { Browser, Locator, Page } from 'playwright-core';
-import { workflowIdFor } from '../../src/pollers/workflow-runner';
+import { workflowIdFor } from '../../src/contracts/workflows';
 import { queueName } from '../../src/queues/catalogue';
-import { queueForMessage, type Envelope } from '../../src/queues/messages';
+import { queueForMessage } from '../../src/queues/routing';
+import { type Envelope } from '../../src/contracts/envelope';
 import { launchChromium, saveScreenshot } from '../support/browser';
 import { WorkflowBench } from '../support/workflow-bench';
 

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SagaResult } from '../../src/workflows/saga';
 import { SagaStateKey } from '../../src/contracts/search-attributes';
-import { workflowIdFor } from '../../src/pollers/workflow-runner';
+import { workflowIdFor } from '../../src/contracts/workflows';
 import { WorkflowBench, type Seller } from '../support/workflow-bench';
 
 let bench: WorkflowBench;

@@ -1,11 +1,13 @@
 /**
  * The message contract: one versioned envelope for every SQS message, validated when a sweep sends
  * it and again when a poller receives it. Envelopes are thin: ids and small scalars, never whole
- * objects and never secrets (docs/messages.md).
+ * objects and never secrets (docs/messages.md). Producers build envelopes with newEnvelope().
+ *
+ * Part of the contracts floor: no Node, AWS or database imports (byte lengths are measured with
+ * TextEncoder, not Buffer).
  */
 import { z } from 'zod';
-import { findQueue, type QueueDefinition } from './catalogue';
-import { MARKETPLACES, type Marketplace } from '../contracts/marketplaces';
+import { MARKETPLACES, type Marketplace } from './marketplaces';
 
 export const ENVELOPE_VERSION = 1;
 /** Far below SQS's 1 MiB: an envelope that grows past this is carrying data it should reference. */
@@ -15,8 +17,8 @@ export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Safe as an SQS deduplication id and inside a Temporal workflow id. */
 const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
-interface MessageTypeRoute {
-  /** The queue of the catalogue that carries this type; per marketplace for pushes. */
+export interface MessageTypeRoute {
+  /** The logical name of the queue that carries this type (src/queues/catalogue.ts); per marketplace for pushes. */
   queue: (marketplace: Marketplace) => string;
   /** Types that only make sense for one marketplace. */
   onlyFor?: Marketplace;
@@ -36,18 +38,6 @@ export const MESSAGE_TYPES = {
 
 export type MessageType = keyof typeof MESSAGE_TYPES;
 
-/** The Temporal workflow type that handles each message type (src/workflows). */
-export const WORKFLOW_TYPES: Record<MessageType, string> = {
-  'account.sync': 'accountSyncWorkflow',
-  'ajio.token-refresh': 'ajioTokenRefreshWorkflow',
-  'ajio.orders-sync': 'ajioOrdersSyncWorkflow',
-  'inventory.deduct': 'inventoryDeductWorkflow',
-  'marketplace.push': 'marketplacePushWorkflow',
-  'returns.sync': 'returnsSyncWorkflow',
-  'document.download': 'documentDownloadWorkflow',
-  'payout.sync': 'payoutSyncWorkflow',
-  'reconciliation.run': 'reconciliationWorkflow',
-};
 const MESSAGE_TYPE_NAMES = Object.keys(MESSAGE_TYPES) as [MessageType, ...MessageType[]];
 
 /** Schedule kinds (schedules.kind) and the message each one sends. */
@@ -105,9 +95,17 @@ export const envelopeSchema = z
 
 export type Envelope = z.infer<typeof envelopeSchema>;
 
-export function queueForMessage(type: MessageType, marketplace: Marketplace): QueueDefinition {
-  return findQueue((MESSAGE_TYPES[type] as MessageTypeRoute).queue(marketplace));
+/** What a producer says about a message; the version is always this contract's, the rest defaults. */
+export type EnvelopeFields = Omit<Envelope, 'v' | 'traceId' | 'payload'> &
+  Partial<Pick<Envelope, 'traceId' | 'payload'>>;
+
+/** The one way to build an envelope: the current version, a fresh trace id and an empty payload unless given. */
+export function newEnvelope({ traceId = crypto.randomUUID(), payload = {}, ...fields }: EnvelopeFields): Envelope {
+  return { v: ENVELOPE_VERSION, ...fields, traceId, payload };
 }
+
+const utf8 = new TextEncoder();
+const utf8Length = (text: string): number => utf8.encode(text).length;
 
 export type ParseResult = { ok: true; envelope: Envelope } | { ok: false; reason: string };
 
@@ -122,7 +120,7 @@ function hasProtoPayloadKey(json: unknown): boolean {
 
 /** Parses a message body; never throws, so a poller can route any failure to the DLQ with its reason. */
 export function parseEnvelope(body: string): ParseResult {
-  if (Buffer.byteLength(body, 'utf8') > MAX_ENVELOPE_BYTES) {
+  if (utf8Length(body) > MAX_ENVELOPE_BYTES) {
     return { ok: false, reason: `oversized: body exceeds ${MAX_ENVELOPE_BYTES} bytes` };
   }
   let json: unknown;
@@ -143,27 +141,10 @@ export function parseEnvelope(body: string): ParseResult {
   return { ok: false, reason: `schema violation: ${reason}` };
 }
 
-/**
- * Why a valid envelope does not belong where it was received; undefined when it does. Each type has
- * one queue (per marketplace for pushes), and on a FIFO queue the group must be the account, or
- * that account's messages would no longer run one at a time.
- */
-export function misrouting(envelope: Envelope, queue: QueueDefinition, groupId?: string): string | undefined {
-  const home = queueForMessage(envelope.type, envelope.marketplace);
-  if (home.name !== queue.name) {
-    return `misrouted: ${envelope.type} for ${envelope.marketplace} belongs on ${home.name}, not ${queue.name}`;
-  }
-  if (queue.fifo && groupId !== envelope.accountId) {
-    return `misrouted: FIFO group ${JSON.stringify(groupId ?? null)} is not the account ${envelope.accountId}`;
-  }
-  return undefined;
-}
-
 /** Validates on the way out too: a sweep must never send what a poller would reject. */
 export function serializeEnvelope(envelope: Envelope): string {
   const body = JSON.stringify(envelopeSchema.parse(envelope));
-  if (Buffer.byteLength(body, 'utf8') > MAX_ENVELOPE_BYTES)
-    throw new Error(`envelope ${envelope.idempotencyKey} is oversized`);
+  if (utf8Length(body) > MAX_ENVELOPE_BYTES) throw new Error(`envelope ${envelope.idempotencyKey} is oversized`);
   return body;
 }
 
@@ -173,12 +154,4 @@ export function slotToken(slot: Date): string {
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/(\d{4})\d{2}\.\d{3}Z$/, '$1Z');
-}
-
-/**
- * FIFO messages: the group is the seller account (per-account order) and the deduplication id is
- * the idempotency key, which is derived from the business identity and never random.
- */
-export function fifoAttributes(envelope: Envelope): { MessageGroupId: string; MessageDeduplicationId: string } {
-  return { MessageGroupId: envelope.accountId, MessageDeduplicationId: envelope.idempotencyKey };
 }
