@@ -1,9 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { accountStanding, markAccountNeedsReauth } from '../db/accounts';
-import { isFailureOfType, MARKETPLACE_FAILURES } from '../marketplaces/errors';
+import { isFailureOfType } from '../marketplaces/errors';
+import { ACCOUNT_FAILURES, MARKETPLACE_FAILURES } from '../contracts/failures';
 import type { ActivityDeps } from './activity-deps';
-
-export const ACCOUNT_FAILURES = { unknown: 'UnknownAccount', disabled: 'AccountDisabled' } as const;
 
 /**
  * Refuses, for good, work for an account that does not exist or is disabled: a message can outlive

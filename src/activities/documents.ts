@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
+import { DOCUMENT_FAILURES } from '../contracts/failures';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -55,7 +56,7 @@ export function documentActivities(deps: ActivityDeps) {
 
     async downloadDocument(input: DownloadInput): Promise<{ sha256: string; bytes: number }> {
       const unsafe = unsafeDocumentId(input.documentId);
-      if (unsafe) throw ApplicationFailure.nonRetryable(unsafe, 'InvalidDocumentId');
+      if (unsafe) throw ApplicationFailure.nonRetryable(unsafe, DOCUMENT_FAILURES.invalidId);
       const body = await forAccount(deps, input.accountId, () =>
         deps.marketplaces.clients[input.marketplace].documentContent(input.accountId, input.documentId),
       );

@@ -7,7 +7,8 @@ import { markAccountNeedsReauth } from '../db/accounts';
 import { loadCredentials, saveCredentials } from '../db/credentials';
 import { inTransaction } from '../db/transaction';
 import { missingSecret } from '../marketplaces/access-tokens';
-import { isFailureOfType, MARKETPLACE_FAILURES } from '../marketplaces/errors';
+import { isFailureOfType } from '../marketplaces/errors';
+import { MARKETPLACE_FAILURES } from '../contracts/failures';
 import { forAccount } from './account-guard';
 import type { ActivityDeps } from './activity-deps';
 

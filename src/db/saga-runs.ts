@@ -1,12 +1,5 @@
 import type { Pool } from 'pg';
-
-export type SagaStatus = 'completed' | 'compensated' | 'needs_attention';
-
-export interface CompensationRecord {
-  step: string;
-  ok: boolean;
-  error?: string;
-}
+import type { CompensationRecord, SagaStatus } from '../contracts/sagas';
 
 export interface SagaRun {
   workflowId: string;

@@ -8,7 +8,8 @@ import { cachedAccessToken, missingSecret, tokenRequestKey, tokenResponseSchema 
 import { MarketplaceClient, type ListingsApi } from './client';
 import { listingSchema, type ListingChange, type UpdateOutcome } from '../contracts/marketplace-records';
 import type { ClientDeps } from './client-deps';
-import { isFailureOfType, MARKETPLACE_FAILURES } from './errors';
+import { isFailureOfType } from './errors';
+import { MARKETPLACE_FAILURES } from '../contracts/failures';
 import { MarketplaceHttp } from './http';
 
 const PATCH_PATHS = { quantity: '/attributes/quantity', pricePaise: '/attributes/price', status: '/attributes/status' };

@@ -15,7 +15,8 @@ import {
   type ReadResource,
 } from '../contracts/marketplace-records';
 import type { Authenticator, Headers } from './access-tokens';
-import { isFailureOfType, malformedFailure, MARKETPLACE_FAILURES } from './errors';
+import { isFailureOfType, malformedFailure } from './errors';
+import { MARKETPLACE_FAILURES } from '../contracts/failures';
 import type { MarketplaceCall, MarketplaceHttp } from './http';
 
 /** How one marketplace reads and updates listings; `call` adds authentication. */

@@ -5,19 +5,8 @@
  * at once. Messages name the marketplace, operation and status, never a credential.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { MARKETPLACE_FAILURES } from '../contracts/failures';
 import type { Marketplace } from '../contracts/marketplaces';
-
-export const MARKETPLACE_FAILURES = {
-  unavailable: 'MarketplaceUnavailable',
-  rateLimited: 'MarketplaceRateLimited',
-  tokenExpired: 'MarketplaceTokenExpired',
-  authRevoked: 'MarketplaceAuthRevoked',
-  validation: 'MarketplaceValidation',
-  malformed: 'MarketplaceMalformedResponse',
-} as const;
-
-/** Failure types no retry can fix; workflows list them as non-retryable too. */
-export const NON_RETRYABLE_MARKETPLACE_FAILURES = [MARKETPLACE_FAILURES.authRevoked, MARKETPLACE_FAILURES.validation];
 
 export interface CallSite {
   marketplace: Marketplace;

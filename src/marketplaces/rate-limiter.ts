@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Marketplace } from '../contracts/marketplaces';
-import { MARKETPLACE_FAILURES } from './errors';
+import { MARKETPLACE_FAILURES } from '../contracts/failures';
 import { RATE_LIMITS, type MarketplaceOperation, type RateLimit } from './limits';
 
 export interface RateLimiterOptions {

@@ -5,7 +5,8 @@
  * is recorded in PostgreSQL (saga_runs) and shown in the Temporal UI as the `SagaState` attribute.
  */
 import { ActivityFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { CompensationRecord, SagaStatus } from '../db/saga-runs';
+import type { CompensationRecord, SagaStatus } from '../contracts/sagas';
+import { failureReason } from '../contracts/failures';
 import { SagaStateKey } from '../contracts/search-attributes';
 import { database } from './activity-options';
 
@@ -24,13 +25,6 @@ export class SagaStepFailed extends Error {
   ) {
     super(`${step} failed: ${reason}`);
   }
-}
-
-/** The innermost message: an ActivityFailure wraps the activity's own ApplicationFailure. */
-export function failureReason(error: unknown): string {
-  let current = error as { message?: string; cause?: unknown } | undefined;
-  while (current?.cause) current = current.cause as typeof current;
-  return current?.message ?? String(error);
 }
 
 function showState(state: 'compensating' | 'completed' | 'compensated' | 'needs-attention'): void {

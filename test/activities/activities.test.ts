@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
-import { MARKETPLACE_FAILURES } from '../../src/marketplaces/errors';
+import { MARKETPLACE_FAILURES } from '../../src/contracts/failures';
 import { createServiceActivities } from '../../src/workers/temporal-worker';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import { SellerSeeder, type Seller } from '../support/sellers';

@@ -1,0 +1,35 @@
+/**
+ * Failure type names (ApplicationFailure.type) that activities throw and workflows, retry policies and
+ * operators match on, spelled here once; and how to read the reason out of a wrapped failure.
+ */
+
+export const MARKETPLACE_FAILURES = {
+  unavailable: 'MarketplaceUnavailable',
+  rateLimited: 'MarketplaceRateLimited',
+  tokenExpired: 'MarketplaceTokenExpired',
+  authRevoked: 'MarketplaceAuthRevoked',
+  validation: 'MarketplaceValidation',
+  malformed: 'MarketplaceMalformedResponse',
+} as const;
+
+/** Failure types no retry can fix; workflows list them as non-retryable too. */
+export const NON_RETRYABLE_MARKETPLACE_FAILURES = [MARKETPLACE_FAILURES.authRevoked, MARKETPLACE_FAILURES.validation];
+
+/** Work for an account no retry can serve: it does not exist, or it is disabled. */
+export const ACCOUNT_FAILURES = { unknown: 'UnknownAccount', disabled: 'AccountDisabled' } as const;
+
+/** A document listed under an id unsafe as a file name: recorded as rejected, never fetched. */
+export const DOCUMENT_FAILURES = { invalidId: 'InvalidDocumentId' } as const;
+
+/** The innermost cause of a failure chain (an ActivityFailure wraps the activity's own ApplicationFailure). */
+export function innermostCause(error: unknown): unknown {
+  let current = error as { cause?: unknown } | undefined;
+  while (current?.cause) current = current.cause as typeof current;
+  return current;
+}
+
+/** The innermost message: what actually went wrong, for a saga's record and the Temporal UI. */
+export function failureReason(error: unknown): string {
+  const cause = innermostCause(error) as { message?: string } | undefined;
+  return cause?.message ?? String(error);
+}
