@@ -4,7 +4,7 @@
  * names the variable (and never echoes its value: some of them are secrets).
  */
 import { z } from 'zod';
-import { QUEUES, findQueue, type PollerSettings, type QueueDefinition } from '../queues/catalogue';
+import { QUEUE_NAMES, isQueueName, type QueueName } from '../contracts/queues';
 import { MARKETPLACES, type Marketplace } from '../contracts/marketplaces';
 
 export class ConfigError extends Error {
@@ -93,8 +93,8 @@ const envSchema = z
     // Which queues this poller process serves (comma-separated logical names); unset: all of them.
     POLLER_QUEUES: z
       .string()
-      .refine((list) => list.split(',').every((name) => QUEUES.some((queue) => queue.name === name)), {
-        message: `must list queues of the catalogue: ${QUEUES.map((queue) => queue.name).join(', ')}`,
+      .refine((list) => list.split(',').every(isQueueName), {
+        message: `must list queues of the catalogue: ${QUEUE_NAMES.join(', ')}`,
       })
       .optional(),
     // How long a stopping poller waits for workflows in flight before releasing their messages.
@@ -163,6 +163,12 @@ const envSchema = z
     }
   });
 
+/** POLLER_CONCURRENCY and POLLER_VISIBILITY_TIMEOUT_SECONDS: this process's overrides of the catalogue's settings. */
+export interface PollerOverrides {
+  concurrency?: number;
+  visibilityTimeoutSeconds?: number;
+}
+
 export interface HostPort {
   host: string;
   port: number;
@@ -186,7 +192,7 @@ export interface Config {
   aws: { region: string; sqsEndpoint?: string; cloudWatchEndpoint?: string };
   queues: { prefix: string };
   sweeps: { timezone: string; claimLeaseSeconds: number };
-  pollers: { queues: readonly QueueDefinition[]; shutdownSeconds: number; overrides: Partial<PollerSettings> };
+  pollers: { queueNames: readonly QueueName[]; shutdownSeconds: number; overrides: PollerOverrides };
   /** undefined entries where not configured: only the Temporal worker role requires them. */
   marketplaces: {
     urls: Partial<Record<Marketplace, string>>;
@@ -264,7 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queues: { prefix: e.QUEUE_PREFIX },
     sweeps: { timezone: e.SWEEP_TIMEZONE, claimLeaseSeconds: e.SWEEP_CLAIM_LEASE_SECONDS },
     pollers: {
-      queues: e.POLLER_QUEUES ? e.POLLER_QUEUES.split(',').map(findQueue) : QUEUES,
+      queueNames: e.POLLER_QUEUES ? (e.POLLER_QUEUES.split(',') as QueueName[]) : QUEUE_NAMES,
       shutdownSeconds: e.POLLER_SHUTDOWN_SECONDS,
       overrides: Object.fromEntries(
         Object.entries({

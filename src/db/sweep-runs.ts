@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { SweepReport } from '../sweeps/report';
+import type { SweepReport } from '../contracts/sweeps';
 
 export interface SweepRunStart {
   sweep: string;

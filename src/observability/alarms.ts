@@ -8,7 +8,7 @@ import type { MetricDataQuery, PutMetricAlarmCommandInput } from '@aws-sdk/clien
 import { CronExpressionParser } from 'cron-parser';
 import type { Config } from '../config';
 import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from '../queues/catalogue';
-import { SWEEPS, type SweepDefinition } from '../sweeps/registry';
+import { SWEEP_SCHEDULES, type SweepSchedule } from '../contracts/sweeps';
 import { METRICS } from './metrics';
 
 export type AlarmDefinition = PutMetricAlarmCommandInput & { AlarmName: string };
@@ -28,7 +28,7 @@ function notifications(config: Config): Pick<PutMetricAlarmCommandInput, 'AlarmA
 }
 
 /** Seconds between two consecutive ticks of a sweep's cron pattern. */
-export function sweepPeriodSeconds(sweep: SweepDefinition, timezone: string): number {
+export function sweepPeriodSeconds(sweep: SweepSchedule, timezone: string): number {
   const ticks = CronExpressionParser.parse(sweep.pattern, {
     currentDate: new Date('2026-01-05T00:00:00Z'),
     tz: timezone,
@@ -112,7 +112,7 @@ function consumerStallAlarm(config: Config, queue: QueueDefinition): AlarmDefini
   };
 }
 
-function staleSweepAlarm(config: Config, sweep: SweepDefinition): AlarmDefinition {
+function staleSweepAlarm(config: Config, sweep: SweepSchedule): AlarmDefinition {
   const threshold = 2 * sweepPeriodSeconds(sweep, config.sweeps.timezone);
   return {
     AlarmName: alarmName(config, 'sweep-stale', sweep.name),
@@ -156,7 +156,7 @@ export function alarmDefinitions(config: Config): AlarmDefinition[] {
       oldestMessageAlarm(config, queue),
       consumerStallAlarm(config, queue),
     ]),
-    ...SWEEPS.map((sweep) => staleSweepAlarm(config, sweep)),
+    ...SWEEP_SCHEDULES.map((sweep) => staleSweepAlarm(config, sweep)),
     sagasNeedingAttentionAlarm(config),
   ];
 }

@@ -3,7 +3,7 @@
  * (depth, DLQs, workflows, latency), then the sweeps, then what needs a person.
  */
 import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition, type QueueFamily } from '../queues/catalogue';
-import { SWEEPS } from '../sweeps/registry';
+import { SWEEP_SCHEDULES } from '../contracts/sweeps';
 import type { Config } from '../config';
 import { METRICS, type Metric } from './metrics';
 
@@ -121,7 +121,7 @@ function familyRow(config: Config, index: number, family: QueueFamily, queues: Q
 function sweepsRow(config: Config, index: number): Widget[] {
   const ns = config.observability.metrics.namespace;
   const perSweep = (metrics: Metric[]) =>
-    SWEEPS.flatMap((sweep) =>
+    SWEEP_SCHEDULES.flatMap((sweep) =>
       metrics.map((metric) => line(ns, metric, ['Sweep', sweep.name], { label: `${sweep.name} ${metric.name}` })),
     );
   return row(

@@ -6,10 +6,11 @@
  * operations run in order and never at once; Standard queues carry work that may run in parallel.
  */
 import { MARKETPLACES } from '../contracts/marketplaces';
+import type { QueueName } from '../contracts/queues';
 
 export interface QueueDefinition {
   /** Logical name; the physical name adds the environment prefix and `.fifo`. */
-  readonly name: string;
+  readonly name: QueueName;
   readonly fifo: boolean;
   /** Receives before SQS moves a message to the queue's DLQ. */
   readonly maxReceiveCount: number;
@@ -65,11 +66,11 @@ const BACKGROUND_ALARMS = { ...DEFAULTS.alarms, oldestMessageAgeSeconds: 3_600 }
 
 type QueueOverrides = Partial<QueueDefinition> & Pick<QueueDefinition, 'family'>;
 
-function fifoQueue(name: string, overrides: QueueOverrides): QueueDefinition {
+function fifoQueue(name: QueueName, overrides: QueueOverrides): QueueDefinition {
   return { ...DEFAULTS, name, fifo: true, ...overrides };
 }
 
-function standardQueue(name: string, overrides: QueueOverrides): QueueDefinition {
+function standardQueue(name: QueueName, overrides: QueueOverrides): QueueDefinition {
   return { ...DEFAULTS, name, fifo: false, ...overrides };
 }
 

@@ -12,7 +12,8 @@ import { type MessageType } from '../contracts/envelope';
 import { overfullQueues } from './backpressure';
 import { buildClaim, type SweepContext } from './context';
 import { claimAndDispatch } from './dispatch';
-import { countDeferral, countSkip, emptyReport, type SweepReport } from './report';
+import { countDeferral, countSkip, emptyReport } from './report';
+import { type SweepReport } from '../contracts/sweeps';
 
 /** Refresh tokens that expire before the next 4-hourly run, plus this margin for a late or failed run. */
 export const TOKEN_REFRESH_MARGIN_MS = 60 * 60_000;

@@ -9,7 +9,8 @@ import { flagSchedules } from '../db/schedules';
 import { inTransaction } from '../db/transaction';
 import type { SweepContext } from './context';
 import { claimAndDispatch } from './dispatch';
-import { countSkip, emptyReport, noteProblem, type SweepReport } from './report';
+import { countSkip, emptyReport, noteProblem } from './report';
+import { type SweepReport } from '../contracts/sweeps';
 
 export const MAX_DISPATCH_ATTEMPTS = 3;
 /** Longer than any window in which SQS or a poller could still see a duplicate of the message. */

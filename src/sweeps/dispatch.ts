@@ -4,7 +4,8 @@ import { outgoingEnvelope, sendInBatches, type OutgoingMessage, type SendOutcome
 import { createLimiter, type Limiter } from '../platform/concurrency';
 import { findQueue } from '../queues/catalogue';
 import type { SweepContext } from './context';
-import { noteProblem, type SweepReport } from './report';
+import { noteProblem } from './report';
+import { type SweepReport } from '../contracts/sweeps';
 
 /** In-flight SendMessageBatch calls per sweep process. */
 export const SEND_PARALLELISM = 8;

@@ -1,24 +1,28 @@
-/** The four sweeps: name, cron pattern (exactly as specified) and what a run does. */
+/** The four sweeps: their schedules (src/contracts/sweeps.ts) and what a run of each does. */
 import { CronExpressionParser } from 'cron-parser';
+import { SWEEP_SCHEDULES, type SweepName, type SweepSchedule } from '../contracts/sweeps';
 import { ajioOrdersAutosync, ajioTokenRevalidation } from './ajio-sweeps';
 import { claimSweeper } from './claim-sweeper';
 import type { SweepContext } from './context';
-import type { SweepReport } from './report';
+import type { SweepReport } from '../contracts/sweeps';
 import { schedulingSweep } from './scheduling-sweep';
 
-export interface SweepDefinition {
-  name: string;
-  pattern: string;
+export interface SweepDefinition extends SweepSchedule {
   /** Fills `report` as it goes, so a failed run's audit still shows what it had done. */
   run: (ctx: SweepContext, report: SweepReport) => Promise<SweepReport>;
 }
 
-export const SWEEPS: readonly SweepDefinition[] = [
-  { name: 'scheduling-sweep', pattern: '*/5 * * * *', run: schedulingSweep },
-  { name: 'ajio-token-revalidation', pattern: '0 */4 * * *', run: ajioTokenRevalidation },
-  { name: 'ajio-orders-autosync', pattern: '0 * * * *', run: ajioOrdersAutosync },
-  { name: 'claim-sweeper', pattern: '0 2 * * *', run: claimSweeper },
-];
+const RUNS: Record<SweepName, SweepDefinition['run']> = {
+  'scheduling-sweep': schedulingSweep,
+  'ajio-token-revalidation': ajioTokenRevalidation,
+  'ajio-orders-autosync': ajioOrdersAutosync,
+  'claim-sweeper': claimSweeper,
+};
+
+export const SWEEPS: readonly SweepDefinition[] = SWEEP_SCHEDULES.map((schedule) => ({
+  ...schedule,
+  run: RUNS[schedule.name],
+}));
 
 export function findSweep(name: string): SweepDefinition {
   const sweep = SWEEPS.find((candidate) => candidate.name === name);

@@ -1,18 +1,4 @@
-/** What one sweep run did, as the audit (sweep_runs) records it. */
-export interface SweepReport {
-  rowsClaimed: number;
-  messagesSent: number;
-  rowsSkipped: number;
-  rowsDeferred: number;
-  sendFailures: number;
-  details: {
-    skippedByReason: Record<string, number>;
-    deferredByQueue: Record<string, number>;
-    /** Rows flagged for attention and failed sends, with their reasons (the first few). */
-    problems: { id: string; reason: string }[];
-    [extra: string]: unknown;
-  };
-}
+import type { SweepReport } from '../contracts/sweeps';
 
 const MAX_PROBLEMS_LISTED = 100;
 

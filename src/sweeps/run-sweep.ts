@@ -7,7 +7,8 @@ import { finishSweepRun, startSweepRun } from '../db/sweep-runs';
 import type { QueueDefinition } from '../queues/catalogue';
 import type { QueueDirectory } from '../queues/queue-urls';
 import { slotOf, type SweepDefinition } from './registry';
-import { emptyReport, type SweepReport } from './report';
+import { emptyReport } from './report';
+import { type SweepReport } from '../contracts/sweeps';
 
 export interface SweepDependencies {
   config: Config;

@@ -22,7 +22,8 @@ import { SCHEDULE_KINDS } from '../contracts/envelope';
 import { nextRunAfter, parseCadence } from './cadence';
 import { buildClaim, type SweepContext } from './context';
 import { claimAndDispatch } from './dispatch';
-import { countDeferral, countSkip, emptyReport, noteProblem, type SweepReport } from './report';
+import { countDeferral, countSkip, emptyReport, noteProblem } from './report';
+import { type SweepReport } from '../contracts/sweeps';
 import { overfullQueues } from './backpressure';
 
 type Decision =

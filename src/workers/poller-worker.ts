@@ -10,7 +10,7 @@ import { sqsReady } from '../platform/probes';
 import { configuredFlusher, createCloudWatchClient } from '../observability/metrics';
 import { createPoller, temporalProbe } from '../pollers/create-pollers';
 import { pollerMetrics } from '../pollers/poller-metrics';
-import { queueName } from '../queues/catalogue';
+import { findQueue, queueName } from '../queues/catalogue';
 import { QueueDirectory } from '../queues/queue-urls';
 import { createSqsClient } from '../platform/sqs-client';
 import { requireServers, sqsServer, temporalServer } from '../platform/startup-checks';
@@ -20,7 +20,8 @@ import { createLazyTemporalClient } from '../platform/temporal-client';
 runMain(async () => {
   const config = loadConfig();
   const log = roleLogger(config, 'poller');
-  const { queues, shutdownSeconds } = config.pollers;
+  const { shutdownSeconds } = config.pollers;
+  const queues = config.pollers.queueNames.map(findQueue);
   const sqs = createSqsClient(config);
   const client = createLazyTemporalClient(config);
   const temporal = temporalProbe(client, config.temporal.namespace);
