@@ -11,7 +11,7 @@ const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'
     string,
     {
       image?: string;
-      build?: string;
+      build?: string | { context?: string; target?: string };
       command?: string[] | string;
       environment?: Record<string, string>;
       healthcheck?: { test?: string[] };
@@ -37,6 +37,18 @@ describe('docker-compose.yml', () => {
       expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'redis', 'sqs', 'temporal-worker']),
     );
     for (const name of named) expect({ name, defined: name in compose.services }).toEqual({ name, defined: true });
+  });
+
+  it('builds the roles from the service stage and the simulator from its own image', () => {
+    for (const name of ['temporal-worker', 'sweep-worker', 'poller-worker', 'migrate', 'provision']) {
+      expect({ name, build: compose.services[name]?.build }).toEqual({
+        name,
+        build: { context: '.', target: 'service' },
+      });
+    }
+    const simulator = compose.services['marketplace-simulator'];
+    expect(simulator?.build).toEqual({ context: '.', target: 'simulator' });
+    expect(simulator?.image).not.toBe('seller-workflows:local');
   });
 
   it('runs Redis as BullMQ needs it: AOF every second, no eviction', () => {

@@ -3,8 +3,8 @@
  * round, the marketplace faults, and the moments (as fractions of the work done) at which processes
  * are killed and servers restarted. The same seed gives the same plan.
  */
-import { seededRandom } from '../../src/marketplaces/simulator/random';
-import type { SimFault } from '../../src/marketplaces/simulator/control';
+import { seededRandom } from '../../simulator/src/random';
+import type { SimFault } from '../../simulator/src/control';
 import { MARKETPLACES, type Marketplace } from '../../src/contracts/marketplaces';
 import type { MessageType } from '../../src/contracts/envelope';
 

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import { loadConfig, type Config } from '../../src/config';
 import { createPool } from '../../src/db/pool';
-import { SimulatorControl } from '../../src/marketplaces/simulator/control';
+import { SimulatorControl } from '../../simulator/src/control';
 import { SILENT_LOGGER } from '../../src/platform/logger';
 import { QUEUES } from '../../src/queues/catalogue';
 import { provisionQueues } from '../../src/queues/provision';

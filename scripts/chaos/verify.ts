@@ -5,7 +5,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import type { SimulatorControl } from '../../src/marketplaces/simulator/control';
+import type { SimulatorControl } from '../../simulator/src/control';
 import { workflowIdFor } from '../../src/contracts/workflows';
 import { peekDeadLetters } from '../../src/queues/dead-letters';
 import { QUEUES } from '../../src/queues/catalogue';

@@ -7,7 +7,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../src/config';
-import type { SimulatorControl } from '../../src/marketplaces/simulator/control';
+import type { SimulatorControl } from '../../simulator/src/control';
 import { outgoingEnvelope, sendInBatches } from '../../src/queues/batch-sender';
 import { queueForMessage } from '../../src/queues/routing';
 import { serializeEnvelope, type Envelope } from '../../src/contracts/envelope';

@@ -11,8 +11,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { SimFault } from '../../src/marketplaces/simulator/control';
-import { startSimulator, type RunningSimulator } from '../../src/marketplaces/simulator/server';
+import type { SimFault } from '../../simulator/src/control';
+import { startSimulator, type RunningSimulator } from '../../simulator/src/server';
 import { SILENT_LOGGER } from '../../src/platform/logger';
 import { WorkflowBench, type Seller } from '../support/workflow-bench';
 

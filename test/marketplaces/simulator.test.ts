@@ -10,8 +10,8 @@ import {
   type SimMarketplace,
   type SimSellerSeed,
   SimulatorControl,
-} from '../../src/marketplaces/simulator/control';
-import { startSimulator } from '../../src/marketplaces/simulator/server';
+} from '../../simulator/src/control';
+import { startSimulator } from '../../simulator/src/server';
 
 const sim = new SimulatorControl();
 const BASE = process.env.SIMULATOR_URL!;

@@ -13,7 +13,7 @@ import {
   type SimOrder,
   type SimPayout,
   type SimReturn,
-} from '../../src/marketplaces/simulator/control';
+} from '../../simulator/src/control';
 import type { Marketplace } from '../../src/contracts/marketplaces';
 import { seedAccount } from './seed';
 

@@ -27,7 +27,7 @@ import { QueueDirectory } from '../../src/queues/queue-urls';
 import { queueForMessage } from '../../src/queues/routing';
 import { WORKFLOW_TYPES } from '../../src/contracts/workflows';
 import { serializeEnvelope, type Envelope, type MessageType } from '../../src/contracts/envelope';
-import { SimulatorControl } from '../../src/marketplaces/simulator/control';
+import { SimulatorControl } from '../../simulator/src/control';
 import { createServiceActivities, createServiceWorkers } from '../../src/workers/temporal-worker';
 import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
 import { ISSUED_TOKEN, SECRET_MARKER, SellerSeeder, type Seller, type SellerSeed } from './sellers';

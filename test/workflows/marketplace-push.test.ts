@@ -3,7 +3,7 @@
  * status. A failure forced at every step restores exactly the fields already changed, newest first,
  * and the marketplace ends as it was; a per-SKU failure hidden in a 200 is still caught.
  */
-import type { SimListing } from '../../src/marketplaces/simulator/control';
+import type { SimListing } from '../../simulator/src/control';
 import type { SagaResult } from '../../src/workflows/saga';
 import { WorkflowBench, type ListingSeed, type Seller } from '../support/workflow-bench';
 

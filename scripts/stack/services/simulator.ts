@@ -1,5 +1,5 @@
 /**
- * The marketplace simulator (src/marketplaces/simulator): the stand-in for AJIO, Amazon, Flipkart
+ * The marketplace simulator (simulator/, outside the service's tree): the stand-in for AJIO, Amazon, Flipkart
  * and Meesho that local runs and tests talk to. It keeps its state in memory only.
  */
 import path from 'node:path';
@@ -26,7 +26,7 @@ export function simulatorService({
       return {
         name,
         command: process.execPath,
-        args: ['--import', 'tsx', path.join(REPO_ROOT, 'src', 'marketplaces', 'simulator', 'main.ts')],
+        args: ['--import', 'tsx', path.join(REPO_ROOT, 'simulator', 'src', 'main.ts')],
         env: { SIMULATOR_PORT: String(port), ...(seed === undefined ? {} : { SIMULATOR_SEED: String(seed) }) },
       };
     },

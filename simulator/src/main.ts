@@ -1,5 +1,5 @@
 /**
- * `SIMULATOR_PORT=18090 tsx src/marketplaces/simulator/main.ts`: the simulator as its own process.
+ * `SIMULATOR_PORT=18090 tsx simulator/src/main.ts`: the simulator as its own process.
  * It imports nothing outside its folder, so it starts even while the service's own code is broken.
  */
 import { startSimulator } from './server';
