@@ -85,7 +85,8 @@ export default defineConfig(
     plugins: { 'import-x': importX, '@typescript-eslint': tseslint.plugin },
     languageOptions: { parser: tseslint.parser, ecmaVersion: 'latest', sourceType: 'module' },
     settings: {
-      // Without these two, import-x reads no TypeScript module it imports, and no-cycle sees no cycle.
+      // As import-x's TypeScript preset sets them: with neither, import-x reads no TypeScript module it
+      // imports, and no-cycle sees no cycle (floors.test.ts's cycle case fails).
       'import-x/extensions': ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'],
       'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.mts', '.cts'] },
       'import-x/resolver-next': [createTypeScriptImportResolver({ project: `${root}/tsconfig.json` })],
