@@ -3,46 +3,48 @@
  * start without one), plus /livez and /readyz on HEALTH_PORT. SIGTERM/SIGINT: stop answering, exit 0.
  */
 import { createServer } from 'node:http';
+import type { Queue } from 'bullmq';
 import { createAdminApp } from '../admin/app';
-import { loadConfig, requireAdminToken } from '../config';
-import { startHealthServer } from '../platform/health-server';
-import { roleLogger } from '../platform/logger';
+import { requireAdminToken, type Config } from '../config';
+import { closeServer, listen } from '../platform/http-server';
+import type { Logger } from '../platform/logger';
 import { redisReady } from '../platform/probes';
 import { createRedisConnection } from '../platform/redis';
-import { closeServer, listen } from '../platform/http-server';
-import { redisServer, requireServers } from '../platform/startup-checks';
-import { onShutdownSignal, runMain } from '../platform/main';
+import { runRole, untilStopped, type Role } from '../platform/role';
+import { redisServer } from '../platform/startup-checks';
 import { SWEEPS } from '../sweeps/registry';
 import { sweepQueue } from '../sweeps/schedulers';
 
-runMain(async () => {
-  const config = loadConfig();
+export function build(config: Config, log: Logger): Role {
   const token = requireAdminToken(config);
-  const log = roleLogger(config, 'admin');
   const redis = createRedisConnection(config);
-  // Before the queues: a BullMQ queue prints every connection error of a Redis that is not there.
-  await requireServers([redisServer(redis)]);
-  const queues = SWEEPS.map((sweep) => sweepQueue(config, redis, sweep));
-  const health = await startHealthServer({
-    port: config.observability.healthPort,
+  const lifetime = untilStopped();
+  let queues: Queue[] = [];
+  let server: ReturnType<typeof createServer> | undefined;
+
+  return {
+    servers: [redisServer(redis)],
+    // After the start-up check: a BullMQ queue prints every connection error of a Redis that is not there.
+    async prepare() {
+      queues = SWEEPS.map((sweep) => sweepQueue(config, redis, sweep));
+    },
     checks: { redis: redisReady(redis) },
-    log,
-  });
-
-  const server = createServer(createAdminApp({ queues, token, log }));
-  const port = await listen(server, config.admin.port, 'ADMIN_PORT');
-  log.info({ port, queues: SWEEPS.map((sweep) => sweep.name) }, 'admin server listening');
-
-  await new Promise<void>((resolve) =>
-    onShutdownSignal(async (signal) => {
-      log.info({ signal }, 'stopping');
-      health.markStopping();
-      await closeServer(server);
+    async run() {
+      server = createServer(createAdminApp({ queues, token, log }));
+      const port = await listen(server, config.admin.port, 'ADMIN_PORT');
+      log.info({ port, queues: SWEEPS.map((sweep) => sweep.name) }, 'admin server listening');
+      await lifetime.stopped;
+    },
+    async stop(signal) {
+      log.info({ signal }, 'admin-worker: stopping');
+      if (server) await closeServer(server);
+      lifetime.release();
+    },
+    async close() {
       await Promise.all(queues.map((queue) => queue.close()));
       await redis.quit();
-      await health.close();
-      resolve();
-    }),
-  );
-  log.info('stopped');
-});
+    },
+  };
+}
+
+if (require.main === module) runRole('admin-worker', 'admin', build);

@@ -3,10 +3,10 @@
  * queue and DLQ, and the accounts and sagas that need a person, and publishes them to CloudWatch.
  * One replica is enough (the figures are the same from anywhere); two only double the datums.
  */
-import { loadConfig, type Config } from '../config';
+import type { Config } from '../config';
 import { createPool } from '../db/pool';
-import { startHealthServer, type ReadinessChecks } from '../platform/health-server';
-import { roleLogger, type Logger } from '../platform/logger';
+import type { ReadinessChecks } from '../platform/health-server';
+import type { Logger } from '../platform/logger';
 import { configuredFlusher, createCloudWatchClient, type MetricsFlusher } from '../observability/metrics';
 import { postgresReady, redisReady, sqsReady } from '../platform/probes';
 import { allSamplers, businessSampler, sqsSampler, sweepSampler } from '../observability/samplers';
@@ -14,8 +14,8 @@ import { QUEUES, queueName } from '../queues/catalogue';
 import { QueueDirectory } from '../queues/queue-urls';
 import { createSqsClient } from '../platform/sqs-client';
 import { createRedisConnection } from '../platform/redis';
-import { postgresServer, redisServer, requireServers, sqsServer } from '../platform/startup-checks';
-import { onShutdownSignal, runMain } from '../platform/main';
+import { postgresServer, redisServer, sqsServer } from '../platform/startup-checks';
+import { runRole, untilStopped, type Role } from '../platform/role';
 import { SWEEPS } from '../sweeps/registry';
 import { sweepQueue } from '../sweeps/schedulers';
 
@@ -68,37 +68,40 @@ export function createMetricsRole(
   };
 }
 
-if (require.main === module) {
-  runMain(async () => {
-    const config = loadConfig();
-    const log = roleLogger(config, 'metrics');
-    const connections = openMetricsConnections(config);
-    // CloudWatch is left out: an outage of it costs figures, never the role.
-    await requireServers([
-      redisServer(connections.redis),
-      postgresServer(connections.pool),
-      sqsServer(connections.sqs, queueName(QUEUES[0]!, config.queues.prefix)),
-    ]);
-    const role = createMetricsRole(config, log, connections);
-    const health = await startHealthServer({ port: config.observability.healthPort, checks: role.checks, log });
-    await role.flusher.flush();
-    role.flusher.start();
-    log.info(
-      {
-        namespace: config.observability.metrics.namespace,
-        intervalSeconds: config.observability.metrics.intervalSeconds,
-      },
-      'metrics-worker: publishing',
-    );
-    await new Promise<void>((resolve) =>
-      onShutdownSignal(async () => {
-        log.info('metrics-worker: stopping (publishing what is left)');
-        health.markStopping();
-        await role.stop();
-        await health.close();
-        resolve();
-      }),
-    );
-    log.info('metrics-worker: stopped');
-  });
+/** The role's life: the servers it reads are checked first, CloudWatch is left out (an outage of it costs figures, never the role). */
+export function build(config: Config, log: Logger): Role {
+  const connections = openMetricsConnections(config);
+  let role: MetricsRole | undefined;
+  const lifetime = untilStopped();
+  const { redis, pool, sqs } = connections;
+  return {
+    servers: [redisServer(redis), postgresServer(pool), sqsServer(sqs, queueName(QUEUES[0]!, config.queues.prefix))],
+    async prepare() {
+      role = createMetricsRole(config, log, connections);
+    },
+    get checks() {
+      return role!.checks;
+    },
+    async run() {
+      await role!.flusher.flush();
+      role!.flusher.start();
+      log.info(
+        {
+          namespace: config.observability.metrics.namespace,
+          intervalSeconds: config.observability.metrics.intervalSeconds,
+        },
+        'metrics-worker: publishing',
+      );
+      await lifetime.stopped;
+    },
+    async stop() {
+      log.info('metrics-worker: stopping (publishing what is left)');
+      lifetime.release();
+    },
+    async close() {
+      await role?.stop();
+    },
+  };
 }
+
+if (require.main === module) runRole('metrics-worker', 'metrics', build);

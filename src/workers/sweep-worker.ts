@@ -4,71 +4,73 @@
  * same window from sending anything twice.
  */
 import { Worker } from 'bullmq';
-import { loadConfig } from '../config';
-import { startHealthServer } from '../platform/health-server';
-import { roleLogger } from '../platform/logger';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config';
+import type { Logger } from '../platform/logger';
 import { postgresReady, redisReady } from '../platform/probes';
 import { assertNoEviction, createRedisConnection } from '../platform/redis';
-import { postgresServer, redisServer, requireServers } from '../platform/startup-checks';
-import { onShutdownSignal, runMain } from '../platform/main';
-import { createSweepDependencies } from '../sweeps/sweep-dependencies';
+import { runRole, untilStopped, type Role } from '../platform/role';
+import { postgresServer, redisServer } from '../platform/startup-checks';
 import { SWEEPS } from '../sweeps/registry';
 import { runSweep } from '../sweeps/run-sweep';
 import { upsertSweepSchedulers } from '../sweeps/schedulers';
+import { createSweepDependencies } from '../sweeps/sweep-dependencies';
 
-runMain(async () => {
-  const config = loadConfig();
-  const log = roleLogger(config, 'sweeper');
+export function build(config: Config, log: Logger): Role {
   const redis = createRedisConnection(config);
   const deps = createSweepDependencies(config, log);
-  await requireServers([redisServer(redis), postgresServer(deps.pool)]);
-  await assertNoEviction(redis);
-  await upsertSweepSchedulers(config, redis);
-  const health = await startHealthServer({
-    port: config.observability.healthPort,
-    checks: { redis: redisReady(redis), postgres: postgresReady(deps.pool) },
-    log,
-  });
-
   // BullMQ leaves connections it is given open; the role owns and closes them.
-  const connections = SWEEPS.map(() => createRedisConnection(config, { blocking: true }));
-  const workers = SWEEPS.map(
-    (sweep, index) =>
-      new Worker(
-        sweep.name,
-        async (job) => {
-          const report = await runSweep(deps, sweep, { trigger: 'schedule', jobId: job.id });
-          const { runId, rowsClaimed, messagesSent, rowsSkipped, rowsDeferred, sendFailures } = report;
-          log.info(
-            { sweep: sweep.name, runId, rowsClaimed, messagesSent, rowsSkipped, rowsDeferred, sendFailures },
-            'sweep run finished',
-          );
-          return { runId: report.runId, sent: report.messagesSent };
-        },
-        { connection: connections[index]!, prefix: config.redis.keyPrefix, concurrency: 1 },
-      ),
-  );
-  for (const worker of workers) {
-    worker.on('failed', (job, error) =>
-      log.error({ sweep: worker.name, jobId: job?.id, err: error }, 'sweep run failed'),
-    );
-  }
-  log.info(
-    { timezone: config.sweeps.timezone, sweeps: SWEEPS.map((s) => s.name) },
-    'sweep-worker: schedulers upserted; running the sweeps',
-  );
+  let connections: Redis[] = [];
+  let workers: Worker[] = [];
+  const lifetime = untilStopped();
 
-  await new Promise<void>((resolve) =>
-    onShutdownSignal(async () => {
+  const sweepWorker = (sweep: (typeof SWEEPS)[number], connection: Redis) =>
+    new Worker(
+      sweep.name,
+      async (job) => {
+        const report = await runSweep(deps, sweep, { trigger: 'schedule', jobId: job.id });
+        const { runId, rowsClaimed, messagesSent, rowsSkipped, rowsDeferred, sendFailures } = report;
+        log.info(
+          { sweep: sweep.name, runId, rowsClaimed, messagesSent, rowsSkipped, rowsDeferred, sendFailures },
+          'sweep run finished',
+        );
+        return { runId: report.runId, sent: report.messagesSent };
+      },
+      { connection, prefix: config.redis.keyPrefix, concurrency: 1 },
+    );
+
+  return {
+    servers: [redisServer(redis), postgresServer(deps.pool)],
+    async prepare() {
+      await assertNoEviction(redis);
+      await upsertSweepSchedulers(config, redis);
+    },
+    checks: { redis: redisReady(redis), postgres: postgresReady(deps.pool) },
+    async run() {
+      connections = SWEEPS.map(() => createRedisConnection(config, { blocking: true }));
+      workers = SWEEPS.map((sweep, index) => sweepWorker(sweep, connections[index]!));
+      for (const worker of workers) {
+        worker.on('failed', (job, error) =>
+          log.error({ sweep: worker.name, jobId: job?.id, err: error }, 'sweep run failed'),
+        );
+      }
+      log.info(
+        { timezone: config.sweeps.timezone, sweeps: SWEEPS.map((s) => s.name) },
+        'sweep-worker: schedulers upserted; running the sweeps',
+      );
+      await lifetime.stopped;
+    },
+    async stop() {
       log.info('sweep-worker: stopping (finishing running sweeps)');
-      health.markStopping();
       await Promise.all(workers.map((worker) => worker.close()));
+      lifetime.release();
+    },
+    async close() {
       await Promise.all(connections.map((connection) => connection.quit()));
       await deps.close();
       await redis.quit();
-      await health.close();
-      resolve();
-    }),
-  );
-  log.info('sweep-worker: stopped');
-});
+    },
+  };
+}
+
+if (require.main === module) runRole('sweep-worker', 'sweeper', build);

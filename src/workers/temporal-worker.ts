@@ -6,12 +6,12 @@
 import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, echo, type Activities } from '../activities';
-import { loadConfig, requireMarketplaceConfig, type Config } from '../config';
+import { requireMarketplaceConfig, type Config } from '../config';
 import { loadCredentials } from '../db/credentials';
 import { createPool } from '../db/pool';
 import { missingSecret } from '../marketplaces/access-tokens';
 import { createMarketplaces } from '../marketplaces';
-import { startHealthServer, type ReadinessChecks } from '../platform/health-server';
+import type { ReadinessChecks } from '../platform/health-server';
 import { traceActivities } from '../observability/activity-trace';
 import { roleLogger, type Logger } from '../platform/logger';
 import { temporalLogger } from '../platform/temporal-logger';
@@ -19,14 +19,8 @@ import { postgresReady, redisReady, temporalWorkersRunning } from '../platform/p
 import { temporalProbe } from '../pollers/create-pollers';
 import { QUEUES, taskQueueFor } from '../queues/catalogue';
 import { createRedisConnection } from '../platform/redis';
-import {
-  postgresServer,
-  redisServer,
-  requireServers,
-  temporalServer,
-  type Dependency,
-} from '../platform/startup-checks';
-import { onShutdownSignal, runMain } from '../platform/main';
+import { postgresServer, redisServer, temporalServer, type Dependency } from '../platform/startup-checks';
+import { runRole, type Role } from '../platform/role';
 import { requireKeyring } from '../platform/keyring';
 import { createLazyTemporalClient } from '../platform/temporal-client';
 import { temporalConnectionOptions } from '../platform/temporal-connection';
@@ -70,16 +64,6 @@ export function createServiceActivities(config: Config): {
       await pool.end();
     },
   };
-}
-
-/** Checks `servers` and Temporal at once; Temporal over a lazy client of its own, closed afterwards. */
-async function requireTemporalAnd(config: Config, servers: Dependency[]): Promise<void> {
-  const probe = createLazyTemporalClient(config);
-  try {
-    await requireServers([...servers, temporalServer(temporalProbe(probe, config.temporal.namespace))]);
-  } finally {
-    await probe.connection.close();
-  }
 }
 
 /** Bundled once and shared by every task queue's worker; logs through the runtime's logger. */
@@ -140,41 +124,53 @@ export async function createServiceWorkers(
   );
 }
 
-if (require.main === module) {
-  runMain(async () => {
-    const config = loadConfig();
-    const log = roleLogger(config, 'worker');
-    // Before anything touches the runtime: the SDK's own lines join ours, as JSON.
-    Runtime.install({ logger: temporalLogger(log) });
-    const { namespace } = config.temporal;
-    const { activities, checks, servers, close } = createServiceActivities(config);
-    await requireTemporalAnd(config, servers);
-    const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-    // Answering while the workflows are bundled (seconds): live, but not ready until the workers run.
-    const workers: Worker[] = [];
-    const health = await startHealthServer({
-      port: config.observability.healthPort,
-      checks: {
-        ...checks,
+/**
+ * The role's life: its servers and Temporal checked at once (Temporal over a lazy client of its own,
+ * closed once checked); then one connection for every task queue's worker. It answers /livez while the
+ * workflows are bundled (seconds) but is not ready until the workers run.
+ */
+export function build(config: Config, log: Logger): Role {
+  // Before anything touches the runtime: the SDK's own lines join ours, as JSON.
+  Runtime.install({ logger: temporalLogger(log) });
+  const { namespace } = config.temporal;
+  const service = createServiceActivities(config);
+  const probeClient = createLazyTemporalClient(config);
+  const workers: Worker[] = [];
+  let connection: NativeConnection | undefined;
+  let stopping = false;
+  return {
+    servers: [...service.servers, temporalServer(temporalProbe(probeClient, namespace))],
+    async prepare() {
+      await probeClient.connection.close();
+      connection = await NativeConnection.connect(temporalConnectionOptions(config));
+    },
+    get checks() {
+      return {
+        ...service.checks,
         // The pollers' probe, over this worker's connection.
-        temporal: temporalProbe(new Client({ connection, namespace }), namespace),
+        temporal: temporalProbe(new Client({ connection: connection!, namespace }), namespace),
         workers: temporalWorkersRunning(workers),
-      },
-      log,
-    });
-    workers.push(...(await createServiceWorkers(config, connection, activities, log)));
-    onShutdownSignal(() => {
-      health.markStopping();
+      };
+    },
+    async run() {
+      workers.push(...(await createServiceWorkers(config, connection!, service.activities, log)));
+      // A signal while the workflows were being bundled: the workers never start.
+      if (stopping) return;
+      log.info(
+        { taskQueues: serviceTaskQueues(config), address: config.temporal.address },
+        `temporal-worker: polling ${serviceTaskQueues(config).join(', ')}`,
+      );
+      await Promise.all(workers.map((worker) => worker.run()));
+    },
+    async stop() {
+      stopping = true;
       workers.forEach((worker) => worker.shutdown());
-    });
-    log.info(
-      { taskQueues: serviceTaskQueues(config), address: config.temporal.address },
-      `temporal-worker: polling ${serviceTaskQueues(config).join(', ')}`,
-    );
-    await Promise.all(workers.map((worker) => worker.run()));
-    await connection.close();
-    await close();
-    await health.close();
-    log.info('temporal-worker: stopped');
-  });
+    },
+    async close() {
+      await connection?.close();
+      await service.close();
+    },
+  };
 }
+
+if (require.main === module) runRole('temporal-worker', 'worker', build);

@@ -107,7 +107,8 @@ describe('the admin server', () => {
   it('stops on SIGTERM with exit code 0, never having written the token', async () => {
     role.child.kill('SIGTERM');
     expect(await role.exited).toBe(0);
-    expect(role.output()).toContain('"msg":"stopped"');
+    // Every role's last line names it (src/platform/role.ts).
+    expect(role.output()).toContain('"msg":"admin-worker: stopped"');
     // The refused sign-in above was logged: the test would see a token that leaked into that line.
     expect(role.output()).toContain('sign-in refused');
     expect(role.output()).not.toContain(token);
