@@ -1,8 +1,9 @@
 /**
- * The readiness checks the roles share: each the cheapest call that proves a dependency answers.
- * (Temporal's is the pollers' own `temporalProbe`.)
+ * One probe per server: the cheapest call that proves it answers. Roles' /readyz, their start-up
+ * checks (startup-checks.ts) and the local stack's "is it up?" all ask through these.
  */
-import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, ListQueuesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
@@ -16,13 +17,29 @@ export function redisReady(redis: Redis): ReadinessCheck {
   };
 }
 
-export function postgresReady(pool: Pool): ReadinessCheck {
+/** A pool, or a single client (the local stack's one-shot probe). */
+export function postgresReady(pool: Pick<Pool, 'query'>): ReadinessCheck {
   return () => pool.query('select 1');
+}
+
+/** Proves the endpoint and the credentials, whatever queues there are. */
+export function sqsAnswers(sqs: SQSClient): ReadinessCheck {
+  return () => sqs.send(new ListQueuesCommand({ MaxResults: 1 }));
 }
 
 /** Proves the endpoint, the credentials and that the queue is provisioned, in one call. */
 export function sqsReady(sqs: SQSClient, queueName: string): ReadinessCheck {
   return () => sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
+}
+
+/** Cheap authenticated call: answers only when the frontend and namespace are up. */
+export function temporalProbe(client: Client, namespace: string): () => Promise<boolean> {
+  return async () => {
+    await client.connection.withDeadline(Date.now() + 2_000, () =>
+      client.connection.workflowService.describeNamespace({ namespace }),
+    );
+    return true;
+  };
 }
 
 /** Empty until the workers exist (bundling the workflows takes seconds): not ready until then. */

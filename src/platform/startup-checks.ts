@@ -5,11 +5,11 @@
  * and the error: not a stack trace, and not a role that runs on, unready, retrying in its logs.
  * Servers starting alongside (compose, `npm run dev`) get that long to answer.
  */
-import { ListQueuesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { runChecks, type ReadinessCheck } from './health-server';
-import { postgresReady, sqsReady } from './probes';
+import { postgresReady, redisReady, sqsAnswers, sqsReady } from './probes';
 import { FatalError } from './main';
 
 export const STARTUP_WAIT_MS = 10_000;
@@ -30,17 +30,18 @@ export const postgresServer = (pool: Pool): Dependency => ({
   check: postgresReady(pool),
 });
 
-/** ioredis only says "reconnecting"; the last connection error says why. */
+/** ioredis only says "reconnecting"; at start-up the operator wants the last connection error, which says why. */
 export function redisServer(redis: Redis): Dependency {
   let lastError: Error | undefined;
   redis.on('error', (error: Error) => (lastError = error));
+  const ready = redisReady(redis);
   return {
     server: 'Redis',
     variable: 'REDIS_URL',
-    check: async () => {
-      if (redis.status !== 'ready') throw lastError ?? new Error(`not connected (connection ${redis.status})`);
-      await redis.ping();
-    },
+    check: () =>
+      ready().catch((error: unknown) => {
+        throw redis.status === 'ready' ? error : (lastError ?? error);
+      }),
   };
 }
 
@@ -48,7 +49,7 @@ export function redisServer(redis: Redis): Dependency {
 export const sqsServer = (sqs: SQSClient, queueName?: string): Dependency => ({
   server: 'SQS',
   variable: 'SQS_ENDPOINT / AWS_REGION',
-  check: queueName ? sqsReady(sqs, queueName) : () => sqs.send(new ListQueuesCommand({ MaxResults: 1 })),
+  check: queueName ? sqsReady(sqs, queueName) : sqsAnswers(sqs),
 });
 
 /**

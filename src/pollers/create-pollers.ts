@@ -2,6 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../platform/logger';
+import { temporalProbe } from '../platform/probes';
 import { queueName, type PollerSettings, type QueueDefinition } from '../queues/catalogue';
 import type { QueueDirectory } from '../queues/queue-urls';
 import type { PollerObserver } from './poller-metrics';
@@ -18,16 +19,6 @@ export interface PollerWiring {
   onCompleted?: PollerDependencies['onCompleted'];
   /** Each queue's observer (metrics); default: none. */
   observe?: (queue: QueueDefinition, physicalName: string) => PollerObserver;
-}
-
-/** Cheap authenticated call: answers only when the frontend and namespace are up. */
-export function temporalProbe(client: Client, namespace: string): () => Promise<boolean> {
-  return async () => {
-    await client.connection.withDeadline(Date.now() + 2_000, () =>
-      client.connection.workflowService.describeNamespace({ namespace }),
-    );
-    return true;
-  };
 }
 
 export async function createPoller(wiring: PollerWiring, queue: QueueDefinition): Promise<QueuePoller> {

@@ -16,7 +16,7 @@ import { traceActivities } from '../observability/activity-trace';
 import { roleLogger, type Logger } from '../platform/logger';
 import { temporalLogger } from '../platform/temporal-logger';
 import { postgresReady, redisReady, temporalWorkersRunning } from '../platform/probes';
-import { temporalProbe } from '../pollers/create-pollers';
+import { temporalProbe } from '../platform/probes';
 import { QUEUES, taskQueueFor } from '../queues/catalogue';
 import { createRedisConnection } from '../platform/redis';
 import { postgresServer, redisServer, temporalServer, type Dependency } from '../platform/startup-checks';

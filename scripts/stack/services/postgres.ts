@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
+import { postgresReady } from '../../../src/platform/probes';
 import { DATA_DIR } from '../paths';
 import { ensureDebianProgram } from '../install';
 import type { StackService } from '../service';
@@ -113,8 +114,12 @@ export function postgresService({
     },
     async isHealthy() {
       const client = await connect('postgres');
-      await client.end();
-      return true;
+      try {
+        await postgresReady(client)();
+        return true;
+      } finally {
+        await client.end();
+      }
     },
     async afterStart() {
       const client = await connect('postgres');

@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { redisReady } from '../../../src/platform/probes';
 import { DATA_DIR } from '../paths';
 import { ensureDebianProgram } from '../install';
 import { findOnPath } from '../processes';
@@ -59,7 +60,8 @@ export function redisService({
       redis.on('error', () => undefined); // a refused connection is the answer "not up yet"
       try {
         await redis.connect();
-        return (await redis.ping()) === 'PONG';
+        await redisReady(redis)();
+        return true;
       } finally {
         redis.disconnect();
       }

@@ -1,21 +1,24 @@
 /** fauxqs, an SQS emulator from npm, with FIFO semantics and its state persisted under `.data/`. */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { sqsAnswers as sqsProbe } from '../../../src/platform/probes';
 import { DATA_DIR } from '../paths';
 import type { StackService } from '../service';
 
 export const LOCAL_AWS_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
 
-/** An SQS-compatible server answers ListQueues within two seconds. */
+/** An SQS-compatible server answers ListQueues within two seconds (the service's own probe). */
 export async function sqsAnswers(endpoint: string): Promise<boolean> {
   const sqs = new SQSClient({
     endpoint,
     region: LOCAL_AWS_ENV.AWS_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: 2_000 },
+    maxAttempts: 1,
   });
   try {
-    await sqs.send(new ListQueuesCommand({}), { abortSignal: AbortSignal.timeout(2000) });
+    await sqsProbe(sqs)();
     return true;
   } finally {
     sqs.destroy();

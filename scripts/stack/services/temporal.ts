@@ -5,9 +5,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../../src/contracts/search-attributes';
+import { temporalProbe } from '../../../src/platform/probes';
 import { DATA_DIR, TOOLS_BIN } from '../paths';
 import { findOnPath } from '../processes';
 import type { StackService } from '../service';
@@ -144,7 +145,7 @@ export function temporalService({
     async isHealthy() {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
-        await connection.workflowService.describeNamespace({ namespace });
+        await temporalProbe(new Client({ connection, namespace }), namespace)();
         const ui = await fetch(uiUrl, { signal: AbortSignal.timeout(2000) });
         return ui.ok;
       } finally {
