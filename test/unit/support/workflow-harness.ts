@@ -45,6 +45,8 @@ export class WorkflowHarness {
   private readonly taskQueue = `unit-${randomUUID()}`;
   private worker?: Worker;
   private running?: Promise<void>;
+  /** Why the worker stopped, if it stopped before close(): every later run fails with it. */
+  private workerFailure?: unknown;
 
   private constructor(private readonly env: TestWorkflowEnvironment) {}
 
@@ -64,7 +66,9 @@ export class WorkflowHarness {
       await env.teardown();
       throw error;
     }
-    harness.running = harness.worker.run();
+    harness.running = harness.worker.run().catch((error: unknown) => {
+      harness.workerFailure = error;
+    });
     return harness;
   }
 
@@ -74,6 +78,7 @@ export class WorkflowHarness {
     stubs: Partial<Activities>,
     options: RunOptions = {},
   ): Promise<WorkflowRun<Awaited<ReturnType<Workflows[W]>>>> {
+    if (this.workerFailure) throw this.workerFailure;
     const workflowId = `${workflow}-${randomUUID()}`;
     this.stubsByWorkflowId.set(workflowId, stubs);
     try {
@@ -94,7 +99,8 @@ export class WorkflowHarness {
 
   async close(): Promise<void> {
     try {
-      this.worker?.shutdown();
+      // A worker that already stopped cannot be shut down again.
+      if (!this.workerFailure) this.worker?.shutdown();
       await this.running;
     } finally {
       await this.env.teardown();

@@ -84,19 +84,19 @@ function fieldOf(changes: ListingUpdate['changes']): string {
 }
 
 /** Which batch a call is about, by its first SKU's place in the desired list. */
-function batchOf(sku: string | undefined, { desired }: Catalogue, marketplace: Marketplace): number {
+function batchOf({ desired, marketplace }: Catalogue, sku: string | undefined): number {
   return Math.floor(desired.findIndex((listing) => listing.sku === sku) / MAX_SKUS_PER_UPDATE[marketplace]);
 }
 
 function stepOfCall(shop: Catalogue) {
   return ({ name, input }: ActivityCall): string => {
     const update = input as ListingUpdate;
-    const batch = () => batchOf(update.changes?.[0]?.sku, shop, shop.marketplace);
+    const updateStep = () => `${fieldOf(update.changes)}:${batchOf(shop, update.changes[0]?.sku)}`;
     const steps: Partial<Record<ActivityCall['name'], () => string>> = {
       desiredListings: () => 'load',
-      readListings: () => `snapshot:${batchOf((input as { skus: string[] }).skus[0], shop, shop.marketplace)}`,
-      updateListings: () => `${fieldOf(update.changes)}:${batch()}`,
-      restoreListings: () => `undo:${fieldOf(update.changes)}:${batch()}`,
+      readListings: () => `snapshot:${batchOf(shop, (input as { skus: string[] }).skus[0])}`,
+      updateListings: updateStep,
+      restoreListings: () => `undo:${updateStep()}`,
     };
     return steps[name]?.() ?? `unexpected:${name}`;
   };
@@ -121,6 +121,7 @@ function pushActivities(shop: Catalogue, { answers = {}, ...faults }: PushFaults
       step(name);
       return answers[name] ?? { applied: input.changes.map((change) => change.sku), failed: [] };
     },
+    // A restore carries the SKUs and the field of the update it undoes.
     restoreListings: async (input) => undo(stepOf({ name: 'updateListings', input })),
     recordSagaRun: async () => {},
   };
