@@ -35,11 +35,6 @@ export class ActivityRecorder {
   inputsOf(name: ActivityName): unknown[] {
     return this.calls.filter((call) => call.name === name).map((call) => call.input);
   }
-
-  /** The calls to any of `names`, in the order they ran. */
-  callsOf(...names: ActivityName[]): ActivityCall[] {
-    return this.calls.filter((call) => names.includes(call.name));
-  }
 }
 
 /** A failure no retry policy repeats: the step fails at its first attempt, so no test waits on backoff. */

@@ -120,3 +120,19 @@ export class WorkflowHarness {
     return stub(...args);
   }
 }
+
+/**
+ * One harness for the calling test file: started before its tests, closed after them. Returns a
+ * getter, since the harness exists only once `beforeAll` has run.
+ */
+export function useWorkflowHarness(options?: HarnessOptions): () => WorkflowHarness {
+  let harness: WorkflowHarness | undefined;
+  beforeAll(async () => {
+    harness = await WorkflowHarness.start(options);
+  });
+  afterAll(() => harness?.close());
+  return () => {
+    if (!harness) throw new Error('the workflow harness did not start (see the beforeAll error)');
+    return harness;
+  };
+}

@@ -17,7 +17,7 @@ import {
   undoRecords,
   type SagaFaults,
 } from '../support/saga-contract';
-import { WorkflowHarness } from '../support/workflow-harness';
+import { useWorkflowHarness } from '../support/workflow-harness';
 
 type SkuListing = Awaited<ReturnType<Activities['listingsOfSku']>>[number];
 type ListingUpdate = Parameters<Activities['updateListings']>[0];
@@ -84,15 +84,11 @@ function stepOf({ name, input }: ActivityCall): string {
   return steps[name]?.() ?? `unexpected:${name}`;
 }
 
-let harness: WorkflowHarness;
-beforeAll(async () => {
-  harness = await WorkflowHarness.start();
-});
-afterAll(() => harness?.close());
+const harness = useWorkflowHarness();
 
 async function deduct(faults: DeductFaults = {}) {
   const recorder = new ActivityRecorder();
-  const run = await harness.run('inventoryDeductWorkflow', [ENVELOPE], recorder.record(deductActivities(faults)));
+  const run = await harness().run('inventoryDeductWorkflow', [ENVELOPE], recorder.record(deductActivities(faults)));
   return { ...run, recorder, trace: traceOf(recorder, stepOf) };
 }
 

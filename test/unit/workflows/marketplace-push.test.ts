@@ -22,7 +22,7 @@ import {
   undoRecords,
   type SagaFaults,
 } from '../support/saga-contract';
-import { WorkflowHarness } from '../support/workflow-harness';
+import { useWorkflowHarness } from '../support/workflow-harness';
 
 type DesiredListing = Awaited<ReturnType<Activities['desiredListings']>>[number];
 type ListingState = Awaited<ReturnType<Activities['readListings']>>[number];
@@ -127,16 +127,12 @@ function pushActivities(shop: Catalogue, { answers = {}, ...faults }: PushFaults
   };
 }
 
-let harness: WorkflowHarness;
-beforeAll(async () => {
-  harness = await WorkflowHarness.start();
-});
-afterAll(() => harness?.close());
+const harness = useWorkflowHarness();
 
 async function push(faults: PushFaults = {}, shop = FLIPKART) {
   const recorder = new ActivityRecorder();
   const stubs = recorder.record(pushActivities(shop, faults));
-  const run = await harness.run('marketplacePushWorkflow', [envelopeFor(shop.marketplace)], stubs);
+  const run = await harness().run('marketplacePushWorkflow', [envelopeFor(shop.marketplace)], stubs);
   return { ...run, recorder, trace: traceOf(recorder, stepOfCall(shop)) };
 }
 

@@ -6,7 +6,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { TRACE_HEADER, TRACE_MEMO_FIELD } from '../../../src/observability/trace';
 import { ActivityRecorder } from '../support/activity-stubs';
-import { WorkflowHarness } from '../support/workflow-harness';
+import { useWorkflowHarness } from '../support/workflow-harness';
 
 /** The trace header each workflow's activities arrived with, by workflow id. */
 const traceHeaders = new Map<string, (string | undefined)[]>();
@@ -24,24 +24,20 @@ const captureTraceHeader: ActivityInterceptorsFactory = (ctx) => ({
   },
 });
 
-let harness: WorkflowHarness;
-beforeAll(async () => {
-  harness = await WorkflowHarness.start({ activityInterceptors: [captureTraceHeader] });
-});
-afterAll(() => harness?.close());
+const harness = useWorkflowHarness({ activityInterceptors: [captureTraceHeader] });
 
 const echoStub = { echo: async (message: string) => `echoed ${message}` };
 
 it.concurrent('returns what the echo activity answered for its message', async () => {
   const recorder = new ActivityRecorder();
-  const { result } = await harness.run('smokeCheckWorkflow', ['ping 42'], recorder.record(echoStub));
+  const { result } = await harness().run('smokeCheckWorkflow', ['ping 42'], recorder.record(echoStub));
 
   expect(recorder.calls).toEqual([{ name: 'echo', input: 'ping 42' }]);
   expect(result).toBe('echoed ping 42');
 });
 
 it.concurrent("carries the memo's trace id to the activity in a header", async () => {
-  const { workflowId } = await harness.run('smokeCheckWorkflow', ['traced'], echoStub, {
+  const { workflowId } = await harness().run('smokeCheckWorkflow', ['traced'], echoStub, {
     memo: { [TRACE_MEMO_FIELD]: 'trace-7f3a9c21' },
   });
 
@@ -49,7 +45,7 @@ it.concurrent("carries the memo's trace id to the activity in a header", async (
 });
 
 it.concurrent('adds no trace header when the memo has no trace id', async () => {
-  const { workflowId } = await harness.run('smokeCheckWorkflow', ['untraced'], echoStub);
+  const { workflowId } = await harness().run('smokeCheckWorkflow', ['untraced'], echoStub);
 
   expect(traceHeaders.get(workflowId)).toEqual([undefined]);
 });

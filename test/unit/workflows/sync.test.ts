@@ -7,7 +7,7 @@ import type { Activities } from '../../../src/activities';
 import { MAX_DOCUMENTS_PER_RUN } from '../../../src/workflows/sync';
 import { ActivityRecorder, refuse } from '../support/activity-stubs';
 import { envelopeOf } from '../support/envelopes';
-import { WorkflowHarness } from '../support/workflow-harness';
+import { useWorkflowHarness } from '../support/workflow-harness';
 
 const ENVELOPE = envelopeOf('account.sync', {
   accountId: 'acct-sync',
@@ -27,11 +27,7 @@ const readStubs: Partial<Activities> = {
   syncDocumentList: async () => ({ stored: STORED.syncDocumentList }),
 };
 
-let harness: WorkflowHarness;
-beforeAll(async () => {
-  harness = await WorkflowHarness.start();
-});
-afterAll(() => harness?.close());
+const harness = useWorkflowHarness();
 
 it.concurrent.each([
   { workflow: 'accountSyncWorkflow', reads: ['syncOrders', 'syncReturns'], result: { orders: 7, returns: 2 } },
@@ -42,7 +38,7 @@ it.concurrent.each([
   '$workflow reads $reads in that order and returns what each stored',
   async ({ workflow, reads, result }) => {
     const recorder = new ActivityRecorder();
-    const run = await harness.run(workflow, [ENVELOPE], recorder.record(readStubs));
+    const run = await harness().run(workflow, [ENVELOPE], recorder.record(readStubs));
 
     expect(recorder.calls).toEqual(reads.map((name) => ({ name, input: SYNC_INPUT })));
     expect(run.result).toEqual(result);
@@ -55,7 +51,7 @@ it.concurrent(
     const recorder = new ActivityRecorder();
     const stubs = recorder.record({ ...readStubs, syncOrders: async () => refuse('orders unavailable') });
 
-    await expect(harness.run('accountSyncWorkflow', [ENVELOPE], stubs)).rejects.toBeInstanceOf(WorkflowFailedError);
+    await expect(harness().run('accountSyncWorkflow', [ENVELOPE], stubs)).rejects.toBeInstanceOf(WorkflowFailedError);
     expect(recorder.names()).toEqual(['syncOrders']);
   },
 );
@@ -63,7 +59,7 @@ it.concurrent(
 it.concurrent('reconciliationWorkflow reconciles the account under the run key and returns its figures', async () => {
   const figures = { checked: 12, mismatches: 3, recordedNow: 3 };
   const recorder = new ActivityRecorder();
-  const run = await harness.run(
+  const run = await harness().run(
     'reconciliationWorkflow',
     [ENVELOPE],
     recorder.record({ reconcileOrders: async () => figures }),
@@ -97,7 +93,7 @@ describe('documentDownloadWorkflow', () => {
     async () => {
       const pending = pendingDocuments(3);
       const recorder = new ActivityRecorder();
-      const run = await harness.run('documentDownloadWorkflow', [ENVELOPE], recorder.record(documentStubs(pending)));
+      const run = await harness().run('documentDownloadWorkflow', [ENVELOPE], recorder.record(documentStubs(pending)));
 
       expect(recorder.calls).toEqual([
         { name: 'syncDocumentList', input: SYNC_INPUT },
@@ -115,7 +111,7 @@ describe('documentDownloadWorkflow', () => {
 
   it.concurrent('with nothing pending, downloads nothing', async () => {
     const recorder = new ActivityRecorder();
-    const run = await harness.run('documentDownloadWorkflow', [ENVELOPE], recorder.record(documentStubs([])));
+    const run = await harness().run('documentDownloadWorkflow', [ENVELOPE], recorder.record(documentStubs([])));
 
     expect(recorder.names()).toEqual(['syncDocumentList', 'documentsToDownload']);
     expect(run.result).toEqual({ downloaded: [] });

@@ -17,7 +17,7 @@ import {
   undoRecords,
   type SagaFaults,
 } from '../support/saga-contract';
-import { WorkflowHarness } from '../support/workflow-harness';
+import { useWorkflowHarness } from '../support/workflow-harness';
 
 const ENVELOPE = envelopeOf('ajio.token-refresh', {
   accountId: 'acct-ajio',
@@ -51,15 +51,11 @@ const STEP_OF: Partial<Record<ActivityCall['name'], string>> = {
 };
 const stepOf = ({ name }: ActivityCall) => STEP_OF[name] ?? `unexpected:${name}`;
 
-let harness: WorkflowHarness;
-beforeAll(async () => {
-  harness = await WorkflowHarness.start();
-});
-afterAll(() => harness?.close());
+const harness = useWorkflowHarness();
 
 async function refresh(faults: RefreshFaults = {}) {
   const recorder = new ActivityRecorder();
-  const run = await harness.run('ajioTokenRefreshWorkflow', [ENVELOPE], recorder.record(tokenActivities(faults)));
+  const run = await harness().run('ajioTokenRefreshWorkflow', [ENVELOPE], recorder.record(tokenActivities(faults)));
   return { ...run, recorder, trace: traceOf(recorder, stepOf) };
 }
 
