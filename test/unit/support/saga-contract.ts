@@ -1,0 +1,75 @@
+/**
+ * The saga contract of src/workflows/saga.ts, for the saga tests: faults to inject at a step or at
+ * its compensation, and the expectations they imply, built from the test's own list of steps rather
+ * than from what the workflow computed. On a failure, exactly the compensations of the steps that
+ * succeeded before it run, newest first, once each; then the end is recorded once and shown in the
+ * `SagaState` search attribute.
+ */
+import type { TypedSearchAttributes } from '@temporalio/common';
+import type { CompensationRecord, SagaRun } from '../../../src/db/saga-runs';
+import { SagaStateKey } from '../../../src/temporal/search-attributes';
+import { refuse, type ActivityCall, type ActivityRecorder } from './activity-stubs';
+
+export interface SagaFaults {
+  /** The step whose activity refuses the work. */
+  failStep?: string;
+  /** The step whose compensation refuses too. */
+  failUndoOf?: string;
+}
+
+export const stepRefusal = (step: string) => `${step} refused`;
+export const undoRefusal = (step: string) => `undo of ${step} refused`;
+
+/** For stubs: call `step(name)` / `undo(name)` first thing; they throw when that is the fault. */
+export function injectFaults({ failStep, failUndoOf }: SagaFaults) {
+  return {
+    step(name: string): void {
+      if (name === failStep) refuse(stepRefusal(name));
+    },
+    undo(name: string): void {
+      if (name === failUndoOf) refuse(undoRefusal(name));
+    },
+  };
+}
+
+/** The steps before `failStep` that register a compensation, newest first. */
+export function undoneBefore(steps: readonly string[], failStep: string, isCompensable: (step: string) => boolean) {
+  return stepsThrough(steps, failStep).slice(0, -1).filter(isCompensable).reverse();
+}
+
+/** The saga's compensation records: every undo in `undone` ran, and only `failUndoOf`'s failed. */
+export function undoRecords(undone: readonly string[], failUndoOf?: string): CompensationRecord[] {
+  return undone.map((step) =>
+    step === failUndoOf ? { step, ok: false, error: undoRefusal(step) } : { step, ok: true },
+  );
+}
+
+/**
+ * Every activity call as a step name (`undo:<step>` for a compensation, `record` for recordSagaRun):
+ * the whole run as one comparable list.
+ */
+export function traceOf(recorder: ActivityRecorder, stepOf: (call: ActivityCall) => string): string[] {
+  return recorder.calls.map((call) => (call.name === 'recordSagaRun' ? 'record' : stepOf(call)));
+}
+
+/** A run that failed at `failStep`: the steps up to it, the undos, then the record. */
+export function failedRunTrace(steps: readonly string[], failStep: string, undone: readonly string[]): string[] {
+  return [...stepsThrough(steps, failStep), ...undone.map((step) => `undo:${step}`), 'record'];
+}
+
+function stepsThrough(steps: readonly string[], step: string): readonly string[] {
+  const index = steps.indexOf(step);
+  if (index < 0) throw new Error(`${step} is not one of the saga's steps (${steps.join(', ')})`);
+  return steps.slice(0, index + 1);
+}
+
+/** recordSagaRun ran once, after every other activity, with the saga's end. */
+export function expectRecordedOnce(recorder: ActivityRecorder, run: SagaRun): void {
+  expect(recorder.inputsOf('recordSagaRun')).toEqual([run]);
+  expect(recorder.names().at(-1)).toBe('recordSagaRun');
+}
+
+/** What the Temporal UI shows for the saga once it has ended. */
+export function sagaStateOf(searchAttributes: TypedSearchAttributes): string | undefined {
+  return searchAttributes.get(SagaStateKey);
+}

@@ -1,0 +1,42 @@
+/**
+ * The Temporal server and workflow bundle every unit test shares. The server is the stack's own
+ * `temporal` CLI started as a throwaway in-memory dev server on a free port: never a download
+ * (there is no internet here), and the same server build the stack and production-like runs use.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../../src/temporal/search-attributes';
+
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+/** Built by `go install` the first time the stack comes up (scripts/stack). */
+export const TEMPORAL_CLI = path.join(REPO_ROOT, '.tools/bin/temporal');
+
+/** The workflows and their interceptors exactly as src/workers/temporal-worker.ts bundles them. */
+const WORKFLOWS_PATH = require.resolve('../../../src/workflows');
+const WORKFLOW_INTERCEPTORS_PATH = require.resolve('../../../src/workflows/interceptors');
+
+export async function startTestServer(): Promise<TestWorkflowEnvironment> {
+  if (!existsSync(TEMPORAL_CLI)) {
+    throw new Error(`No Temporal CLI at ${TEMPORAL_CLI}: run \`npm test\` or \`npm run stack:up\` once to build it.`);
+  }
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: TEMPORAL_CLI },
+      // The sagas upsert SagaState; on a server that does not know it, their workflow tasks fail.
+      searchAttributes: CUSTOM_SEARCH_ATTRIBUTES,
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+}
+
+/** Bundling takes seconds: do it once per test file and give every worker the result. */
+export function bundleServiceWorkflows(): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
+    logger: Runtime.instance().logger,
+  });
+}

@@ -1,0 +1,122 @@
+/**
+ * ajioTokenRefreshWorkflow on stub activities: refresh (and store) the token → verify it. A refused
+ * verification puts the previous token back; a trigger an earlier refresh already served refreshes
+ * nothing and verifies nothing.
+ */
+import type { Activities } from '../../../src/activities';
+import { ActivityRecorder, type ActivityCall } from '../support/activity-stubs';
+import { envelopeOf } from '../support/envelopes';
+import {
+  expectRecordedOnce,
+  failedRunTrace,
+  injectFaults,
+  sagaStateOf,
+  stepRefusal,
+  traceOf,
+  undoneBefore,
+  undoRecords,
+  type SagaFaults,
+} from '../support/saga-contract';
+import { useWorkflowHarness } from '../support/workflow-harness';
+
+const ENVELOPE = envelopeOf('ajio.token-refresh', {
+  accountId: 'acct-ajio',
+  marketplace: 'ajio',
+  idempotencyKey: 'refresh-2025-01-15',
+  dueAt: '2025-01-15T05:30:00.000Z',
+});
+const SAGA_RUN = { saga: 'ajio-token-refresh', accountId: ENVELOPE.accountId };
+const STEPS = ['refresh', 'verify'];
+const isCompensable = (step: string) => step === 'refresh';
+
+interface RefreshFaults extends SagaFaults {
+  /** false: a newer refresh already served this trigger. */
+  refreshed?: boolean;
+}
+
+function tokenActivities({ refreshed = true, ...faults }: RefreshFaults): Partial<Activities> {
+  const { step, undo } = injectFaults(faults);
+  return {
+    refreshAjioToken: async () => (step('refresh'), { refreshed }),
+    verifyAjioToken: async () => step('verify'),
+    restorePreviousAjioToken: async () => (undo('refresh'), 'restored' as const),
+    recordSagaRun: async () => {},
+  };
+}
+
+const STEP_OF: Partial<Record<ActivityCall['name'], string>> = {
+  refreshAjioToken: 'refresh',
+  verifyAjioToken: 'verify',
+  restorePreviousAjioToken: 'undo:refresh',
+};
+const stepOf = ({ name }: ActivityCall) => STEP_OF[name] ?? `unexpected:${name}`;
+
+const harness = useWorkflowHarness();
+
+async function refresh(faults: RefreshFaults = {}) {
+  const recorder = new ActivityRecorder();
+  const run = await harness().run('ajioTokenRefreshWorkflow', [ENVELOPE], recorder.record(tokenActivities(faults)));
+  return { ...run, recorder, trace: traceOf(recorder, stepOf) };
+}
+
+it('refreshes the token for the trigger, verifies it, and undoes nothing', async () => {
+  const { result, recorder, trace, workflowId, searchAttributes } = await refresh();
+
+  expect(result).toEqual({ status: 'completed', compensations: [], refreshed: true });
+  expect(trace).toEqual([...STEPS, 'record']);
+  expect(recorder.inputsOf('refreshAjioToken')).toEqual([
+    { accountId: ENVELOPE.accountId, dueAt: ENVELOPE.dueAt, idempotencyKey: ENVELOPE.idempotencyKey },
+  ]);
+  expect(recorder.inputsOf('verifyAjioToken')).toEqual([{ accountId: ENVELOPE.accountId }]);
+  expectRecordedOnce(recorder, { workflowId, ...SAGA_RUN, status: 'completed', compensations: [] });
+  expect(sagaStateOf(searchAttributes)).toBe('completed');
+});
+
+it('a trigger already served by a newer refresh verifies nothing and restores nothing', async () => {
+  const { result, trace, recorder, workflowId } = await refresh({ refreshed: false });
+
+  expect(result).toEqual({ status: 'completed', compensations: [], refreshed: false });
+  expect(trace).toEqual(['refresh', 'record']);
+  expectRecordedOnce(recorder, { workflowId, ...SAGA_RUN, status: 'completed', compensations: [] });
+});
+
+it.concurrent.each(STEPS)('a failure at %s undoes exactly the steps before it, once each', async (failStep) => {
+  const { result, trace, recorder, workflowId, searchAttributes } = await refresh({ failStep });
+
+  const undone = undoneBefore(STEPS, failStep, isCompensable);
+  const end = {
+    status: 'compensated',
+    failedStep: failStep,
+    reason: stepRefusal(failStep),
+    compensations: undoRecords(undone),
+  } as const;
+  // A refresh that failed stored nothing: only a verify failure follows a stored new token.
+  expect(result).toEqual({ ...end, refreshed: failStep !== 'refresh' });
+  expect(trace).toEqual(failedRunTrace(STEPS, failStep, undone));
+  expectRecordedOnce(recorder, { workflowId, ...SAGA_RUN, ...end });
+  expect(sagaStateOf(searchAttributes)).toBe('compensated');
+});
+
+it('restores the previous token of the same account when the new one is refused', async () => {
+  const { recorder } = await refresh({ failStep: 'verify' });
+
+  expect(recorder.inputsOf('restorePreviousAjioToken')).toEqual([{ accountId: ENVELOPE.accountId }]);
+});
+
+it('a refused new token that cannot be undone either leaves the saga needing attention', async () => {
+  const { result, trace, recorder, workflowId, searchAttributes } = await refresh({
+    failStep: 'verify',
+    failUndoOf: 'refresh',
+  });
+
+  const end = {
+    status: 'needs_attention',
+    failedStep: 'verify',
+    reason: stepRefusal('verify'),
+    compensations: undoRecords(['refresh'], 'refresh'),
+  } as const;
+  expect(result).toEqual({ ...end, refreshed: true });
+  expect(trace).toEqual(failedRunTrace(STEPS, 'verify', ['refresh']));
+  expectRecordedOnce(recorder, { workflowId, ...SAGA_RUN, ...end });
+  expect(sagaStateOf(searchAttributes)).toBe('needs-attention');
+});
