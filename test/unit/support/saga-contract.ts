@@ -6,8 +6,9 @@
  * `SagaState` search attribute.
  */
 import type { TypedSearchAttributes } from '@temporalio/common';
-import type { CompensationRecord, SagaRun } from '../../../src/db/saga-runs';
-import { SagaStateKey } from '../../../src/temporal/search-attributes';
+import type { CompensationRecord } from '../../../src/contracts/sagas';
+import type { SagaRun } from '../../../src/db/saga-runs';
+import { SagaStateKey } from '../../../src/contracts/search-attributes';
 import { refuse, type ActivityCall, type ActivityRecorder } from './activity-stubs';
 
 export interface SagaFaults {

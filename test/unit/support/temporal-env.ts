@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, type WorkflowBundle } from '@temporalio/worker';
-import { CUSTOM_SEARCH_ATTRIBUTES } from '../../../src/temporal/search-attributes';
+import { CUSTOM_SEARCH_ATTRIBUTES } from '../../../src/contracts/search-attributes';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 

@@ -6,8 +6,8 @@
  * restored, since they never changed.
  */
 import type { Activities } from '../../../src/activities';
-import { MAX_SKUS_PER_UPDATE } from '../../../src/marketplaces/limits';
-import type { Marketplace } from '../../../src/queues/inventory';
+import { MAX_SKUS_PER_UPDATE } from '../../../src/contracts/marketplaces';
+import type { Marketplace } from '../../../src/contracts/marketplaces';
 import { MAX_LISTINGS_PER_PUSH } from '../../../src/workflows/marketplace-push';
 import { ActivityRecorder, type ActivityCall } from '../support/activity-stubs';
 import { envelopeOf } from '../support/envelopes';

@@ -4,7 +4,7 @@
  */
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { TRACE_HEADER, TRACE_MEMO_FIELD } from '../../../src/observability/trace';
+import { TRACE_HEADER, TRACE_MEMO_FIELD } from '../../../src/contracts/trace';
 import { ActivityRecorder } from '../support/activity-stubs';
 import { useWorkflowHarness } from '../support/workflow-harness';
 
