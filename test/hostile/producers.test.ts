@@ -12,7 +12,8 @@ import { PATH_LIKE_IDS, SQL_LOOKING, tableRowCounts } from '../support/hostile';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import { envelope } from '../support/pipeline';
 import { runEntryPoint, type CommandResult } from '../support/run-command';
-import { seedAccount, seedSchedule } from '../support/seed';
+import { seedAccount } from '../../scripts/harness/accounts';
+import { seedSchedule } from '../support/seed';
 import { drainRawQueue } from '../support/sqs';
 
 jest.setTimeout(60_000);
