@@ -8,13 +8,14 @@
 import { createServer } from 'node:net';
 import { STARTUP_WAIT_MS } from '../../src/platform/startup-checks';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
+import type { Launchable } from '../../scripts/harness/spawn';
 import { runEntryPoint } from '../support/run-command';
 
 jest.setTimeout(120_000);
 
 type ServerVariable = 'DATABASE_URL' | 'REDIS_URL' | 'SQS_ENDPOINT' | 'TEMPORAL_ADDRESS';
 
-const ENTRY_POINTS: { entry: string; args?: string[]; servers: ServerVariable[] }[] = [
+const ENTRY_POINTS: { entry: Launchable; args?: string[]; servers: ServerVariable[] }[] = [
   { entry: 'src/workers/admin-worker.ts', servers: ['REDIS_URL'] },
   { entry: 'src/workers/metrics-worker.ts', servers: ['REDIS_URL', 'DATABASE_URL', 'SQS_ENDPOINT'] },
   { entry: 'src/workers/poller-worker.ts', servers: ['SQS_ENDPOINT', 'TEMPORAL_ADDRESS'] },
@@ -68,7 +69,7 @@ async function inBatches<T, R>(items: T[], limit: number, work: (item: T) => Pro
 }
 
 /** How an entry point ended under `env`: status, its stderr lines, and how long it took. */
-async function outcome(entry: string, args: string[] = [], env: NodeJS.ProcessEnv) {
+async function outcome(entry: Launchable, args: string[] = [], env: NodeJS.ProcessEnv) {
   const started = Date.now();
   const result = await runEntryPoint(entry, {
     args,
@@ -78,7 +79,7 @@ async function outcome(entry: string, args: string[] = [], env: NodeJS.ProcessEn
 }
 
 it('each stops with one line naming the missing variable, status 2', async () => {
-  const cases = [
+  const cases: { entry: Launchable; args?: string[]; unset: string }[] = [
     ...ENTRY_POINTS.map(({ entry, args }) => ({ entry, args, unset: 'DATABASE_URL' })),
     { entry: 'src/workers/temporal-worker.ts', args: [], unset: 'DOCUMENT_STORE_DIR' },
     { entry: 'src/workers/temporal-worker.ts', args: [], unset: 'CREDENTIALS_KEYS' },
