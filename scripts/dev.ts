@@ -5,7 +5,7 @@
  * summary. Each role's JSON log goes to `.data/logs/<role>.log`; warnings and errors also show here.
  * Ctrl-C stops every role; the stack keeps running (`npm run stack:down`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,51 +14,46 @@ import { loadConfig } from '../src/config';
 import { SILENT_LOGGER } from '../src/platform/logger';
 import { onShutdownSignal, runMain } from '../src/platform/main';
 import { createSweepDependencies } from '../src/sweeps/sweep-dependencies';
-import { SWEEP_PROCESS_NODE_FLAGS } from '../src/sweeps/process-flags';
 import { SWEEPS } from '../src/sweeps/registry';
 import { runSweep, type SweepDependencies } from '../src/sweeps/run-sweep';
 import { createTemporalClient } from '../src/platform/temporal-client';
 import { smokeCheckWorkflow } from '../src/workflows';
+import { ROLES, type RoleName } from '../src/workers/roles';
 import { DemoSummary } from './dev-summary';
 import { prepareLocal } from './prepare-local';
+import { spawnEntry } from './harness/spawn';
 import { seedDemo } from './seed/demo';
-import { LOGS_DIR, REPO_ROOT } from './stack/paths';
+import { LOGS_DIR } from './stack/paths';
 import { isReady } from './stack/processes';
 
 const ADMIN_PORT = '18100';
+/** The first role's health port; each next role of the table takes the next (18101 to 18105). */
+const FIRST_HEALTH_PORT = 18101;
 
-interface Role {
-  name: string;
-  entry: string;
+/** What `npm run dev` gives a role beyond the stack's environment. */
+const DEV_ENV: Partial<Record<RoleName, NodeJS.ProcessEnv>> = {
+  'admin-worker': { ADMIN_PORT },
+  // Every 10 s here, so the dashboard moves while you watch.
+  'metrics-worker': { METRICS_INTERVAL_SECONDS: '10' },
+};
+
+interface DevRole {
+  name: RoleName;
   healthPort: number;
-  nodeFlags?: string[];
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
 }
 
 /** Every role of the service, each its own process as in production, each with its own health port. */
-const ROLES: Role[] = [
-  { name: 'temporal-worker', entry: 'src/workers/temporal-worker.ts', healthPort: 18101 },
-  {
-    name: 'sweep-worker',
-    entry: 'src/workers/sweep-worker.ts',
-    healthPort: 18102,
-    nodeFlags: SWEEP_PROCESS_NODE_FLAGS,
-  },
-  { name: 'poller-worker', entry: 'src/workers/poller-worker.ts', healthPort: 18103 },
-  { name: 'admin-worker', entry: 'src/workers/admin-worker.ts', healthPort: 18104, env: { ADMIN_PORT } },
-  // Every 10 s here, so the dashboard moves while you watch.
-  {
-    name: 'metrics-worker',
-    entry: 'src/workers/metrics-worker.ts',
-    healthPort: 18105,
-    env: { METRICS_INTERVAL_SECONDS: '10' },
-  },
-];
+const DEV_ROLES: DevRole[] = ROLES.map((role, index) => ({
+  name: role.name,
+  healthPort: FIRST_HEALTH_PORT + index,
+  env: DEV_ENV[role.name] ?? {},
+}));
 
 const NOTEWORTHY_LEVELS = new Set(['warn', 'error', 'fatal']);
 
 /** The role's whole log to its file; warnings, errors and anything not JSON (a crash) to the terminal. */
-function relayOutput(role: Role, child: ChildProcess): string {
+function relayOutput(role: DevRole, child: ChildProcess): string {
   mkdirSync(LOGS_DIR, { recursive: true });
   const file = path.join(LOGS_DIR, `${role.name}.log`);
   const log = createWriteStream(file, { flags: 'a' });
@@ -83,20 +78,18 @@ function parseJson(line: string): Record<string, unknown> | undefined {
   }
 }
 
-function startRole(role: Role): ChildProcess {
-  // Detached: Ctrl-C reaches only this supervisor, which then stops each role exactly once.
-  const args = [...(role.nodeFlags ?? []), '--import', 'tsx', path.join(REPO_ROOT, role.entry)];
-  const child = spawn(process.execPath, args, {
-    cwd: REPO_ROOT,
+function startRole(role: DevRole): ChildProcess {
+  const child = spawnEntry(role.name, {
     env: { ...process.env, HEALTH_PORT: String(role.healthPort), ...role.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Ctrl-C reaches only this supervisor, which then stops each role exactly once.
     detached: true,
   });
   relayOutput(role, child);
   return child;
 }
 
-async function waitUntilReady(role: Role, timeoutMs = 180_000): Promise<void> {
+async function waitUntilReady(role: DevRole, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await isReady(role.healthPort)) return;
@@ -137,7 +130,7 @@ Temporal UI  ${ui}
              demo sellers: ${ui}?query=${encodeURIComponent('AccountId STARTS_WITH "demo-"')}
 Bull Board   http://127.0.0.1:${ADMIN_PORT}/login  (token: ADMIN_TOKEN in .data/stack.env)
 CloudWatch   dashboard "local-seller-workflows" and alarms at ${process.env.CLOUDWATCH_ENDPOINT} (moto; read them with the AWS CLI or SDK)
-Health       ${ROLES.map((role) => `${role.name} :${role.healthPort}/readyz`).join(', ')}
+Health       ${DEV_ROLES.map((role) => `${role.name} :${role.healthPort}/readyz`).join(', ')}
 Logs         .data/logs/<role>.log (JSON, one line an event)
 `);
 }
@@ -155,7 +148,7 @@ runMain(async () => {
       .join(', ')}, ...)`,
   );
 
-  const children = ROLES.map((role) => ({ role, child: startRole(role) }));
+  const children = DEV_ROLES.map((role) => ({ role, child: startRole(role) }));
   const exited = children.map(
     ({ role, child }) =>
       new Promise<void>((resolve) =>
@@ -178,8 +171,8 @@ runMain(async () => {
     process.exit(0);
   });
 
-  await Promise.all(ROLES.map((role) => waitUntilReady(role)));
-  console.log(`roles ready: ${ROLES.map((role) => role.name).join(', ')}`);
+  await Promise.all(DEV_ROLES.map((role) => waitUntilReady(role)));
+  console.log(`roles ready: ${DEV_ROLES.map((role) => role.name).join(', ')}`);
   await runSmokeCheck();
   console.log('triggering each sweep once:');
   await triggerSweeps(deps);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { SWEEP_PROCESS_NODE_FLAGS } from '../src/sweeps/process-flags';
+import { ROLE_NAMES } from '../src/workers/roles';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
 
 const root = path.resolve(__dirname, '..');
@@ -40,7 +40,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('builds the roles from the service stage and the simulator from its own image', () => {
-    for (const name of ['temporal-worker', 'sweep-worker', 'poller-worker', 'migrate', 'provision']) {
+    for (const name of [...ROLE_NAMES, 'migrate', 'provision']) {
       expect({ name, build: compose.services[name]?.build }).toEqual({
         name,
         build: { context: '.', target: 'service' },
@@ -61,22 +61,12 @@ describe('docker-compose.yml', () => {
     for (const key of CUSTOM_SEARCH_ATTRIBUTES) expect(setup).toContain(key.name);
   });
 
-  it('starts the sweep role with its heap budget', () => {
-    expect(compose.services['sweep-worker']?.command).toEqual([
-      'node',
-      ...SWEEP_PROCESS_NODE_FLAGS,
-      'dist/src/workers/sweep-worker.js',
-    ]);
-  });
-
   it('gives every role of the service the variables the configuration requires', () => {
     // The marketplace simulator shares the image but is a stand-in for the marketplaces, not a role.
     const roles = Object.entries(compose.services).filter(
       ([name, service]) => service.image === 'seller-workflows:local' && name !== 'marketplace-simulator',
     );
-    expect(roles.map(([name]) => name)).toEqual(
-      expect.arrayContaining(['temporal-worker', 'sweep-worker', 'poller-worker', 'migrate', 'provision']),
-    );
+    expect(roles.map(([name]) => name)).toEqual(expect.arrayContaining([...ROLE_NAMES, 'migrate', 'provision']));
     for (const [, service] of roles) {
       expect(Object.keys(service.environment ?? {})).toEqual(
         expect.arrayContaining(['TEMPORAL_ADDRESS', 'REDIS_URL', 'DATABASE_URL', 'AWS_REGION', 'SQS_ENDPOINT']),
@@ -101,8 +91,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs every long-running role with a readiness healthcheck, CloudWatch and its own variables', () => {
-    const longRunning = ['temporal-worker', 'sweep-worker', 'poller-worker', 'metrics-worker', 'admin-worker'];
-    for (const name of longRunning) {
+    // Each role's command (node, its Node flags, its compiled entry) is test/roles.test.ts's.
+    for (const name of ROLE_NAMES) {
       const service = compose.services[name];
       expect({ name, healthcheck: service?.healthcheck?.test?.join(' ') }).toEqual({
         name,

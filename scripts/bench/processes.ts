@@ -1,25 +1,19 @@
 /**
- * Roles as separate OS processes for the benchmarks, compiled as the image runs them (`dist/`, so no
- * TypeScript loader weighs on their memory), on this process's Node (`process.execPath`: a child
- * started outside npm would otherwise find the machine's older Node). Each answers `/readyz` on a
- * port of its own and has its peak RSS (VmHWM) read from /proc while it runs.
+ * Roles as separate OS processes for the benchmarks, started through the harness compiled as the
+ * image runs them (`dist/`, so no TypeScript loader weighs on their memory). Each answers `/readyz`
+ * on a port of its own and has its peak RSS (VmHWM) read from /proc while it runs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { REPO_ROOT } from '../stack/paths';
+import { spawnEntry, type Launchable } from '../harness/spawn';
 import { isReady } from '../stack/processes';
 import { BENCH_DIR } from './support';
 
 export const BENCH_LOGS_DIR = path.join(BENCH_DIR, 'logs');
-
-/** A compiled entry point, e.g. `src/workers/poller-worker` → `dist/src/workers/poller-worker.js`. */
-export function compiled(entry: string): string {
-  return path.join(REPO_ROOT, 'dist', `${entry}.js`);
-}
 
 /** A port nothing listens on now (the role binds it a moment later). */
 export async function freePort(): Promise<number> {
@@ -65,20 +59,19 @@ export interface RoleProcess {
 export interface RoleSpec {
   /** Also the log file's name: `.data/bench/logs/<name>.log`. */
   name: string;
-  /** Compiled script to run. */
-  script: string;
+  /** A role of the table (with its Node flags), or another entry such as the bench worker; run compiled. */
+  target: Launchable;
   env: NodeJS.ProcessEnv;
-  nodeFlags?: string[];
 }
 
-export async function startRole({ name, script, env, nodeFlags = [] }: RoleSpec): Promise<RoleProcess> {
+export async function startRole({ name, target, env }: RoleSpec): Promise<RoleProcess> {
   const healthPort = await freePort();
   mkdirSync(BENCH_LOGS_DIR, { recursive: true });
   const log = createWriteStream(path.join(BENCH_LOGS_DIR, `${name}.log`));
-  const child = spawn(process.execPath, [...nodeFlags, script], {
-    cwd: REPO_ROOT,
+  const child = spawnEntry(target, {
     env: { ...env, HEALTH_PORT: String(healthPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
+    compiled: true,
   });
   let tail = '';
   for (const stream of [child.stdout!, child.stderr!]) {

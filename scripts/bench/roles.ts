@@ -13,11 +13,11 @@ import { loadConfig } from '../../src/config';
 import { provisionQueues } from '../../src/queues/provision';
 import { createRedisConnection } from '../../src/platform/redis';
 import { createSweepDependencies } from '../../src/sweeps/sweep-dependencies';
-import { SWEEP_PROCESS_NODE_FLAGS } from '../../src/sweeps/process-flags';
 import { findSweep, SWEEPS } from '../../src/sweeps/registry';
 import { SWEEP_JOB_OPTIONS, sweepQueue } from '../../src/sweeps/schedulers';
 import { seedManyDueSchedules } from '../seed/bulk-schedules';
-import { compiled, startRole, stopAll, waitUntilNone, type RoleProcess } from './processes';
+import { findRole } from '../../src/workers/roles';
+import { startRole, stopAll, waitUntilNone, type RoleProcess } from './processes';
 import { envInt, freshDatabase, load1, roleLogLevel } from './support';
 
 export interface RolesBenchOptions {
@@ -94,20 +94,12 @@ export async function runRolesBench({ sweepRows, workflows }: RolesBenchOptions)
     });
     await deps.pool.query('VACUUM ANALYZE schedules');
 
-    const worker = await startRole({
-      name: 'roles-temporal-worker',
-      script: compiled('src/workers/temporal-worker'),
-      env,
-    });
+    const worker = await startRole({ name: 'roles-temporal-worker', target: 'temporal-worker', env });
     roles.push(worker);
-    const poller = await startRole({ name: 'roles-poller', script: compiled('src/workers/poller-worker'), env });
+    const poller = await startRole({ name: 'roles-poller', target: 'poller-worker', env });
     roles.push(poller);
-    const sweeper = await startRole({
-      name: 'roles-sweeper',
-      script: compiled('src/workers/sweep-worker'),
-      env,
-      nodeFlags: SWEEP_PROCESS_NODE_FLAGS,
-    });
+    // With its heap budget from the table, as deployed.
+    const sweeper = await startRole({ name: 'roles-sweeper', target: 'sweep-worker', env });
     roles.push(sweeper);
     await Promise.all(roles.map((role) => role.waitUntilReady()));
 
@@ -145,9 +137,9 @@ export async function runRolesBench({ sweepRows, workflows }: RolesBenchOptions)
     await waitUntilNone('the reconciliation workflows', reconciliationRemaining, roles);
     const workflowsSeconds = (performance.now() - started) / 1000;
     const measured = [
-      { role: 'temporal worker', entry: 'src/workers/temporal-worker.ts', process: worker },
-      { role: 'poller', entry: 'src/workers/poller-worker.ts', process: poller },
-      { role: 'sweeper', entry: 'src/workers/sweep-worker.ts', process: sweeper },
+      { role: 'temporal worker', entry: findRole('temporal-worker').entry, process: worker },
+      { role: 'poller', entry: findRole('poller-worker').entry, process: poller },
+      { role: 'sweeper', entry: findRole('sweep-worker').entry, process: sweeper },
     ].map((figure) => ({
       ...figure,
       peakRssMiB: figure.process.peakRssMiB(),

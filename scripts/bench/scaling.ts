@@ -15,7 +15,7 @@ import { serializeEnvelope } from '../../src/contracts/envelope';
 import { provisionQueues } from '../../src/queues/provision';
 import { QueueDirectory } from '../../src/queues/queue-urls';
 import { createSqsClient } from '../../src/platform/sqs-client';
-import { compiled, startRole, stopAll, waitUntilNone, type RoleProcess } from './processes';
+import { startRole, stopAll, waitUntilNone, type RoleProcess } from './processes';
 import { envelopeFactory, FIFO_QUEUES } from './pipeline-fixture';
 import { envInt, envInts, load1, roleLogLevel } from './support';
 
@@ -94,7 +94,7 @@ export async function runScalingBench({
           workers.push(
             await startRole({
               name: `scaling-${processes}-worker-${i}`,
-              script: compiled('scripts/bench/worker'),
+              target: 'scripts/bench/worker.ts',
               env,
             }),
           );
@@ -102,7 +102,7 @@ export async function runScalingBench({
           pollers.push(
             await startRole({
               name: `scaling-${processes}-poller-${i}`,
-              script: compiled('src/workers/poller-worker'),
+              target: 'poller-worker',
               env,
             }),
           );

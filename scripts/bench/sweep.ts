@@ -4,7 +4,6 @@
  * SQS endpoint at the same parallelism, measured in the same run. Prints a table and writes
  * `.data/bench/sweep.json`. `npm run bench` runs it as one of its parts (`runSweepBench`).
  */
-import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../../src/config';
@@ -15,8 +14,9 @@ import { createSweepDependencies } from '../../src/sweeps/sweep-dependencies';
 import { SEND_PARALLELISM } from '../../src/sweeps/dispatch';
 import { SWEEP_PROCESS_NODE_FLAGS } from '../../src/sweeps/process-flags';
 import { seedManyDueSchedules } from '../seed/bulk-schedules';
+import { spawnEntry } from '../harness/spawn';
 import { loadStackEnv } from '../stack/stack';
-import { compiled, kibToMiB, peakRssKiB } from './processes';
+import { kibToMiB, peakRssKiB } from './processes';
 import { envInt, envInts, freshDatabase, load1, roleLogLevel, writeBenchJson } from './support';
 
 const ACCOUNTS = 5_000;
@@ -75,13 +75,15 @@ async function runSweepProcess(
   env: NodeJS.ProcessEnv,
   flags: string[],
 ): Promise<{ peakRssMiB: number; report: { messagesSent: number; runId: string } }> {
-  const args = [...flags, compiled('src/commands/sweep'), 'scheduling-sweep'];
-  const child = spawn(process.execPath, args, {
+  const child = spawnEntry('src/commands/sweep.ts', {
+    args: ['scheduling-sweep'],
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
+    compiled: true,
+    extraNodeFlags: flags,
   });
   let report: { messagesSent: number; runId: string } | undefined;
-  createInterface({ input: child.stdout }).on('line', (line) => {
+  createInterface({ input: child.stdout! }).on('line', (line) => {
     if (line.startsWith('{"sweep":')) report = JSON.parse(line);
   });
   let peakKiB = 0;

@@ -3,11 +3,12 @@
  * killed with SIGKILL (no shutdown hook runs) and started again. An exit the run did not cause is a
  * crash, and counts against the run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { REPO_ROOT } from '../stack/paths';
+import type { RoleName } from '../../src/workers/roles';
+import { spawnEntry, type Launchable } from '../harness/spawn';
 import { isReady } from '../stack/processes';
 
 export interface RoleExit {
@@ -22,17 +23,14 @@ export interface RoleExit {
   wasReady: boolean;
 }
 
-/** Starts `entry` on this Node (npm scripts put Node 24 first; `#!/usr/bin/env node` might not). */
-export function spawnRole(entry: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+/** Starts a role or command with its output appended to `logFile`. */
+export function spawnLogged(target: Launchable, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
   mkdirSync(path.dirname(logFile), { recursive: true });
   const log = openSync(logFile, 'a');
   try {
-    return spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry), ...args], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', log, log],
-    });
+    return spawnEntry(target, { args, env, stdio: ['ignore', log, log] });
   } finally {
+    // The child holds its own copy of the descriptor.
     closeSync(log);
   }
 }
@@ -45,7 +43,7 @@ export class SupervisedRole {
 
   constructor(
     readonly name: string,
-    private readonly entry: string,
+    private readonly role: RoleName,
     private readonly env: NodeJS.ProcessEnv,
     private readonly healthPort: number,
     private readonly logFile: string,
@@ -55,7 +53,7 @@ export class SupervisedRole {
   start(): void {
     this.killedByUs = false;
     this.ready = false;
-    const child = spawnRole(this.entry, [], { ...this.env, HEALTH_PORT: String(this.healthPort) }, this.logFile);
+    const child = spawnLogged(this.role, [], { ...this.env, HEALTH_PORT: String(this.healthPort) }, this.logFile);
     child.on('exit', (code, signal) => {
       if (!this.killedByUs) this.onExit({ role: this.name, code, signal, wasReady: this.ready });
     });

@@ -16,10 +16,12 @@ import { provisionQueues } from '../../src/queues/provision';
 import { QueueDirectory } from '../../src/queues/queue-urls';
 import { createSqsClient } from '../../src/platform/sqs-client';
 import { createTemporalClient } from '../../src/platform/temporal-client';
+import type { RoleName } from '../../src/workers/roles';
+import type { Launchable } from '../harness/spawn';
 import { loadStackEnv } from '../stack/stack';
 import { runEvents, type EventTargets, type FiredEvent } from './events';
 import { planChaos, type ChaosOptions, type ChaosPlan } from './plan';
-import { runToEnd, spawnRole, SupervisedRole, type RoleExit } from './roles';
+import { runToEnd, spawnLogged, SupervisedRole, type RoleExit } from './roles';
 import { CHAOS_DIR, chaosServers, serverEnv, startFresh, stopAll } from './servers';
 import { verify, type Check } from './verify';
 import {
@@ -107,26 +109,23 @@ function startRoles(env: NodeJS.ProcessEnv, exits: RoleExit[], log: (line: strin
     setTimeout(() => void roles.find((role) => role.name === exit.role)?.restart(), 1_000);
   };
   const roles: SupervisedRole[] = [];
-  const add = (name: string, entry: string) => {
+  const add = (name: string, role: RoleName) => {
     const port = ROLE_PORT_BASE + roles.length;
-    const supervised = new SupervisedRole(name, entry, env, port, path.join(LOGS, `${name}.log`), onExit);
+    const supervised = new SupervisedRole(name, role, env, port, path.join(LOGS, `${name}.log`), onExit);
     roles.push(supervised);
     return supervised;
   };
-  const workers = [
-    add('worker-1', 'src/workers/temporal-worker.ts'),
-    add('worker-2', 'src/workers/temporal-worker.ts'),
-  ];
-  const pollers = [add('poller-1', 'src/workers/poller-worker.ts'), add('poller-2', 'src/workers/poller-worker.ts')];
-  const sweeper = add('sweeper', 'src/workers/sweep-worker.ts');
+  const workers = [add('worker-1', 'temporal-worker'), add('worker-2', 'temporal-worker')];
+  const pollers = [add('poller-1', 'poller-worker'), add('poller-2', 'poller-worker')];
+  const sweeper = add('sweeper', 'sweep-worker');
   for (const r of roles) r.start();
   return { workers, pollers, sweeper, roles };
 }
 
 /** Runs an operator command as its own process, as a deployment's release step would. */
-async function runCommand(entry: string, args: string[], env: NodeJS.ProcessEnv, logName: string) {
+async function runCommand(entry: Launchable, args: string[], env: NodeJS.ProcessEnv, logName: string) {
   const logFile = path.join(LOGS, `${logName}.log`);
-  const { code, signal } = await runToEnd(spawnRole(entry, args, env, logFile));
+  const { code, signal } = await runToEnd(spawnLogged(entry, args, env, logFile));
   if (code !== 0) throw new Error(`${entry} ${args.join(' ')} exited ${code ?? signal} (see ${logFile})`);
 }
 
@@ -181,7 +180,7 @@ export async function runChaos(
   const exits: RoleExit[] = [];
   const roles = startRoles(env, exits, log);
   const startSweep = (name: string) =>
-    spawnRole('src/commands/sweep.ts', [name], env, path.join(LOGS, `sweep-${name}.log`));
+    spawnLogged('src/commands/sweep.ts', [name], env, path.join(LOGS, `sweep-${name}.log`));
   try {
     const targets: EventTargets = {
       servers,

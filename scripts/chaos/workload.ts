@@ -12,7 +12,7 @@ import { outgoingEnvelope, sendInBatches } from '../../src/queues/batch-sender';
 import { queueForMessage } from '../../src/queues/routing';
 import { serializeEnvelope, type Envelope } from '../../src/contracts/envelope';
 import type { QueueDirectory } from '../../src/queues/queue-urls';
-import { SellerSeeder } from '../../test/support/sellers';
+import { SellerSeeder } from '../harness/sellers';
 import type { ChaosPlan, PlannedAccount, PlannedMessage } from './plan';
 import { newEnvelope } from '../../src/contracts/envelope';
 

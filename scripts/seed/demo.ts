@@ -8,7 +8,7 @@ import type { Pool } from 'pg';
 import type { Config } from '../../src/config';
 import { MARKETPLACES } from '../../src/contracts/marketplaces';
 import { SCHEDULE_KINDS } from '../../src/contracts/envelope';
-import { SellerSeeder, type Seller } from '../../test/support/sellers';
+import { SellerSeeder, type Seller } from '../harness/sellers';
 
 export const DEMO_SELLERS = 20;
 const DEMO_PREFIX = 'demo-';

@@ -72,7 +72,10 @@ export function findRole(name: string): RoleDefinition {
   return role;
 }
 
-/** Where `npm run build` puts a role's compiled entry (what the image runs). */
-export function compiledEntry(role: RoleDefinition): string {
+/**
+ * Where `npm run build` puts a role's compiled entry (what the image runs); any other entry point's
+ * (a command, the bench worker) compiles to the same place under `dist/`.
+ */
+export function compiledEntry(role: Pick<RoleDefinition, 'entry'>): string {
   return `dist/${role.entry.replace(/\.ts$/, '.js')}`;
 }

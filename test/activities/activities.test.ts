@@ -10,7 +10,7 @@ import type { Activities } from '../../src/activities';
 import { MARKETPLACE_FAILURES } from '../../src/contracts/failures';
 import { createServiceActivities } from '../../src/workers/temporal-worker';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
-import { SellerSeeder, type Seller } from '../support/sellers';
+import { SellerSeeder, type Seller } from '../../scripts/harness/sellers';
 
 let t: IsolatedEnvironment;
 let activities: Activities;

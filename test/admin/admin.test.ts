@@ -25,7 +25,7 @@ beforeAll(async () => {
   const redis = createRedisConnection(config);
   await upsertSweepSchedulers(config, redis);
   await redis.quit();
-  role = startRole('src/workers/admin-worker.ts', env);
+  role = startRole('admin-worker', env);
   base = `http://127.0.0.1:${await loggedPort(role, 'admin server listening')}`;
 });
 
@@ -118,7 +118,7 @@ describe('the admin server', () => {
 describe('the admin role without a usable ADMIN_TOKEN', () => {
   it('refuses to start, exit code 2, with one line naming ADMIN_TOKEN', async () => {
     const { ADMIN_TOKEN: _, ...withoutToken } = env;
-    const result = await runEntryPoint('src/workers/admin-worker.ts', { env: withoutToken });
+    const result = await runEntryPoint('admin-worker', { env: withoutToken });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe(
       'Configuration error: ADMIN_TOKEN required (the admin server refuses every request without it)',
@@ -127,7 +127,7 @@ describe('the admin role without a usable ADMIN_TOKEN', () => {
 
   it('refuses a token shorter than 32 characters without echoing it', async () => {
     const short = 'short-admin-token-31-characters';
-    const result = await runEntryPoint('src/workers/admin-worker.ts', { env: { ...env, ADMIN_TOKEN: short } });
+    const result = await runEntryPoint('admin-worker', { env: { ...env, ADMIN_TOKEN: short } });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe('Configuration error: ADMIN_TOKEN must be at least 32 characters');
     expect(result.stdout + result.stderr).not.toContain(short);

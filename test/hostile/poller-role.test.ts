@@ -17,7 +17,7 @@ let healthPort: number;
 
 beforeAll(async () => {
   bench = await pipelineBench(['account', 'background']);
-  role = startRole('src/workers/poller-worker.ts', { ...bench.t.env, POLLER_QUEUES: 'account-sync,payout-sync' });
+  role = startRole('poller-worker', { ...bench.t.env, POLLER_QUEUES: 'account-sync,payout-sync' });
   healthPort = await loggedPort(role, 'health server listening');
   await role.waitForOutput('poller-worker: polling');
 }, 60_000);

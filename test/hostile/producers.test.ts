@@ -11,8 +11,10 @@ import { SQS_MAX_MESSAGE_BYTES } from '../../src/queues/sqs-conventions';
 import { PATH_LIKE_IDS, SQL_LOOKING, tableRowCounts } from '../support/hostile';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import { envelope } from '../support/pipeline';
+import type { Launchable } from '../../scripts/harness/spawn';
 import { runEntryPoint, type CommandResult } from '../support/run-command';
-import { seedAccount, seedSchedule } from '../support/seed';
+import { seedAccount } from '../../scripts/harness/accounts';
+import { seedSchedule } from '../support/seed';
 import { drainRawQueue } from '../support/sqs';
 
 jest.setTimeout(60_000);
@@ -134,7 +136,7 @@ describe('npm run sweep -- scheduling-sweep over hostile schedule rows', () => {
 });
 
 describe('operator commands given hostile arguments', () => {
-  const run = (entry: string, args: string[]) => runEntryPoint(entry, { args, env: t.env });
+  const run = (entry: Launchable, args: string[]) => runEntryPoint(entry, { args, env: t.env });
 
   it.each([[[SQL_LOOKING]], [['../../etc/passwd']], [['scheduling-sweep; rm -rf /']], [[]]])(
     'npm run sweep -- %j answers with its usage in one line',

@@ -1,25 +1,32 @@
 /**
- * Every role (src/workers) and command (src/commands) started as an operator would, misconfigured:
- * a variable missing, or a server it needs pointed at a closed port. Each must stop with one line on
- * stderr naming the problem (the variable, and for a server also its name and the error), no stack
- * trace, a non-zero status (2 for configuration, 1 for a server), and within seconds of its start-up
- * wait. test/config.test.ts covers the configuration's parsing itself.
+ * Every role (src/workers/roles.ts) and command (src/commands) started as an operator would,
+ * misconfigured: a variable missing, or a server it needs pointed at a closed port. Each must stop
+ * with one line on stderr naming the problem (the variable, and for a server also its name and the
+ * error), no stack trace, a non-zero status (2 for configuration, 1 for a server), and within seconds
+ * of its start-up wait. test/config.test.ts covers the configuration's parsing itself.
  */
 import { createServer } from 'node:net';
 import { STARTUP_WAIT_MS } from '../../src/platform/startup-checks';
+import { ROLE_NAMES, type RoleName } from '../../src/workers/roles';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
+import type { Launchable } from '../../scripts/harness/spawn';
 import { runEntryPoint } from '../support/run-command';
 
 jest.setTimeout(120_000);
 
 type ServerVariable = 'DATABASE_URL' | 'REDIS_URL' | 'SQS_ENDPOINT' | 'TEMPORAL_ADDRESS';
 
-const ENTRY_POINTS: { entry: string; args?: string[]; servers: ServerVariable[] }[] = [
-  { entry: 'src/workers/admin-worker.ts', servers: ['REDIS_URL'] },
-  { entry: 'src/workers/metrics-worker.ts', servers: ['REDIS_URL', 'DATABASE_URL', 'SQS_ENDPOINT'] },
-  { entry: 'src/workers/poller-worker.ts', servers: ['SQS_ENDPOINT', 'TEMPORAL_ADDRESS'] },
-  { entry: 'src/workers/sweep-worker.ts', servers: ['REDIS_URL', 'DATABASE_URL'] },
-  { entry: 'src/workers/temporal-worker.ts', servers: ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'REDIS_URL'] },
+/** The servers each role needs at start-up; keyed by role, so a role added to the table must appear. */
+const ROLE_SERVERS: Record<RoleName, ServerVariable[]> = {
+  'admin-worker': ['REDIS_URL'],
+  'metrics-worker': ['REDIS_URL', 'DATABASE_URL', 'SQS_ENDPOINT'],
+  'poller-worker': ['SQS_ENDPOINT', 'TEMPORAL_ADDRESS'],
+  'sweep-worker': ['REDIS_URL', 'DATABASE_URL'],
+  'temporal-worker': ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'REDIS_URL'],
+};
+
+const ENTRY_POINTS: { entry: Launchable; args?: string[]; servers: ServerVariable[] }[] = [
+  ...ROLE_NAMES.map((role) => ({ entry: role, servers: ROLE_SERVERS[role] })),
   { entry: 'src/commands/dlq.ts', args: ['list'], servers: ['SQS_ENDPOINT'] },
   { entry: 'src/commands/migrate.ts', servers: ['DATABASE_URL'] },
   { entry: 'src/commands/provision.ts', servers: ['SQS_ENDPOINT'] },
@@ -68,7 +75,7 @@ async function inBatches<T, R>(items: T[], limit: number, work: (item: T) => Pro
 }
 
 /** How an entry point ended under `env`: status, its stderr lines, and how long it took. */
-async function outcome(entry: string, args: string[] = [], env: NodeJS.ProcessEnv) {
+async function outcome(entry: Launchable, args: string[] = [], env: NodeJS.ProcessEnv) {
   const started = Date.now();
   const result = await runEntryPoint(entry, {
     args,
@@ -78,10 +85,10 @@ async function outcome(entry: string, args: string[] = [], env: NodeJS.ProcessEn
 }
 
 it('each stops with one line naming the missing variable, status 2', async () => {
-  const cases = [
+  const cases: { entry: Launchable; args?: string[]; unset: string }[] = [
     ...ENTRY_POINTS.map(({ entry, args }) => ({ entry, args, unset: 'DATABASE_URL' })),
-    { entry: 'src/workers/temporal-worker.ts', args: [], unset: 'DOCUMENT_STORE_DIR' },
-    { entry: 'src/workers/temporal-worker.ts', args: [], unset: 'CREDENTIALS_KEYS' },
+    { entry: 'temporal-worker', args: [], unset: 'DOCUMENT_STORE_DIR' },
+    { entry: 'temporal-worker', args: [], unset: 'CREDENTIALS_KEYS' },
   ];
   const results = await inBatches(cases, 6, async ({ entry, args, unset }) => {
     const { code, stderr } = await outcome(entry, args, { [unset]: '' });

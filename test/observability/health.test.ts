@@ -12,6 +12,7 @@ import { postgresReady, redisReady, sqsReady } from '../../src/platform/probes';
 import { queueName } from '../../src/queues/catalogue';
 import { createRedisConnection } from '../../src/platform/redis';
 import { SWEEPS } from '../../src/sweeps/registry';
+import { findRole } from '../../src/workers/roles';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import { loggedPort, startRole } from '../support/role-process';
 
@@ -162,11 +163,11 @@ describe('the roles as their own processes', () => {
   });
 
   it.each([
-    { entry: 'src/workers/sweep-worker.ts', checks: ['redis', 'postgres'], stopped: 'sweep-worker: stopped' },
-    { entry: 'src/workers/poller-worker.ts', checks: ['sqs', 'temporal'], stopped: 'poller-worker: stopped' },
-  ])('$entry answers /readyz 200 on a free port, then stops cleanly', async ({ entry, checks, stopped }) => {
+    { definition: findRole('sweep-worker'), checks: ['redis', 'postgres'] },
+    { definition: findRole('poller-worker'), checks: ['sqs', 'temporal'] },
+  ])('$definition.entry answers /readyz 200 on a free port, then stops cleanly', async ({ definition, checks }) => {
     // Info: the bound port is on an info line.
-    const role = startRole(entry, { ...t.env, LOG_LEVEL: 'info' });
+    const role = startRole(definition.name, { ...t.env, LOG_LEVEL: 'info' });
     try {
       const port = await loggedPort(role, 'health server listening');
       expect(port).toBeGreaterThan(0);
@@ -177,6 +178,6 @@ describe('the roles as their own processes', () => {
       role.child.kill('SIGTERM');
     }
     expect(await role.exited).toBe(0);
-    expect(role.output()).toContain(stopped);
+    expect(role.output()).toContain(`${definition.name}: stopped`);
   });
 });

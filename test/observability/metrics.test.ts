@@ -31,7 +31,7 @@ import { SWEEPS } from '../../src/sweeps/registry';
 import { createMetricsRole } from '../../src/workers/metrics-worker';
 import { isolatedEnvironment } from '../support/isolated-env';
 import { envelope, eventually, pipelineBench } from '../support/pipeline';
-import { seedAccount } from '../support/seed';
+import { seedAccount } from '../../scripts/harness/accounts';
 
 jest.setTimeout(120_000);
 

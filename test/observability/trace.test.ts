@@ -8,7 +8,7 @@ import { workflowIdFor } from '../../src/contracts/workflows';
 import { findSweep } from '../../src/sweeps/registry';
 import { runSweep } from '../../src/sweeps/run-sweep';
 import { eventually } from '../support/pipeline';
-import { SECRET_MARKER } from '../support/sellers';
+import { SECRET_MARKER } from '../../scripts/harness/sellers';
 import { WorkflowBench } from '../support/workflow-bench';
 
 jest.setTimeout(120_000);

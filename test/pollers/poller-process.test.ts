@@ -69,7 +69,7 @@ async function stop(role: RoleProcess): Promise<number | null> {
 /** A poller process with 12 messages queued for it, of which it has started at least 3. */
 async function pollerBusyWithWork(prefix: string) {
   const messages = await sendWork(prefix);
-  const first = startRole('src/workers/poller-worker.ts', env);
+  const first = startRole('poller-worker', env);
   await first.waitForOutput('polling account-sync');
   await eventually(
     () => startedCount(prefix),
@@ -80,7 +80,7 @@ async function pollerBusyWithWork(prefix: string) {
 }
 
 async function expectRestartedPollerCompletesAll(prefix: string, messages: { idempotencyKey: string }[]) {
-  const second = startRole('src/workers/poller-worker.ts', env);
+  const second = startRole('poller-worker', env);
   try {
     await expectEveryMessageCompletedOnce(prefix, messages);
   } finally {

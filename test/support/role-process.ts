@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { spawnEntry, type Launchable } from '../../scripts/harness/spawn';
 
 export interface RoleProcess {
   child: ChildProcess;
@@ -9,11 +9,12 @@ export interface RoleProcess {
 }
 
 /**
- * Starts a role (src/workers/...) as its own process, as a deployment would. Its health server takes
- * any free port unless `env` names one: test files run in parallel, and so may their roles.
+ * Starts a role (by its name in src/workers/roles.ts) as its own process, as a deployment would. Its
+ * health server takes any free port unless `env` names one: test files run in parallel, and so may
+ * their roles.
  */
-export function startRole(entry: string, env: NodeJS.ProcessEnv): RoleProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../..', entry)], {
+export function startRole(role: Launchable, env: NodeJS.ProcessEnv): RoleProcess {
+  const child = spawnEntry(role, {
     // Info: the test reads the role's lines (they are captured here, never printed).
     env: { ...env, HEALTH_PORT: env.HEALTH_PORT ?? '0', LOG_LEVEL: 'info' },
   });
@@ -29,7 +30,7 @@ export function startRole(entry: string, env: NodeJS.ProcessEnv): RoleProcess {
       const deadline = Date.now() + timeoutMs;
       while (!output.includes(text)) {
         if (Date.now() > deadline || child.exitCode !== null)
-          throw new Error(`no "${text}" from ${entry}; output:\n${output}`);
+          throw new Error(`no "${text}" from ${role}; output:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },

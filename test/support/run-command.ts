@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { spawnEntry, type Launchable } from '../../scripts/harness/spawn';
 
 export interface CommandResult {
   code: number | null;
@@ -7,22 +6,17 @@ export interface CommandResult {
   stderr: string;
 }
 
-const REPO_ROOT = path.resolve(__dirname, '../..');
-
-/** Runs one of the service's TypeScript entry points as its own process, as an operator would. */
+/** Runs one of the service's roles or TypeScript entry points as its own process, as an operator would. */
 export function runEntryPoint(
-  entry: string,
+  entry: Launchable,
   { args = [], env = process.env }: { args?: string[]; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry), ...args], {
-      cwd: REPO_ROOT,
-      env,
-    });
+    const child = spawnEntry(entry, { args, env });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });

@@ -30,9 +30,9 @@ import { serializeEnvelope, type Envelope, type MessageType } from '../../src/co
 import { SimulatorControl } from '../../simulator/src/control';
 import { createServiceActivities, createServiceWorkers } from '../../src/workers/temporal-worker';
 import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
-import { ISSUED_TOKEN, SECRET_MARKER, SellerSeeder, type Seller, type SellerSeed } from './sellers';
+import { ISSUED_TOKEN, SECRET_MARKER, SellerSeeder, type Seller, type SellerSeed } from '../../scripts/harness/sellers';
 
-export type { ListingSeed, Seller, SellerSeed } from './sellers';
+export type { ListingSeed, Seller, SellerSeed } from '../../scripts/harness/sellers';
 
 /** How a workflow ended: its result, or the innermost failure (an activity's own, when one failed it). */
 export type WorkflowEnd =

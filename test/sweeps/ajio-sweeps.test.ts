@@ -1,7 +1,7 @@
 import { findSweep } from '../../src/sweeps/registry';
 import { runSweep } from '../../src/sweeps/run-sweep';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
-import { seedAccount } from '../support/seed';
+import { seedAccount } from '../../scripts/harness/accounts';
 import { drainQueue } from '../support/sqs';
 
 jest.setTimeout(120_000);

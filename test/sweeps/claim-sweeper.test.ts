@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnEntry } from '../../scripts/harness/spawn';
 import { MAX_DISPATCH_ATTEMPTS } from '../../src/sweeps/claim-sweeper';
 import { findSweep } from '../../src/sweeps/registry';
 import { runSweep } from '../../src/sweeps/run-sweep';
@@ -39,11 +38,11 @@ describe('claim-sweeper', () => {
       dueAt: new Date(Date.now() - 60_000),
     });
     const proxy = await holdActions(t.config.aws.sqsEndpoint!, ['SendMessageBatch']);
-    const sweepProcess = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.resolve(__dirname, '../../src/commands/sweep.ts'), 'scheduling-sweep'],
-      { env: { ...t.env, SQS_ENDPOINT: proxy.endpoint }, stdio: 'ignore' },
-    );
+    const sweepProcess = spawnEntry('src/commands/sweep.ts', {
+      args: ['scheduling-sweep'],
+      env: { ...t.env, SQS_ENDPOINT: proxy.endpoint },
+      stdio: 'ignore',
+    });
     try {
       // Claimed (committed) and stuck sending: the moment to pull the plug.
       for (let i = 0; i < 200 && !(proxy.held() > 0 && (await claimCounts()).unsent === 120); i++) await sleep(50);

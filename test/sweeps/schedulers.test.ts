@@ -18,7 +18,7 @@ describe('sweep schedulers (BullMQ Job Schedulers)', () => {
   const config = loadConfig(env);
 
   it('exist once each, with the exact patterns, after two sweep processes start at once', async () => {
-    const roles = [startRole('src/workers/sweep-worker.ts', env), startRole('src/workers/sweep-worker.ts', env)];
+    const roles = [startRole('sweep-worker', env), startRole('sweep-worker', env)];
     await Promise.all(roles.map((role) => role.waitForOutput('schedulers upserted')));
 
     const redis = createRedisConnection(config);
@@ -72,7 +72,7 @@ describe('sweep schedulers (BullMQ Job Schedulers)', () => {
     );
     try {
       await waitUntil('the evicting redis-server', () => redisService({ port }).isHealthy(), { timeoutMs: 10_000 });
-      const result = await runEntryPoint('src/workers/sweep-worker.ts', {
+      const result = await runEntryPoint('sweep-worker', {
         env: { ...env, REDIS_URL: `redis://127.0.0.1:${port}` },
       });
       expect(result.code).toBe(1);

@@ -4,7 +4,8 @@ import { findSweep } from '../../src/sweeps/registry';
 import { runSweep } from '../../src/sweeps/run-sweep';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import { runEntryPoint } from '../support/run-command';
-import { seedAccount, seedManyDueSchedules, seedSchedule } from '../support/seed';
+import { seedAccount } from '../../scripts/harness/accounts';
+import { seedManyDueSchedules, seedSchedule } from '../support/seed';
 import { drainQueue } from '../support/sqs';
 
 jest.setTimeout(120_000);

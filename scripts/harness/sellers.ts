@@ -1,6 +1,7 @@
 /**
  * Sellers seeded consistently in PostgreSQL (account, sealed credentials, SKUs, listings) and in the
  * marketplace simulator, with secrets the history scans can recognise.
+ * Shared by the tests, the demo seed (`npm run dev`) and the chaos run.
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -15,7 +16,7 @@ import {
   type SimReturn,
 } from '../../simulator/src/control';
 import type { Marketplace } from '../../src/contracts/marketplaces';
-import { seedAccount } from './seed';
+import { seedAccount } from './accounts';
 
 /** Every seeded secret carries this marker, so a history scan can find any of them. */
 export const SECRET_MARKER = 'SECRET-';
