@@ -70,6 +70,41 @@ export function expectRecordedOnce(recorder: ActivityRecorder, run: SagaRun): vo
   expect(recorder.names().at(-1)).toBe('recordSagaRun');
 }
 
+/** A saga as its test describes it: the steps in order, which ones register an undo, who it runs for. */
+export interface SagaShape {
+  steps: readonly string[];
+  isCompensable: (step: string) => boolean;
+  sagaRun: Pick<SagaRun, 'saga' | 'accountId'>;
+}
+
+/** What a saga test gets back from one run. */
+export interface SagaOutcome {
+  result: unknown;
+  trace: string[];
+  recorder: ActivityRecorder;
+  workflowId: string;
+  searchAttributes: TypedSearchAttributes;
+}
+
+/**
+ * The whole contract of a run that failed at `failStep` while every undo worked: exactly the steps
+ * before it undone, newest first, once each; the end recorded once, last; the UI shows `compensated`.
+ * Returns the end, for sagas whose result carries more than it.
+ */
+export function expectCompensatedAt(outcome: SagaOutcome, saga: SagaShape, failStep: string) {
+  const undone = undoneBefore(saga.steps, failStep, saga.isCompensable);
+  const end = {
+    status: 'compensated',
+    failedStep: failStep,
+    reason: stepRefusal(failStep),
+    compensations: undoRecords(undone),
+  } as const;
+  expect(outcome.trace).toEqual(failedRunTrace(saga.steps, failStep, undone));
+  expectRecordedOnce(outcome.recorder, { workflowId: outcome.workflowId, ...saga.sagaRun, ...end });
+  expect(sagaStateOf(outcome.searchAttributes)).toBe('compensated');
+  return end;
+}
+
 /** What the Temporal UI shows for the saga once it has ended. */
 export function sagaStateOf(searchAttributes: TypedSearchAttributes): string | undefined {
   return searchAttributes.get(SagaStateKey);

@@ -12,15 +12,16 @@ import { MAX_LISTINGS_PER_PUSH } from '../../../src/workflows/marketplace-push';
 import { ActivityRecorder, type ActivityCall } from '../support/activity-stubs';
 import { envelopeOf } from '../support/envelopes';
 import {
+  expectCompensatedAt,
   expectRecordedOnce,
   failedRunTrace,
   injectFaults,
   sagaStateOf,
-  stepRefusal,
   traceOf,
   undoneBefore,
   undoRecords,
   type SagaFaults,
+  type SagaShape,
 } from '../support/saga-contract';
 import { useWorkflowHarness } from '../support/workflow-harness';
 
@@ -77,6 +78,7 @@ const envelopeFor = (marketplace: Marketplace) =>
   envelopeOf('marketplace.push', { accountId: 'acct-push', marketplace, idempotencyKey: 'push-9' });
 const ENVELOPE = envelopeFor('flipkart');
 const SAGA_RUN = { saga: 'marketplace-push', accountId: ENVELOPE.accountId };
+const PUSH_SAGA: SagaShape = { steps: STEPS, isCompensable, sagaRun: SAGA_RUN };
 
 /** The field one update or restore carries (every change in it carries the same one). */
 function fieldOf(changes: ListingUpdate['changes']): string {
@@ -175,18 +177,8 @@ it('snapshots each batch, then updates quantity, price and status, and undoes no
 it.concurrent.each(STEPS)(
   'a failure at %s undoes exactly the steps before it, newest first, once each',
   async (failStep) => {
-    const { result, trace, recorder, workflowId, searchAttributes } = await push({ failStep });
-
-    const undone = undoneBefore(STEPS, failStep, isCompensable);
-    expect(result).toEqual({
-      status: 'compensated',
-      failedStep: failStep,
-      reason: stepRefusal(failStep),
-      compensations: undoRecords(undone),
-    });
-    expect(trace).toEqual(failedRunTrace(STEPS, failStep, undone));
-    expectRecordedOnce(recorder, { workflowId, ...SAGA_RUN, ...result });
-    expect(sagaStateOf(searchAttributes)).toBe('compensated');
+    const outcome = await push({ failStep });
+    expect(outcome.result).toEqual(expectCompensatedAt(outcome, PUSH_SAGA, failStep));
   },
 );
 

@@ -7,15 +7,16 @@ import type { Activities } from '../../../src/activities';
 import { ActivityRecorder, type ActivityCall } from '../support/activity-stubs';
 import { envelopeOf } from '../support/envelopes';
 import {
+  expectCompensatedAt,
   expectRecordedOnce,
   failedRunTrace,
   injectFaults,
   sagaStateOf,
   stepRefusal,
   traceOf,
-  undoneBefore,
   undoRecords,
   type SagaFaults,
+  type SagaShape,
 } from '../support/saga-contract';
 import { useWorkflowHarness } from '../support/workflow-harness';
 
@@ -28,6 +29,7 @@ const ENVELOPE = envelopeOf('ajio.token-refresh', {
 const SAGA_RUN = { saga: 'ajio-token-refresh', accountId: ENVELOPE.accountId };
 const STEPS = ['refresh', 'verify'];
 const isCompensable = (step: string) => step === 'refresh';
+const REFRESH_SAGA: SagaShape = { steps: STEPS, isCompensable, sagaRun: SAGA_RUN };
 
 interface RefreshFaults extends SagaFaults {
   /** false: a newer refresh already served this trigger. */
@@ -81,20 +83,10 @@ it('a trigger already served by a newer refresh verifies nothing and restores no
 });
 
 it.concurrent.each(STEPS)('a failure at %s undoes exactly the steps before it, once each', async (failStep) => {
-  const { result, trace, recorder, workflowId, searchAttributes } = await refresh({ failStep });
-
-  const undone = undoneBefore(STEPS, failStep, isCompensable);
-  const end = {
-    status: 'compensated',
-    failedStep: failStep,
-    reason: stepRefusal(failStep),
-    compensations: undoRecords(undone),
-  } as const;
+  const outcome = await refresh({ failStep });
+  const end = expectCompensatedAt(outcome, REFRESH_SAGA, failStep);
   // A refresh that failed stored nothing: only a verify failure follows a stored new token.
-  expect(result).toEqual({ ...end, refreshed: failStep !== 'refresh' });
-  expect(trace).toEqual(failedRunTrace(STEPS, failStep, undone));
-  expectRecordedOnce(recorder, { workflowId, ...SAGA_RUN, ...end });
-  expect(sagaStateOf(searchAttributes)).toBe('compensated');
+  expect(outcome.result).toEqual({ ...end, refreshed: failStep !== 'refresh' });
 });
 
 it('restores the previous token of the same account when the new one is refused', async () => {
