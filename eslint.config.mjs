@@ -104,7 +104,8 @@ export default defineConfig(
     },
   },
   {
-    files: ['src/workflows/**'],
+    // The service's workflows, and the workflow files the pipeline tests and benchmarks bundle into their workers.
+    files: ['src/workflows/**', 'test/fixtures/pipeline-workflows.ts', 'scripts/bench/pipeline-workflows.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
