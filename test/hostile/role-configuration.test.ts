@@ -3,7 +3,7 @@
  * misconfigured: a variable missing, or a server it needs pointed at a closed port. Each must stop
  * with one line on stderr naming the problem (the variable, and for a server also its name and the
  * error), no stack trace, a non-zero status (2 for configuration, 1 for a server), and within seconds
- * of its start-up wait. test/config.test.ts covers the configuration's parsing itself.
+ * of its start-up wait. test/config/config.test.ts covers the configuration's parsing itself.
  */
 import { createServer } from 'node:net';
 import { STARTUP_WAIT_MS } from '../../src/platform/startup-checks';

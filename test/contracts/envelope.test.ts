@@ -1,5 +1,5 @@
-import { queueForMessage } from '../src/queues/routing';
-import { WORKFLOW_TYPES } from '../src/contracts/workflows';
+import { queueForMessage } from '../../src/queues/routing';
+import { WORKFLOW_TYPES } from '../../src/contracts/workflows';
 import {
   MAX_ENVELOPE_BYTES,
   MESSAGE_TYPES,
@@ -8,8 +8,8 @@ import {
   slotToken,
   type Envelope,
   type MessageType,
-} from '../src/contracts/envelope';
-import * as workflows from '../src/workflows';
+} from '../../src/contracts/envelope';
+import * as workflows from '../../src/workflows';
 
 const valid: Envelope = {
   v: 1,

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, requireMarketplaceConfig } from '../src/config';
+import { ConfigError, loadConfig, requireMarketplaceConfig } from '../../src/config';
 
 const valid = {
   TEMPORAL_ADDRESS: '127.0.0.1:7233',

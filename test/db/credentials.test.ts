@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { loadCredentials, saveCredentials } from '../src/db/credentials';
-import { openSecret, sealSecret, type Keyring } from '../src/platform/keyring';
-import { isolatedEnvironment, type IsolatedEnvironment } from './support/isolated-env';
-import { seedAccount } from '../scripts/harness/accounts';
+import { loadCredentials, saveCredentials } from '../../src/db/credentials';
+import { openSecret, sealSecret, type Keyring } from '../../src/platform/keyring';
+import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
+import { seedAccount } from '../../scripts/harness/accounts';
 
 const keyring = (activeKeyId: string, keys: Record<string, Buffer>): Keyring => ({
   activeKeyId,
