@@ -9,7 +9,9 @@ import type { TypedSearchAttributes } from '@temporalio/common';
 import type { CompensationRecord } from '../../../src/contracts/sagas';
 import type { SagaRun } from '../../../src/db/saga-runs';
 import { SagaStateKey } from '../../../src/contracts/search-attributes';
-import { refuse, type ActivityCall, type ActivityRecorder } from './activity-stubs';
+import type { Activities } from '../../../src/activities';
+import { ActivityRecorder, refuse, type ActivityCall } from './activity-stubs';
+import type { WorkflowHarness, WorkflowName, Workflows } from './workflow-harness';
 
 export interface SagaFaults {
   /** The step whose activity refuses the work. */
@@ -51,6 +53,19 @@ export function undoRecords(undone: readonly string[], failUndoOf?: string): Com
  */
 export function traceOf(recorder: ActivityRecorder, stepOf: (call: ActivityCall) => string): string[] {
   return recorder.calls.map((call) => (call.name === 'recordSagaRun' ? 'record' : stepOf(call)));
+}
+
+/** Runs a saga with recorded stubs: its outcome, with the recorder and the run as a list of step names. */
+export async function runSaga<W extends WorkflowName>(
+  harness: WorkflowHarness,
+  workflow: W,
+  args: Parameters<Workflows[W]>,
+  stubs: Partial<Activities>,
+  stepOf: (call: ActivityCall) => string,
+) {
+  const recorder = new ActivityRecorder();
+  const run = await harness.run(workflow, args, recorder.record(stubs));
+  return { ...run, recorder, trace: traceOf(recorder, stepOf) };
 }
 
 /** A run that failed at `failStep`: the steps up to it, the undos, then the record. */

@@ -14,7 +14,7 @@ import type { Activities } from '../../../src/activities';
 import type * as serviceWorkflows from '../../../src/workflows';
 import { bundleServiceWorkflows, startTestServer } from './temporal-env';
 
-type Workflows = typeof serviceWorkflows;
+export type Workflows = typeof serviceWorkflows;
 export type WorkflowName = keyof Workflows;
 type StubActivity = (...args: unknown[]) => Promise<unknown>;
 

@@ -4,16 +4,16 @@
  * newest first, once each; a failed undo leaves the saga needing attention.
  */
 import type { Activities } from '../../../src/activities';
-import { ActivityRecorder, type ActivityCall } from '../support/activity-stubs';
+import type { ActivityCall } from '../support/activity-stubs';
 import { envelopeOf } from '../support/envelopes';
 import {
   expectCompensatedAt,
   expectRecordedOnce,
+  runSaga,
   failedRunTrace,
   injectFaults,
   sagaStateOf,
   stepRefusal,
-  traceOf,
   undoneBefore,
   undoRecords,
   type SagaFaults,
@@ -89,11 +89,8 @@ function stepOf({ name, input }: ActivityCall): string {
 
 const harness = useWorkflowHarness();
 
-async function deduct(faults: DeductFaults = {}) {
-  const recorder = new ActivityRecorder();
-  const run = await harness().run('inventoryDeductWorkflow', [ENVELOPE], recorder.record(deductActivities(faults)));
-  return { ...run, recorder, trace: traceOf(recorder, stepOf) };
-}
+const deduct = (faults: DeductFaults = {}) =>
+  runSaga(harness(), 'inventoryDeductWorkflow', [ENVELOPE], deductActivities(faults), stepOf);
 
 it('reserves the order, pushes what stays available to every listing, commits, and undoes nothing', async () => {
   const { result, recorder, trace, workflowId, searchAttributes } = await deduct();

@@ -9,15 +9,15 @@ import type { Activities } from '../../../src/activities';
 import { MAX_SKUS_PER_UPDATE } from '../../../src/contracts/marketplaces';
 import type { Marketplace } from '../../../src/contracts/marketplaces';
 import { MAX_LISTINGS_PER_PUSH } from '../../../src/workflows/marketplace-push';
-import { ActivityRecorder, type ActivityCall } from '../support/activity-stubs';
+import type { ActivityCall } from '../support/activity-stubs';
 import { envelopeOf } from '../support/envelopes';
 import {
   expectCompensatedAt,
   expectRecordedOnce,
+  runSaga,
   failedRunTrace,
   injectFaults,
   sagaStateOf,
-  traceOf,
   undoneBefore,
   undoRecords,
   type SagaFaults,
@@ -131,12 +131,14 @@ function pushActivities(shop: Catalogue, { answers = {}, ...faults }: PushFaults
 
 const harness = useWorkflowHarness();
 
-async function push(faults: PushFaults = {}, shop = FLIPKART) {
-  const recorder = new ActivityRecorder();
-  const stubs = recorder.record(pushActivities(shop, faults));
-  const run = await harness().run('marketplacePushWorkflow', [envelopeFor(shop.marketplace)], stubs);
-  return { ...run, recorder, trace: traceOf(recorder, stepOfCall(shop)) };
-}
+const push = (faults: PushFaults = {}, shop = FLIPKART) =>
+  runSaga(
+    harness(),
+    'marketplacePushWorkflow',
+    [envelopeFor(shop.marketplace)],
+    pushActivities(shop, faults),
+    stepOfCall(shop),
+  );
 
 /** The changes that set `field` of `listings` to its value in `values`. */
 const changesOf = (

@@ -4,16 +4,16 @@
  * nothing and verifies nothing.
  */
 import type { Activities } from '../../../src/activities';
-import { ActivityRecorder, type ActivityCall } from '../support/activity-stubs';
+import type { ActivityCall } from '../support/activity-stubs';
 import { envelopeOf } from '../support/envelopes';
 import {
   expectCompensatedAt,
   expectRecordedOnce,
+  runSaga,
   failedRunTrace,
   injectFaults,
   sagaStateOf,
   stepRefusal,
-  traceOf,
   undoRecords,
   type SagaFaults,
   type SagaShape,
@@ -55,11 +55,8 @@ const stepOf = ({ name }: ActivityCall) => STEP_OF[name] ?? `unexpected:${name}`
 
 const harness = useWorkflowHarness();
 
-async function refresh(faults: RefreshFaults = {}) {
-  const recorder = new ActivityRecorder();
-  const run = await harness().run('ajioTokenRefreshWorkflow', [ENVELOPE], recorder.record(tokenActivities(faults)));
-  return { ...run, recorder, trace: traceOf(recorder, stepOf) };
-}
+const refresh = (faults: RefreshFaults = {}) =>
+  runSaga(harness(), 'ajioTokenRefreshWorkflow', [ENVELOPE], tokenActivities(faults), stepOf);
 
 it('refreshes the token for the trigger, verifies it, and undoes nothing', async () => {
   const { result, recorder, trace, workflowId, searchAttributes } = await refresh();
