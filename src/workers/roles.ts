@@ -24,8 +24,6 @@ export interface RoleDefinition {
   readonly nodeFlags: readonly string[];
   /** The `npm run <script>` that starts the role on its own against the local stack. */
   readonly npmScript: string;
-  /** What the role does, for people reading a process list or `npm run dev`'s banner. */
-  readonly summary: string;
 }
 
 export const ROLES: readonly RoleDefinition[] = [
@@ -34,35 +32,30 @@ export const ROLES: readonly RoleDefinition[] = [
     entry: 'src/workers/temporal-worker.ts',
     nodeFlags: [],
     npmScript: 'worker',
-    summary: 'runs the workflows and activities on every task queue family',
   },
   {
     name: 'sweep-worker',
     entry: 'src/workers/sweep-worker.ts',
     nodeFlags: SWEEP_PROCESS_NODE_FLAGS,
     npmScript: 'sweeper',
-    summary: 'keeps the four Job Schedulers and runs their sweeps',
   },
   {
     name: 'poller-worker',
     entry: 'src/workers/poller-worker.ts',
     nodeFlags: [],
     npmScript: 'pollers',
-    summary: 'starts one Temporal workflow per SQS message',
   },
   {
     name: 'metrics-worker',
     entry: 'src/workers/metrics-worker.ts',
     nodeFlags: [],
     npmScript: 'metrics',
-    summary: 'publishes sweep, queue and business figures to CloudWatch',
   },
   {
     name: 'admin-worker',
     entry: 'src/workers/admin-worker.ts',
     nodeFlags: [],
     npmScript: 'admin',
-    summary: 'Bull Board over the sweep queues, behind ADMIN_TOKEN',
   },
 ];
 
