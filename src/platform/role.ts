@@ -26,14 +26,11 @@ export interface Role {
 
 export type RoleBuilder = (config: Config, log: Logger) => Role | Promise<Role>;
 
-/**
- * Runs a role as its process's whole life. `name` is the role's name in the roles table and its
- * lines; `logRole` the `role` field of its log lines.
- */
-export function runRole(name: string, logRole: string, build: RoleBuilder): void {
+/** Runs a role (its row of src/workers/roles.ts: its name and its log lines' `role`) as its process's whole life. */
+export function runRole({ name, logName }: { name: string; logName: string }, build: RoleBuilder): void {
   runMain(async () => {
     const config = loadConfig();
-    const log = roleLogger(config, logRole);
+    const log = roleLogger(config, logName);
     const role = await build(config, log);
     await requireServers(role.servers);
     await role.prepare?.();

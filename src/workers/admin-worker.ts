@@ -10,6 +10,7 @@ import { closeServer, listen } from '../platform/http-server';
 import type { Logger } from '../platform/logger';
 import { redisReady } from '../platform/probes';
 import { createRedisConnection } from '../platform/redis';
+import { findRole } from './roles';
 import { runRole, untilStopped, type Role } from '../platform/role';
 import { redisServer } from '../platform/startup-checks';
 import { SWEEPS } from '../sweeps/registry';
@@ -47,4 +48,4 @@ export function build(config: Config, log: Logger): Role {
   };
 }
 
-if (require.main === module) runRole('admin-worker', 'admin', build);
+if (require.main === module) runRole(findRole('admin-worker'), build);

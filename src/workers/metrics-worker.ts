@@ -15,6 +15,7 @@ import { QueueDirectory } from '../queues/queue-urls';
 import { createSqsClient } from '../platform/sqs-client';
 import { createRedisConnection } from '../platform/redis';
 import { postgresServer, redisServer, sqsServer } from '../platform/startup-checks';
+import { findRole } from './roles';
 import { runRole, untilStopped, type Role } from '../platform/role';
 import { SWEEPS } from '../sweeps/registry';
 import { sweepQueue } from '../sweeps/schedulers';
@@ -104,4 +105,4 @@ export function build(config: Config, log: Logger): Role {
   };
 }
 
-if (require.main === module) runRole('metrics-worker', 'metrics', build);
+if (require.main === module) runRole(findRole('metrics-worker'), build);

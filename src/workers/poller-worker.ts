@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import { configuredFlusher, createCloudWatchClient } from '../observability/metrics';
 import type { Logger } from '../platform/logger';
 import { sqsReady } from '../platform/probes';
+import { findRole } from './roles';
 import { runRole, type Role } from '../platform/role';
 import { createSqsClient } from '../platform/sqs-client';
 import { sqsServer, temporalServer } from '../platform/startup-checks';
@@ -61,4 +62,4 @@ export function build(config: Config, log: Logger): Role {
   };
 }
 
-if (require.main === module) runRole('poller-worker', 'poller', build);
+if (require.main === module) runRole(findRole('poller-worker'), build);

@@ -24,6 +24,8 @@ export interface RoleDefinition {
   readonly nodeFlags: readonly string[];
   /** The `npm run <script>` that starts the role on its own against the local stack. */
   readonly npmScript: string;
+  /** The `role` field of its log lines. */
+  readonly logName: string;
 }
 
 export const ROLES: readonly RoleDefinition[] = [
@@ -32,30 +34,35 @@ export const ROLES: readonly RoleDefinition[] = [
     entry: 'src/workers/temporal-worker.ts',
     nodeFlags: [],
     npmScript: 'worker',
+    logName: 'worker',
   },
   {
     name: 'sweep-worker',
     entry: 'src/workers/sweep-worker.ts',
     nodeFlags: SWEEP_PROCESS_NODE_FLAGS,
     npmScript: 'sweeper',
+    logName: 'sweeper',
   },
   {
     name: 'poller-worker',
     entry: 'src/workers/poller-worker.ts',
     nodeFlags: [],
     npmScript: 'pollers',
+    logName: 'poller',
   },
   {
     name: 'metrics-worker',
     entry: 'src/workers/metrics-worker.ts',
     nodeFlags: [],
     npmScript: 'metrics',
+    logName: 'metrics',
   },
   {
     name: 'admin-worker',
     entry: 'src/workers/admin-worker.ts',
     nodeFlags: [],
     npmScript: 'admin',
+    logName: 'admin',
   },
 ];
 

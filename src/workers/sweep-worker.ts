@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import type { Logger } from '../platform/logger';
 import { postgresReady, redisReady } from '../platform/probes';
 import { assertNoEviction, createRedisConnection } from '../platform/redis';
+import { findRole } from './roles';
 import { runRole, untilStopped, type Role } from '../platform/role';
 import { postgresServer, redisServer } from '../platform/startup-checks';
 import { SWEEPS } from '../sweeps/registry';
@@ -73,4 +74,4 @@ export function build(config: Config, log: Logger): Role {
   };
 }
 
-if (require.main === module) runRole('sweep-worker', 'sweeper', build);
+if (require.main === module) runRole(findRole('sweep-worker'), build);

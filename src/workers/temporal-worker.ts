@@ -20,6 +20,7 @@ import { temporalProbe } from '../platform/probes';
 import { QUEUES, taskQueueFor } from '../queues/catalogue';
 import { createRedisConnection } from '../platform/redis';
 import { postgresServer, redisServer, temporalServer, type Dependency } from '../platform/startup-checks';
+import { findRole } from './roles';
 import { runRole, type Role } from '../platform/role';
 import { requireKeyring } from '../platform/keyring';
 import { createLazyTemporalClient } from '../platform/temporal-client';
@@ -173,4 +174,4 @@ export function build(config: Config, log: Logger): Role {
   };
 }
 
-if (require.main === module) runRole('temporal-worker', 'worker', build);
+if (require.main === module) runRole(findRole('temporal-worker'), build);
