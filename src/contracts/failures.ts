@@ -15,8 +15,18 @@ export const MARKETPLACE_FAILURES = {
 /** Failure types no retry can fix; workflows list them as non-retryable too. */
 export const NON_RETRYABLE_MARKETPLACE_FAILURES = [MARKETPLACE_FAILURES.authRevoked, MARKETPLACE_FAILURES.validation];
 
-/** Work for an account no retry can serve: it does not exist, or it is disabled. */
-export const ACCOUNT_FAILURES = { unknown: 'UnknownAccount', disabled: 'AccountDisabled' } as const;
+/** Work for an account no retry can serve: it does not exist, it is disabled, or it must be re-authorised. */
+export const ACCOUNT_FAILURES = {
+  unknown: 'UnknownAccount',
+  disabled: 'AccountDisabled',
+  needsReauth: 'AccountNeedsReauth',
+} as const;
+
+/**
+ * Work refused for a state of its account that an operator can change (enable it, re-authorise it):
+ * parked in the DLQ, to be replayed once the account can be served again, never completed or dropped.
+ */
+export const PARKING_FAILURES: readonly string[] = [ACCOUNT_FAILURES.disabled, ACCOUNT_FAILURES.needsReauth];
 
 /** A document listed under an id unsafe as a file name: recorded as rejected, never fetched. */
 export const DOCUMENT_FAILURES = { invalidId: 'InvalidDocumentId' } as const;
