@@ -11,7 +11,7 @@ import { peekDeadLetters } from '../../src/queues/dead-letters';
 import { QUEUES } from '../../src/queues/catalogue';
 import { parseEnvelope, type Envelope } from '../../src/contracts/envelope';
 import type { QueueDirectory } from '../../src/queues/queue-urls';
-import { DLQ_ATTRIBUTES } from '../../src/queues/sqs-conventions';
+import { DEAD_LETTER_ATTRIBUTES } from '../../src/queues/dead-letter-record';
 import { createLimiter } from '../../src/platform/concurrency';
 import type { ChaosPlan } from './plan';
 import type { Sent } from './workload';
@@ -84,7 +84,7 @@ async function deadLetters(sqs: SQSClient, directory: QueueDirectory, client: Cl
     letters.map(async (letter) => {
       const parsed = parseEnvelope(letter.message.Body ?? '');
       const key = parsed.ok ? workflowIdFor(parsed.envelope) : `(invalid) ${letter.messageId}`;
-      const stated = letter.message.MessageAttributes?.[DLQ_ATTRIBUTES.reason]?.StringValue;
+      const stated = letter.message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue;
       return { key, reason: stated ?? `failed on every delivery: ${await failureOf(client, key)}` };
     }),
   );

@@ -25,7 +25,8 @@ import type { PollerSettings, QueueDefinition } from '../queues/catalogue';
 import { createLogger, type Logger } from '../platform/logger';
 import { misrouting } from '../queues/routing';
 import { parseEnvelope, toCarriableText, type Envelope, type ParseResult } from '../contracts/envelope';
-import { DLQ_ATTRIBUTES, RELEASE_VISIBILITY_SECONDS } from '../queues/sqs-conventions';
+import { DEAD_LETTER_ATTRIBUTES } from '../queues/dead-letter-record';
+import { RELEASE_VISIBILITY_SECONDS } from '../queues/sqs-conventions';
 import { IGNORE_POLLER_EVENTS, type PollerObserver } from './poller-metrics';
 import { isTemporalUnavailable, type WorkflowOutcome } from './workflow-runner';
 
@@ -264,9 +265,9 @@ export class QueuePoller {
         QueueUrl: this.deps.deadLetterUrl,
         MessageBody: body,
         MessageAttributes: {
-          [DLQ_ATTRIBUTES.reason]: { DataType: 'String', StringValue: stated },
-          [DLQ_ATTRIBUTES.sourceQueue]: { DataType: 'String', StringValue: this.deps.physicalName },
-          [DLQ_ATTRIBUTES.sourceMessageId]: { DataType: 'String', StringValue: message.MessageId ?? 'unknown' },
+          [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: 'String', StringValue: stated },
+          [DEAD_LETTER_ATTRIBUTES.sourceQueue]: { DataType: 'String', StringValue: this.deps.physicalName },
+          [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: { DataType: 'String', StringValue: message.MessageId ?? 'unknown' },
         },
         ...(this.deps.queue.fifo
           ? { MessageGroupId: group ?? 'invalid', MessageDeduplicationId: message.MessageId }

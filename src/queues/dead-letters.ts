@@ -14,7 +14,8 @@ import {
 import { QUEUES, type QueueDefinition } from './catalogue';
 import { parseEnvelope } from '../contracts/envelope';
 import type { QueueDirectory } from './queue-urls';
-import { DLQ_ATTRIBUTES, RELEASE_VISIBILITY_SECONDS } from './sqs-conventions';
+import { DEAD_LETTER_ATTRIBUTES } from './dead-letter-record';
+import { RELEASE_VISIBILITY_SECONDS } from './sqs-conventions';
 
 export interface DeadLetter {
   messageId: string;
@@ -41,7 +42,7 @@ export async function deadLetterCounts(directory: QueueDirectory) {
 function toDeadLetter(message: Message): DeadLetter {
   const parsed = parseEnvelope(message.Body ?? '');
   const reason =
-    message.MessageAttributes?.[DLQ_ATTRIBUTES.reason]?.StringValue ??
+    message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue ??
     'workflow failed on every delivery (moved by SQS after maxReceiveCount)';
   return {
     messageId: message.MessageId ?? '?',

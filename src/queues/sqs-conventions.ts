@@ -1,12 +1,5 @@
 /** Conventions every reader and writer of the queues shares. */
 
-/** Message attributes a dead-lettered message carries, for `npm run dlq -- peek`. */
-export const DLQ_ATTRIBUTES = {
-  reason: 'dlq-reason',
-  sourceQueue: 'dlq-source-queue',
-  sourceMessageId: 'dlq-source-message-id',
-};
-
 /**
  * Visibility given to a message handed back unstarted. Not 0: fauxqs 2.4 with persistence (the local
  * stack's SQS) fails ChangeMessageVisibility to 0 and loses the message (its SQLite update writes

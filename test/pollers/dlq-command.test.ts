@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { serializeEnvelope } from '../../src/contracts/envelope';
-import { DLQ_ATTRIBUTES } from '../../src/queues/sqs-conventions';
+import { DEAD_LETTER_ATTRIBUTES } from '../../src/queues/dead-letter-record';
 import { envelope, eventually, pipelineBench, type PipelineBench } from '../support/pipeline';
 import { runEntryPoint } from '../support/run-command';
 
@@ -45,7 +45,7 @@ async function deadLetter(body: string, groupId: string, reason?: string) {
       MessageBody: body,
       MessageGroupId: groupId,
       MessageDeduplicationId: `${groupId}-dead`,
-      MessageAttributes: reason ? { [DLQ_ATTRIBUTES.reason]: { DataType: 'String', StringValue: reason } } : undefined,
+      MessageAttributes: reason ? { [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: 'String', StringValue: reason } } : undefined,
     }),
   );
 }

@@ -1,6 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { workflowIdFor } from '../../src/contracts/workflows';
-import { DLQ_ATTRIBUTES } from '../../src/queues/sqs-conventions';
+import { DEAD_LETTER_ATTRIBUTES } from '../../src/queues/dead-letter-record';
 import { envelope, eventually, pipelineBench, type PipelineBench } from '../support/pipeline';
 import { drainRawQueue, queueIsEmpty as queueHasNothing, sqsServers } from '../support/sqs';
 
@@ -102,9 +102,9 @@ describe.each(sqsServers())('SQS pollers → Temporal on %s', (_server, sqsOverr
         (rows) => rows.some((r) => r.idempotency_key === good.idempotencyKey && r.phase === 'end'),
       );
       const Messages = await drainDeadLetters('account-sync');
-      const reasons = Messages.map((m) => m.MessageAttributes?.[DLQ_ATTRIBUTES.reason]?.StringValue);
+      const reasons = Messages.map((m) => m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue);
       expect(reasons).toEqual(['invalid JSON', expect.stringContaining('schema violation: type:')]);
-      expect(Messages[0]!.MessageAttributes?.[DLQ_ATTRIBUTES.sourceQueue]?.StringValue).toBe(
+      expect(Messages[0]!.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.sourceQueue]?.StringValue).toBe(
         `${bench.t.config.queues.prefix}account-sync.fifo`,
       );
     });

@@ -8,7 +8,7 @@ import type { Pool } from 'pg';
 import { findQueue } from '../../src/queues/catalogue';
 import { queueForMessage } from '../../src/queues/routing';
 import { type Envelope } from '../../src/contracts/envelope';
-import { DLQ_ATTRIBUTES } from '../../src/queues/sqs-conventions';
+import { DEAD_LETTER_ATTRIBUTES } from '../../src/queues/dead-letter-record';
 import { eventually, type PipelineBench } from './pipeline';
 import { drainRawQueue, queueIsEmpty } from './sqs';
 
@@ -200,11 +200,11 @@ export async function expectHostileDeadLettered(
   const physicalName = bench.t.queueUrl(queue).split('/').pop();
   const dead = (await deadLetters(bench, queue, hostile.length)).map((message) => {
     const attribute = (name: string) => message.MessageAttributes?.[name]?.StringValue;
-    const source = sent.get(attribute(DLQ_ATTRIBUTES.sourceMessageId) ?? '');
+    const source = sent.get(attribute(DEAD_LETTER_ATTRIBUTES.sourceMessageId) ?? '');
     return {
       name: source?.name,
-      reason: attribute(DLQ_ATTRIBUTES.reason),
-      from: attribute(DLQ_ATTRIBUTES.sourceQueue),
+      reason: attribute(DEAD_LETTER_ATTRIBUTES.reason),
+      from: attribute(DEAD_LETTER_ATTRIBUTES.sourceQueue),
     };
   });
   expect(dead.sort(byName)).toEqual(
