@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
-import { MARKETPLACE_FAILURES } from '../../src/contracts/failures';
+import { ACCOUNT_FAILURES, MARKETPLACE_FAILURES } from '../../src/contracts/failures';
 import { createServiceActivities } from '../../src/workers/temporal-worker';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import { SellerSeeder, type Seller } from '../../scripts/harness/sellers';
@@ -86,6 +86,20 @@ describe('marketplace answers become failures Temporal can act on', () => {
     await failureOf(read(seller));
     const { rows } = await t.deps.pool.query('SELECT status FROM seller_accounts WHERE id = $1', [seller.accountId]);
     expect(rows[0].status).toBe('needs_reauth');
+  });
+
+  it('then refuses, for good, further work for the account until it is re-authorised, reaching no marketplace', async () => {
+    await sellers.sim.addFault({ kind: 'revoked', sellerId: seller.accountId, times: 1 });
+    await failureOf(read(seller));
+    const before = await sellers.sim.ledger({ sellerId: seller.accountId });
+
+    const refusal = await failureOf(read(seller));
+
+    expect({ type: refusal.type, nonRetryable: refusal.nonRetryable }).toEqual({
+      type: ACCOUNT_FAILURES.needsReauth,
+      nonRetryable: true,
+    });
+    expect(await sellers.sim.ledger({ sellerId: seller.accountId })).toEqual(before);
   });
 
   it('drops an access token the marketplace calls expired, and the retry obtains a new one', async () => {

@@ -20,13 +20,13 @@ import { createPoller } from '../../src/pollers/create-pollers';
 import type { QueuePoller } from '../../src/pollers/queue-poller';
 import { workflowStartOptions } from '../../src/pollers/workflow-runner';
 import { workflowIdFor } from '../../src/contracts/workflows';
-import { outgoingEnvelope, sendInBatches } from '../../src/queues/batch-sender';
+import { sendEnvelope } from '../../src/queues/batch-sender';
 import { findQueue, queueName } from '../../src/queues/catalogue';
 import { MARKETPLACES } from '../../src/contracts/marketplaces';
 import { QueueDirectory } from '../../src/queues/queue-urls';
 import { queueForMessage } from '../../src/queues/routing';
 import { WORKFLOW_TYPES } from '../../src/contracts/workflows';
-import { serializeEnvelope, type Envelope, type MessageType } from '../../src/contracts/envelope';
+import { type Envelope, type MessageType } from '../../src/contracts/envelope';
 import { SimulatorControl } from '../../simulator/src/control';
 import { createServiceActivities, createServiceWorkers } from '../../src/workers/temporal-worker';
 import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
@@ -140,10 +140,7 @@ export class WorkflowBench {
 
   /** Sends the message to its queue the way every producer does; a poller of that queue starts it. */
   async send(envelope: Envelope): Promise<void> {
-    const queue = queueForMessage(envelope.type, envelope.marketplace);
-    const message = outgoingEnvelope(envelope, serializeEnvelope(envelope), queue, this.t.queueUrl(queue.name));
-    const { failed } = await sendInBatches(this.t.deps.sqs, [message]);
-    if (failed.length > 0) throw new Error(`could not send ${envelope.idempotencyKey}: ${failed[0]!.reason}`);
+    await sendEnvelope(this.t.deps.sqs, new QueueDirectory(this.t.deps.sqs, this.t.config.queues.prefix), envelope);
     this.workflowIds.push(workflowIdFor(envelope));
   }
 
