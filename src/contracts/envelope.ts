@@ -22,11 +22,23 @@ export interface MessageTypeRoute {
   queue: (marketplace: Marketplace) => string;
   /** Types that only make sense for one marketplace. */
   onlyFor?: Marketplace;
+  /**
+   * The FIFO group of the type's messages on a FIFO queue, from the account id; default: the account
+   * itself, so one account's work runs in order and never at once.
+   */
+  group?: (accountId: string) => string;
+}
+
+/** `:` never occurs in an account id (ACCOUNT_ID_PATTERN), so this never names an account's own group. */
+function tokenGroup(accountId: string): string {
+  return `token:${accountId}`;
 }
 
 export const MESSAGE_TYPES = {
   'account.sync': { queue: () => 'account-sync' },
-  'ajio.token-refresh': { queue: () => 'account-sync', onlyFor: 'ajio' },
+  // A group of its own: a refresh must not wait behind the syncs that fail for want of it. Still one
+  // group per account, so an account's refreshes run one at a time.
+  'ajio.token-refresh': { queue: () => 'account-sync', onlyFor: 'ajio', group: tokenGroup },
   'ajio.orders-sync': { queue: () => 'account-sync', onlyFor: 'ajio' },
   'inventory.deduct': { queue: () => 'inventory-deduct' },
   'marketplace.push': { queue: (marketplace) => `marketplace-push-${marketplace}` },
@@ -37,6 +49,12 @@ export const MESSAGE_TYPES = {
 } as const satisfies Record<string, MessageTypeRoute>;
 
 export type MessageType = keyof typeof MESSAGE_TYPES;
+
+/** The FIFO group a message of this type and account travels in (see MessageTypeRoute.group). */
+export function messageGroup(type: MessageType, accountId: string): string {
+  const route: MessageTypeRoute = MESSAGE_TYPES[type];
+  return route.group?.(accountId) ?? accountId;
+}
 
 const MESSAGE_TYPE_NAMES = Object.keys(MESSAGE_TYPES) as [MessageType, ...MessageType[]];
 

@@ -43,10 +43,18 @@ export async function markAccountNeedsReauth(db: Queryable, accountId: string): 
   );
 }
 
-/** Whether an account exists and is enabled; undefined when there is no such account. */
-export async function accountStanding(db: Queryable, accountId: string): Promise<{ enabled: boolean } | undefined> {
-  const { rows } = await db.query<{ enabled: boolean }>('SELECT enabled FROM seller_accounts WHERE id = $1', [
-    accountId,
-  ]);
+export interface AccountStanding {
+  marketplace: Marketplace;
+  enabled: boolean;
+  /** `needs_reauth` once a marketplace refused its authorisation. */
+  status: string;
+}
+
+/** An account's marketplace, whether it is enabled, and its status; undefined when there is no such account. */
+export async function accountStanding(db: Queryable, accountId: string): Promise<AccountStanding | undefined> {
+  const { rows } = await db.query<AccountStanding>(
+    'SELECT marketplace, enabled, status FROM seller_accounts WHERE id = $1',
+    [accountId],
+  );
   return rows[0];
 }

@@ -64,3 +64,16 @@ export async function loadCredentials(
     tokenRefreshedAt: row.token_refreshed_at,
   };
 }
+
+/** When the stored token expires and was last refreshed, without opening the sealed secrets. */
+export async function tokenTimes(
+  db: Queryable,
+  accountId: string,
+): Promise<{ tokenExpiresAt: Date | null; tokenRefreshedAt: Date | null } | undefined> {
+  const { rows } = await db.query<{ token_expires_at: Date | null; token_refreshed_at: Date | null }>(
+    'SELECT token_expires_at, token_refreshed_at FROM account_credentials WHERE account_id = $1',
+    [accountId],
+  );
+  const row = rows[0];
+  return row && { tokenExpiresAt: row.token_expires_at, tokenRefreshedAt: row.token_refreshed_at };
+}

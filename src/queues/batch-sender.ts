@@ -7,8 +7,9 @@ import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSCli
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLimiter, type Limiter } from '../platform/concurrency';
 import type { QueueDefinition } from './catalogue';
-import { fifoAttributes } from './routing';
-import { type Envelope } from '../contracts/envelope';
+import { fifoAttributes, queueForMessage } from './routing';
+import { serializeEnvelope, type Envelope } from '../contracts/envelope';
+import type { QueueDirectory } from './queue-urls';
 import { SQS_MAX_MESSAGE_BYTES } from './sqs-conventions';
 
 export interface OutgoingMessage {
@@ -35,6 +36,14 @@ export function outgoingEnvelope(
     groupId: fifo?.MessageGroupId,
     deduplicationId: fifo?.MessageDeduplicationId,
   };
+}
+
+/** Sends one envelope to its own queue (FIFO: its type's group, its key as dedup id); throws if SQS refused it. */
+export async function sendEnvelope(sqs: SQSClient, directory: QueueDirectory, envelope: Envelope): Promise<void> {
+  const queue = queueForMessage(envelope.type, envelope.marketplace);
+  const message = outgoingEnvelope(envelope, serializeEnvelope(envelope), queue, await directory.url(queue));
+  const { failed } = await sendInBatches(sqs, [message]);
+  if (failed.length > 0) throw new Error(`could not send ${envelope.idempotencyKey}: ${failed[0]!.reason}`);
 }
 
 export interface SendOutcome {

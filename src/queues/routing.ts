@@ -2,7 +2,7 @@
  * Where each message type travels: its queue (per marketplace for pushes), whether a received message
  * is where it belongs, and the FIFO attributes that keep one account's messages in order.
  */
-import { MESSAGE_TYPES, type Envelope, type MessageType, type MessageTypeRoute } from '../contracts/envelope';
+import { MESSAGE_TYPES, messageGroup, type Envelope, type MessageType, type MessageTypeRoute } from '../contracts/envelope';
 import type { Marketplace } from '../contracts/marketplaces';
 import { findQueue, type QueueDefinition } from './catalogue';
 
@@ -12,24 +12,29 @@ export function queueForMessage(type: MessageType, marketplace: Marketplace): Qu
 
 /**
  * Why a valid envelope does not belong where it was received; undefined when it does. Each type has
- * one queue (per marketplace for pushes), and on a FIFO queue the group must be the account, or
- * that account's messages would no longer run one at a time.
+ * one queue (per marketplace for pushes), and on a FIFO queue the group must be the type's group for
+ * the account (messageGroup), or that account's messages would no longer run one at a time.
  */
 export function misrouting(envelope: Envelope, queue: QueueDefinition, groupId?: string): string | undefined {
   const home = queueForMessage(envelope.type, envelope.marketplace);
   if (home.name !== queue.name) {
     return `misrouted: ${envelope.type} for ${envelope.marketplace} belongs on ${home.name}, not ${queue.name}`;
   }
-  if (queue.fifo && groupId !== envelope.accountId) {
-    return `misrouted: FIFO group ${JSON.stringify(groupId ?? null)} is not the account ${envelope.accountId}`;
+  const group = messageGroup(envelope.type, envelope.accountId);
+  if (queue.fifo && groupId !== group) {
+    return `misrouted: FIFO group ${JSON.stringify(groupId ?? null)} is not ${JSON.stringify(group)}, the group of ${envelope.type} for the account ${envelope.accountId}`;
   }
   return undefined;
 }
 
 /**
- * FIFO messages: the group is the seller account (per-account order) and the deduplication id is
- * the idempotency key, which is derived from the business identity and never random.
+ * FIFO messages: the group is the type's group for the seller account (per-account order; token
+ * work in a group of its own) and the deduplication id is the idempotency key, which is derived from
+ * the business identity and never random.
  */
 export function fifoAttributes(envelope: Envelope): { MessageGroupId: string; MessageDeduplicationId: string } {
-  return { MessageGroupId: envelope.accountId, MessageDeduplicationId: envelope.idempotencyKey };
+  return {
+    MessageGroupId: messageGroup(envelope.type, envelope.accountId),
+    MessageDeduplicationId: envelope.idempotencyKey,
+  };
 }

@@ -1,7 +1,8 @@
 /**
- * The two AJIO sweeps fan out over enabled AJIO accounts onto `account-sync.fifo` (group = account),
- * so a token refresh is ordered with the account's other work and two refreshes never race. The
- * claim key includes the cron slot: a second run in the same window claims nothing new.
+ * The two AJIO sweeps fan out over enabled AJIO accounts onto `account-sync.fifo`: orders syncs in
+ * the account's group, token refreshes in the account's token group (`token:<account>`), so a
+ * refresh never waits behind the syncs that need it and two refreshes of one account never race.
+ * The claim key includes the cron slot: a second run in the same window claims nothing new.
  */
 import type { Claim } from '../db/dispatch-claims';
 import { insertClaims } from '../db/dispatch-claims';

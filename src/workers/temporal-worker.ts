@@ -18,6 +18,10 @@ import { temporalLogger } from '../platform/temporal-logger';
 import { postgresReady, redisReady, temporalWorkersRunning } from '../platform/probes';
 import { temporalProbe } from '../platform/probes';
 import { QUEUES, taskQueueFor } from '../queues/catalogue';
+import { sendEnvelope } from '../queues/batch-sender';
+import { QueueDirectory } from '../queues/queue-urls';
+import { createSqsClient } from '../platform/sqs-client';
+import type { Envelope } from '../contracts/envelope';
 import { createRedisConnection } from '../platform/redis';
 import { postgresServer, redisServer, temporalServer, type Dependency } from '../platform/startup-checks';
 import { findRole } from './roles';
@@ -56,11 +60,17 @@ export function createServiceActivities(config: Config): {
     return stored.secrets;
   };
   const marketplaces = createMarketplaces(config, redis, secrets);
+  // Not a readiness check: without SQS only the token refreshes activities request wait (their
+  // activities retry), everything else the worker does goes on.
+  const sqs = createSqsClient(config);
+  const directory = new QueueDirectory(sqs, config.queues.prefix);
+  const sendMessage = (envelope: Envelope) => sendEnvelope(sqs, directory, envelope);
   return {
-    activities: createActivities({ pool, keyring, marketplaces, documentStoreDir }),
+    activities: createActivities({ pool, keyring, marketplaces, documentStoreDir, sendMessage }),
     checks: { postgres: postgresReady(pool), redis: redisReady(redis) },
     servers: [postgresServer(pool), redisServer(redis)],
     close: async () => {
+      sqs.destroy();
       redis.disconnect();
       await pool.end();
     },

@@ -3,10 +3,12 @@
  * succeeded; on a step's failure the registered compensations run in reverse order, each once, and
  * the saga ends `compensated`, or `needs_attention` if any compensation failed. Either way the end
  * is recorded in PostgreSQL (saga_runs) and shown in the Temporal UI as the `SagaState` attribute.
+ * A step refused for a state of its account an operator can change (PARKING_FAILURES) then fails the
+ * workflow with that failure type, so the work is parked in the DLQ rather than completed.
  */
-import { ActivityFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { CompensationRecord, SagaStatus } from '../contracts/sagas';
-import { failureReason } from '../contracts/failures';
+import { ACCOUNT_FAILURES, failureReason, innermostCause, PARKING_FAILURES } from '../contracts/failures';
 import { SagaStateKey } from '../contracts/search-attributes';
 import { database } from './activity-options';
 
@@ -22,9 +24,35 @@ export class SagaStepFailed extends Error {
   constructor(
     readonly step: string,
     readonly reason: string,
+    /** The innermost failure's type (ApplicationFailure.type), when the step's activity gave one. */
+    readonly failureType?: string,
   ) {
     super(`${step} failed: ${reason}`);
   }
+}
+
+/** What a parked saga waits for, by the parking failure's type. */
+const PARKED_UNTIL: Record<string, string> = {
+  [ACCOUNT_FAILURES.disabled]: 'the account is enabled again',
+  [ACCOUNT_FAILURES.needsReauth]: 'the account is re-authorised',
+};
+
+/**
+ * The workflow's failure for a saga refused by its account's state, after compensating: non-retryable,
+ * of the refusal's own type, so the poller parks the message instead of deleting it, and a replay
+ * once the account can be served starts a fresh run.
+ */
+function parkedFailure(failure: SagaStepFailed, end: SagaResult): ApplicationFailure {
+  const type = failure.failureType!;
+  return ApplicationFailure.nonRetryable(
+    `parked until ${PARKED_UNTIL[type] ?? 'the account can be served'}: ${failure.step} refused (${failure.reason}); saga ${end.status}`,
+    type,
+  );
+}
+
+function failureTypeOf(error: unknown): string | undefined {
+  const cause = innermostCause(error);
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 function showState(state: 'compensating' | 'completed' | 'compensated' | 'needs-attention'): void {
@@ -44,7 +72,9 @@ export class Saga {
     try {
       return await run();
     } catch (error) {
-      if (error instanceof ActivityFailure) throw new SagaStepFailed(step, failureReason(error));
+      if (error instanceof ActivityFailure) {
+        throw new SagaStepFailed(step, failureReason(error), failureTypeOf(error));
+      }
       throw error;
     }
   }
@@ -54,15 +84,22 @@ export class Saga {
     this.undo.push({ step, run });
   }
 
-  /** Runs the saga's steps; a step failure is compensated, anything else is a bug and fails the task. */
+  /**
+   * Runs the saga's steps; a step failure is compensated (and a parking failure then fails the
+   * workflow), anything else is a bug and fails the task.
+   */
   async run(steps: () => Promise<void>): Promise<SagaResult> {
+    let failure: SagaStepFailed;
     try {
       await steps();
       return await this.finish({ status: 'completed', compensations: [] });
     } catch (error) {
       if (!(error instanceof SagaStepFailed)) throw error;
-      return await this.compensate(error);
+      failure = error;
     }
+    const end = await this.compensate(failure);
+    if (failure.failureType && PARKING_FAILURES.includes(failure.failureType)) throw parkedFailure(failure, end);
+    return end;
   }
 
   private async compensate(failure: SagaStepFailed): Promise<SagaResult> {

@@ -7,9 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
-import { MARKETPLACE_FAILURES } from '../../src/contracts/failures';
+import { ACCOUNT_FAILURES, MARKETPLACE_FAILURES } from '../../src/contracts/failures';
 import { createServiceActivities } from '../../src/workers/temporal-worker';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
+import { drainQueue } from '../support/sqs';
 import { SellerSeeder, type Seller } from '../../scripts/harness/sellers';
 
 let t: IsolatedEnvironment;
@@ -88,12 +89,54 @@ describe('marketplace answers become failures Temporal can act on', () => {
     expect(rows[0].status).toBe('needs_reauth');
   });
 
+  it('then refuses, for good, further work for the account until it is re-authorised, reaching no marketplace', async () => {
+    await sellers.sim.addFault({ kind: 'revoked', sellerId: seller.accountId, times: 1 });
+    await failureOf(read(seller));
+    const before = await sellers.sim.ledger({ sellerId: seller.accountId });
+
+    const refusal = await failureOf(read(seller));
+
+    expect({ type: refusal.type, nonRetryable: refusal.nonRetryable }).toEqual({
+      type: ACCOUNT_FAILURES.needsReauth,
+      nonRetryable: true,
+    });
+    expect(await sellers.sim.ledger({ sellerId: seller.accountId })).toEqual(before);
+  });
+
   it('drops an access token the marketplace calls expired, and the retry obtains a new one', async () => {
     await read(seller)();
     await sellers.sim.addFault({ kind: 'token-expired', sellerId: seller.accountId, times: 1 });
     expect((await failureOf(read(seller))).type).toBe(MARKETPLACE_FAILURES.tokenExpired);
     await expect(read(seller)()).resolves.toHaveLength(1);
     expect(await sellers.sim.ledger({ sellerId: seller.accountId, operation: 'token' })).toHaveLength(2);
+  });
+
+  it('AJIO: an expired token asks once for a refresh of that token, in its token group, and retries after 30 s', async () => {
+    const expiresAt = new Date(Date.now() - 60_000);
+    const ajio = await sellers.seedSeller({ marketplace: 'ajio', tokenExpiresAt: expiresAt });
+    const sync = () =>
+      runActivity(activities.syncOrders, [{ ...ajio, dueAt: new Date().toISOString() }], new MockActivityEnvironment());
+
+    // Two activities meet the same expired token: both ask, under the same key.
+    const failures = [await failureOf(sync), await failureOf(sync)];
+
+    for (const failure of failures) {
+      expect(failure).toMatchObject({ type: MARKETPLACE_FAILURES.tokenExpired, nextRetryDelay: 30_000 });
+      expect(failure.nonRetryable).toBeFalsy();
+    }
+    const key = `ajio.token-refresh:${ajio.accountId}:expired:${expiresAt.getTime()}`;
+    expect(await drainQueue(t.deps.sqs, t.queueUrl('account-sync'))).toEqual([
+      {
+        envelope: expect.objectContaining({
+          type: 'ajio.token-refresh',
+          accountId: ajio.accountId,
+          idempotencyKey: key,
+        }),
+        groupId: `token:${ajio.accountId}`,
+        deduplicationId: key,
+      },
+    ]);
+    expect(await sellers.sim.ledger({ sellerId: ajio.accountId, operation: 'token' })).toEqual([]);
   });
 
   it('reports per-SKU results of a batch answered with HTTP 200', async () => {

@@ -1,4 +1,5 @@
-import { queueForMessage } from '../../src/queues/routing';
+import { findQueue } from '../../src/queues/catalogue';
+import { fifoAttributes, misrouting, queueForMessage } from '../../src/queues/routing';
 import { WORKFLOW_TYPES } from '../../src/contracts/workflows';
 import {
   MAX_ENVELOPE_BYTES,
@@ -53,6 +54,21 @@ describe('the message envelope', () => {
     expect(queueForMessage('ajio.token-refresh', 'ajio').name).toBe('account-sync');
     expect(queueForMessage('marketplace.push', 'flipkart').name).toBe('marketplace-push-flipkart');
     expect(queueForMessage('reconciliation.run', 'amazon')).toMatchObject({ name: 'reconciliation', fifo: false });
+  });
+
+  it("groups token refreshes apart from the account's other FIFO work, one group per account", () => {
+    const sync = { ...valid, type: 'ajio.orders-sync' as const, idempotencyKey: 'ajio.orders-sync:seller_42:1' };
+    expect(fifoAttributes(valid)).toEqual({
+      MessageGroupId: 'token:seller_42',
+      MessageDeduplicationId: valid.idempotencyKey,
+    });
+    expect(fifoAttributes(sync).MessageGroupId).toBe('seller_42');
+    const accountSync = findQueue('account-sync');
+    expect(misrouting(valid, accountSync, 'token:seller_42')).toBeUndefined();
+    expect(misrouting(valid, accountSync, 'seller_42')).toBe(
+      'misrouted: FIFO group "seller_42" is not "token:seller_42", the group of ajio.token-refresh for the account seller_42',
+    );
+    expect(misrouting(sync, accountSync, 'token:seller_42')).toContain('is not "seller_42"');
   });
 
   it('has a workflow for every message type', () => {

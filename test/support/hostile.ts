@@ -7,7 +7,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
 import { findQueue } from '../../src/queues/catalogue';
 import { queueForMessage } from '../../src/queues/routing';
-import { type Envelope } from '../../src/contracts/envelope';
+import { messageGroup, type Envelope } from '../../src/contracts/envelope';
 import { DEAD_LETTER_ATTRIBUTES } from '../../src/queues/dead-letter-record';
 import { eventually, type PipelineBench } from './pipeline';
 import { drainRawQueue, queueIsEmpty } from './sqs';
@@ -117,7 +117,17 @@ export function hostileBodies(good: Envelope, elsewhere: Envelope, { fifo }: { f
           {
             name: "another account's message in this account's group",
             body: json({ ...good, accountId: 'someone-else', idempotencyKey: `${good.type}:someone-else:1` }),
-            reason: `misrouted: FIFO group "${good.accountId}" is not the account someone-else`,
+            reason: `misrouted: FIFO group "${good.accountId}" is not "someone-else"`,
+          },
+          {
+            name: "a token refresh in the account's own group, not its token group",
+            body: json({
+              ...good,
+              type: 'ajio.token-refresh',
+              marketplace: 'ajio',
+              idempotencyKey: `ajio.token-refresh:${good.accountId}:1`,
+            }),
+            reason: `misrouted: FIFO group "${good.accountId}" is not "${messageGroup('ajio.token-refresh', good.accountId)}"`,
           },
         ]
       : []),

@@ -20,13 +20,13 @@ import { createPoller } from '../../src/pollers/create-pollers';
 import type { QueuePoller } from '../../src/pollers/queue-poller';
 import { workflowStartOptions } from '../../src/pollers/workflow-runner';
 import { workflowIdFor } from '../../src/contracts/workflows';
-import { outgoingEnvelope, sendInBatches } from '../../src/queues/batch-sender';
+import { sendEnvelope } from '../../src/queues/batch-sender';
 import { findQueue, queueName } from '../../src/queues/catalogue';
 import { MARKETPLACES } from '../../src/contracts/marketplaces';
 import { QueueDirectory } from '../../src/queues/queue-urls';
 import { queueForMessage } from '../../src/queues/routing';
 import { WORKFLOW_TYPES } from '../../src/contracts/workflows';
-import { serializeEnvelope, type Envelope, type MessageType } from '../../src/contracts/envelope';
+import { type Envelope, type MessageType } from '../../src/contracts/envelope';
 import { SimulatorControl } from '../../simulator/src/control';
 import { createServiceActivities, createServiceWorkers } from '../../src/workers/temporal-worker';
 import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
@@ -71,14 +71,20 @@ export class WorkflowBench {
   /**
    * `log`: where the worker's activity and SDK lines go (default: the role logger at LOG_LEVEL).
    * `simulatorUrl`: a simulator of the test's own for all four marketplaces (default: the stack's).
+   * `env`: more settings for the isolated environment (another SQS server, say).
    */
-  static async create({ log, simulatorUrl }: { log?: Logger; simulatorUrl?: string } = {}): Promise<WorkflowBench> {
+  static async create({
+    log,
+    simulatorUrl,
+    env = {},
+  }: { log?: Logger; simulatorUrl?: string; env?: NodeJS.ProcessEnv } = {}): Promise<WorkflowBench> {
     const marketplaceUrls = simulatorUrl
       ? Object.fromEntries(MARKETPLACES.map((m) => [`MARKETPLACE_${m.toUpperCase()}_URL`, `${simulatorUrl}/${m}`]))
       : {};
     const t = await isolatedEnvironment({
       TEMPORAL_TASK_QUEUE: `test-wf-${randomUUID().slice(0, 8)}`,
       ...marketplaceUrls,
+      ...env,
     });
     const service = createServiceActivities(t.config);
     const native = await NativeConnection.connect({ address: t.config.temporal.address });
@@ -140,10 +146,7 @@ export class WorkflowBench {
 
   /** Sends the message to its queue the way every producer does; a poller of that queue starts it. */
   async send(envelope: Envelope): Promise<void> {
-    const queue = queueForMessage(envelope.type, envelope.marketplace);
-    const message = outgoingEnvelope(envelope, serializeEnvelope(envelope), queue, this.t.queueUrl(queue.name));
-    const { failed } = await sendInBatches(this.t.deps.sqs, [message]);
-    if (failed.length > 0) throw new Error(`could not send ${envelope.idempotencyKey}: ${failed[0]!.reason}`);
+    await sendEnvelope(this.t.deps.sqs, new QueueDirectory(this.t.deps.sqs, this.t.config.queues.prefix), envelope);
     this.workflowIds.push(workflowIdFor(envelope));
   }
 

@@ -34,7 +34,7 @@ afterAll(() => t?.cleanup());
 describe('ajio-token-revalidation', () => {
   const sweep = findSweep('ajio-token-revalidation');
 
-  it('sends a token refresh on account-sync.fifo for each enabled AJIO account whose token expires before the next run', async () => {
+  it("sends a token refresh on account-sync.fifo, in the account's token group, for each enabled AJIO account whose token expires before the next run", async () => {
     const report = await runSweep(t.deps, sweep, { trigger: 'manual', now });
     expect(report).toMatchObject({ messagesSent: 3, rowsSkipped: 2 });
     expect(report.details.skippedByReason).toEqual({ account_needs_reauth: 1, missing_credentials: 1 });
@@ -50,7 +50,8 @@ describe('ajio-token-revalidation', () => {
           idempotencyKey: key,
           dueAt: '2026-11-22T08:00:00.000Z',
         }),
-        groupId: message.envelope.accountId,
+        // Its own group, so it never waits behind the account's syncs; still one per account.
+        groupId: `token:${message.envelope.accountId}`,
         deduplicationId: key,
       });
     }

@@ -180,6 +180,38 @@ it('ends in needs-attention, recorded and visible, when a compensation fails too
   ]);
 });
 
+it('a deduct for a disabled account fails (parked), and once the account is enabled the same id runs afresh', async () => {
+  const { skuId, sellers } = await skuOnThreeMarketplaces();
+  const [ajio] = sellers as [Seller];
+  await bench.pool.query('UPDATE seller_accounts SET enabled = false WHERE id = $1', [ajio.accountId]);
+  const envelope = bench.envelope('inventory.deduct', ajio, { skuId, quantity: ORDER_QUANTITY });
+
+  await bench.start(envelope);
+  const parked = await bench.ended(envelope);
+
+  expect(parked).toEqual({
+    status: 'failed',
+    failure: { type: 'AccountDisabled', message: expect.stringContaining('parked until'), nonRetryable: true },
+  });
+  expect(await stockRow(skuId)).toEqual({ stock: STOCK, reserved: 0 });
+  expect(await listingUpdates(sellers, envelope.idempotencyKey)).toEqual([]);
+  const recorded = await bench.pool.query('SELECT status, failed_step FROM saga_runs WHERE workflow_id = $1', [
+    workflowIdFor(envelope),
+  ]);
+  expect(recorded.rows).toEqual([{ status: 'compensated', failed_step: 'load' }]);
+
+  // The operator enables the account and replays: the failed run does not hold the id, so this runs.
+  await bench.pool.query('UPDATE seller_accounts SET enabled = true WHERE id = $1', [ajio.accountId]);
+  await bench.start(envelope);
+  const replayed = await bench.ended(envelope);
+
+  expect(replayed).toEqual({ status: 'completed', result: { status: 'completed', compensations: [] } });
+  expect(await stockRow(skuId)).toEqual({ stock: STOCK - ORDER_QUANTITY, reserved: 0 });
+  for (const seller of sellers) expect(await marketplaceQuantity(seller, skuId)).toBe(STOCK - ORDER_QUANTITY);
+  const updates = await listingUpdates(sellers, envelope.idempotencyKey);
+  expect(updates.map((u) => [u.sellerId, u.outcome])).toEqual(sellers.map((s) => [s.accountId, 'applied']));
+});
+
 it('leaves no secret in any workflow history of this file', async () => {
   expect(bench.workflowIds.length).toBeGreaterThanOrEqual(7);
   expect(await bench.secretsInHistories()).toEqual([]);

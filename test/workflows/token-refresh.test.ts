@@ -99,6 +99,25 @@ it('marks the account needs_reauth at once when AJIO revokes the refresh token, 
   expect(await tokenCalls(seller)).toHaveLength(1);
 });
 
+it('parks the refresh of an account that needs re-authorisation: the workflow fails, AJIO is never called', async () => {
+  const seller = await bench.seedSeller({ marketplace: 'ajio' });
+  await bench.pool.query("UPDATE seller_accounts SET status = 'needs_reauth' WHERE id = $1", [seller.accountId]);
+  const trigger = bench.envelope('ajio.token-refresh', seller);
+
+  await bench.start(trigger);
+  const end = await bench.ended(trigger);
+
+  expect(end).toEqual({
+    status: 'failed',
+    failure: {
+      type: 'AccountNeedsReauth',
+      message: expect.stringMatching(/^parked until the account is re-authorised: refresh refused/),
+      nonRetryable: true,
+    },
+  });
+  expect(await tokenCalls(seller)).toEqual([]);
+});
+
 it('leaves no secret in any workflow history of this file', async () => {
   expect(bench.workflowIds.length).toBeGreaterThanOrEqual(8);
   expect(await bench.secretsInHistories()).toEqual([]);

@@ -37,7 +37,10 @@ export class ActivityRecorder {
   }
 }
 
-/** A failure no retry policy repeats: the step fails at its first attempt, so no test waits on backoff. */
-export function refuse(message: string): never {
-  throw ApplicationFailure.nonRetryable(message, 'RefusedByStub');
+/**
+ * A failure no retry policy repeats: the step fails at its first attempt, so no test waits on backoff.
+ * `type`: the failure type the activity refuses with (an account's state, say); default RefusedByStub.
+ */
+export function refuse(message: string, type = 'RefusedByStub'): never {
+  throw ApplicationFailure.nonRetryable(message, type);
 }

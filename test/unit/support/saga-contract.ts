@@ -5,7 +5,8 @@
  * succeeded before it run, newest first, once each; then the end is recorded once and shown in the
  * `SagaState` search attribute.
  */
-import type { TypedSearchAttributes } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, type TypedSearchAttributes } from '@temporalio/common';
 import type { CompensationRecord } from '../../../src/contracts/sagas';
 import type { SagaRun } from '../../../src/db/saga-runs';
 import { SagaStateKey } from '../../../src/contracts/search-attributes';
@@ -16,6 +17,8 @@ import type { WorkflowHarness, WorkflowName, Workflows } from './workflow-harnes
 export interface SagaFaults {
   /** The step whose activity refuses the work. */
   failStep?: string;
+  /** The failure type of that refusal (default: the stubs' own RefusedByStub). */
+  refusedAs?: string;
   /** The step whose compensation refuses too. */
   failUndoOf?: string;
 }
@@ -24,10 +27,10 @@ export const stepRefusal = (step: string) => `${step} refused`;
 export const undoRefusal = (step: string) => `undo of ${step} refused`;
 
 /** For stubs: call `step(name)` / `undo(name)` first thing; they throw when that is the fault. */
-export function injectFaults({ failStep, failUndoOf }: SagaFaults) {
+export function injectFaults({ failStep, refusedAs, failUndoOf }: SagaFaults) {
   return {
     step(name: string): void {
-      if (name === failStep) refuse(stepRefusal(name));
+      if (name === failStep) refuse(stepRefusal(name), refusedAs);
     },
     undo(name: string): void {
       if (name === failUndoOf) refuse(undoRefusal(name));
@@ -65,6 +68,19 @@ export async function runSaga<W extends WorkflowName>(
 ) {
   const recorder = new ActivityRecorder();
   const run = await harness.run(workflow, args, recorder.record(stubs));
+  return { ...run, recorder, trace: traceOf(recorder, stepOf) };
+}
+
+/** Runs a saga that must fail its workflow (a parked one): the failure, with the recorder and the run's trace. */
+export async function runFailingSaga<W extends WorkflowName>(
+  harness: WorkflowHarness,
+  workflow: W,
+  args: Parameters<Workflows[W]>,
+  stubs: Partial<Activities>,
+  stepOf: (call: ActivityCall) => string,
+) {
+  const recorder = new ActivityRecorder();
+  const run = await harness.runFailing(workflow, args, recorder.record(stubs));
   return { ...run, recorder, trace: traceOf(recorder, stepOf) };
 }
 
@@ -123,4 +139,31 @@ export function expectCompensatedAt(outcome: SagaOutcome, saga: SagaShape, failS
 /** What the Temporal UI shows for the saga once it has ended. */
 export function sagaStateOf(searchAttributes: TypedSearchAttributes): string | undefined {
   return searchAttributes.get(SagaStateKey);
+}
+
+/** What a parked saga's run gives back: its workflow's failure instead of a result. */
+export type ParkedOutcome = Omit<SagaOutcome, 'result'> & { failure: unknown };
+
+/**
+ * A step refused for its account's state (`type`, one of PARKING_FAILURES): the saga still undoes
+ * exactly the steps before it and records its end once, as for any failure; then, instead of
+ * completing, the workflow fails, non-retryably, with that same failure type, saying the work is parked.
+ */
+export function expectParkedAt(outcome: ParkedOutcome, saga: SagaShape, failStep: string, type: string): void {
+  const undone = undoneBefore(saga.steps, failStep, saga.isCompensable);
+  expect(outcome.trace).toEqual(failedRunTrace(saga.steps, failStep, undone));
+  expectRecordedOnce(outcome.recorder, {
+    workflowId: outcome.workflowId,
+    ...saga.sagaRun,
+    status: 'compensated',
+    failedStep: failStep,
+    reason: stepRefusal(failStep),
+    compensations: undoRecords(undone),
+  });
+  expect(sagaStateOf(outcome.searchAttributes)).toBe('compensated');
+  expect(outcome.failure).toBeInstanceOf(WorkflowFailedError);
+  const cause = (outcome.failure as WorkflowFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect(cause).toMatchObject({ type, nonRetryable: true, message: expect.stringMatching(/^parked until /) });
+  expect((cause as Error).message).toContain(stepRefusal(failStep));
 }

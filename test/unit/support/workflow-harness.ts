@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type TypedSearchAttributes } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Activities } from '../../../src/activities';
@@ -33,6 +34,8 @@ export interface WorkflowRun<R> {
   /** As the server shows them once the workflow has ended (the Temporal UI reads the same). */
   searchAttributes: TypedSearchAttributes;
 }
+
+export type FailedWorkflowRun = Omit<WorkflowRun<never>, 'result'> & { failure: unknown };
 
 /**
  * A workflow stuck on a failing workflow task (a bug, not an activity failure) would retry that task
@@ -78,6 +81,35 @@ export class WorkflowHarness {
     stubs: Partial<Activities>,
     options: RunOptions = {},
   ): Promise<WorkflowRun<Awaited<ReturnType<Workflows[W]>>>> {
+    return this.runToEnd(workflow, args, stubs, options, async (handle) => ({
+      result: (await handle.result()) as Awaited<ReturnType<Workflows[W]>>,
+    }));
+  }
+
+  /** Runs a workflow that must fail: the error its result rejects with (a WorkflowFailedError), not a result. */
+  async runFailing<W extends WorkflowName>(
+    workflow: W,
+    args: Parameters<Workflows[W]>,
+    stubs: Partial<Activities>,
+    options: RunOptions = {},
+  ): Promise<FailedWorkflowRun> {
+    return this.runToEnd(workflow, args, stubs, options, (handle) =>
+      handle.result().then(
+        (result: unknown) => {
+          throw new Error(`${workflow} completed with ${JSON.stringify(result)}; it was expected to fail`);
+        },
+        (failure: unknown) => ({ failure }),
+      ),
+    );
+  }
+
+  private async runToEnd<W extends WorkflowName, E>(
+    workflow: W,
+    args: Parameters<Workflows[W]>,
+    stubs: Partial<Activities>,
+    options: RunOptions,
+    end: (handle: WorkflowHandle<Workflows[W]>) => Promise<E>,
+  ): Promise<E & { workflowId: string; searchAttributes: TypedSearchAttributes }> {
     if (this.workerFailure) throw this.workerFailure;
     const workflowId = `${workflow}-${randomUUID()}`;
     this.stubsByWorkflowId.set(workflowId, stubs);
@@ -89,9 +121,9 @@ export class WorkflowHarness {
         memo: options.memo,
         workflowExecutionTimeout: RUN_TIMEOUT,
       });
-      const result = (await handle.result()) as Awaited<ReturnType<Workflows[W]>>;
+      const ended = await end(handle);
       const { typedSearchAttributes } = await handle.describe();
-      return { workflowId, result, searchAttributes: typedSearchAttributes };
+      return { ...ended, workflowId, searchAttributes: typedSearchAttributes };
     } finally {
       this.stubsByWorkflowId.delete(workflowId);
     }

@@ -6,9 +6,12 @@
 import type { Activities } from '../../../src/activities';
 import type { ActivityCall } from '../support/activity-stubs';
 import { envelopeOf } from '../support/envelopes';
+import { ACCOUNT_FAILURES, PARKING_FAILURES } from '../../../src/contracts/failures';
 import {
   expectCompensatedAt,
+  expectParkedAt,
   expectRecordedOnce,
+  runFailingSaga,
   runSaga,
   failedRunTrace,
   injectFaults,
@@ -123,6 +126,27 @@ it.concurrent.each(STEPS)(
     expect(outcome.result).toEqual(expectCompensatedAt(outcome, DEDUCT_SAGA, failStep));
   },
 );
+
+describe.each(PARKING_FAILURES)('a step refused with %s (the account can be served again later)', (refusedAs) => {
+  it.concurrent.each(['load', pushStep(AMAZON)])(
+    'at %s: undoes the steps before it and records the end, then fails the workflow to park the work',
+    async (failStep) => {
+      const outcome = await runFailingSaga(
+        harness(),
+        'inventoryDeductWorkflow',
+        [ENVELOPE],
+        deductActivities({ failStep, refusedAs }),
+        stepOf,
+      );
+      expectParkedAt(outcome, DEDUCT_SAGA, failStep, refusedAs);
+    },
+  );
+});
+
+it('an unknown account is a permanent refusal: the saga compensates and completes, nothing to park', async () => {
+  const outcome = await deduct({ failStep: 'load', refusedAs: ACCOUNT_FAILURES.unknown });
+  expect(outcome.result).toEqual(expectCompensatedAt(outcome, DEDUCT_SAGA, 'load'));
+});
 
 it('puts back the quantity each listing showed before the push, and releases the reservation by its key', async () => {
   const { recorder } = await deduct({ failStep: 'commit' });

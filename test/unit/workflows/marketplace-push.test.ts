@@ -11,9 +11,12 @@ import type { Marketplace } from '../../../src/contracts/marketplaces';
 import { MAX_LISTINGS_PER_PUSH } from '../../../src/workflows/marketplace-push';
 import type { ActivityCall } from '../support/activity-stubs';
 import { envelopeOf } from '../support/envelopes';
+import { PARKING_FAILURES } from '../../../src/contracts/failures';
 import {
   expectCompensatedAt,
+  expectParkedAt,
   expectRecordedOnce,
+  runFailingSaga,
   runSaga,
   failedRunTrace,
   injectFaults,
@@ -183,6 +186,23 @@ it.concurrent.each(STEPS)(
     expect(outcome.result).toEqual(expectCompensatedAt(outcome, PUSH_SAGA, failStep));
   },
 );
+
+describe.each(PARKING_FAILURES)('a step refused with %s (the account can be served again later)', (refusedAs) => {
+  // The second batch's snapshot: the first batch's three updates are undone.
+  it.concurrent.each(['load', 'snapshot:1'])(
+    'at %s: undoes the steps before it and records the end, then fails the workflow to park the work',
+    async (failStep) => {
+      const outcome = await runFailingSaga(
+        harness(),
+        'marketplacePushWorkflow',
+        [ENVELOPE],
+        pushActivities(FLIPKART, { failStep, refusedAs }),
+        stepOfCall(FLIPKART),
+      );
+      expectParkedAt(outcome, PUSH_SAGA, failStep, refusedAs);
+    },
+  );
+});
 
 it('restores the values the snapshot showed, field by field, under keys of their own', async () => {
   const lastStep = STEPS.at(-1)!;

@@ -6,9 +6,12 @@
 import type { Activities } from '../../../src/activities';
 import type { ActivityCall } from '../support/activity-stubs';
 import { envelopeOf } from '../support/envelopes';
+import { PARKING_FAILURES } from '../../../src/contracts/failures';
 import {
   expectCompensatedAt,
+  expectParkedAt,
   expectRecordedOnce,
+  runFailingSaga,
   runSaga,
   failedRunTrace,
   injectFaults,
@@ -109,3 +112,17 @@ it('a refused new token that cannot be undone either leaves the saga needing att
   expectRecordedOnce(recorder, { workflowId, ...SAGA_RUN, ...end });
   expect(sagaStateOf(searchAttributes)).toBe('needs-attention');
 });
+
+it.concurrent.each(PARKING_FAILURES)(
+  'a refresh refused with %s refreshes nothing and fails the workflow to park the trigger',
+  async (refusedAs) => {
+    const outcome = await runFailingSaga(
+      harness(),
+      'ajioTokenRefreshWorkflow',
+      [ENVELOPE],
+      tokenActivities({ failStep: 'refresh', refusedAs }),
+      stepOf,
+    );
+    expectParkedAt(outcome, REFRESH_SAGA, 'refresh', refusedAs);
+  },
+);
