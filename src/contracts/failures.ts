@@ -26,7 +26,13 @@ export const ACCOUNT_FAILURES = {
  * Work refused for a state of its account that an operator can change (enable it, re-authorise it):
  * parked in the DLQ, to be replayed once the account can be served again, never completed or dropped.
  */
-export const PARKING_FAILURES: readonly string[] = [ACCOUNT_FAILURES.disabled, ACCOUNT_FAILURES.needsReauth];
+export const PARKING_FAILURES: readonly string[] = [
+  ACCOUNT_FAILURES.disabled,
+  ACCOUNT_FAILURES.needsReauth,
+  // The marketplace revoked the account's authorisation: the account is marked needs_reauth on the
+  // spot, so the work that found out waits for the re-authorisation like the work after it.
+  MARKETPLACE_FAILURES.authRevoked,
+];
 
 /** A document listed under an id unsafe as a file name: recorded as rejected, never fetched. */
 export const DOCUMENT_FAILURES = { invalidId: 'InvalidDocumentId' } as const;

@@ -8,7 +8,13 @@
  */
 import { ActivityFailure, ApplicationFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { CompensationRecord, SagaStatus } from '../contracts/sagas';
-import { ACCOUNT_FAILURES, failureReason, innermostCause, PARKING_FAILURES } from '../contracts/failures';
+import {
+  ACCOUNT_FAILURES,
+  MARKETPLACE_FAILURES,
+  failureReason,
+  innermostCause,
+  PARKING_FAILURES,
+} from '../contracts/failures';
 import { SagaStateKey } from '../contracts/search-attributes';
 import { database } from './activity-options';
 
@@ -35,6 +41,7 @@ export class SagaStepFailed extends Error {
 const PARKED_UNTIL: Record<string, string> = {
   [ACCOUNT_FAILURES.disabled]: 'the account is enabled again',
   [ACCOUNT_FAILURES.needsReauth]: 'the account is re-authorised',
+  [MARKETPLACE_FAILURES.authRevoked]: 'the account is re-authorised',
 };
 
 /**
