@@ -1,7 +1,8 @@
 /**
  * The admin HTTP app: Bull Board over the sweep queues, and `/attention` (the claims and schedules
- * flagged for a person, as JSON), every route behind the admin token except the sign-in form. Read-only: removing a job scheduler or obliterating a queue from a browser would
- * stop a sweep until the next sweep process restarts, and the audit of runs is in `sweep_runs`.
+ * flagged for a person, as JSON), every route behind the admin token except the sign-in form.
+ * Read-only: obliterating a queue from a browser would lose its jobs, a removed job scheduler stops
+ * its sweep until a sweep process re-creates it, and the audit of runs is in `sweep_runs`.
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
