@@ -1,13 +1,15 @@
 /**
- * The admin HTTP app: Bull Board over the sweep queues, every route behind the admin token except
- * the sign-in form. Read-only: removing a job scheduler or obliterating a queue from a browser would
- * stop a sweep until the next sweep process restarts, and the audit of runs is in `sweep_runs`.
+ * The admin HTTP app: Bull Board over the sweep queues, and `/attention` (the claims and schedules
+ * flagged for a person, as JSON), every route behind the admin token except the sign-in form.
+ * Read-only: obliterating a queue from a browser would lose its jobs, a removed job scheduler stops
+ * its sweep until a sweep process re-creates it, and the audit of runs is in `sweep_runs`.
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
+import type { AttentionSummary } from '../db/attention';
 import type { Logger } from '../platform/logger';
 import { loginRoutes, requireToken, tokenMatcher } from './bearer-auth';
 
@@ -15,6 +17,23 @@ export interface AdminAppOptions {
   queues: readonly Queue[];
   token: string;
   log: Logger;
+  /** What `/attention` answers: read from PostgreSQL on each request. */
+  attention: () => Promise<AttentionSummary>;
+}
+
+/** PostgreSQL down answers 503 here; the board, which needs only Redis, goes on working. */
+function attentionRoutes(attention: AdminAppOptions['attention'], log: Logger): Router {
+  const router = express.Router();
+  router.get('/attention', (_req, res) => {
+    attention().then(
+      (summary) => res.json(summary),
+      (error: unknown) => {
+        log.warn({ err: error }, 'attention summary unavailable');
+        res.status(503).json({ error: 'attention summary unavailable: PostgreSQL did not answer' });
+      },
+    );
+  });
+  return router;
 }
 
 function boardApp(queues: readonly Queue[]): Express {
@@ -27,12 +46,13 @@ function boardApp(queues: readonly Queue[]): Express {
   return serverAdapter.getRouter();
 }
 
-export function createAdminApp({ queues, token, log }: AdminAppOptions): Express {
+export function createAdminApp({ queues, token, log, attention }: AdminAppOptions): Express {
   const matches = tokenMatcher(token);
   const app = express();
   app.disable('x-powered-by');
   app.use(loginRoutes(matches, log));
   app.use(requireToken(matches));
+  app.use(attentionRoutes(attention, log));
   app.use(boardApp(queues));
   return app;
 }

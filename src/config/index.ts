@@ -77,8 +77,14 @@ const envSchema = z
       .string()
       .refine(isTimeZone, 'must be an IANA time zone such as UTC or Asia/Kolkata')
       .default('UTC'),
-    // How long a sweep's claim on a message may stay unsent before the claim-sweeper takes it back.
-    SWEEP_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+    // How long a sweep's claim on a message may stay unsent before a scheduling tick sends it again.
+    // Worst-case delay of a failed send = lease + the */5 tick period (+ a sweep's duration): 300 s
+    // keeps it within 10-15 minutes (docs/operations.md, "Claims"). It must stay longer than sending
+    // a page can take, or a tick would send again a claim its live sender is still sending: a page is
+    // 1000 messages, 100 SendMessageBatch calls 8 at a time behind at most one earlier page, each
+    // retried 4 times with 1.4 s of backoff, seconds in all. A send hanging longer than the lease (a
+    // dead network) may go out twice; FIFO deduplication (5 min) and the workflow id absorb that.
+    SWEEP_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 
     // Keyring for credentials at rest: `keyId:base64Key` pairs (32-byte keys), and which one seals.
     CREDENTIALS_KEYS: z

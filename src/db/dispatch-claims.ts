@@ -1,7 +1,8 @@
 /**
  * Dispatch claims: the durable record that a sweep decided to send a message. A claim is inserted
  * (once per idempotency key) before the message is sent and marked sent only after SQS accepted it,
- * so a crash in between leaves an unsent claim for the claim-sweeper, never a lost row.
+ * so a crash in between leaves an unsent claim, which the next scheduling tick (or the daily
+ * claim-sweeper) sends once its lease runs out: never a lost row.
  */
 import type { ClientBase, Pool } from 'pg';
 import { serializeEnvelope, type Envelope } from '../contracts/envelope';
@@ -21,6 +22,8 @@ export interface Claim {
 }
 
 export interface UnsentClaim extends Claim {
+  /** When the claim was made: its age decides when it is flagged for a person. */
+  claimedAt: Date;
   attempts: number;
   lastError: string | null;
 }
@@ -39,23 +42,36 @@ function claimRowJson(claim: Claim): string {
   return `${fields.slice(0, -1)},"envelope":${body}}`;
 }
 
+/**
+ * A claim is made, and its lease runs, at the later of the database's clock and the sweep run's
+ * `now`. In production the run's `now` is its start, already past, so both are the moment of the
+ * claim. A run given a later `now` (a simulated tick) dates its claims and leases by it, so a claim's
+ * age and lease compare with the `now` of later runs on one clock, and a run never takes back,
+ * within itself, a claim it has just renewed.
+ */
+export interface Lease {
+  seconds: number;
+  now: Date;
+}
+
+const CLAIM_TIME_SQL = (nowParam: string) => `greatest(now(), ${nowParam}::timestamptz)`;
+const LEASE_EXPIRY_SQL = (nowParam: string, secondsParam: string) =>
+  `${CLAIM_TIME_SQL(nowParam)} + make_interval(secs => ${secondsParam})`;
+
 /** Inserts the claims; returns those that were new (a key claimed before is not claimed again). */
-export async function insertClaims(
-  client: ClientBase,
-  claims: readonly Claim[],
-  leaseSeconds: number,
-): Promise<Claim[]> {
+export async function insertClaims(client: ClientBase, claims: readonly Claim[], lease: Lease): Promise<Claim[]> {
   if (claims.length === 0) return [];
   const { rows } = await client.query<{ idempotency_key: string }>(
     `INSERT INTO dispatch_claims
-       (idempotency_key, sweep, account_id, schedule_id, queue, message_type, envelope, slot_at, lease_expires_at)
+       (idempotency_key, sweep, account_id, schedule_id, queue, message_type, envelope, slot_at, claimed_at,
+        lease_expires_at)
      SELECT v.key, v.sweep, v.account_id, v.schedule_id, v.queue, v.envelope->>'type', v.envelope, v.slot_at,
-            now() + make_interval(secs => $2)
+            ${CLAIM_TIME_SQL('$3')}, ${LEASE_EXPIRY_SQL('$3', '$2')}
        FROM jsonb_to_recordset($1::jsonb)
          AS v(key text, sweep text, account_id text, schedule_id bigint, queue text, envelope jsonb, slot_at timestamptz)
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING idempotency_key`,
-    [`[${claims.map(claimRowJson).join(',')}]`, leaseSeconds],
+    [`[${claims.map(claimRowJson).join(',')}]`, lease.seconds, lease.now],
   );
   const inserted = new Set(rows.map((row) => row.idempotency_key));
   return claims.filter((claim) => inserted.has(claim.idempotencyKey));
@@ -63,7 +79,7 @@ export async function insertClaims(
 
 /**
  * Marks claims sent. Committed without waiting for the WAL flush: if a crash loses this mark, the
- * claim-sweeper only sends the message again under the same idempotency key, which SQS (FIFO) and
+ * next scheduling tick only sends the message again under the same idempotency key, which SQS (FIFO) and
  * the workflow id both absorb; the claim itself, written before the send, is always durable.
  */
 export async function markSent(pool: Pool, sent: readonly { key: string; messageId: string }[]): Promise<void> {
@@ -95,7 +111,7 @@ export async function recordSendFailures(
 /** Locks a batch of unsent claims whose lease has expired (the sender died or gave up). */
 export async function lockExpiredClaims(client: ClientBase, now: Date, limit: number): Promise<UnsentClaim[]> {
   const { rows } = await client.query(
-    `SELECT idempotency_key, sweep, account_id, schedule_id, queue, envelope, slot_at, attempts, last_error
+    `SELECT idempotency_key, sweep, account_id, schedule_id, queue, envelope, slot_at, claimed_at, attempts, last_error
        FROM dispatch_claims
       WHERE sent_at IS NULL AND NOT needs_attention AND lease_expires_at < $1
       ORDER BY lease_expires_at
@@ -112,24 +128,25 @@ export async function lockExpiredClaims(client: ClientBase, now: Date, limit: nu
     envelope: row.envelope as Envelope,
     body: serializeEnvelope(row.envelope as Envelope),
     slotAt: row.slot_at,
+    claimedAt: row.claimed_at,
     attempts: row.attempts,
     lastError: row.last_error,
   }));
 }
 
-export async function renewClaims(client: ClientBase, keys: readonly string[], leaseSeconds: number): Promise<void> {
+export async function renewClaims(client: ClientBase, keys: readonly string[], lease: Lease): Promise<void> {
   if (keys.length === 0) return;
   await client.query(
-    `UPDATE dispatch_claims SET attempts = attempts + 1, lease_expires_at = now() + make_interval(secs => $2)
+    `UPDATE dispatch_claims SET attempts = attempts + 1, lease_expires_at = ${LEASE_EXPIRY_SQL('$3', '$2')}
       WHERE idempotency_key = ANY($1)`,
-    [keys, leaseSeconds],
+    [keys, lease.seconds, lease.now],
   );
 }
 
 export async function flagClaims(client: ClientBase, flags: readonly { key: string; reason: string }[]): Promise<void> {
   if (flags.length === 0) return;
   await client.query(
-    `UPDATE dispatch_claims d SET needs_attention = true, attention_reason = v.reason
+    `UPDATE dispatch_claims d SET needs_attention = true, attention_reason = v.reason, attention_since = now()
        FROM unnest($1::text[], $2::text[]) AS v(key, reason)
       WHERE d.idempotency_key = v.key`,
     [flags.map((f) => f.key), flags.map((f) => f.reason)],

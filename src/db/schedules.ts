@@ -80,7 +80,7 @@ export async function flagSchedules(
 ): Promise<void> {
   if (flags.length === 0) return;
   await client.query(
-    `UPDATE schedules s SET needs_attention = true, attention_reason = v.reason, updated_at = now()
+    `UPDATE schedules s SET needs_attention = true, attention_reason = v.reason, attention_since = now(), updated_at = now()
        FROM unnest($1::bigint[], $2::text[]) AS v(id, reason)
       WHERE s.id = v.id`,
     [flags.map((f) => f.id), flags.map((f) => f.reason)],

@@ -2,14 +2,14 @@
  * The service's CloudWatch alarms as plain data, every threshold taken from the queue catalogue or
  * the sweep registry. Facts SQS knows itself (DLQ depth, oldest message, receives) are alarmed on its
  * own `AWS/SQS` metrics, which keep coming even when our metrics role is down; what only we know
- * (sweep staleness, sagas needing attention) on ours. docs/operations.md says what to do for each.
+ * (sweep staleness, sagas, claims and schedules needing attention) on ours. docs/operations.md says what to do for each.
  */
 import type { MetricDataQuery, PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CronExpressionParser } from 'cron-parser';
 import type { Config } from '../config';
 import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from '../queues/catalogue';
 import { SWEEP_SCHEDULES, type SweepSchedule } from '../contracts/sweeps';
-import { METRICS } from './metrics';
+import { METRICS, type Metric } from './metrics';
 
 export type AlarmDefinition = PutMetricAlarmCommandInput & { AlarmName: string };
 
@@ -132,12 +132,16 @@ function staleSweepAlarm(config: Config, sweep: SweepSchedule): AlarmDefinition 
   };
 }
 
-function sagasNeedingAttentionAlarm(config: Config): AlarmDefinition {
+/** Service-wide count of rows waiting for a person: alarms on the first one. */
+function needsAttentionAlarm(
+  config: Config,
+  { kind, subject, metric, description }: { kind: string; subject: string; metric: Metric; description: string },
+): AlarmDefinition {
   return {
-    AlarmName: alarmName(config, 'sagas-need-attention', 'saga_runs'),
-    AlarmDescription: 'A saga compensation failed: a marketplace or stock may be half-changed. See saga_runs.',
+    AlarmName: alarmName(config, kind, subject),
+    AlarmDescription: description,
     Namespace: config.observability.metrics.namespace,
-    MetricName: METRICS.sagasNeedingAttention.name,
+    MetricName: metric.name,
     Dimensions: [],
     Statistic: 'Maximum',
     Period: FIVE_MINUTES,
@@ -149,6 +153,36 @@ function sagasNeedingAttentionAlarm(config: Config): AlarmDefinition {
   };
 }
 
+function sagasNeedingAttentionAlarm(config: Config): AlarmDefinition {
+  return needsAttentionAlarm(config, {
+    kind: 'sagas-need-attention',
+    subject: 'saga_runs',
+    metric: METRICS.sagasNeedingAttention,
+    description: 'A saga compensation failed: a marketplace or stock may be half-changed. See saga_runs.',
+  });
+}
+
+function dispatchAttentionAlarms(config: Config): AlarmDefinition[] {
+  return [
+    needsAttentionAlarm(config, {
+      kind: 'claims-need-attention',
+      subject: 'dispatch_claims',
+      metric: METRICS.claimsNeedingAttention,
+      description:
+        'A claimed message was not accepted by SQS for over 24 h and is no longer sent again. ' +
+        'See docs/operations.md#claims-need-attention',
+    }),
+    needsAttentionAlarm(config, {
+      kind: 'schedules-need-attention',
+      subject: 'schedules',
+      metric: METRICS.schedulesNeedingAttention,
+      description:
+        'A schedule is flagged and no longer runs (e.g. an unknown kind or a malformed cadence). ' +
+        'See docs/operations.md#schedules-need-attention',
+    }),
+  ];
+}
+
 export function alarmDefinitions(config: Config): AlarmDefinition[] {
   return [
     ...QUEUES.flatMap((queue) => [
@@ -158,5 +192,6 @@ export function alarmDefinitions(config: Config): AlarmDefinition[] {
     ]),
     ...SWEEP_SCHEDULES.map((sweep) => staleSweepAlarm(config, sweep)),
     sagasNeedingAttentionAlarm(config),
+    ...dispatchAttentionAlarms(config),
   ];
 }

@@ -155,18 +155,24 @@ function attentionRow(config: Config, index: number): Widget[] {
     index,
     [
       {
-        width: 8,
+        width: 6,
         title: 'Accounts needing re-authorisation',
         stat: 'Maximum',
         metrics: [line(ns, METRICS.accountsNeedingReauth, [])],
       },
       {
-        width: 8,
+        width: 6,
         title: 'Sagas needing attention',
         stat: 'Maximum',
         metrics: [line(ns, METRICS.sagasNeedingAttention, [])],
       },
-      { width: 8, title: 'Saga compensations run', stat: 'Sum', metrics: [line(ns, METRICS.sagaCompensations, [])] },
+      { width: 6, title: 'Saga compensations run', stat: 'Sum', metrics: [line(ns, METRICS.sagaCompensations, [])] },
+      {
+        width: 6,
+        title: 'Claims and schedules needing attention',
+        stat: 'Maximum',
+        metrics: [line(ns, METRICS.claimsNeedingAttention, []), line(ns, METRICS.schedulesNeedingAttention, [])],
+      },
     ],
     config.aws.region,
   );

@@ -35,6 +35,8 @@ export const METRICS = {
   accountsNeedingReauth: { name: 'AccountsNeedingReauth', unit: 'Count' },
   sagasNeedingAttention: { name: 'SagasNeedingAttention', unit: 'Count' },
   sagaCompensations: { name: 'SagaCompensations', unit: 'Count' },
+  claimsNeedingAttention: { name: 'ClaimsNeedingAttention', unit: 'Count' },
+  schedulesNeedingAttention: { name: 'SchedulesNeedingAttention', unit: 'Count' },
 } as const satisfies Record<string, { name: string; unit: StandardUnit }>;
 
 export type Metric = (typeof METRICS)[keyof typeof METRICS];

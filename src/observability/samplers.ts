@@ -4,6 +4,7 @@
  */
 import type { Queue } from 'bullmq';
 import type { Pool } from 'pg';
+import { attentionCounts } from '../db/attention';
 import { readOperationalFigures, secondsSinceLastSuccessfulSweeps } from '../db/operational-figures';
 import { QUEUES, deadLetterQueueName, queueName } from '../queues/catalogue';
 import type { QueueDirectory } from '../queues/queue-urls';
@@ -50,15 +51,20 @@ export function sqsSampler(directory: QueueDirectory, prefix: string): Sampler {
   };
 }
 
-/** Accounts and sagas an operator must look at, and compensations run since the last sample. */
+/**
+ * Accounts, sagas, claims and schedules an operator must look at (0 when none: the alarms and the
+ * dashboard read a figure, never a gap), and compensations run since the last sample.
+ */
 export function businessSampler(pool: Pool, startedAt = new Date()): Sampler {
   let since = startedAt;
   return async (buffer) => {
-    const figures = await readOperationalFigures(pool, since);
+    const [figures, flagged] = await Promise.all([readOperationalFigures(pool, since), attentionCounts(pool)]);
     since = figures.until;
     buffer.gauge(METRICS.accountsNeedingReauth, {}, figures.accountsNeedingReauth);
     buffer.gauge(METRICS.sagasNeedingAttention, {}, figures.sagasNeedingAttention);
     buffer.count(METRICS.sagaCompensations, {}, figures.sagaCompensations);
+    buffer.gauge(METRICS.claimsNeedingAttention, {}, flagged.claims);
+    buffer.gauge(METRICS.schedulesNeedingAttention, {}, flagged.schedules);
   };
 }
 

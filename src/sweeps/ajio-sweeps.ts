@@ -11,7 +11,7 @@ import { inTransaction } from '../db/transaction';
 import { queueForMessage } from '../queues/routing';
 import { type MessageType } from '../contracts/envelope';
 import { overfullQueues } from './backpressure';
-import { buildClaim, type SweepContext } from './context';
+import { buildClaim, claimLease, type SweepContext } from './context';
 import { claimAndDispatch } from './dispatch';
 import { countDeferral, countSkip, emptyReport } from './report';
 import { type SweepReport } from '../contracts/sweeps';
@@ -46,7 +46,7 @@ async function ajioFanOut(ctx: SweepContext, { type, isDue }: FanOut, report: Sw
         else if (overfull) countDeferral(report, queue);
         else claims.push(buildClaim({ ctx, type, accountId: account.id, marketplace: 'ajio', slotAt: ctx.slot }));
       }
-      const fresh = await insertClaims(client, claims, ctx.config.sweeps.claimLeaseSeconds);
+      const fresh = await insertClaims(client, claims, claimLease(ctx));
       return { claims: fresh, next: accounts.at(-1)!.id };
     });
   await claimAndDispatch(ctx, report, '', claimPage);

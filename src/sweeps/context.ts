@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../platform/logger';
-import type { Claim } from '../db/dispatch-claims';
+import type { Claim, Lease } from '../db/dispatch-claims';
 import type { QueueDefinition } from '../queues/catalogue';
 import type { Marketplace } from '../contracts/marketplaces';
 import { queueForMessage } from '../queues/routing';
@@ -23,6 +23,11 @@ export interface SweepContext {
   now: Date;
   /** Rows per claim transaction: bounds memory and lock time. */
   pageSize: number;
+}
+
+/** The lease this run gives the claims it makes or renews. */
+export function claimLease(ctx: SweepContext): Lease {
+  return { seconds: ctx.config.sweeps.claimLeaseSeconds, now: ctx.now };
 }
 
 export interface ClaimRequest {

@@ -21,8 +21,8 @@ async function sendClaims(ctx: SweepContext, claims: readonly Claim[], limiter: 
 }
 
 /**
- * Records what SQS accepted on each claim. A claim SQS did not accept stays unsent; the
- * claim-sweeper sends it again once its lease runs out.
+ * Records what SQS accepted on each claim. A claim SQS did not accept stays unsent; the next
+ * scheduling tick sends it again once its lease runs out.
  */
 async function recordOutcome(
   ctx: SweepContext,

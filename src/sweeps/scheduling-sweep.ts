@@ -1,5 +1,7 @@
 /**
- * `scheduling-sweep`: every enabled schedule that is due is claimed, sent to the queue of its kind,
+ * `scheduling-sweep`: first sends again the claims whose send failed (their lease ran out; see
+ * claim-sweeper.ts), so a failed send waits for a tick or two, not for the daily claim-sweeper. Then
+ * every enabled schedule that is due is claimed, sent to the queue of its kind,
  * and moved on to its next run, in one transaction per page. Rows it cannot send are reported in the
  * audit: skipped (account disabled, no credentials) and moved on, flagged for attention (unknown
  * kind, malformed cadence) so they stop coming back, or deferred (target queue over its backlog
@@ -20,11 +22,12 @@ import { inTransaction } from '../db/transaction';
 import { queueForMessage } from '../queues/routing';
 import { SCHEDULE_KINDS } from '../contracts/envelope';
 import { nextRunAfter, parseCadence } from './cadence';
-import { buildClaim, type SweepContext } from './context';
+import { buildClaim, claimLease, type SweepContext } from './context';
 import { claimAndDispatch } from './dispatch';
 import { countDeferral, countSkip, emptyReport, noteProblem } from './report';
 import { type SweepReport } from '../contracts/sweeps';
 import { overfullQueues } from './backpressure';
+import { resendExpiredClaims } from './claim-sweeper';
 
 type Decision =
   | { action: 'claim'; claim: Claim; nextRunAt: Date }
@@ -89,7 +92,7 @@ async function claimPage(
         break;
     }
   }
-  const fresh = await insertClaims(client, claims, ctx.config.sweeps.claimLeaseSeconds);
+  const fresh = await insertClaims(client, claims, claimLease(ctx));
   await advanceSchedules(client, advances);
   await flagSchedules(client, flags);
   const last = rows.at(-1)!;
@@ -97,6 +100,8 @@ async function claimPage(
 }
 
 export async function schedulingSweep(ctx: SweepContext, report: SweepReport = emptyReport()): Promise<SweepReport> {
+  // Before this tick's own claims: their leases have not run out, so this never sends them twice.
+  await resendExpiredClaims(ctx, report);
   const overfull = await overfullQueues(ctx);
   await claimAndDispatch(ctx, report, START_CURSOR, (cursor) =>
     inTransaction(ctx.pool, (client) => claimPage(ctx, client, cursor, overfull, report)),

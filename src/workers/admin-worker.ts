@@ -1,11 +1,13 @@
 /**
- * The admin role: Bull Board over the sweep queues on ADMIN_PORT, behind ADMIN_TOKEN (it will not
- * start without one), plus /livez and /readyz on HEALTH_PORT. SIGTERM/SIGINT: stop answering, exit 0.
+ * The admin role: Bull Board over the sweep queues and `/attention` on ADMIN_PORT, behind ADMIN_TOKEN
+ * (it will not start without one), plus /livez and /readyz on HEALTH_PORT. SIGTERM/SIGINT: stop answering, exit 0.
  */
 import { createServer } from 'node:http';
 import type { Queue } from 'bullmq';
 import { createAdminApp } from '../admin/app';
 import { requireAdminToken, type Config } from '../config';
+import { attentionSummary } from '../db/attention';
+import { createPool } from '../db/pool';
 import { closeServer, listen } from '../platform/http-server';
 import type { Logger } from '../platform/logger';
 import { redisReady } from '../platform/probes';
@@ -19,6 +21,8 @@ import { sweepQueue } from '../sweeps/schedulers';
 export function build(config: Config, log: Logger): Role {
   const token = requireAdminToken(config);
   const redis = createRedisConnection(config);
+  // Only `/attention` reads it, on demand: not a start-up or readiness dependency of the board.
+  const pool = createPool(config, { max: 2, log });
   const lifetime = untilStopped();
   let queues: Queue[] = [];
   let server: ReturnType<typeof createServer> | undefined;
@@ -31,7 +35,7 @@ export function build(config: Config, log: Logger): Role {
     },
     checks: { redis: redisReady(redis) },
     async run() {
-      server = createServer(createAdminApp({ queues, token, log }));
+      server = createServer(createAdminApp({ queues, token, log, attention: () => attentionSummary(pool) }));
       const port = await listen(server, config.admin.port, 'ADMIN_PORT');
       log.info({ port, queues: SWEEPS.map((sweep) => sweep.name) }, 'admin server listening');
       await lifetime.stopped;
@@ -43,6 +47,7 @@ export function build(config: Config, log: Logger): Role {
     },
     async close() {
       await Promise.all(queues.map((queue) => queue.close()));
+      await pool.end();
       await redis.quit();
     },
   };

@@ -1,5 +1,6 @@
 /**
- * The sweep role: upserts the four Job Schedulers and runs their jobs. Several may run at once;
+ * The sweep role: upserts the four Job Schedulers, keeps them there (re-created within seconds if
+ * Redis loses them; /readyz fails while one stays missing), and runs their jobs. Several may run at once;
  * BullMQ hands each tick's job to one of them, and the database claims keep even a manual run in the
  * same window from sending anything twice.
  */
@@ -14,7 +15,7 @@ import { runRole, untilStopped, type Role } from '../platform/role';
 import { postgresServer, redisServer } from '../platform/startup-checks';
 import { SWEEPS } from '../sweeps/registry';
 import { runSweep } from '../sweeps/run-sweep';
-import { upsertSweepSchedulers } from '../sweeps/schedulers';
+import { guardSweepSchedulers, upsertSweepSchedulers, type SchedulerGuard } from '../sweeps/schedulers';
 import { createSweepDependencies } from '../sweeps/sweep-dependencies';
 
 export function build(config: Config, log: Logger): Role {
@@ -23,6 +24,7 @@ export function build(config: Config, log: Logger): Role {
   // BullMQ leaves connections it is given open; the role owns and closes them.
   let connections: Redis[] = [];
   let workers: Worker[] = [];
+  let guard: SchedulerGuard | undefined;
   const lifetime = untilStopped();
 
   const sweepWorker = (sweep: (typeof SWEEPS)[number], connection: Redis) =>
@@ -45,8 +47,13 @@ export function build(config: Config, log: Logger): Role {
     async prepare() {
       await assertNoEviction(redis);
       await upsertSweepSchedulers(config, redis);
+      guard = guardSweepSchedulers(config, redis, log);
     },
-    checks: { redis: redisReady(redis), postgres: postgresReady(deps.pool) },
+    checks: {
+      redis: redisReady(redis),
+      postgres: postgresReady(deps.pool),
+      schedulers: () => guard!.ready(),
+    },
     async run() {
       connections = SWEEPS.map(() => createRedisConnection(config, { blocking: true }));
       workers = SWEEPS.map((sweep, index) => sweepWorker(sweep, connections[index]!));
@@ -63,6 +70,7 @@ export function build(config: Config, log: Logger): Role {
     },
     async stop() {
       log.info('sweep-worker: stopping (finishing running sweeps)');
+      await guard?.stop();
       await Promise.all(workers.map((worker) => worker.close()));
       lifetime.release();
     },

@@ -10,6 +10,8 @@ import { SWEEPS } from '../../src/sweeps/registry';
 import { upsertSweepSchedulers } from '../../src/sweeps/schedulers';
 import { loggedPort, startRole, type RoleProcess } from '../support/role-process';
 import { runEntryPoint } from '../support/run-command';
+import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
+import { seedAccount } from '../../scripts/harness/accounts';
 
 jest.setTimeout(60_000);
 
@@ -20,12 +22,15 @@ const config = loadConfig(env);
 
 let role: RoleProcess;
 let base: string;
+/** Its own database, for the rows /attention lists. */
+let t: IsolatedEnvironment;
 
 beforeAll(async () => {
   const redis = createRedisConnection(config);
   await upsertSweepSchedulers(config, redis);
   await redis.quit();
-  role = startRole('admin-worker', env);
+  t = await isolatedEnvironment();
+  role = startRole('admin-worker', { ...env, DATABASE_URL: t.env.DATABASE_URL });
   base = `http://127.0.0.1:${await loggedPort(role, 'admin server listening')}`;
 });
 
@@ -38,6 +43,7 @@ afterAll(async () => {
     await queue.close();
   }
   await redis.quit();
+  await t?.cleanup();
 });
 
 const bearer = (value: string) => ({ authorization: `Bearer ${value}` });
@@ -96,6 +102,52 @@ describe('the admin server', () => {
     expect(await board.text()).toContain('<title>Sweeps</title>');
     const tampered = await fetch(`${base}/`, { headers: { cookie: 'admin_token=guess' } });
     expect(tampered.status).toBe(401);
+  });
+
+  it('lists the claims and schedules flagged for a person at /attention, behind the token', async () => {
+    expect((await fetch(`${base}/attention`)).status).toBe(401);
+    await seedAccount(t.deps.pool, t.config, { id: 'attn-1', marketplace: 'amazon' });
+    const { rows } = await t.deps.pool.query(
+      `INSERT INTO schedules (account_id, kind, cadence, next_run_at, needs_attention, attention_reason, attention_since)
+       VALUES ('attn-1', 'teleport', '1h', now(), true, 'unknown schedule kind "teleport"', '2026-01-02T03:04:05Z')
+       RETURNING id`,
+    );
+    const scheduleId = String(rows[0].id);
+    await t.deps.pool.query(
+      `INSERT INTO dispatch_claims (idempotency_key, sweep, account_id, queue, message_type, envelope, slot_at,
+                                   claimed_at, lease_expires_at, attempts, last_error, needs_attention,
+                                   attention_reason, attention_since)
+       VALUES ('k-1', 'scheduling-sweep', 'attn-1', 'account-sync', 'account.sync', '{}', now(),
+               '2026-01-01T00:00:00Z', now(), 9, 'InternalError: down', true, 'unsent for more than 24 h',
+               '2026-01-02T00:05:00Z')`,
+    );
+    const response = await fetch(`${base}/attention`, { headers: bearer(token) });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      claims: [
+        {
+          idempotencyKey: 'k-1',
+          accountId: 'attn-1',
+          queue: 'account-sync',
+          messageType: 'account.sync',
+          scheduleId: null,
+          reason: 'unsent for more than 24 h',
+          attempts: 9,
+          lastError: 'InternalError: down',
+          claimedAt: '2026-01-01T00:00:00.000Z',
+          since: '2026-01-02T00:05:00.000Z',
+        },
+      ],
+      schedules: [
+        {
+          id: scheduleId,
+          accountId: 'attn-1',
+          kind: 'teleport',
+          reason: 'unknown schedule kind "teleport"',
+          since: '2026-01-02T03:04:05.000Z',
+        },
+      ],
+    });
   });
 
   it('answers /readyz on its health port', async () => {

@@ -90,7 +90,7 @@ describe('loadConfig', () => {
     expect(errorFor({ ...valid, CREDENTIALS_KEYS: `old:${key}`, CREDENTIALS_ACTIVE_KEY_ID: 'gone' })).toBe(
       'Configuration error: CREDENTIALS_ACTIVE_KEY_ID must name one of the CREDENTIALS_KEYS',
     );
-    expect(loadConfig(valid).sweeps).toEqual({ timezone: 'UTC', claimLeaseSeconds: 600 });
+    expect(loadConfig(valid).sweeps).toEqual({ timezone: 'UTC', claimLeaseSeconds: 300 });
   });
 
   it('reads Redis Sentinel settings and requires the master name', () => {

@@ -257,6 +257,9 @@ describe('the metrics role', () => {
       expect(await read(namespace, METRICS.accountsNeedingReauth, {}, 'Maximum')).toBe(1);
       expect(await read(namespace, METRICS.sagasNeedingAttention, {}, 'Maximum')).toBe(1);
       expect(await read(namespace, METRICS.sagaCompensations, {}, 'Sum')).toBe(2);
+      // None flagged yet: a 0, not a gap.
+      expect(await read(namespace, METRICS.claimsNeedingAttention, {}, 'Maximum')).toBe(0);
+      expect(await read(namespace, METRICS.schedulesNeedingAttention, {}, 'Maximum')).toBe(0);
 
       // The next interval counts only compensations finished since.
       await role.flusher.flush();
@@ -291,7 +294,8 @@ describe('provisioning alarms and the dashboard', () => {
     expect(second).toEqual(first);
 
     const alarms = await alarmsOf(namespace);
-    expect(alarms).toHaveLength(QUEUES.length * 3 + SWEEPS.length + 1);
+    // Per queue three, per sweep one, and the sagas, claims and schedules needing attention.
+    expect(alarms).toHaveLength(QUEUES.length * 3 + SWEEPS.length + 3);
     const byName = new Map(alarms.map((alarm) => [alarm.AlarmName!, alarm]));
     const find = (kind: string, subject: string) => {
       const alarm = byName.get(`${namespace} ${kind}: ${prefix}${subject}`);
@@ -341,6 +345,20 @@ describe('provisioning alarms and the dashboard', () => {
         Threshold: expectedStaleness[sweep.name],
       });
     }
+
+    for (const [kind, subject, metric] of [
+      ['sagas-need-attention', 'saga_runs', METRICS.sagasNeedingAttention],
+      ['claims-need-attention', 'dispatch_claims', METRICS.claimsNeedingAttention],
+      ['schedules-need-attention', 'schedules', METRICS.schedulesNeedingAttention],
+    ] as const) {
+      expect(find(kind, subject)).toMatchObject({
+        Namespace: namespace,
+        MetricName: metric.name,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+    expect(find('claims-need-attention', 'dispatch_claims').AlarmDescription).toContain('docs/operations.md');
   });
 
   it('creates a dashboard with a row per queue family that references every queue and DLQ', async () => {
@@ -360,6 +378,15 @@ describe('provisioning alarms and the dashboard', () => {
     }
     for (const sweep of SWEEPS) expect(referenced).toContain(sweep.name);
     expect(referenced).toContain(namespace);
+    // Every service-wide figure the metrics role publishes has its line.
+    for (const metric of [
+      METRICS.accountsNeedingReauth,
+      METRICS.sagasNeedingAttention,
+      METRICS.sagaCompensations,
+      METRICS.claimsNeedingAttention,
+      METRICS.schedulesNeedingAttention,
+    ])
+      expect(referenced).toContain(metric.name);
 
     const rows = new Map<number, string[]>();
     for (const widget of body.widgets) rows.set(widget.y, [...(rows.get(widget.y) ?? []), widget.properties.title]);

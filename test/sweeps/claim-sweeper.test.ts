@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnEntry } from '../../scripts/harness/spawn';
-import { MAX_DISPATCH_ATTEMPTS } from '../../src/sweeps/claim-sweeper';
 import { findSweep } from '../../src/sweeps/registry';
 import { runSweep } from '../../src/sweeps/run-sweep';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
@@ -12,9 +11,11 @@ jest.setTimeout(120_000);
 const claimSweeper = findSweep('claim-sweeper');
 let t: IsolatedEnvironment;
 
+/** The production lease; the sweeps run with `now` past it instead of waiting for it. */
+const afterTheLease = () => new Date(Date.now() + t.config.sweeps.claimLeaseSeconds * 1_000 + 1_000);
+
 beforeAll(async () => {
-  // A one-second lease, so the test need not wait ten minutes for claims to expire.
-  t = await isolatedEnvironment({ SWEEP_CLAIM_LEASE_SECONDS: '1' });
+  t = await isolatedEnvironment({ SWEEP_CLAIM_LEASE_SECONDS: undefined });
 });
 afterAll(() => t?.cleanup());
 
@@ -54,8 +55,7 @@ describe('claim-sweeper', () => {
     }
     expect(await drainedMessages()).toEqual([]);
 
-    await sleep(1100); // the lease runs out
-    const report = await runSweep(t.deps, claimSweeper, { trigger: 'manual' });
+    const report = await runSweep(t.deps, claimSweeper, { trigger: 'manual', now: afterTheLease() });
     expect(report).toMatchObject({ rowsClaimed: 120, messagesSent: 120, sendFailures: 0 });
     expect(await claimCounts()).toEqual({ unsent: 0, sent: 120, flagged: 0 });
 
@@ -65,36 +65,36 @@ describe('claim-sweeper', () => {
 
     // The schedules had moved on with their claims: the next scheduling sweep sends nothing again.
     expect((await runSweep(t.deps, findSweep('scheduling-sweep'), { trigger: 'manual' })).messagesSent).toBe(0);
-    expect((await runSweep(t.deps, claimSweeper, { trigger: 'manual' })).messagesSent).toBe(0);
+    expect((await runSweep(t.deps, claimSweeper, { trigger: 'manual', now: afterTheLease() })).messagesSent).toBe(0);
   });
 
-  it('flags a claim that keeps failing, and its schedule, instead of re-sending it forever', async () => {
+  // Specified behaviour changed (issue 14): a claim is flagged by its age (unsent for more than 24 h),
+  // no longer after 3 attempts, and its schedule is not flagged with it.
+  it('flags a claim unsent for more than a day, not its schedule, instead of re-sending it forever', async () => {
     const { rows } = await t.deps.pool.query(
-      `UPDATE dispatch_claims SET sent_at = NULL, attempts = $1, last_error = 'InvalidParameterValue: test',
+      `UPDATE dispatch_claims SET sent_at = NULL, attempts = 3, last_error = 'InvalidParameterValue: test',
               lease_expires_at = now() - interval '1 minute'
         WHERE idempotency_key = (SELECT min(idempotency_key) FROM dispatch_claims)
-        RETURNING idempotency_key, schedule_id`,
-      [MAX_DISPATCH_ATTEMPTS],
+        RETURNING idempotency_key, schedule_id, claimed_at`,
     );
-    const { idempotency_key: key, schedule_id: scheduleId } = rows[0];
+    const { idempotency_key: key, schedule_id: scheduleId, claimed_at: claimedAt } = rows[0];
+    const dayLater = new Date(claimedAt.getTime() + 24 * 3_600_000 + 60_000);
 
-    const report = await runSweep(t.deps, claimSweeper, { trigger: 'manual' });
+    const report = await runSweep(t.deps, claimSweeper, { trigger: 'manual', now: dayLater });
     expect(report).toMatchObject({ messagesSent: 0, rowsSkipped: 1 });
     expect(report.details.problems).toEqual([
-      { id: key, reason: `dispatch failed ${MAX_DISPATCH_ATTEMPTS} times; last error: InvalidParameterValue: test` },
+      {
+        id: key,
+        reason: `unsent for more than 24 h (claimed ${claimedAt.toISOString()}, 3 attempts); last error: InvalidParameterValue: test`,
+      },
     ]);
     const claim = await t.deps.pool.query('SELECT needs_attention FROM dispatch_claims WHERE idempotency_key = $1', [
       key,
     ]);
     expect(claim.rows[0].needs_attention).toBe(true);
-    const schedule = await t.deps.pool.query('SELECT needs_attention, attention_reason FROM schedules WHERE id = $1', [
-      scheduleId,
-    ]);
-    expect(schedule.rows[0]).toMatchObject({
-      needs_attention: true,
-      attention_reason: expect.stringContaining('dispatch failed'),
-    });
-    expect((await runSweep(t.deps, claimSweeper, { trigger: 'manual' })).rowsSkipped).toBe(0);
+    const schedule = await t.deps.pool.query('SELECT needs_attention FROM schedules WHERE id = $1', [scheduleId]);
+    expect(schedule.rows[0].needs_attention).toBe(false);
+    expect((await runSweep(t.deps, claimSweeper, { trigger: 'manual', now: dayLater })).rowsSkipped).toBe(0);
     expect(await drainedMessages()).toEqual([]);
   });
 
