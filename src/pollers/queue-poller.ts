@@ -257,7 +257,7 @@ export class QueuePoller {
     await this.deps.messages.deadLetter(message, verdict);
     this.unhold(message);
     this.observer.deadLettered();
-    log.warn({ ...verdict }, 'message moved to the DLQ');
+    log.warn({ ...verdict }, `${verdict.disposition} message moved to the DLQ`);
     return 'settled';
   }
 
