@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { ROLE_NAMES } from '../src/workers/roles';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
+import { NAMESPACE_RETENTION_SECONDS } from '../src/queues/catalogue';
 
 const root = path.resolve(__dirname, '..');
 // `merge`: the roles inherit their settings through `<<: *service`.
@@ -59,6 +60,13 @@ describe('docker-compose.yml', () => {
   it('registers every custom search attribute the workflows use', () => {
     const setup = JSON.stringify(compose.services['temporal-setup']?.command);
     for (const key of CUSTOM_SEARCH_ATTRIBUTES) expect(setup).toContain(key.name);
+  });
+
+  it('keeps closed Temporal runs as long as the poller may need them (NAMESPACE_RETENTION_SECONDS)', () => {
+    const setup = JSON.stringify(compose.services['temporal-setup']?.command);
+    expect(setup).toContain(
+      `namespace update --address temporal:7233 --retention ${NAMESPACE_RETENTION_SECONDS / 3600}h default`,
+    );
   });
 
   it('gives every role of the service the variables the configuration requires', () => {

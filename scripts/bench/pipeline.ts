@@ -20,6 +20,7 @@ import { serializeEnvelope, type Envelope } from '../../src/contracts/envelope';
 import { provisionQueues } from '../../src/queues/provision';
 import { QueueDirectory } from '../../src/queues/queue-urls';
 import { createSqsClient } from '../../src/platform/sqs-client';
+import { createPool } from '../../src/db/pool';
 import { createLimiter } from '../../src/platform/concurrency';
 import { runMain } from '../../src/platform/main';
 import { createTemporalClient } from '../../src/platform/temporal-client';
@@ -76,6 +77,8 @@ export async function runPipelineBench({
   const run = randomUUID().slice(0, 8);
   const config = loadConfig({ ...process.env, QUEUE_PREFIX: 'benchp-', TEMPORAL_TASK_QUEUE: `bench-${run}` });
   const sqs = createSqsClient(config);
+  // The pollers write completion records: the stack's database, migrated by prepare-local.
+  const pool = createPool(config, { max: 20 });
   const provisioned = await provisionQueues(sqs, config.queues.prefix, FIFO_QUEUES);
   await Promise.all(provisioned.map(({ url }) => sqs.send(new PurgeQueueCommand({ QueueUrl: url }))));
 
@@ -126,6 +129,7 @@ export async function runPipelineBench({
           config,
           sqs,
           client,
+          pool,
           directory,
           log: SILENT_LOGGER,
           onCompleted: (envelope, message) =>
@@ -193,6 +197,7 @@ export async function runPipelineBench({
   await client.connection.close();
   await connection.close();
   sqs.destroy();
+  await pool.end();
 
   return {
     at: new Date().toISOString(),

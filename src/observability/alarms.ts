@@ -41,7 +41,7 @@ function deadLetterAlarm(config: Config, queue: QueueDefinition): AlarmDefinitio
   const dlq = deadLetterQueueName(queue, config.queues.prefix);
   return {
     AlarmName: alarmName(config, 'dlq-not-empty', `${queue.name}-dlq`),
-    AlarmDescription: `Messages in ${dlq}: they failed ${queue.maxReceiveCount} times or were invalid. Triage: docs/operations.md#dlq-triage`,
+    AlarmDescription: `Messages in ${dlq}: the poller dead-lettered them (invalid, failed, parked or stopped) or SQS's safety net moved them. Triage: docs/operations.md#dlq-triage`,
     Namespace: SQS_NAMESPACE,
     MetricName: 'ApproximateNumberOfMessagesVisible',
     Dimensions: [{ Name: 'QueueName', Value: dlq }],

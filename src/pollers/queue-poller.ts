@@ -1,44 +1,41 @@
 /**
- * One queue's poller: receives messages, validates each envelope, starts one workflow per message
- * and deletes the message only once its workflow has completed.
+ * One queue's poller: receives messages, validates each envelope, runs one workflow per message and
+ * deletes the message only once its workflow has completed (recorded in `completed_work` first).
  *
- * - Invalid messages go to the queue's DLQ at once, with the reason, and are deleted from the queue.
- * - While a workflow runs, the message's visibility is extended so SQS does not hand it out again.
- * - A failed workflow leaves its message undeleted, visible again after a retry delay, so SQS moves it
- *   to the DLQ after maxReceiveCount failed runs.
- * - FIFO: messages of one group (one seller account) run strictly one after another; if one does not
- *   complete, the rest of its group in the batch is released unstarted. Groups run in parallel.
+ * - The poller owns the retry decision (workflow-runner.ts, message-fate.ts): a failed run is run again
+ *   after the retry delay until the message's budget of failed runs is spent; then, or at once for a
+ *   non-retryable failure or a run an operator terminated or cancelled, it moves the message to the DLQ
+ *   itself, with the verdict (QueueMessages.deadLetter). SQS's maxReceiveCount is only a safety net.
+ * - Invalid messages go to the DLQ at once, with the reason.
+ * - While a message is held, its visibility is extended so SQS does not hand it out again.
+ * - FIFO: messages of one group (one seller account) run strictly one after another. A failed message
+ *   is run again while the poller keeps holding its chain, so nothing behind it is released ahead of
+ *   it or received again meanwhile. Standard: a failed message is given back with the retry delay as
+ *   its visibility (any replica may run it next; its failed runs are counted in Temporal).
  * - Backpressure: it receives only as many messages as it has room for. If Temporal is unreachable it
- *   releases what it holds and stops receiving (receives are what count towards the DLQ) until
- *   Temporal answers again.
+ *   releases what it holds and stops receiving until Temporal answers again. Releases cost nothing:
+ *   the budget is counted in failed runs, not receives.
  */
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PollerSettings, QueueDefinition } from '../queues/catalogue';
 import { createLogger, type Logger } from '../platform/logger';
 import { misrouting } from '../queues/routing';
-import { parseEnvelope, toCarriableText, type Envelope, type ParseResult } from '../contracts/envelope';
-import { DEAD_LETTER_ATTRIBUTES } from '../queues/dead-letter-record';
+import { parseEnvelope, type Envelope, type ParseResult } from '../contracts/envelope';
+import { REPLAY_ATTRIBUTES, type DeadLetterVerdict } from '../queues/dead-letter-record';
+import type { QueueMessages } from '../queues/queue-messages';
 import { RELEASE_VISIBILITY_SECONDS } from '../queues/sqs-conventions';
 import { IGNORE_POLLER_EVENTS, type PollerObserver } from './poller-metrics';
-import { isTemporalUnavailable, type WorkflowOutcome } from './workflow-runner';
+import { isTemporalUnavailable, type RunEvents, type RunRequest, type SettledFate } from './workflow-runner';
 
 export interface PollerDependencies {
-  sqs: SQSClient;
   queue: QueueDefinition;
-  queueUrl: string;
-  deadLetterUrl: string;
-  /** The queue's physical name, recorded on dead-lettered messages. */
+  /** The queue's messages: receive, extend, release, delete, dead-letter. */
+  messages: QueueMessages;
+  /** The queue's physical name, for its log lines. */
   physicalName: string;
-  /** Calls `onStarted` once the workflow runs (started or attached), then waits for its outcome. */
-  runWorkflow: (envelope: Envelope, message: Message, onStarted: () => void) => Promise<WorkflowOutcome>;
+  /** Runs the message's workflow until its fate is settled (workflow-runner.ts). */
+  settle: (request: RunRequest, events: RunEvents) => Promise<SettledFate>;
   isTemporalReachable: () => Promise<boolean>;
   settings?: Partial<PollerSettings>;
   /** Default: JSON lines on stdout at info. */
@@ -48,7 +45,8 @@ export interface PollerDependencies {
   observer?: PollerObserver;
 }
 
-type Outcome = 'deleted' | 'retry-later' | 'released';
+/** Where a message ended up: gone from the queue, given back for later, or released unstarted. */
+type Outcome = 'settled' | 'given-back' | 'released';
 
 interface Held {
   message: Message;
@@ -56,12 +54,6 @@ interface Held {
 }
 
 const TEMPORAL_PROBE_INTERVAL_MS = 2_000;
-/**
- * A dead letter keeps at most this much of its body: plenty to triage, and with the attributes far
- * under every SQS size limit (256 KiB on ElasticMQ and older queues), so even a body that filled
- * its message can be dead-lettered instead of failing the send and coming back forever.
- */
-const DEAD_LETTER_BODY_BYTES = 64 * 1024;
 /** Longest wait between receives while messages are in flight and the queue looked empty. */
 const BUSY_POLL_INTERVAL_MS = 1_000;
 
@@ -72,6 +64,8 @@ export class QueuePoller {
   private stopping = false;
   private temporalDown = false;
   private completionWaiters: (() => void)[] = [];
+  /** Aborted by stop(): wakes a chain waiting out a retry delay, so it releases what it holds at once. */
+  private readonly stopped = new AbortController();
   private loop?: Promise<void>;
   private readonly log: Logger;
   private readonly observer: PollerObserver;
@@ -125,6 +119,7 @@ export class QueuePoller {
    */
   async stop(deadlineMs: number): Promise<void> {
     this.stopping = true;
+    this.stopped.abort();
     this.notifyCompletion();
     await Promise.race([Promise.allSettled([...this.work]), sleep(deadlineMs)]);
     const remaining = [...this.held.values()].map((held) => held.message);
@@ -136,18 +131,12 @@ export class QueuePoller {
 
   private async receive(max: number): Promise<Message[]> {
     try {
-      const { Messages = [] } = await this.deps.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.deps.queueUrl,
-          MaxNumberOfMessages: max,
-          // Long-poll only when idle; see run().
-          WaitTimeSeconds: this.held.size > 0 ? 0 : this.settings.waitSeconds,
-          VisibilityTimeout: this.settings.visibilityTimeoutSeconds,
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      return Messages;
+      return await this.deps.messages.receive({
+        max,
+        // Long-poll only when idle; see run().
+        waitSeconds: this.held.size > 0 ? 0 : this.settings.waitSeconds,
+        visibilitySeconds: this.settings.visibilityTimeoutSeconds,
+      });
     } catch (error) {
       if (this.stopping) return [];
       this.log.warn({ err: error }, 'receive failed, retrying in 1 s');
@@ -184,13 +173,28 @@ export class QueuePoller {
 
   private async processChain(chain: Message[]): Promise<void> {
     for (const [index, message] of chain.entries()) {
-      const outcome = this.stopping || this.temporalDown ? 'released' : await this.process(message);
-      if (outcome === 'released') await this.releaseAll([message]);
-      if (outcome !== 'deleted') {
+      if ((await this.settleMessage(message)) === 'released') {
         // Later messages of the group must not overtake this one: give them back unstarted.
-        await this.releaseAll(chain.slice(index + 1));
+        await this.releaseAll(chain.slice(index));
         return;
       }
+    }
+  }
+
+  /**
+   * Runs a message until it is settled. FIFO: a failed run is retried here, after the retry delay,
+   * while the chain behind it stays held. Standard: it is given back with the delay as visibility.
+   */
+  private async settleMessage(message: Message): Promise<Outcome> {
+    for (;;) {
+      if (this.stopping || this.temporalDown) return 'released';
+      const step = await this.process(message);
+      if (step === 'settled' || step === 'released') return step;
+      if (!this.deps.queue.fifo) {
+        await this.giveBack(message, step.retryAfterMs);
+        return 'given-back';
+      }
+      await sleep(step.retryAfterMs, undefined, { signal: this.stopped.signal }).catch(() => undefined);
     }
   }
 
@@ -211,80 +215,67 @@ export class QueuePoller {
     return problem ? { ok: false, reason: problem } : parsed;
   }
 
-  private async process(message: Message): Promise<Outcome> {
+  /** One pass: the message is settled (deleted or dead-lettered), released, or due to run again later. */
+  private async process(message: Message): Promise<Exclude<Outcome, 'given-back'> | { retryAfterMs: number }> {
     const parsed = this.accept(message);
     const log = this.messageLog(message, parsed.ok ? parsed.envelope : undefined);
     try {
-      if (!parsed.ok) {
-        await this.deadLetter(message, parsed.reason, log);
-        return 'deleted';
-      }
-      const outcome = await this.deps.runWorkflow(parsed.envelope, message, () => {
-        this.observer.started(message);
-        log.info('workflow started');
+      if (!parsed.ok) return await this.deadLetter(message, { disposition: 'invalid', reason: parsed.reason }, log);
+      const fate = await this.deps.settle(this.runRequest(parsed.envelope, message), {
+        started: () => {
+          this.observer.started(message);
+          log.info('workflow started');
+        },
+        finished: (outcome) => this.observer.finished(outcome),
       });
-      this.observer.finished(outcome);
-      if (outcome === 'completed') {
-        await this.deleteMessage(message);
-        this.deps.onCompleted?.(parsed.envelope, message);
-        log.info('workflow completed; message deleted');
-        return 'deleted';
+      if (fate.kind === 'dead-letter') return await this.deadLetter(message, fate.verdict, log);
+      if (fate.kind === 'retry') {
+        log.warn({ retryInSeconds: Math.ceil(fate.afterMs / 1_000) }, 'workflow failed; running it again later');
+        return { retryAfterMs: fate.afterMs };
       }
-      log.warn(
-        { maxReceiveCount: this.deps.queue.maxReceiveCount, retryInSeconds: this.retryDelaySeconds() },
-        'workflow failed; message offered again later',
-      );
-      await this.setVisibility(message, this.retryDelaySeconds());
-      return 'retry-later';
+      await this.deps.messages.delete(message);
+      this.unhold(message);
+      this.deps.onCompleted?.(parsed.envelope, message);
+      log.info('workflow completed; message deleted');
+      return 'settled';
     } catch (error) {
       if (isTemporalUnavailable(error)) {
         if (!this.temporalDown) this.log.warn('Temporal is unreachable: releasing messages and pausing receives');
         this.temporalDown = true;
         return 'released';
       }
-      log.warn({ err: error, retryInSeconds: this.retryDelaySeconds() }, 'message failed; retrying later');
-      await this.setVisibility(message, this.retryDelaySeconds()).catch(() => undefined);
-      return 'retry-later';
-    } finally {
-      // Done with it either way; a message to give back is released by the caller.
-      this.unhold(message);
+      log.warn({ err: error, retryInSeconds: this.settings.retryDelaySeconds }, 'message failed; retrying later');
+      return { retryAfterMs: this.settings.retryDelaySeconds * 1_000 };
     }
   }
 
-  private retryDelaySeconds(): number {
-    return Math.max(this.settings.retryDelaySeconds, RELEASE_VISIBILITY_SECONDS);
+  private runRequest(envelope: Envelope, message: Message): RunRequest {
+    return { envelope, sqsMessageId: message.MessageId ?? 'unknown', replayedAt: replayedAt(message) };
   }
 
-  private async deadLetter(message: Message, reason: string, log: Logger): Promise<void> {
-    const group = message.Attributes?.MessageGroupId;
-    const { body, cut } = deadLetterBody(message.Body || '(empty)');
-    // The reason may quote what it refuses (a field name): SQS would refuse a lone surrogate in it.
-    const stated = toCarriableText(`${reason.slice(0, 1_000)}${cut}`);
-    await this.deps.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: this.deps.deadLetterUrl,
-        MessageBody: body,
-        MessageAttributes: {
-          [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: 'String', StringValue: stated },
-          [DEAD_LETTER_ATTRIBUTES.sourceQueue]: { DataType: 'String', StringValue: this.deps.physicalName },
-          [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: { DataType: 'String', StringValue: message.MessageId ?? 'unknown' },
-        },
-        ...(this.deps.queue.fifo
-          ? { MessageGroupId: group ?? 'invalid', MessageDeduplicationId: message.MessageId }
-          : {}),
-      }),
-    );
-    await this.deleteMessage(message);
+  private async deadLetter(message: Message, verdict: DeadLetterVerdict, log: Logger): Promise<'settled'> {
+    await this.deps.messages.deadLetter(message, verdict);
+    this.unhold(message);
     this.observer.deadLettered();
-    log.warn({ reason: stated }, 'invalid message moved to the DLQ');
+    log.warn({ ...verdict }, `${verdict.disposition} message moved to the DLQ`);
+    return 'settled';
+  }
+
+  /** Standard queues: the message comes back after the retry delay, to whichever replica receives it. */
+  private async giveBack(message: Message, afterMs: number): Promise<void> {
+    this.unhold(message);
+    const seconds = Math.max(RELEASE_VISIBILITY_SECONDS, Math.ceil(afterMs / 1_000));
+    await this.deps.messages.extend(message, seconds).catch(() => undefined);
   }
 
   private hold(message: Message): void {
     const extendEveryMs = (this.settings.visibilityTimeoutSeconds * 1_000) / 3;
     const heartbeat = setInterval(() => {
-      this.setVisibility(message, this.settings.visibilityTimeoutSeconds).catch((error: Error) =>
-        this.log.warn({ err: error, messageId: message.MessageId }, 'could not extend visibility'),
-      );
+      this.deps.messages
+        .extend(message, this.settings.visibilityTimeoutSeconds)
+        .catch((error: Error) =>
+          this.log.warn({ err: error, messageId: message.MessageId }, 'could not extend visibility'),
+        );
     }, extendEveryMs);
     heartbeat.unref();
     this.held.set(message.ReceiptHandle!, { message, heartbeat });
@@ -302,23 +293,7 @@ export class QueuePoller {
     await Promise.all(
       messages.map(async (message) => {
         this.unhold(message);
-        await this.setVisibility(message, RELEASE_VISIBILITY_SECONDS).catch(() => undefined);
-      }),
-    );
-  }
-
-  private async deleteMessage(message: Message): Promise<void> {
-    await this.deps.sqs.send(
-      new DeleteMessageCommand({ QueueUrl: this.deps.queueUrl, ReceiptHandle: message.ReceiptHandle }),
-    );
-  }
-
-  private async setVisibility(message: Message, seconds: number): Promise<void> {
-    await this.deps.sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: this.deps.queueUrl,
-        ReceiptHandle: message.ReceiptHandle,
-        VisibilityTimeout: seconds,
+        await this.deps.messages.release(message);
       }),
     );
   }
@@ -338,13 +313,13 @@ export class QueuePoller {
   }
 }
 
-/** The body a dead letter carries: whole, or its first DEAD_LETTER_BODY_BYTES and a note saying so. */
-function deadLetterBody(body: string): { body: string; cut: string } {
-  const bytes = Buffer.from(body, 'utf8');
-  if (bytes.length <= DEAD_LETTER_BODY_BYTES) return { body, cut: '' };
-  // A multi-byte character split at the cut decodes to U+FFFD: still text SQS takes.
-  return {
-    body: bytes.subarray(0, DEAD_LETTER_BODY_BYTES).toString('utf8'),
-    cut: ` (body cut to its first ${DEAD_LETTER_BODY_BYTES} of ${bytes.length} bytes)`,
-  };
+/**
+ * When the message was replayed from the DLQ, if it was: never later than SQS accepted it, so a clock
+ * ahead of Temporal's cannot make the runs of the replay itself look older than the replay.
+ */
+function replayedAt(message: Message): Date | undefined {
+  const stamped = Date.parse(message.MessageAttributes?.[REPLAY_ATTRIBUTES.replayedAt]?.StringValue ?? '');
+  if (!Number.isFinite(stamped)) return undefined;
+  const sent = Number(message.Attributes?.SentTimestamp);
+  return new Date(Number.isFinite(sent) && sent > 0 ? Math.min(stamped, sent) : stamped);
 }

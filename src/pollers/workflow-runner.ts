@@ -1,8 +1,9 @@
 /**
- * Turns a valid envelope into one Temporal workflow execution and waits for its outcome. The
- * workflow id is the message's business identity, so a redelivered or duplicated message attaches
- * to the same execution: a running one is reused (USE_EXISTING) and a completed one is never run
- * again (ALLOW_DUPLICATE_FAILED_ONLY lets only a failed one start afresh).
+ * Turns a valid envelope into Temporal workflow runs until its fate is settled: completed (recorded in
+ * `completed_work` first), to be dead-lettered, or to run again after the retry delay (message-fate.ts
+ * decides which from the workflow id's runs). The workflow id is the message's business identity, so a
+ * redelivered or duplicated message attaches to the same execution: a running one is reused
+ * (USE_EXISTING) and a completed one is never run again.
  */
 import {
   WorkflowExecutionAlreadyStartedError,
@@ -12,12 +13,22 @@ import {
   type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
+import type { Pool } from 'pg';
 import { taskQueueFor, type QueueDefinition } from '../queues/catalogue';
-import { WORKFLOW_TYPES, workflowIdFor } from '../contracts/workflows';
-import { type Envelope } from '../contracts/envelope';
+import { SAGA_NAMES, WORKFLOW_EXECUTION_TIMEOUT_HOURS, WORKFLOW_TYPES, workflowIdFor } from '../contracts/workflows';
+import { type Envelope, type MessageType } from '../contracts/envelope';
 import { AccountIdKey, MarketplaceKey, MessageTypeKey, SourceQueueKey } from '../contracts/search-attributes';
+import { isWorkCompleted, recordCompletedWork } from '../db/completed-work';
+import { recordUnfinishedSaga } from '../db/saga-runs';
+import { MessageFates, type Fate } from './message-fate';
+import { WorkflowRuns } from './workflow-runs';
 
 export type WorkflowOutcome = 'completed' | 'failed';
+/** How a message's runs settled: the poller deletes it, dead-letters it, or runs it again later. */
+export type SettledFate = Extract<Fate, { kind: 'completed' | 'dead-letter' | 'retry' }>;
+
+/** Hours a run of each message type may take; tests give a shorter one to see a run time out. */
+export type ExecutionTimeouts = Partial<Record<MessageType, number>>;
 
 /** Temporal cannot be reached: the message is not at fault and must not burn a receive. */
 export class TemporalUnavailableError extends Error {
@@ -40,18 +51,23 @@ export interface MessageSource {
   physicalName: string;
 }
 
-/** How a message's workflow is started: id, task queue, policies, search attributes and memo. */
+/** How a message's workflow is started: id, task queue, timeout, policies, search attributes and memo. */
 export function workflowStartOptions(
   envelope: Envelope,
   baseTaskQueue: string,
   source: MessageSource,
   sqsMessageId: string,
+  timeoutHours: ExecutionTimeouts = {},
 ) {
+  const hours = timeoutHours[envelope.type] ?? WORKFLOW_EXECUTION_TIMEOUT_HOURS[envelope.type];
   return {
     workflowId: workflowIdFor(envelope),
     taskQueue: taskQueueFor(source.queue.family, baseTaskQueue),
     args: [envelope],
+    workflowExecutionTimeout: Math.round(hours * 3_600_000),
     workflowIdConflictPolicy: 'USE_EXISTING',
+    // Only ever used once message-fate.ts decided a new run is due: after a failed run with budget left,
+    // or for a replay of stopped work. A completed run refuses it (and is then counted done).
     workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
     typedSearchAttributes: [
       { key: AccountIdKey, value: envelope.accountId },
@@ -63,40 +79,112 @@ export function workflowStartOptions(
   } satisfies WorkflowStartOptions;
 }
 
-export class WorkflowRunner {
-  constructor(
-    private readonly client: Client,
-    private readonly baseTaskQueue: string,
-    private readonly source: MessageSource,
-  ) {}
+export interface RunnerOptions {
+  client: Client;
+  pool: Pool;
+  baseTaskQueue: string;
+  source: MessageSource;
+  /** The catalogue's retry delay, as the poller applies it. */
+  retryDelaySeconds: number;
+  executionTimeouts?: ExecutionTimeouts;
+}
 
-  async run(
-    envelope: Envelope,
-    sqsMessageId: string,
-    onStarted: () => void = () => undefined,
-  ): Promise<WorkflowOutcome> {
+/** A message as the runner needs it: its SQS id, and when it was replayed from the DLQ, if it was. */
+export interface RunRequest {
+  envelope: Envelope;
+  sqsMessageId: string;
+  replayedAt?: Date;
+}
+
+export interface RunEvents {
+  /** A run of the message's workflow is under way (started, or an existing one attached to). */
+  started: () => void;
+  finished: (outcome: WorkflowOutcome) => void;
+}
+
+export class WorkflowRunner {
+  private readonly fates: MessageFates;
+
+  constructor(private readonly options: RunnerOptions) {
+    this.fates = new MessageFates(new WorkflowRuns(options.client), {
+      failedRunBudget: options.source.queue.failedRunBudget,
+      retryDelayMs: options.retryDelaySeconds * 1_000,
+    });
+  }
+
+  /** Runs the message's workflow as its fate says, until the fate is one the poller acts on. */
+  async settle(request: RunRequest, events: RunEvents): Promise<SettledFate> {
+    const workflowId = workflowIdFor(request.envelope);
     try {
-      const handle = await this.startOrAttach(envelope, sqsMessageId);
-      onStarted();
-      await handle.result();
-      return 'completed';
+      if (await isWorkCompleted(this.options.pool, workflowId)) return { kind: 'completed', runId: 'recorded' };
+      for (;;) {
+        const fate = await this.fates.next(workflowId, request.replayedAt);
+        if (fate.kind === 'start' || fate.kind === 'attach' || (fate.kind === 'retry' && fate.afterMs === 0)) {
+          events.finished(await this.runOnce(request, events));
+          continue;
+        }
+        await this.record(request.envelope, fate);
+        return fate;
+      }
     } catch (error) {
-      if (error instanceof WorkflowFailedError) return 'failed';
       if (isTemporalUnavailable(error)) throw new TemporalUnavailableError('Temporal is unreachable', { cause: error });
       throw error;
     }
   }
 
-  private async startOrAttach(envelope: Envelope, sqsMessageId: string): Promise<WorkflowHandle> {
+  /** What the poller must find in PostgreSQL once it acts on the fate: the completion, or an unfinished saga. */
+  private async record(envelope: Envelope, fate: SettledFate): Promise<void> {
     const workflowId = workflowIdFor(envelope);
+    if (fate.kind === 'retry') return;
+    this.fates.forget(workflowId);
+    if (fate.kind === 'completed') {
+      const { idempotencyKey, type: messageType, accountId } = envelope;
+      const sourceQueue = this.options.source.queue.name;
+      await recordCompletedWork(this.options.pool, {
+        workflowId,
+        idempotencyKey,
+        messageType,
+        accountId,
+        runId: fate.runId,
+        sourceQueue,
+      });
+      return;
+    }
+    const saga = SAGA_NAMES[envelope.type];
+    if (saga && fate.unfinishedSaga)
+      await recordUnfinishedSaga(this.options.pool, {
+        workflowId,
+        saga,
+        accountId: envelope.accountId,
+        reason: fate.verdict.reason,
+      });
+  }
+
+  /** One run, started or attached to, awaited until it closes however it closes. */
+  private async runOnce(request: RunRequest, events: RunEvents): Promise<WorkflowOutcome> {
     try {
-      return await this.client.workflow.start(
+      const handle = await this.startOrAttach(request);
+      events.started();
+      await handle.result();
+      return 'completed';
+    } catch (error) {
+      // Failed, timed out, terminated or cancelled: the next look at its runs says which and what follows.
+      if (error instanceof WorkflowFailedError) return 'failed';
+      throw error;
+    }
+  }
+
+  private async startOrAttach({ envelope, sqsMessageId }: RunRequest): Promise<WorkflowHandle> {
+    const { client, baseTaskQueue, source, executionTimeouts } = this.options;
+    try {
+      return await client.workflow.start(
         WORKFLOW_TYPES[envelope.type],
-        workflowStartOptions(envelope, this.baseTaskQueue, this.source, sqsMessageId),
+        workflowStartOptions(envelope, baseTaskQueue, source, sqsMessageId, executionTimeouts),
       );
     } catch (error) {
-      // Completed before: the work is done; its result is what this message asked for.
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return this.client.workflow.getHandle(workflowId);
+      // Completed meanwhile: its run is what this message asked for.
+      if (error instanceof WorkflowExecutionAlreadyStartedError)
+        return client.workflow.getHandle(workflowIdFor(envelope));
       throw error;
     }
   }

@@ -12,8 +12,17 @@ export interface QueueDefinition {
   /** Logical name; the physical name adds the environment prefix and `.fifo`. */
   readonly name: QueueName;
   readonly fifo: boolean;
-  /** Receives before SQS moves a message to the queue's DLQ. */
+  /**
+   * Receives before SQS itself moves a message to the queue's DLQ: a safety net far above anything the
+   * poller spends (it decides dead letters by failedRunBudget), there for a poller that crashes on a
+   * message every time it receives it.
+   */
   readonly maxReceiveCount: number;
+  /**
+   * Failed workflow runs (Failed or TimedOut in Temporal) a message may have, counted since its last
+   * replay, before the poller moves it to the DLQ.
+   */
+  readonly failedRunBudget: number;
   /** Must exceed the time a poller takes to start a workflow and first extend visibility. */
   readonly visibilityTimeoutSeconds: number;
   readonly retentionSeconds: number;
@@ -42,7 +51,10 @@ export interface PollerSettings {
   readonly batchSize: number;
   /** Long-poll wait, at most 20 s. */
   readonly waitSeconds: number;
-  /** Visibility given back to a message whose workflow failed, before SQS offers it again. */
+  /**
+   * Time between a failed run and the next run of the same message: on FIFO queues the poller waits it
+   * out holding the group's chain; on Standard queues the message is given back with it as visibility.
+   */
   readonly retryDelaySeconds: number;
   /** Visibility a received message gets; renewed every third of it while its workflow runs. */
   readonly visibilityTimeoutSeconds?: number;
@@ -51,9 +63,16 @@ export interface PollerSettings {
 const FOUR_DAYS = 4 * 24 * 3600;
 /** DLQs keep messages for SQS's maximum, so triage after a long weekend still finds them. */
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+/**
+ * Temporal keeps a closed run this long: a day past the DLQ's retention, so a dead letter's runs (the
+ * failures its budget counted, who terminated it) can be read for as long as the letter exists.
+ * Set by the local stack and docker-compose.yml; completed work outlives it in `completed_work`.
+ */
+export const NAMESPACE_RETENTION_SECONDS = DLQ_RETENTION_SECONDS + 24 * 3600;
 
 const DEFAULTS = {
-  maxReceiveCount: 5,
+  maxReceiveCount: 50,
+  failedRunBudget: 5,
   visibilityTimeoutSeconds: 60,
   retentionSeconds: FOUR_DAYS,
   backlogCeiling: 200_000,

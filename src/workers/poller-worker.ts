@@ -1,16 +1,18 @@
 /**
  * The poller role: one poller per queue of the catalogue (or the queues named in POLLER_QUEUES),
  * each starting one Temporal workflow per message. SIGTERM/SIGINT: stop receiving, wait for the
- * workflows in flight up to POLLER_SHUTDOWN_SECONDS, release the rest, exit 0.
+ * workflows in flight up to POLLER_SHUTDOWN_SECONDS, release the rest, exit 0. PostgreSQL holds the
+ * completion records and dead letters it writes.
  */
 import type { Config } from '../config';
 import { configuredFlusher, createCloudWatchClient } from '../observability/metrics';
 import type { Logger } from '../platform/logger';
-import { sqsReady } from '../platform/probes';
+import { postgresReady, sqsReady } from '../platform/probes';
 import { findRole } from './roles';
 import { runRole, type Role } from '../platform/role';
 import { createSqsClient } from '../platform/sqs-client';
-import { sqsServer, temporalServer } from '../platform/startup-checks';
+import { postgresServer, sqsServer, temporalServer } from '../platform/startup-checks';
+import { createPool } from '../db/pool';
 import { createLazyTemporalClient } from '../platform/temporal-client';
 import { createPoller } from '../pollers/create-pollers';
 import { temporalProbe } from '../platform/probes';
@@ -24,6 +26,8 @@ export function build(config: Config, log: Logger): Role {
   const queues = config.pollers.queueNames.map(findQueue);
   const firstQueue = queueName(queues[0]!, config.queues.prefix);
   const sqs = createSqsClient(config);
+  // Completion records and dead letters: a few writes per message, never held across a workflow run.
+  const pool = createPool(config, { max: 4, log });
   const client = createLazyTemporalClient(config);
   const temporal = temporalProbe(client, config.temporal.namespace);
   const cloudWatch = createCloudWatchClient(config);
@@ -34,13 +38,16 @@ export function build(config: Config, log: Logger): Role {
   let stopping = false;
 
   return {
-    servers: [sqsServer(sqs, firstQueue), temporalServer(temporal)],
-    checks: { sqs: sqsReady(sqs, firstQueue), temporal },
+    servers: [postgresServer(pool), sqsServer(sqs, firstQueue), temporalServer(temporal)],
+    checks: { postgres: postgresReady(pool), sqs: sqsReady(sqs, firstQueue), temporal },
     async run() {
       metrics.start();
       pollers = await Promise.all(
         queues.map((queue) =>
-          createPoller({ config, sqs, client, directory, settings: config.pollers.overrides, log, observe }, queue),
+          createPoller(
+            { config, sqs, client, pool, directory, settings: config.pollers.overrides, log, observe },
+            queue,
+          ),
         ),
       );
       // A signal while the pollers were being created: they never start.
@@ -57,6 +64,7 @@ export function build(config: Config, log: Logger): Role {
       await metrics.stop();
       cloudWatch.destroy();
       sqs.destroy();
+      await pool.end();
       await client.connection.close();
     },
   };

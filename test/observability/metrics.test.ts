@@ -162,10 +162,11 @@ describe('pollers', () => {
       });
       const seen = await eventually(
         figures,
-        (f) => f.completed === 2 && (f.failed ?? 0) >= 1 && f.deadLettered === 1,
+        (f) => f.completed === 2 && (f.failed ?? 0) >= 1 && f.deadLettered === 2,
         60_000,
       );
-      expect(seen).toMatchObject({ completed: 2, deadLettered: 1 });
+      // Dead-lettered by the poller: the invalid body, and the non-retryable failure after its one run.
+      expect(seen).toMatchObject({ completed: 2, deadLettered: 2 });
       expect(seen.failed).toBeGreaterThanOrEqual(1);
       // Every start is a completed or failed run (the failing message may have come back since).
       expect(seen.started).toBeGreaterThanOrEqual(3);

@@ -1,5 +1,7 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { workflowIdFor } from '../../src/contracts/workflows';
+import { ACCOUNT_FAILURES } from '../../src/contracts/failures';
+import { findQueue } from '../../src/queues/catalogue';
 import { DEAD_LETTER_ATTRIBUTES } from '../../src/queues/dead-letter-record';
 import { envelope, eventually, pipelineBench, type PipelineBench } from '../support/pipeline';
 import { drainRawQueue, queueIsEmpty as queueHasNothing, sqsServers } from '../support/sqs';
@@ -13,7 +15,10 @@ describe.each(sqsServers())('SQS pollers → Temporal on %s', (_server, sqsOverr
 
   beforeAll(async () => {
     bench = await pipelineBench(['account', 'background'], sqsOverrides);
-    await bench.startPoller('account-sync', { retryDelaySeconds: 1 });
+    await bench.startPoller('account-sync');
+    // The retry delay only spaces a message's runs; its budget counts runs, whatever their spacing. With
+    // no delay, the budget test below shows the same runs and verdict in seconds instead of 2 minutes
+    // (retry-budget.test.ts runs the production delay).
     await bench.startPoller('payout-sync', { retryDelaySeconds: 0 });
   });
   afterAll(() => bench?.close());
@@ -28,6 +33,13 @@ describe.each(sqsServers())('SQS pollers → Temporal on %s', (_server, sqsOverr
     }
     return [...runs.values()].sort((a, b) => a.start! - b.start!);
   }
+
+  /** What a dead letter's SQS copy says about itself. */
+  const attributes = (message: Message) => {
+    const read = (name: string) => message.MessageAttributes?.[name]?.StringValue;
+    const a = DEAD_LETTER_ATTRIBUTES;
+    return { disposition: read(a.disposition), reason: read(a.reason), failureType: read(a.failureType) };
+  };
 
   const queueIsEmpty = (queue: string) => queueHasNothing(bench.t.deps.sqs, bench.t.queueUrl(queue));
 
@@ -104,12 +116,15 @@ describe.each(sqsServers())('SQS pollers → Temporal on %s', (_server, sqsOverr
       const Messages = await drainDeadLetters('account-sync');
       const reasons = Messages.map((m) => m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue);
       expect(reasons).toEqual(['invalid JSON', expect.stringContaining('schema violation: type:')]);
-      expect(Messages[0]!.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.sourceQueue]?.StringValue).toBe(
-        `${bench.t.config.queues.prefix}account-sync.fifo`,
-      );
+      // The dead-letter record names the queue by its catalogue name, as `npm run dlq` does.
+      expect(Messages[0]!.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.sourceQueue]?.StringValue).toBe('account-sync');
+      expect(Messages.map((m) => m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.disposition]?.StringValue)).toEqual([
+        'invalid',
+        'invalid',
+      ]);
     });
 
-    it('does not start the rest of a group after one of its messages fails; they run, in order, once it is gone', async () => {
+    it('dead-letters a non-retryable failure after its one run; the rest of its group then runs, in order', async () => {
       const first = envelope('account.sync', 'group-1', { fail: true });
       const rest = [envelope('account.sync', 'group-1'), envelope('account.sync', 'group-1')];
       for (const message of [first, ...rest]) await bench.send('account-sync', message);
@@ -120,25 +135,44 @@ describe.each(sqsServers())('SQS pollers → Temporal on %s', (_server, sqsOverr
         120_000,
       );
       const runs = intervals(done, 'group-1');
-      // The failing message ran maxReceiveCount times and went to the DLQ; only then did the rest start.
-      expect(runs.map((run) => run.key)).toEqual([
-        ...Array(5).fill(first.idempotencyKey),
-        ...rest.map((m) => m.idempotencyKey),
-      ]);
+      // No retry can fix it: one run, then the DLQ; only then did the rest start.
+      expect(runs.map((run) => run.key)).toEqual([first.idempotencyKey, ...rest.map((m) => m.idempotencyKey)]);
       const dead = await drainDeadLetters('account-sync');
       expect(dead.map((m) => JSON.parse(m.Body!).idempotencyKey)).toEqual([first.idempotencyKey]);
+      expect(attributes(dead[0]!)).toMatchObject({
+        disposition: 'failed',
+        failureType: 'TestFailure',
+        reason: 'asked to fail',
+      });
     });
 
-    it('leaves a message whose workflow fails for SQS to move to the DLQ after maxReceiveCount runs', async () => {
-      const failing = envelope('payout.sync', 'fail-1', { fail: true });
+    it('parks work refused for a state of its account: at once, with its failure type', async () => {
+      const refused = envelope('payout.sync', 'parked-1', { fail: true, failureType: ACCOUNT_FAILURES.disabled });
+      await bench.send('payout-sync', refused);
+      const dead = await eventually(
+        () => drainDeadLetters('payout-sync'),
+        (messages) => messages.length > 0,
+      );
+      expect(JSON.parse(dead[0]!.Body!).idempotencyKey).toBe(refused.idempotencyKey);
+      expect(attributes(dead[0]!)).toMatchObject({ disposition: 'parked', failureType: ACCOUNT_FAILURES.disabled });
+      expect(intervals(await bench.executions(), 'parked-1')).toHaveLength(1);
+    });
+
+    it('dead-letters a message itself, with the reason, once its budget of failed runs is spent', async () => {
+      const failing = envelope('payout.sync', 'fail-1', { failRetryably: true });
       await bench.send('payout-sync', failing);
       const dead = await eventually(
         () => drainDeadLetters('payout-sync'),
         (messages) => messages.length > 0,
       );
       expect(JSON.parse(dead[0]!.Body!).idempotencyKey).toBe(failing.idempotencyKey);
+      expect(attributes(dead[0]!)).toMatchObject({
+        disposition: 'failed',
+        reason: 'asked to fail this run',
+        failureType: 'TestFailure',
+      });
       const runs = intervals(await bench.executions(), 'fail-1');
-      expect(runs).toHaveLength(5);
+      expect(runs).toHaveLength(findQueue('payout-sync').failedRunBudget);
     });
   });
 });

@@ -5,6 +5,7 @@ import {
   ListQueuesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
+  SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../../src/config';
@@ -102,6 +103,24 @@ describe('SQS queues after provision', () => {
     const after = await attributesOf(provisionedQueue('account-sync').url);
     expect(after.LastModifiedTimestamp).toBe(before.LastModifiedTimestamp);
     expect(after.RedrivePolicy).toBe(before.RedrivePolicy);
+  });
+
+  it('brings an existing queue provisioned with an older redrive policy to the catalogue safety net', async () => {
+    const { url, dlqUrl, queue } = provisionedQueue('payout-sync');
+    const deadLetterTargetArn = (await attributesOf(dlqUrl)).QueueArn;
+    // As provisioned before the poller owned the budget: SQS moved a message after 5 receives.
+    await sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: url,
+        Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn, maxReceiveCount: 5 }) },
+      }),
+    );
+    await provisionQueues(sqs, prefix, [queue]);
+    expect(JSON.parse((await attributesOf(url)).RedrivePolicy!)).toEqual({
+      deadLetterTargetArn,
+      maxReceiveCount: queue.maxReceiveCount,
+    });
+    expect(queue.maxReceiveCount).toBeGreaterThanOrEqual(10 * queue.failedRunBudget);
   });
 
   it('round-trips a FIFO message with its MessageGroupId', async () => {

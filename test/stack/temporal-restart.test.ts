@@ -10,6 +10,7 @@ import { portFromEnv } from '../../scripts/stack/service';
 import { temporalService } from '../../scripts/stack/services/temporal';
 import { startService, stopService } from '../../scripts/stack/stack';
 import { loadConfig } from '../../src/config';
+import { DLQ_RETENTION_SECONDS, NAMESPACE_RETENTION_SECONDS } from '../../src/queues/catalogue';
 import { createTemporalWorker } from '../../src/workers/temporal-worker';
 import { smokeCheckWorkflow } from '../../src/workflows';
 
@@ -61,4 +62,15 @@ it('still shows a completed workflow after the server is stopped and started aga
     expect((await handle.describe()).status.name).toBe('COMPLETED');
     expect(await handle.result()).toBe('echo: before');
   });
+});
+
+it('keeps closed runs at least as long as a DLQ keeps its letters', async () => {
+  const retention = await withClient(async (client) => {
+    const { config: settings } = await client.workflowService.describeNamespace({
+      namespace: config.temporal.namespace,
+    });
+    return Number(settings?.workflowExecutionRetentionTtl?.seconds);
+  });
+  expect(retention).toBe(NAMESPACE_RETENTION_SECONDS);
+  expect(retention).toBeGreaterThanOrEqual(DLQ_RETENTION_SECONDS);
 });

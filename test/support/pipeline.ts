@@ -24,7 +24,7 @@ export interface PipelineBench {
   startPoller: (
     queue: string,
     settings?: Partial<PollerSettings>,
-    hooks?: Pick<PollerWiring, 'onCompleted' | 'observe'>,
+    hooks?: Pick<PollerWiring, 'onCompleted' | 'observe' | 'executionTimeouts'>,
   ) => Promise<QueuePoller>;
   send: (queue: string, envelope: Envelope, deduplicationId?: string) => Promise<void>;
   /** Sends any body as it is; resolves with its SQS message id. */
@@ -82,6 +82,7 @@ export async function pipelineBench(
           config: t.config,
           sqs: t.deps.sqs,
           client,
+          pool: t.deps.pool,
           directory,
           settings: { waitSeconds: 1, ...settings },
           log: process.env.POLLER_TEST_LOG ? undefined : SILENT_LOGGER,

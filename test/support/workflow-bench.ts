@@ -205,6 +205,7 @@ export class WorkflowBench {
         config: this.t.config,
         sqs: this.t.deps.sqs,
         client: this.client,
+        pool: this.t.deps.pool,
         directory,
         settings: { waitSeconds: 1 },
         log,

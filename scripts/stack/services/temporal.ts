@@ -7,8 +7,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../../src/contracts/search-attributes';
 import { temporalProbe } from '../../../src/platform/probes';
+import { NAMESPACE_RETENTION_SECONDS } from '../../../src/queues/catalogue';
 import { DATA_DIR, TOOLS_BIN } from '../paths';
 import { findOnPath } from '../processes';
 import type { StackService } from '../service';
@@ -52,6 +54,26 @@ async function registerMissingSearchAttributes(address: string, namespace: strin
     await connection.operatorService.addSearchAttributes({
       namespace,
       searchAttributes: Object.fromEntries(missing.map((key) => [key.name, INDEXED_VALUE_TYPES[key.type]])),
+    });
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * The dev server creates its namespace with a one-day retention; the poller needs closed runs kept as
+ * long as a dead letter may wait (src/queues/catalogue.ts NAMESPACE_RETENTION_SECONDS).
+ */
+export async function setNamespaceRetention(
+  address: string,
+  namespace: string,
+  seconds = NAMESPACE_RETENTION_SECONDS,
+): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    await connection.workflowService.updateNamespace({
+      namespace,
+      config: { workflowExecutionRetentionTtl: msToTs(seconds * 1_000) },
     });
   } finally {
     await connection.close();
@@ -152,7 +174,10 @@ export function temporalService({
         await connection.close();
       }
     },
-    afterStart: () => registerMissingSearchAttributes(address, namespace),
+    async afterStart() {
+      await registerMissingSearchAttributes(address, namespace);
+      await setNamespaceRetention(address, namespace);
+    },
     env: () => ({ TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_UI_URL: uiUrl }),
     summary: () => `Temporal ${address}, Web UI ${uiUrl}`,
   };
