@@ -91,7 +91,9 @@ describe('publishing', () => {
   it('sums counters, keeps the last gauge and sends latencies as statistic sets, read back with GetMetricData', async () => {
     const namespace = uniqueNamespace();
     const flusher = flusherFor(namespace);
-    const queue = { QueueName: 'q-1' };
+    // A queue name of its own too: moto's GetMetricData ignores the namespace when dimensions are given,
+    // so another run's q-1 within the read window would otherwise be summed in.
+    const queue = { QueueName: `q-${randomUUID().slice(0, 8)}` };
     flusher.buffer.count(METRICS.workflowsCompleted, queue, 2);
     flusher.buffer.count(METRICS.workflowsCompleted, queue);
     flusher.buffer.gauge(METRICS.messagesVisible, queue, 9);
