@@ -35,6 +35,7 @@ export const METRICS = {
   accountsNeedingReauth: { name: 'AccountsNeedingReauth', unit: 'Count' },
   sagasNeedingAttention: { name: 'SagasNeedingAttention', unit: 'Count' },
   sagaCompensations: { name: 'SagaCompensations', unit: 'Count' },
+  oldestParkedLetterAge: { name: 'OldestParkedLetterAge', unit: 'Seconds' },
 } as const satisfies Record<string, { name: string; unit: StandardUnit }>;
 
 export type Metric = (typeof METRICS)[keyof typeof METRICS];

@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import type { Pool } from 'pg';
 import { readOperationalFigures, secondsSinceLastSuccessfulSweeps } from '../db/operational-figures';
 import { QUEUES, deadLetterQueueName, queueName } from '../queues/catalogue';
+import { oldestParkedLetterAgeSeconds } from '../queues/dead-letter-record';
 import type { QueueDirectory } from '../queues/queue-urls';
 import { METRICS, type MetricsBuffer } from './metrics';
 
@@ -59,6 +60,7 @@ export function businessSampler(pool: Pool, startedAt = new Date()): Sampler {
     buffer.gauge(METRICS.accountsNeedingReauth, {}, figures.accountsNeedingReauth);
     buffer.gauge(METRICS.sagasNeedingAttention, {}, figures.sagasNeedingAttention);
     buffer.count(METRICS.sagaCompensations, {}, figures.sagaCompensations);
+    buffer.gauge(METRICS.oldestParkedLetterAge, {}, await oldestParkedLetterAgeSeconds(pool));
   };
 }
 
