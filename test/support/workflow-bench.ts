@@ -71,14 +71,20 @@ export class WorkflowBench {
   /**
    * `log`: where the worker's activity and SDK lines go (default: the role logger at LOG_LEVEL).
    * `simulatorUrl`: a simulator of the test's own for all four marketplaces (default: the stack's).
+   * `env`: further environment overrides (another SQS server's endpoint).
    */
-  static async create({ log, simulatorUrl }: { log?: Logger; simulatorUrl?: string } = {}): Promise<WorkflowBench> {
+  static async create({
+    log,
+    simulatorUrl,
+    env = {},
+  }: { log?: Logger; simulatorUrl?: string; env?: NodeJS.ProcessEnv } = {}): Promise<WorkflowBench> {
     const marketplaceUrls = simulatorUrl
       ? Object.fromEntries(MARKETPLACES.map((m) => [`MARKETPLACE_${m.toUpperCase()}_URL`, `${simulatorUrl}/${m}`]))
       : {};
     const t = await isolatedEnvironment({
       TEMPORAL_TASK_QUEUE: `test-wf-${randomUUID().slice(0, 8)}`,
       ...marketplaceUrls,
+      ...env,
     });
     const service = createServiceActivities(t.config);
     const native = await NativeConnection.connect({ address: t.config.temporal.address });
