@@ -96,7 +96,7 @@ export class DemoSummary {
   }
 
   private async deadLetters(): Promise<number> {
-    const counts = await deadLetterCounts(this.directory);
+    const counts = await deadLetterCounts(this.directory, this.pool);
     return counts.reduce((sum, { visible, inFlight }) => sum + visible + inFlight, 0);
   }
 }

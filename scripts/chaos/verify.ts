@@ -9,9 +9,10 @@ import type { SimulatorControl } from '../../simulator/src/control';
 import { workflowIdFor } from '../../src/contracts/workflows';
 import { peekDeadLetters } from '../../src/queues/dead-letters';
 import { QUEUES } from '../../src/queues/catalogue';
-import { parseEnvelope, type Envelope } from '../../src/contracts/envelope';
+import type { Envelope } from '../../src/contracts/envelope';
 import type { QueueDirectory } from '../../src/queues/queue-urls';
-import { DEAD_LETTER_ATTRIBUTES } from '../../src/queues/dead-letter-record';
+import { SAFETY_NET_REASON } from '../../src/queues/dead-letter-record';
+import { QueueMessages } from '../../src/queues/queue-messages';
 import { createLimiter } from '../../src/platform/concurrency';
 import type { ChaosPlan } from './plan';
 import type { Sent } from './workload';
@@ -73,20 +74,29 @@ async function failureOf(client: Client, workflowId: string): Promise<string> {
 }
 
 /**
- * Every DLQ's letters, read as `npm run dlq` reads them; one SQS moved after maxReceiveCount gets
- * its workflow's final failure as the reason.
+ * Every DLQ's letters, read as `npm run dlq -- peek` reads them; one SQS moved after maxReceiveCount
+ * gets its workflow's final failure as the reason.
  */
-async function deadLetters(sqs: SQSClient, directory: QueueDirectory, client: Client): Promise<DeadLetterRecord[]> {
-  const letters = (
-    await Promise.all(QUEUES.map((queue) => peekDeadLetters(sqs, directory, queue, Number.POSITIVE_INFINITY)))
-  ).flat();
-  return Promise.all(
-    letters.map(async (letter) => {
-      const parsed = parseEnvelope(letter.message.Body ?? '');
-      const key = parsed.ok ? workflowIdFor(parsed.envelope) : `(invalid) ${letter.messageId}`;
-      const stated = letter.message.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue;
-      return { key, reason: stated ?? `failed on every delivery: ${await failureOf(client, key)}` };
+async function deadLetters(
+  sqs: SQSClient,
+  directory: QueueDirectory,
+  client: Client,
+  pool: Pool,
+): Promise<DeadLetterRecord[]> {
+  const peeks = await Promise.all(
+    QUEUES.map(async (queue) => {
+      const endpoints = { queue, url: await directory.url(queue), deadLetterUrl: await directory.deadLetterUrl(queue) };
+      return peekDeadLetters({ messages: new QueueMessages(sqs, endpoints, pool), pool, directory });
     }),
+  );
+  return Promise.all(
+    peeks
+      .flatMap((peek) => peek.letters)
+      .map(async (letter) => {
+        const key = letter.workflowId ?? `(invalid) ${letter.sourceMessageId}`;
+        const moved = letter.reason === SAFETY_NET_REASON;
+        return { key, reason: moved ? `failed on every delivery: ${await failureOf(client, key)}` : letter.reason };
+      }),
   );
 }
 
@@ -234,7 +244,7 @@ export interface VerifyInputs {
 export async function verify({ plan, sent, pool, client, sqs, directory, sim }: VerifyInputs): Promise<Check[]> {
   const expected = await expectedEnvelopes(pool, sent);
   const workflows = await describeAll(client, [...expected.keys()]);
-  const letters = await deadLetters(sqs, directory, client);
+  const letters = await deadLetters(sqs, directory, client, pool);
   const dead = new Set(letters.map((letter) => letter.key));
   const completed = [...workflows.values()].filter((w) => w.status === 'COMPLETED').length;
   const planned = new Set(plan.expected.deadLetterAccounts);

@@ -58,3 +58,26 @@ export async function accountStanding(db: Queryable, accountId: string): Promise
   );
   return rows[0];
 }
+
+/**
+ * Of these accounts, those that cannot be served now, and why: `unknown`, `disabled` or
+ * `needs_reauth` (the states that park their work). Accounts that can be served are absent.
+ */
+export async function accountsThatCannotRun(
+  db: Queryable,
+  accountIds: readonly string[],
+): Promise<Map<string, 'unknown' | 'disabled' | 'needs_reauth'>> {
+  const { rows } = await db.query<{ id: string; enabled: boolean; status: string }>(
+    'SELECT id, enabled, status FROM seller_accounts WHERE id = ANY($1)',
+    [accountIds],
+  );
+  const found = new Map(rows.map((row) => [row.id, row]));
+  const unable = new Map<string, 'unknown' | 'disabled' | 'needs_reauth'>();
+  for (const id of accountIds) {
+    const account = found.get(id);
+    if (!account) unable.set(id, 'unknown');
+    else if (!account.enabled) unable.set(id, 'disabled');
+    else if (account.status === 'needs_reauth') unable.set(id, 'needs_reauth');
+  }
+  return unable;
+}

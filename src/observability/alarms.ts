@@ -7,7 +7,7 @@
 import type { MetricDataQuery, PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CronExpressionParser } from 'cron-parser';
 import type { Config } from '../config';
-import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from '../queues/catalogue';
+import { DLQ_RETENTION_SECONDS, QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from '../queues/catalogue';
 import { SWEEP_SCHEDULES, type SweepSchedule } from '../contracts/sweeps';
 import { METRICS, type Metric } from './metrics';
 
@@ -183,6 +183,28 @@ function dispatchAttentionAlarms(config: Config): AlarmDefinition[] {
   ];
 }
 
+/** Four days before SQS drops a parked letter: time to enable or re-authorise its account and replay it. */
+export const PARKED_LETTER_ALARM_SECONDS = DLQ_RETENTION_SECONDS - 4 * 24 * 3600;
+
+function parkedLettersAlarm(config: Config): AlarmDefinition {
+  return {
+    AlarmName: alarmName(config, 'parked-letters-expiring', 'dead_letters'),
+    AlarmDescription:
+      `A letter parked for its account (disabled, needs re-authorisation) has waited over ${PARKED_LETTER_ALARM_SECONDS} s; ` +
+      `SQS drops it at ${DLQ_RETENTION_SECONDS} s. Enable the account and replay, or purge: docs/operations.md#parked-letters`,
+    Namespace: config.observability.metrics.namespace,
+    MetricName: METRICS.oldestParkedLetterAge.name,
+    Dimensions: [],
+    Statistic: 'Maximum',
+    Period: FIVE_MINUTES,
+    EvaluationPeriods: 1,
+    Threshold: PARKED_LETTER_ALARM_SECONDS,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'missing',
+    ...notifications(config),
+  };
+}
+
 export function alarmDefinitions(config: Config): AlarmDefinition[] {
   return [
     ...QUEUES.flatMap((queue) => [
@@ -193,5 +215,6 @@ export function alarmDefinitions(config: Config): AlarmDefinition[] {
     ...SWEEP_SCHEDULES.map((sweep) => staleSweepAlarm(config, sweep)),
     sagasNeedingAttentionAlarm(config),
     ...dispatchAttentionAlarms(config),
+    parkedLettersAlarm(config),
   ];
 }

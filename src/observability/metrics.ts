@@ -37,6 +37,7 @@ export const METRICS = {
   sagaCompensations: { name: 'SagaCompensations', unit: 'Count' },
   claimsNeedingAttention: { name: 'ClaimsNeedingAttention', unit: 'Count' },
   schedulesNeedingAttention: { name: 'SchedulesNeedingAttention', unit: 'Count' },
+  oldestParkedLetterAge: { name: 'OldestParkedLetterAge', unit: 'Seconds' },
 } as const satisfies Record<string, { name: string; unit: StandardUnit }>;
 
 export type Metric = (typeof METRICS)[keyof typeof METRICS];

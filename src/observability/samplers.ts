@@ -7,6 +7,7 @@ import type { Pool } from 'pg';
 import { attentionCounts } from '../db/attention';
 import { readOperationalFigures, secondsSinceLastSuccessfulSweeps } from '../db/operational-figures';
 import { QUEUES, deadLetterQueueName, queueName } from '../queues/catalogue';
+import { oldestParkedLetterAgeSeconds } from '../queues/dead-letter-record';
 import type { QueueDirectory } from '../queues/queue-urls';
 import { METRICS, type MetricsBuffer } from './metrics';
 
@@ -65,6 +66,7 @@ export function businessSampler(pool: Pool, startedAt = new Date()): Sampler {
     buffer.count(METRICS.sagaCompensations, {}, figures.sagaCompensations);
     buffer.gauge(METRICS.claimsNeedingAttention, {}, flagged.claims);
     buffer.gauge(METRICS.schedulesNeedingAttention, {}, flagged.schedules);
+    buffer.gauge(METRICS.oldestParkedLetterAge, {}, await oldestParkedLetterAgeSeconds(pool));
   };
 }
 

@@ -121,7 +121,7 @@ export function toMessageAttributes(record: DeadLetterRecord): Record<string, Me
   };
 }
 
-const SAFETY_NET_REASON = 'moved by SQS after maxReceiveCount receives (the safety net): its cause is in Temporal';
+export const SAFETY_NET_REASON = 'moved by SQS after maxReceiveCount receives (the safety net): its cause is in Temporal';
 
 /**
  * A dead letter as read from its DLQ. One the poller wrote carries its record in its attributes; one
@@ -147,34 +147,53 @@ export function fromDeadLetterMessage(sourceQueue: string, message: Message): Li
   };
 }
 
+const INSERT_DEAD_LETTER = `INSERT INTO dead_letters
+       (source_queue, source_message_id, source_sequence, source_sent_at, group_id, message_type, account_id,
+        idempotency_key, workflow_id, disposition, reason, failure_type, body, dead_lettered_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`;
+
+function insertValues(record: DeadLetterRecord): unknown[] {
+  return [
+    record.sourceQueue,
+    record.sourceMessageId,
+    record.sourceSequence ?? null,
+    record.sourceSentAt ?? null,
+    record.groupId ?? null,
+    record.messageType ?? null,
+    record.accountId ?? null,
+    record.idempotencyKey ?? null,
+    record.workflowId ?? null,
+    record.disposition,
+    record.reason,
+    record.failureType ?? null,
+    // PostgreSQL text cannot hold NUL; the SQS copy keeps the body as it was.
+    toCarriableText(record.body),
+    record.deadLetteredAt,
+  ];
+}
+
 /** Stores the record; dead-lettering one message again (after a crash mid-way) overwrites its verdict. */
 export async function saveDeadLetter(pool: Pool, record: DeadLetterRecord): Promise<void> {
   await pool.query(
-    `INSERT INTO dead_letters
-       (source_queue, source_message_id, source_sequence, source_sent_at, group_id, message_type, account_id,
-        idempotency_key, workflow_id, disposition, reason, failure_type, body, dead_lettered_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+    `${INSERT_DEAD_LETTER}
      ON CONFLICT (source_queue, source_message_id) DO UPDATE
        SET disposition = EXCLUDED.disposition, reason = EXCLUDED.reason, failure_type = EXCLUDED.failure_type,
            dead_lettered_at = EXCLUDED.dead_lettered_at, state = 'in_dlq', state_changed_at = now()`,
-    [
-      record.sourceQueue,
-      record.sourceMessageId,
-      record.sourceSequence ?? null,
-      record.sourceSentAt ?? null,
-      record.groupId ?? null,
-      record.messageType ?? null,
-      record.accountId ?? null,
-      record.idempotencyKey ?? null,
-      record.workflowId ?? null,
-      record.disposition,
-      record.reason,
-      record.failureType ?? null,
-      // PostgreSQL text cannot hold NUL; the SQS copy keeps the body as it was.
-      toCarriableText(record.body),
-      record.deadLetteredAt,
-    ],
+    insertValues(record),
   );
+}
+
+/**
+ * Records a letter found in a DLQ (one SQS's redrive moved) unless it is recorded already, whatever
+ * its state: a copy left behind by an interrupted replay must not reopen its settled record.
+ * True when it was new.
+ */
+export async function recordFoundDeadLetter(pool: Pool, record: DeadLetterRecord): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    `${INSERT_DEAD_LETTER} ON CONFLICT (source_queue, source_message_id) DO NOTHING`,
+    insertValues(record),
+  );
+  return rowCount === 1;
 }
 
 interface DeadLetterRow {
@@ -247,4 +266,53 @@ export async function setDeadLetterState(
       WHERE source_queue = $1 AND source_message_id = ANY($2)`,
     [sourceQueue, sourceMessageIds, state],
   );
+}
+
+/** The state of each of these letters that has a record. */
+export async function deadLetterStates(
+  pool: Pool,
+  sourceQueue: string,
+  sourceMessageIds: readonly string[],
+): Promise<Map<string, DeadLetterState>> {
+  const { rows } = await pool.query<{ source_message_id: string; state: DeadLetterState }>(
+    'SELECT source_message_id, state FROM dead_letters WHERE source_queue = $1 AND source_message_id = ANY($2)',
+    [sourceQueue, sourceMessageIds],
+  );
+  return new Map(rows.map((row) => [row.source_message_id, row.state]));
+}
+
+export interface DeadLetterCount {
+  sourceQueue: string;
+  disposition: DeadLetterDisposition;
+  state: DeadLetterState;
+  count: number;
+}
+
+export async function countDeadLetters(pool: Pool): Promise<DeadLetterCount[]> {
+  const { rows } = await pool.query<DeadLetterCount>(
+    `SELECT source_queue AS "sourceQueue", disposition, state, count(*)::int AS count
+       FROM dead_letters GROUP BY source_queue, disposition, state`,
+  );
+  return rows;
+}
+
+/**
+ * Seconds since the oldest letter still parked in a DLQ was dead-lettered (0 when none is): SQS drops
+ * it at the DLQ's retention, counted from when it was sent there.
+ */
+export async function oldestParkedLetterAgeSeconds(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ seconds: number }>(
+    `SELECT coalesce(extract(epoch FROM now() - min(dead_lettered_at)), 0)::float8 AS seconds
+       FROM dead_letters WHERE disposition = 'parked' AND state = 'in_dlq'`,
+  );
+  return rows[0]!.seconds;
+}
+
+/** Marks a queue's letters still in its DLQ purged; returns how many. */
+export async function markDeadLettersPurged(pool: Pool, sourceQueue: string): Promise<number> {
+  const { rowCount } = await pool.query(
+    `UPDATE dead_letters SET state = 'purged', state_changed_at = now() WHERE source_queue = $1 AND state = 'in_dlq'`,
+    [sourceQueue],
+  );
+  return rowCount ?? 0;
 }

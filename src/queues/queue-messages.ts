@@ -6,6 +6,7 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type Message,
@@ -70,6 +71,11 @@ export class QueueMessages {
 
   async delete(message: Message, url = this.endpoints.url): Promise<void> {
     await this.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle }));
+  }
+
+  /** Deletes every message of a queue (a DLQ): SQS may take up to 60 s to finish. */
+  async purge(url: string): Promise<void> {
+    await this.sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
   }
 
   /** Sends a message to a queue (the source queue, for a replay), keeping its FIFO group. */

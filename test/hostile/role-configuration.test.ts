@@ -27,7 +27,7 @@ const ROLE_SERVERS: Record<RoleName, ServerVariable[]> = {
 
 const ENTRY_POINTS: { entry: Launchable; args?: string[]; servers: ServerVariable[] }[] = [
   ...ROLE_NAMES.map((role) => ({ entry: role, servers: ROLE_SERVERS[role] })),
-  { entry: 'src/commands/dlq.ts', args: ['list'], servers: ['SQS_ENDPOINT'] },
+  { entry: 'src/commands/dlq.ts', args: ['list'], servers: ['DATABASE_URL', 'SQS_ENDPOINT'] },
   { entry: 'src/commands/migrate.ts', servers: ['DATABASE_URL'] },
   { entry: 'src/commands/provision.ts', servers: ['SQS_ENDPOINT'] },
   { entry: 'src/commands/sweep.ts', args: ['scheduling-sweep'], servers: ['DATABASE_URL', 'SQS_ENDPOINT'] },

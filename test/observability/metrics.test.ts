@@ -14,7 +14,9 @@ import {
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Queue } from 'bullmq';
 import { loadConfig, type Config } from '../../src/config';
-import { sweepPeriodSeconds } from '../../src/observability/alarms';
+import { PARKED_LETTER_ALARM_SECONDS, sweepPeriodSeconds } from '../../src/observability/alarms';
+import { DLQ_RETENTION_SECONDS } from '../../src/queues/catalogue';
+import { oldestParkedLetterAgeSeconds, saveDeadLetter, type DeadLetterRecord } from '../../src/queues/dead-letter-record';
 import { createLogger } from '../../src/platform/logger';
 import {
   METRICS,
@@ -219,8 +221,20 @@ describe('the metrics role', () => {
         ],
       );
 
+      // Parked letters: the oldest still in its DLQ counts; a failed one and a replayed parked one do not.
+      expect(await oldestParkedLetterAgeSeconds(t.deps.pool)).toBe(0);
+      const day = 86_400;
+      await parkedLetter(t.deps.pool, 'parked-old', 'parked', 3 * day);
+      await parkedLetter(t.deps.pool, 'parked-new', 'parked', 1 * day);
+      await parkedLetter(t.deps.pool, 'failed-older', 'failed', 5 * day);
+      await parkedLetter(t.deps.pool, 'parked-replayed', 'parked', 6 * day);
+      await t.deps.pool.query(`UPDATE dead_letters SET state = 'replayed' WHERE source_message_id = 'parked-replayed'`);
+
       await role.flusher.flush();
 
+      const parkedAge = await read(namespace, METRICS.oldestParkedLetterAge, {}, 'Maximum');
+      expect(parkedAge).toBeGreaterThanOrEqual(3 * day);
+      expect(parkedAge).toBeLessThan(3 * day + 300);
       const prefix = t.config.queues.prefix;
       const returnsQueue = QUEUES.find((q) => q.name === 'returns-sync')!;
       expect(
@@ -297,8 +311,8 @@ describe('provisioning alarms and the dashboard', () => {
     expect(second).toEqual(first);
 
     const alarms = await alarmsOf(namespace);
-    // Per queue three, per sweep one, and the sagas, claims and schedules needing attention.
-    expect(alarms).toHaveLength(QUEUES.length * 3 + SWEEPS.length + 3);
+    // Per queue three, per sweep one, the sagas, claims and schedules needing attention, and parked letters expiring.
+    expect(alarms).toHaveLength(QUEUES.length * 3 + SWEEPS.length + 4);
     const byName = new Map(alarms.map((alarm) => [alarm.AlarmName!, alarm]));
     const find = (kind: string, subject: string) => {
       const alarm = byName.get(`${namespace} ${kind}: ${prefix}${subject}`);
@@ -330,6 +344,13 @@ describe('provisioning alarms and the dashboard', () => {
       );
       expect(new Set(watched)).toEqual(new Set([queueName(queue, prefix)]));
     }
+    // Parked letters alarm four days before SQS's retention drops them.
+    expect(PARKED_LETTER_ALARM_SECONDS).toBe(DLQ_RETENTION_SECONDS - 4 * 86_400);
+    expect(find('parked-letters-expiring', 'dead_letters')).toMatchObject({
+      Namespace: namespace,
+      MetricName: METRICS.oldestParkedLetterAge.name,
+      Threshold: 10 * 86_400,
+    });
     // Inventory thresholds differ by queue: the inventory, not a literal, sets them.
     expect(find('oldest-message-age', 'inventory-deduct').Threshold).toBe(300);
     expect(find('oldest-message-age', 'reconciliation').Threshold).toBe(3600);
@@ -404,3 +425,22 @@ describe('provisioning alarms and the dashboard', () => {
     ]);
   });
 });
+
+/** A dead letter recorded `ageSeconds` ago, as the poller records one. */
+async function parkedLetter(
+  pool: Parameters<typeof saveDeadLetter>[0],
+  id: string,
+  disposition: DeadLetterRecord['disposition'],
+  ageSeconds: number,
+): Promise<void> {
+  await saveDeadLetter(pool, {
+    disposition,
+    reason: 'account parked-1 is disabled',
+    failureType: 'AccountDisabled',
+    sourceQueue: 'account-sync',
+    sourceMessageId: id,
+    groupId: 'parked-1',
+    body: '{}',
+    deadLetteredAt: new Date(Date.now() - ageSeconds * 1_000),
+  });
+}
