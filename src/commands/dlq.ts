@@ -20,6 +20,7 @@ import type { ListedDeadLetter } from '../queues/dead-letter-record';
 import { QUEUES, deadLetterQueueName, findQueue, queueName, type QueueDefinition } from '../queues/catalogue';
 import { QueueDirectory } from '../queues/queue-urls';
 import { QueueMessages } from '../queues/queue-messages';
+import { attentionSummary, type AttentionSummary } from '../db/attention';
 import { createPool } from '../db/pool';
 import { createSqsClient } from '../platform/sqs-client';
 import { postgresServer, requireServers, sqsServer } from '../platform/startup-checks';
@@ -119,6 +120,7 @@ runMain(async () => {
     const directory = new QueueDirectory(sqs, config.queues.prefix);
     if (asked.action === 'list') {
       console.table(await deadLetterCounts(directory, pool));
+      printAttention(await attentionSummary(pool));
       return;
     }
     const queue = asked.queue!;
@@ -134,6 +136,23 @@ runMain(async () => {
     await pool.end();
   }
 });
+
+/**
+ * Dispatch work that never reached a queue and waits for a person (docs/operations.md#claims): it has
+ * no dead letter, so `list` names it beside the DLQs.
+ */
+function printAttention({ claims, schedules }: AttentionSummary): void {
+  console.log(`${claims.length} claim(s) and ${schedules.length} schedule(s) flagged for attention`);
+  for (const claim of claims) {
+    console.log(
+      `  claim ${claim.idempotencyKey}  ${claim.queue}  account ${claim.accountId}  unsent since ` +
+        `${claim.claimedAt.toISOString()}  ${claim.attempts} attempt(s): ${claim.reason ?? claim.lastError ?? ''}`,
+    );
+  }
+  for (const schedule of schedules) {
+    console.log(`  schedule ${schedule.id}  ${schedule.kind}  account ${schedule.accountId}: ${schedule.reason ?? ''}`);
+  }
+}
 
 type Names = { dlq: string; source: string };
 

@@ -7,7 +7,13 @@
 import type { MetricDataQuery, PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CronExpressionParser } from 'cron-parser';
 import type { Config } from '../config';
-import { DLQ_RETENTION_SECONDS, QUEUES, deadLetterQueueName, queueName, type QueueDefinition } from '../queues/catalogue';
+import {
+  DLQ_RETENTION_SECONDS,
+  QUEUES,
+  deadLetterQueueName,
+  queueName,
+  type QueueDefinition,
+} from '../queues/catalogue';
 import { SWEEP_SCHEDULES, type SweepSchedule } from '../contracts/sweeps';
 import { METRICS, type Metric } from './metrics';
 
@@ -132,10 +138,16 @@ function staleSweepAlarm(config: Config, sweep: SweepSchedule): AlarmDefinition 
   };
 }
 
-/** Service-wide count of rows waiting for a person: alarms on the first one. */
+/** A service-wide figure of rows waiting for a person: alarms on the first one (or at `threshold`). */
 function needsAttentionAlarm(
   config: Config,
-  { kind, subject, metric, description }: { kind: string; subject: string; metric: Metric; description: string },
+  {
+    kind,
+    subject,
+    metric,
+    description,
+    threshold = 1,
+  }: { kind: string; subject: string; metric: Metric; description: string; threshold?: number },
 ): AlarmDefinition {
   return {
     AlarmName: alarmName(config, kind, subject),
@@ -146,7 +158,7 @@ function needsAttentionAlarm(
     Statistic: 'Maximum',
     Period: FIVE_MINUTES,
     EvaluationPeriods: 1,
-    Threshold: 1,
+    Threshold: threshold,
     ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     TreatMissingData: 'missing',
     ...notifications(config),
@@ -187,22 +199,15 @@ function dispatchAttentionAlarms(config: Config): AlarmDefinition[] {
 export const PARKED_LETTER_ALARM_SECONDS = DLQ_RETENTION_SECONDS - 4 * 24 * 3600;
 
 function parkedLettersAlarm(config: Config): AlarmDefinition {
-  return {
-    AlarmName: alarmName(config, 'parked-letters-expiring', 'dead_letters'),
-    AlarmDescription:
+  return needsAttentionAlarm(config, {
+    kind: 'parked-letters-expiring',
+    subject: 'dead_letters',
+    metric: METRICS.oldestParkedLetterAge,
+    threshold: PARKED_LETTER_ALARM_SECONDS,
+    description:
       `A letter parked for its account (disabled, needs re-authorisation) has waited over ${PARKED_LETTER_ALARM_SECONDS} s; ` +
       `SQS drops it at ${DLQ_RETENTION_SECONDS} s. Enable the account and replay, or purge: docs/operations.md#parked-letters`,
-    Namespace: config.observability.metrics.namespace,
-    MetricName: METRICS.oldestParkedLetterAge.name,
-    Dimensions: [],
-    Statistic: 'Maximum',
-    Period: FIVE_MINUTES,
-    EvaluationPeriods: 1,
-    Threshold: PARKED_LETTER_ALARM_SECONDS,
-    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-    TreatMissingData: 'missing',
-    ...notifications(config),
-  };
+  });
 }
 
 export function alarmDefinitions(config: Config): AlarmDefinition[] {

@@ -22,6 +22,7 @@ import { QueueMessages } from '../../src/queues/queue-messages';
 import { QueueDirectory } from '../../src/queues/queue-urls';
 import { createSqsClient } from '../../src/platform/sqs-client';
 import { eventually } from '../support/pipeline';
+import { seedSchedule } from '../support/seed';
 import { runEntryPoint } from '../support/run-command';
 import { drainRawQueue, sqsServers } from '../support/sqs';
 import { WorkflowBench, type Seller } from '../support/workflow-bench';
@@ -219,6 +220,32 @@ describe.each(sqsServers())('npm run dlq on %s', (_server, serverEnv) => {
         '0',
         '0',
       ]);
+    });
+
+    it('list names the claims and schedules flagged for attention, which never reached a DLQ', async () => {
+      const seller = await bench.seedSeller({ marketplace: 'meesho', listings: [] });
+      const scheduleId = await seedSchedule(bench.pool, {
+        accountId: seller.accountId,
+        kind: 'account-sync',
+        nextRunAt: new Date(),
+      });
+      await bench.pool.query(
+        `UPDATE schedules SET needs_attention = true, attention_reason = 'malformed cadence "x"' WHERE id = $1`,
+        [scheduleId],
+      );
+      const envelope = bench.envelope('account.sync', seller);
+      await bench.pool.query(
+        `INSERT INTO dispatch_claims (idempotency_key, sweep, account_id, schedule_id, queue, message_type, envelope,
+                                      slot_at, lease_expires_at, claimed_at, needs_attention, attention_reason)
+         VALUES ($1, 'scheduling-sweep', $2, $3, 'account-sync', $4, $5, now(), now(), now() - interval '25 hours',
+                 true, 'unsent for over 24 h')`,
+        [envelope.idempotencyKey, seller.accountId, scheduleId, envelope.type, JSON.stringify(envelope)],
+      );
+      const result = await dlq('list');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('1 claim(s) and 1 schedule(s) flagged for attention');
+      expect(result.stdout).toContain(`claim ${envelope.idempotencyKey}  account-sync  account ${seller.accountId}`);
+      expect(result.stdout).toContain(`schedule ${scheduleId}  account-sync  account ${seller.accountId}`);
     });
 
     it('purge refuses without confirmation, and with --yes empties the DLQ and marks the records purged', async () => {
