@@ -58,29 +58,35 @@ export function traceOf(recorder: ActivityRecorder, stepOf: (call: ActivityCall)
   return recorder.calls.map((call) => (call.name === 'recordSagaRun' ? 'record' : stepOf(call)));
 }
 
-/** Runs a saga with recorded stubs: its outcome, with the recorder and the run as a list of step names. */
-export async function runSaga<W extends WorkflowName>(
+type SagaArgs<W extends WorkflowName> = [
   harness: WorkflowHarness,
   workflow: W,
   args: Parameters<Workflows[W]>,
   stubs: Partial<Activities>,
   stepOf: (call: ActivityCall) => string,
-) {
-  const recorder = new ActivityRecorder();
-  const run = await harness.run(workflow, args, recorder.record(stubs));
-  return { ...run, recorder, trace: traceOf(recorder, stepOf) };
+];
+
+/** Runs a saga with recorded stubs: its outcome, with the recorder and the run as a list of step names. */
+export function runSaga<W extends WorkflowName>(...sagaArgs: SagaArgs<W>) {
+  return runRecorded(sagaArgs, (harness, workflow, args, activities) => harness.run(workflow, args, activities));
 }
 
 /** Runs a saga that must fail its workflow (a parked one): the failure, with the recorder and the run's trace. */
-export async function runFailingSaga<W extends WorkflowName>(
-  harness: WorkflowHarness,
-  workflow: W,
-  args: Parameters<Workflows[W]>,
-  stubs: Partial<Activities>,
-  stepOf: (call: ActivityCall) => string,
+export function runFailingSaga<W extends WorkflowName>(...sagaArgs: SagaArgs<W>) {
+  return runRecorded(sagaArgs, (harness, workflow, args, activities) => harness.runFailing(workflow, args, activities));
+}
+
+async function runRecorded<W extends WorkflowName, R extends object>(
+  [harness, workflow, args, stubs, stepOf]: SagaArgs<W>,
+  runWith: (
+    harness: WorkflowHarness,
+    workflow: W,
+    args: Parameters<Workflows[W]>,
+    activities: Partial<Activities>,
+  ) => Promise<R>,
 ) {
   const recorder = new ActivityRecorder();
-  const run = await harness.runFailing(workflow, args, recorder.record(stubs));
+  const run = await runWith(harness, workflow, args, recorder.record(stubs));
   return { ...run, recorder, trace: traceOf(recorder, stepOf) };
 }
 
