@@ -163,8 +163,8 @@ describe('the roles as their own processes', () => {
   });
 
   it.each([
-    { definition: findRole('sweep-worker'), checks: ['redis', 'postgres'] },
-    { definition: findRole('poller-worker'), checks: ['sqs', 'temporal'] },
+    { definition: findRole('sweep-worker'), checks: ['redis', 'postgres', 'schedulers'] },
+    { definition: findRole('poller-worker'), checks: ['sqs', 'temporal', 'postgres'] },
   ])('$definition.entry answers /readyz 200 on a free port, then stops cleanly', async ({ definition, checks }) => {
     // Info: the bound port is on an info line.
     const role = startRole(definition.name, { ...t.env, LOG_LEVEL: 'info' });
