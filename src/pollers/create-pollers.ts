@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../platform/logger';
-import { temporalProbe } from '../platform/probes';
+import { temporalAcceptsStarts } from '../platform/probes';
 import { queueName, type PollerSettings, type QueueDefinition } from '../queues/catalogue';
 import type { QueueDirectory } from '../queues/queue-urls';
 import type { PollerObserver } from './poller-metrics';
@@ -32,7 +32,7 @@ export async function createPoller(wiring: PollerWiring, queue: QueueDefinition)
     queueUrl: await directory.url(queue),
     deadLetterUrl: await directory.deadLetterUrl(queue),
     runWorkflow: (envelope, message, onStarted) => runner.run(envelope, message.MessageId ?? 'unknown', onStarted),
-    isTemporalReachable: temporalProbe(client, config.temporal.namespace),
+    isTemporalReachable: temporalAcceptsStarts(client, config.temporal.namespace),
     settings: wiring.settings,
     log: wiring.log,
     onCompleted: wiring.onCompleted,

@@ -8,9 +8,9 @@
  *   to the DLQ after maxReceiveCount failed runs.
  * - FIFO: messages of one group (one seller account) run strictly one after another; if one does not
  *   complete, the rest of its group in the batch is released unstarted. Groups run in parallel.
- * - Backpressure: it receives only as many messages as it has room for. If Temporal is unreachable it
- *   releases what it holds and stops receiving (receives are what count towards the DLQ) until
- *   Temporal answers again.
+ * - Backpressure: it receives only as many messages as it has room for. If Temporal is unreachable or
+ *   throttling (RESOURCE_EXHAUSTED) it releases what it holds, fails nothing and stops receiving
+ *   (every receive counts towards SQS's maxReceiveCount) until Temporal takes starts again.
  */
 import {
   ChangeMessageVisibilityCommand,
@@ -238,7 +238,7 @@ export class QueuePoller {
       return 'retry-later';
     } catch (error) {
       if (isTemporalUnavailable(error)) {
-        if (!this.temporalDown) this.log.warn('Temporal is unreachable: releasing messages and pausing receives');
+        if (!this.temporalDown) this.log.warn('Temporal is unreachable or throttling: releasing messages and pausing receives');
         this.temporalDown = true;
         return 'released';
       }
