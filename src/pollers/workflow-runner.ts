@@ -91,7 +91,8 @@ export class WorkflowRunner {
       return 'completed';
     } catch (error) {
       if (error instanceof WorkflowFailedError) return 'failed';
-      if (isTemporalUnavailable(error)) throw new TemporalUnavailableError('Temporal is unreachable or throttling', { cause: error });
+      if (isTemporalUnavailable(error))
+        throw new TemporalUnavailableError('Temporal is unreachable or throttling', { cause: error });
       throw error;
     }
   }

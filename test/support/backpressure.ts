@@ -2,7 +2,12 @@
  * What the backpressure tests look at from outside the poller: how often SQS handed each message out
  * while the pollers should be paused, Temporal's failed runs, and the order the workflows recorded.
  */
-import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import { parseEnvelope, type Envelope } from '../../src/contracts/envelope';
 import { setTimeout as sleep } from 'node:timers/promises';
