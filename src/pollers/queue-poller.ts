@@ -238,7 +238,8 @@ export class QueuePoller {
       return 'retry-later';
     } catch (error) {
       if (isTemporalUnavailable(error)) {
-        if (!this.temporalDown) this.log.warn('Temporal is unreachable or throttling: releasing messages and pausing receives');
+        if (!this.temporalDown)
+          this.log.warn('Temporal is unreachable or throttling: releasing messages and pausing receives');
         this.temporalDown = true;
         return 'released';
       }
