@@ -3,7 +3,8 @@
  * checks (startup-checks.ts) and the local stack's "is it up?" all ask through these.
  */
 import { GetQueueUrlCommand, ListQueuesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { isGrpcServiceError, type Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
@@ -39,6 +40,32 @@ export function temporalProbe(client: Client, namespace: string): () => Promise<
       client.connection.workflowService.describeNamespace({ namespace }),
     );
     return true;
+  };
+}
+
+/** gRPC INVALID_ARGUMENT: the frontend read the request and refused it as malformed. */
+const INVALID_ARGUMENT = 3;
+
+/**
+ * Whether Temporal takes workflow starts now, which DescribeNamespace cannot tell: a namespace at
+ * its rate limit throttles StartWorkflowExecution while DescribeNamespace (another quota) answers.
+ * So this sends a start without a workflow id. Temporal's frontend applies its namespace rate limits
+ * in interceptors, before the handler validates the request: throttled, it answers RESOURCE_EXHAUSTED
+ * (the client retries that until the deadline, then DEADLINE_EXCEEDED); otherwise it refuses the
+ * start as invalid (INVALID_ARGUMENT), which proves a start would have been let through. Nothing is
+ * started and no action is billed.
+ */
+export function temporalAcceptsStarts(client: Client, namespace: string): () => Promise<boolean> {
+  return async () => {
+    try {
+      await client.connection.withDeadline(Date.now() + 2_000, () =>
+        client.connection.workflowService.startWorkflowExecution({ namespace, requestId: randomUUID() }),
+      );
+    } catch (error) {
+      if (isGrpcServiceError(error) && error.code === INVALID_ARGUMENT) return true;
+      throw error;
+    }
+    throw new Error('Temporal accepted a start without a workflow id');
   };
 }
 

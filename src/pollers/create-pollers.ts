@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../platform/logger';
-import { temporalProbe } from '../platform/probes';
+import { temporalAcceptsStarts } from '../platform/probes';
 import { queueName, type PollerSettings, type QueueDefinition } from '../queues/catalogue';
 import { QueueMessages } from '../queues/queue-messages';
 import type { QueueDirectory } from '../queues/queue-urls';
@@ -45,7 +45,7 @@ export async function createPoller(wiring: PollerWiring, queue: QueueDefinition)
     messages: new QueueMessages(sqs, endpoints, pool),
     physicalName,
     settle: (request, events) => runner.settle(request, events),
-    isTemporalReachable: temporalProbe(client, config.temporal.namespace),
+    isTemporalReachable: temporalAcceptsStarts(client, config.temporal.namespace),
     settings: wiring.settings,
     log: wiring.log,
     onCompleted: wiring.onCompleted,

@@ -12,9 +12,10 @@
  *   is run again while the poller keeps holding its chain, so nothing behind it is released ahead of
  *   it or received again meanwhile. Standard: a failed message is given back with the retry delay as
  *   its visibility (any replica may run it next; its failed runs are counted in Temporal).
- * - Backpressure: it receives only as many messages as it has room for. If Temporal is unreachable it
- *   releases what it holds and stops receiving until Temporal answers again. Releases cost nothing:
- *   the budget is counted in failed runs, not receives.
+ * - Backpressure: it receives only as many messages as it has room for. If Temporal is unreachable or
+ *   throttling (RESOURCE_EXHAUSTED) it releases what it holds, fails nothing and stops receiving until
+ *   Temporal takes starts again. Releases cost nothing: the budget is counted in failed runs, not
+ *   receives.
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -240,10 +241,13 @@ export class QueuePoller {
       return 'settled';
     } catch (error) {
       if (isTemporalUnavailable(error)) {
-        if (!this.temporalDown) this.log.warn('Temporal is unreachable: releasing messages and pausing receives');
+        if (!this.temporalDown)
+          this.log.warn('Temporal is unreachable or throttling: releasing messages and pausing receives');
         this.temporalDown = true;
         return 'released';
       }
+      // Shutting down, a call cut short is not the message's failure: give it back at once.
+      if (this.stopping) return 'released';
       log.warn({ err: error, retryInSeconds: this.settings.retryDelaySeconds }, 'message failed; retrying later');
       return { retryAfterMs: this.settings.retryDelaySeconds * 1_000 };
     }

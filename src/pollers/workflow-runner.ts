@@ -30,17 +30,26 @@ export type SettledFate = Extract<Fate, { kind: 'completed' | 'dead-letter' | 'r
 /** Hours a run of each message type may take; tests give a shorter one to see a run time out. */
 export type ExecutionTimeouts = Partial<Record<MessageType, number>>;
 
-/** Temporal cannot be reached: the message is not at fault and must not burn a receive. */
+/**
+ * Temporal cannot take the work now (unreachable or throttling): the message is not at fault, so it is
+ * given back without counting as a failure, and the poller pauses.
+ */
 export class TemporalUnavailableError extends Error {
   override readonly name = 'TemporalUnavailableError';
 }
 
-/** gRPC status codes DEADLINE_EXCEEDED (4) and UNAVAILABLE (14). */
-const UNAVAILABLE_CODES = new Set<number>([4, 14]);
+/**
+ * gRPC codes that mean "Temporal, not the message": DEADLINE_EXCEEDED (4) and UNAVAILABLE (14) when
+ * the frontend cannot be reached, RESOURCE_EXHAUSTED (8) when it throttles (Temporal Cloud's namespace
+ * rate limits, a server's RPS limits). By the time one reaches us the client's own gRPC retries have
+ * given up on it (about 40 s of backoff for RESOURCE_EXHAUSTED, 20 s for UNAVAILABLE).
+ */
+const BACKPRESSURE_CODES = new Set<number>([4, 8, 14]);
 
+/** Unreachable or throttling: backpressure, never the message's failure. */
 export function isTemporalUnavailable(error: unknown): boolean {
   for (let cause = error; cause; cause = (cause as { cause?: unknown }).cause) {
-    if (isGrpcServiceError(cause) && UNAVAILABLE_CODES.has(cause.code)) return true;
+    if (isGrpcServiceError(cause) && BACKPRESSURE_CODES.has(cause.code)) return true;
     if (cause instanceof TemporalUnavailableError) return true;
   }
   return false;
@@ -127,7 +136,8 @@ export class WorkflowRunner {
         return fate;
       }
     } catch (error) {
-      if (isTemporalUnavailable(error)) throw new TemporalUnavailableError('Temporal is unreachable', { cause: error });
+      if (isTemporalUnavailable(error))
+        throw new TemporalUnavailableError('Temporal is unreachable or throttling', { cause: error });
       throw error;
     }
   }
