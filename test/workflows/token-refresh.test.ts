@@ -87,14 +87,25 @@ it('marks the account needs_reauth when the new token is refused and the old one
   expect(await accountStatus(seller)).toBe('needs_reauth');
 });
 
-it('marks the account needs_reauth at once when AJIO revokes the refresh token, with nothing to undo', async () => {
+it('marks the account needs_reauth at once when AJIO revokes the refresh token, and parks the refresh', async () => {
   const seller = await bench.seedSeller({ marketplace: 'ajio' });
   await bench.sim.addFault({ kind: 'revoked', sellerId: seller.accountId, operation: 'token' });
+  const trigger = bench.envelope('ajio.token-refresh', seller);
 
-  const result = await bench.execute<RefreshResult>(bench.envelope('ajio.token-refresh', seller));
+  await bench.start(trigger);
+  const end = await bench.ended(trigger);
 
-  expect(result).toMatchObject({ status: 'compensated', failedStep: 'refresh', compensations: [], refreshed: false });
-  expect(result.reason).toContain('invalid_grant');
+  // Nothing to undo; the work waits in the DLQ for the re-authorisation instead of completing.
+  expect(end).toEqual({
+    status: 'failed',
+    failure: {
+      type: 'MarketplaceAuthRevoked',
+      message: expect.stringMatching(
+        /^parked until the account is re-authorised: refresh refused \(.*invalid_grant.*\); saga compensated$/,
+      ),
+      nonRetryable: true,
+    },
+  });
   expect(await accountStatus(seller)).toBe('needs_reauth');
   expect(await tokenCalls(seller)).toHaveLength(1);
 });
