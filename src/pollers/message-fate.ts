@@ -18,8 +18,11 @@ export type Fate =
   | { kind: 'start' }
   | { kind: 'attach' }
   | { kind: 'completed'; runId: string }
-  /** The last run failed with budget left: run again once `afterMs` has passed (0: now). */
-  | { kind: 'retry'; afterMs: number }
+  /**
+   * The last run failed with budget left: run again once `afterMs` has passed (0: now). `timedOutSaga`:
+   * the run timed out, so a saga may have stopped half-way (the reason says how it ended).
+   */
+  | { kind: 'retry'; afterMs: number; timedOutSaga?: { reason: string } }
   /** `unfinishedSaga`: the run may have stopped in the middle of a saga (stopped, or budget spent). */
   | { kind: 'dead-letter'; verdict: DeadLetterVerdict; unfinishedSaga: boolean };
 
@@ -54,7 +57,11 @@ export class MessageFates {
     if (ending.nonRetryable) return deadLetter('failed', ending, false);
     const failedRuns = await this.failedRunsSince(workflowId, latest, replayedAt);
     if (failedRuns >= this.rules.failedRunBudget) return deadLetter('failed', ending, true);
-    return { kind: 'retry', afterMs: Math.max(0, latest.closeTime.getTime() + this.rules.retryDelayMs - now) };
+    return {
+      kind: 'retry',
+      afterMs: Math.max(0, latest.closeTime.getTime() + this.rules.retryDelayMs - now),
+      ...(latest.status === 'TIMED_OUT' && { timedOutSaga: { reason: ending.reason } }),
+    };
   }
 
   /** The message is settled (done or dead-lettered): its failed runs need not be remembered. */

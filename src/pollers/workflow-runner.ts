@@ -128,6 +128,7 @@ export class WorkflowRunner {
       if (await isWorkCompleted(this.options.pool, workflowId)) return { kind: 'completed', runId: 'recorded' };
       for (;;) {
         const fate = await this.fates.next(workflowId, request.replayedAt);
+        if (fate.kind === 'retry') await this.recordTimedOutSaga(request.envelope, fate);
         if (fate.kind === 'start' || fate.kind === 'attach' || (fate.kind === 'retry' && fate.afterMs === 0)) {
           events.finished(await this.runOnce(request, events));
           continue;
@@ -160,14 +161,26 @@ export class WorkflowRunner {
       });
       return;
     }
+    if (fate.unfinishedSaga) await this.recordUnfinishedSaga(envelope, fate.verdict.reason);
+  }
+
+  /**
+   * A saga run that timed out may have stopped half-way: needs_attention at once, so the alarm fires
+   * while the retries run; a later run that finishes the saga records its own end over it.
+   */
+  private async recordTimedOutSaga(envelope: Envelope, fate: Extract<Fate, { kind: 'retry' }>): Promise<void> {
+    if (fate.timedOutSaga) await this.recordUnfinishedSaga(envelope, fate.timedOutSaga.reason);
+  }
+
+  private async recordUnfinishedSaga(envelope: Envelope, reason: string): Promise<void> {
     const saga = SAGA_NAMES[envelope.type];
-    if (saga && fate.unfinishedSaga)
-      await recordUnfinishedSaga(this.options.pool, {
-        workflowId,
-        saga,
-        accountId: envelope.accountId,
-        reason: fate.verdict.reason,
-      });
+    if (!saga) return;
+    await recordUnfinishedSaga(this.options.pool, {
+      workflowId: workflowIdFor(envelope),
+      saga,
+      accountId: envelope.accountId,
+      reason,
+    });
   }
 
   /** One run, started or attached to, awaited until it closes however it closes. */

@@ -6,7 +6,8 @@
  * The workflow execution timeout is 3 seconds here (the production ones are hours): Temporal closes a
  * run TimedOut at its timeout whatever its length, and the poller sees only that status, so a short one
  * shows the same path without waiting hours. On a Standard queue, so the give-back path (the retry
- * delay as visibility) is covered too.
+ * delay as visibility) is covered too. A saga's run that times out (inventory deduct, on its FIFO
+ * queue) is recorded as needing attention at once, while its retries are still to come.
  */
 import { workflowIdFor } from '../../src/contracts/workflows';
 import { findQueue } from '../../src/queues/catalogue';
@@ -25,10 +26,10 @@ describe.each(sqsServers())('a run that times out on %s', (_server, sqsOverrides
   let bench: PipelineBench;
 
   beforeAll(async () => {
-    bench = await pipelineBench(['background'], sqsOverrides);
-    await bench.startPoller('returns-sync', undefined, {
-      executionTimeouts: { 'returns.sync': TIMEOUT_SECONDS / 3_600 },
-    });
+    bench = await pipelineBench(['background', 'inventory'], sqsOverrides);
+    const executionTimeouts = { 'returns.sync': TIMEOUT_SECONDS / 3_600, 'inventory.deduct': TIMEOUT_SECONDS / 3_600 };
+    await bench.startPoller('returns-sync', undefined, { executionTimeouts });
+    await bench.startPoller('inventory-deduct', undefined, { executionTimeouts });
   });
   afterAll(() => bench?.close());
 
@@ -59,5 +60,23 @@ describe.each(sqsServers())('a run that times out on %s', (_server, sqsOverrides
       const gap = byStart[i]!.startTime.getTime() - byStart[i - 1]!.closeTime!.getTime();
       expect(gap).toBeGreaterThanOrEqual(retryDelaySeconds * 1_000 - 1_000);
     }
+  });
+  it('records a saga whose run timed out as needing attention at once, before its retries run', async () => {
+    const deduct = envelope('inventory.deduct', 'timeout-saga-1', { sleepMs: 600_000 });
+    await bench.send('inventory-deduct', deduct);
+    const workflowId = workflowIdFor(deduct);
+
+    const row = await eventually(
+      async () =>
+        (await bench.t.deps.pool.query('SELECT status, reason FROM saga_runs WHERE workflow_id = $1', [workflowId]))
+          .rows[0],
+      Boolean,
+      (TIMEOUT_SECONDS + 30) * 1_000,
+    );
+    expect(row).toEqual({ status: 'needs_attention', reason: expect.stringMatching(/^timed out/) });
+    // Recorded on the first time-out: the retry delay has not passed, so only that one run exists.
+    const runs = [];
+    for await (const run of bench.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(run);
+    expect(runs.map((run) => run.status.name)).toEqual(['TIMED_OUT']);
   });
 });
