@@ -65,7 +65,7 @@ describe('docker-compose.yml', () => {
   it('keeps closed Temporal runs as long as the poller may need them (NAMESPACE_RETENTION_SECONDS)', () => {
     const setup = JSON.stringify(compose.services['temporal-setup']?.command);
     expect(setup).toContain(
-      `namespace update --address temporal:7233 --retention ${NAMESPACE_RETENTION_SECONDS / 3600}h default`,
+      `namespace update --address temporal:7233 --namespace default --retention ${NAMESPACE_RETENTION_SECONDS / 3600}h`,
     );
   });
 
