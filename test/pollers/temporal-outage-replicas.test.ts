@@ -9,17 +9,15 @@ import { portFromEnv } from '../../scripts/stack/service';
 import { temporalService } from '../../scripts/stack/services/temporal';
 import { startService, stopService } from '../../scripts/stack/stack';
 import {
+  expectAllRanInOrderUnharmed,
   expectPausedWithoutReceives,
-  failedRuns,
   groupHeads,
   ReceiveCounter,
-  sendOrder,
-  startOrder,
 } from '../support/backpressure';
-import { envelope, eventually, pipelineBench, type PipelineBench } from '../support/pipeline';
+import { envelope, pipelineBench, type PipelineBench } from '../support/pipeline';
 import { privateDataDir, usePrivateServer } from '../support/private-server';
 import { startRole, type RoleProcess } from '../support/role-process';
-import { drainRawQueue, queueIsEmpty, sqsServers } from '../support/sqs';
+import { drainRawQueue, sqsServers } from '../support/sqs';
 
 jest.setTimeout(420_000);
 
@@ -79,16 +77,7 @@ describe.each(sqsServers())(
       expect(await drainRawQueue(sqs, dlqUrl)).toEqual([]);
 
       await startService(server);
-      const expected = sendOrder(messages);
-      const order = await eventually(
-        () => startOrder(bench),
-        (started) => [...expected.keys()].every((account) => started.get(account)?.length === 4),
-        120_000,
-      );
-      expect(order).toEqual(expected);
-      expect(await eventually(() => queueIsEmpty(sqs, queueUrl), Boolean, 30_000)).toBe(true);
-      expect(await failedRuns(bench.client, `${bench.t.env.TEMPORAL_TASK_QUEUE}.account`)).toEqual([]);
-      expect(await drainRawQueue(sqs, dlqUrl)).toEqual([]);
+      await expectAllRanInOrderUnharmed(bench, messages);
       console.log(
         `Temporal outage, ${REPLICAS} replicas on ${sqsName}: max receives by the pollers ${Math.max(...receives.values())}`,
       );

@@ -7,17 +7,15 @@
  * "Temporal takes work again". Production poller settings (the role's defaults).
  */
 import {
+  expectAllRanInOrderUnharmed,
   expectPausedWithoutReceives,
-  failedRuns,
   groupHeads,
   ReceiveCounter,
-  sendOrder,
-  startOrder,
 } from '../support/backpressure';
 import { grpcThrottleProxy, type ThrottleProxy } from '../support/grpc-throttle-proxy';
-import { envelope, eventually, pipelineBench, type PipelineBench } from '../support/pipeline';
+import { envelope, pipelineBench, type PipelineBench } from '../support/pipeline';
 import { startRole, type RoleProcess } from '../support/role-process';
-import { drainRawQueue, queueIsEmpty, sqsServers } from '../support/sqs';
+import { drainRawQueue, sqsServers } from '../support/sqs';
 
 jest.setTimeout(300_000);
 
@@ -72,16 +70,7 @@ describe.each(sqsServers())('Temporal throttling starts, on %s', (server, sqsOve
     expect(await drainRawQueue(sqs, dlqUrl)).toEqual([]);
 
     proxy.throttle([]);
-    const expected = sendOrder(messages);
-    const order = await eventually(
-      () => startOrder(bench),
-      (started) => [...expected.keys()].every((account) => started.get(account)?.length === 4),
-      120_000,
-    );
-    expect(order).toEqual(expected);
-    expect(await eventually(() => queueIsEmpty(sqs, queueUrl), Boolean, 30_000)).toBe(true);
-    expect(await failedRuns(bench.client, `${bench.t.env.TEMPORAL_TASK_QUEUE}.account`)).toEqual([]);
-    expect(await drainRawQueue(sqs, dlqUrl)).toEqual([]);
+    await expectAllRanInOrderUnharmed(bench, messages);
     console.log(
       `throttled starts on ${server}: max receives by the poller ${Math.max(...receives.values())}, ` +
         `starts refused ${proxy.counts('StartWorkflowExecution').refused}`,

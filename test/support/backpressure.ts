@@ -13,6 +13,7 @@ import { parseEnvelope, type Envelope } from '../../src/contracts/envelope';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RELEASE_VISIBILITY_SECONDS } from '../../src/queues/sqs-conventions';
 import { eventually, type PipelineBench } from './pipeline';
+import { drainRawQueue, queueIsEmpty } from './sqs';
 
 /**
  * Long enough for a poller that did not pause to receive a given-back message again: it is visible
@@ -148,4 +149,24 @@ export function sendOrder(messages: Envelope[]): Map<string, string[]> {
   for (const message of messages)
     order.set(message.accountId, [...(order.get(message.accountId) ?? []), message.idempotencyKey]);
   return order;
+}
+
+/**
+ * Once the pollers may start work again: every message ran, each account's in the order sent, the
+ * queue emptied, and no run failed and nothing was dead-lettered along the way.
+ */
+export async function expectAllRanInOrderUnharmed(bench: PipelineBench, messages: Envelope[]): Promise<void> {
+  const sqs = bench.t.deps.sqs;
+  const expected = sendOrder(messages);
+  const order = await eventually(
+    () => startOrder(bench),
+    (started) =>
+      [...expected.keys()].every((account) => started.get(account)?.length === expected.get(account)!.length),
+    120_000,
+  );
+  expect(order).toEqual(expected);
+  expect(await eventually(() => queueIsEmpty(sqs, bench.t.queueUrl('account-sync')), Boolean, 30_000)).toBe(true);
+  expect(await failedRuns(bench.client, `${bench.t.env.TEMPORAL_TASK_QUEUE}.account`)).toEqual([]);
+  const dlqUrl = bench.t.queues.find((q) => q.queue.name === 'account-sync')!.dlqUrl;
+  expect(await drainRawQueue(sqs, dlqUrl)).toEqual([]);
 }
