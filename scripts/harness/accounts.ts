@@ -7,6 +7,8 @@ import { requireKeyring } from '../../src/platform/keyring';
 
 export interface AccountSeed {
   id: string;
+  /** The seller (tenant) the account belongs to, created if new; default: a seller of its own, named like the account. */
+  sellerId?: string;
   marketplace: Marketplace;
   enabled?: boolean;
   status?: 'active' | 'needs_reauth' | 'suspended';
@@ -17,10 +19,28 @@ export interface AccountSeed {
   secrets?: AccountSecrets;
 }
 
+/** Creates the seller unless it exists. */
+export async function seedSellerRow(pool: Pool, sellerId: string): Promise<void> {
+  await pool.query('INSERT INTO sellers (id, display_name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [
+    sellerId,
+    `Seller ${sellerId}`,
+  ]);
+}
+
 export async function seedAccount(pool: Pool, config: Config, account: AccountSeed): Promise<void> {
+  const sellerId = account.sellerId ?? account.id;
+  await seedSellerRow(pool, sellerId);
   await pool.query(
-    'INSERT INTO seller_accounts (id, marketplace, display_name, enabled, status) VALUES ($1, $2, $3, $4, $5)',
-    [account.id, account.marketplace, `Seller ${account.id}`, account.enabled ?? true, account.status ?? 'active'],
+    `INSERT INTO seller_accounts (id, seller_id, marketplace, display_name, enabled, status)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [
+      account.id,
+      sellerId,
+      account.marketplace,
+      `Account ${account.id}`,
+      account.enabled ?? true,
+      account.status ?? 'active',
+    ],
   );
   if (account.credentials === false) return;
   await saveCredentials(

@@ -16,7 +16,7 @@ import {
   type SimReturn,
 } from '../../simulator/src/control';
 import type { Marketplace } from '../../src/contracts/marketplaces';
-import { seedAccount } from './accounts';
+import { seedAccount, seedSellerRow } from './accounts';
 
 /** Every seeded secret carries this marker, so a history scan can find any of them. */
 export const SECRET_MARKER = 'SECRET-';
@@ -48,10 +48,16 @@ export interface SellerSeed {
   idPrefix?: string;
   /** The whole account id, for data sets that must be the same on every run (chaos replays). */
   accountId?: string;
+  /**
+   * The seller the account belongs to, and who owns its listings' SKUs; default: a seller of its own
+   * (named like the account). Accounts that list the same SKU must name the same seller.
+   */
+  sellerId?: string;
 }
 
 export interface Seller {
   accountId: string;
+  sellerId: string;
   marketplace: Marketplace;
 }
 
@@ -86,13 +92,15 @@ export class SellerSeeder {
     const secrets = secretsFor(seed.marketplace, accountId);
     this.secrets.push(...Object.values(secrets).filter((v): v is string => typeof v === 'string'));
     const expiresAt = seed.tokenExpiresAt ?? new Date(Date.now() + 6 * 3_600_000);
+    const sellerId = seed.sellerId ?? accountId;
     await seedAccount(this.pool, this.config, {
       id: accountId,
+      sellerId,
       marketplace: seed.marketplace,
       secrets,
       tokenExpiresAt: expiresAt,
     });
-    for (const listing of seed.listings ?? []) await this.seedListing(accountId, listing);
+    for (const listing of seed.listings ?? []) await this.seedListing(sellerId, accountId, listing);
     await this.sim.putSeller(seed.marketplace, accountId, {
       credentials: { ...secrets, accessTokenExpiresAt: expiresAt.toISOString() },
       listings: (seed.listings ?? []).map((listing) => ({
@@ -107,24 +115,25 @@ export class SellerSeeder {
       payouts: seed.payouts,
       documents: seed.documents,
     });
-    return { accountId, marketplace: seed.marketplace };
+    return { accountId, sellerId, marketplace: seed.marketplace };
   }
 
-  /** A SKU with its stock (created once), listed on an account. */
-  async seedSku(skuId: string, stock: number): Promise<void> {
-    await this.pool.query('INSERT INTO skus (id, title, stock) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [
-      skuId,
-      `Product ${skuId}`,
-      stock,
-    ]);
-  }
-
-  private async seedListing(accountId: string, listing: ListingSeed): Promise<void> {
-    await this.seedSku(listing.skuId, 1_000);
+  /** A SKU of the seller's catalogue with its stock (created once; the seller too). */
+  async seedSku(skuId: string, stock: number, sellerId: string): Promise<void> {
+    await seedSellerRow(this.pool, sellerId);
     await this.pool.query(
-      `INSERT INTO listings (account_id, sku_id, external_id, quantity, price_paise, status)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
+      'INSERT INTO skus (id, seller_id, title, stock) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
+      [skuId, sellerId, `Product ${skuId}`, stock],
+    );
+  }
+
+  private async seedListing(sellerId: string, accountId: string, listing: ListingSeed): Promise<void> {
+    await this.seedSku(listing.skuId, 1_000, sellerId);
+    await this.pool.query(
+      `INSERT INTO listings (seller_id, account_id, sku_id, external_id, quantity, price_paise, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [
+        sellerId,
         accountId,
         listing.skuId,
         listing.externalId ?? listing.skuId,

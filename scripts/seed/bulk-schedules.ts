@@ -4,7 +4,7 @@ const DEFAULT_KINDS = ['account-sync', 'marketplace-push', 'returns', 'payouts']
 
 /**
  * Many due schedules in a few statements, for tests and benchmarks: `count` schedules over
- * `accounts` accounts named `<prefix>-<n>`, spread over the four marketplaces and `kinds` (default:
+ * `accounts` accounts named `<prefix>-<n>` (each its own seller), spread over the four marketplaces and `kinds` (default:
  * four kinds). The credentials rows are placeholders (the sweeps only check that one exists; nothing
  * here opens them).
  */
@@ -19,8 +19,12 @@ export async function seedManyDueSchedules(
   }: { prefix: string; accounts: number; count: number; dueAt: Date; kinds?: string[] },
 ): Promise<void> {
   await pool.query(
-    `INSERT INTO seller_accounts (id, marketplace, display_name)
-     SELECT $1 || '-' || n, (ARRAY['ajio','meesho','amazon','flipkart'])[1 + n % 4], 'Seller ' || n
+    `INSERT INTO sellers (id, display_name) SELECT $1 || '-' || n, 'Seller ' || n FROM generate_series(1, $2) AS n`,
+    [prefix, accounts],
+  );
+  await pool.query(
+    `INSERT INTO seller_accounts (id, seller_id, marketplace, display_name)
+     SELECT $1 || '-' || n, $1 || '-' || n, (ARRAY['ajio','meesho','amazon','flipkart'])[1 + n % 4], 'Seller ' || n
        FROM generate_series(1, $2) AS n`,
     [prefix, accounts],
   );

@@ -14,6 +14,7 @@ export const ENVELOPE_VERSION = 1;
 export const MAX_ENVELOPE_BYTES = 8 * 1024;
 
 export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const SELLER_ID_PATTERN = ACCOUNT_ID_PATTERN;
 /** Safe as an SQS deduplication id and inside a Temporal workflow id. */
 const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -23,15 +24,35 @@ export interface MessageTypeRoute {
   /** Types that only make sense for one marketplace. */
   onlyFor?: Marketplace;
   /**
-   * The FIFO group of the type's messages on a FIFO queue, from the account id; default: the account
-   * itself, so one account's work runs in order and never at once.
+   * The FIFO group of the type's messages on a FIFO queue; default: the account itself, so one
+   * account's work runs in order and never at once.
    */
-  group?: (accountId: string) => string;
+  group?: (identity: GroupIdentity) => string;
+  /**
+   * Inventory work: the message must carry the seller whose stock it moves (`sellerId`), and that
+   * seller is its FIFO group, so all work on one seller's stock runs one at a time, whichever of the
+   * seller's accounts it came from.
+   */
+  forSeller?: true;
+}
+
+/** What a message's FIFO group is made from. */
+export interface GroupIdentity {
+  accountId: string;
+  sellerId?: string;
 }
 
 /** `:` never occurs in an account id (ACCOUNT_ID_PATTERN), so this never names an account's own group. */
-function tokenGroup(accountId: string): string {
+function tokenGroup({ accountId }: GroupIdentity): string {
   return `token:${accountId}`;
+}
+
+/**
+ * A seller's stock is shared by all its accounts' listings, so its work has one group per seller: the
+ * seller id itself. Only seller work travels on the inventory queue, so no account's group shares it.
+ */
+function sellerGroup({ accountId, sellerId }: GroupIdentity): string {
+  return sellerId ?? accountId;
 }
 
 export const MESSAGE_TYPES = {
@@ -40,7 +61,13 @@ export const MESSAGE_TYPES = {
   // group per account, so an account's refreshes run one at a time.
   'ajio.token-refresh': { queue: () => 'account-sync', onlyFor: 'ajio', group: tokenGroup },
   'ajio.orders-sync': { queue: () => 'account-sync', onlyFor: 'ajio' },
-  'inventory.deduct': { queue: () => 'inventory-deduct' },
+  // A deduction asked for by an operator or a caller (an offline sale): reserve, push, commit.
+  'inventory.deduct': { queue: () => 'inventory-deduct', group: sellerGroup, forSeller: true },
+  // A SKU's stock changed (an order line reserved, a cancellation released, a return restocked):
+  // push its available quantity to every listing. Sent through the outbox by the order sync.
+  'inventory.publish': { queue: () => 'inventory-deduct', group: sellerGroup, forSeller: true },
+  // The periodic read-back of one account's listings (schedule kind `inventory`): repairs drift.
+  'inventory.repair': { queue: () => 'inventory-deduct', group: sellerGroup, forSeller: true },
   'marketplace.push': { queue: (marketplace) => `marketplace-push-${marketplace}` },
   'returns.sync': { queue: () => 'returns-sync' },
   'document.download': { queue: () => 'document-download' },
@@ -50,10 +77,15 @@ export const MESSAGE_TYPES = {
 
 export type MessageType = keyof typeof MESSAGE_TYPES;
 
-/** The FIFO group a message of this type and account travels in (see MessageTypeRoute.group). */
-export function messageGroup(type: MessageType, accountId: string): string {
-  const route: MessageTypeRoute = MESSAGE_TYPES[type];
-  return route.group?.(accountId) ?? accountId;
+/** The FIFO group a message travels in (see MessageTypeRoute.group). */
+export function messageGroup(envelope: { type: MessageType } & GroupIdentity): string {
+  const route: MessageTypeRoute = MESSAGE_TYPES[envelope.type];
+  return route.group?.(envelope) ?? envelope.accountId;
+}
+
+/** Whether messages of this type move a seller's stock, and so must name the seller. */
+export function isSellerWork(type: MessageType): boolean {
+  return (MESSAGE_TYPES[type] as MessageTypeRoute).forSeller === true;
 }
 
 const MESSAGE_TYPE_NAMES = Object.keys(MESSAGE_TYPES) as [MessageType, ...MessageType[]];
@@ -61,7 +93,7 @@ const MESSAGE_TYPE_NAMES = Object.keys(MESSAGE_TYPES) as [MessageType, ...Messag
 /** Schedule kinds (schedules.kind) and the message each one sends. */
 export const SCHEDULE_KINDS: Record<string, MessageType> = {
   'account-sync': 'account.sync',
-  inventory: 'inventory.deduct',
+  inventory: 'inventory.repair',
   'marketplace-push': 'marketplace.push',
   returns: 'returns.sync',
   documents: 'document.download',
@@ -95,6 +127,8 @@ export const envelopeSchema = z
     v: z.literal(ENVELOPE_VERSION),
     type: z.enum(MESSAGE_TYPE_NAMES),
     accountId: z.string().regex(ACCOUNT_ID_PATTERN, 'must be 1-64 letters, digits, _ or -'),
+    /** The seller (tenant) the account belongs to; required on inventory work, whose FIFO group it is. */
+    sellerId: z.string().regex(SELLER_ID_PATTERN, 'must be 1-64 letters, digits, _ or -').optional(),
     marketplace: z.enum(MARKETPLACES),
     idempotencyKey: z.string().regex(IDEMPOTENCY_KEY_PATTERN, 'must be 1-128 letters, digits or _ . : -'),
     dueAt: z.iso.datetime(),
@@ -108,6 +142,9 @@ export const envelopeSchema = z
     const onlyFor = (MESSAGE_TYPES[envelope.type] as MessageTypeRoute).onlyFor;
     if (onlyFor && envelope.marketplace !== onlyFor) {
       ctx.addIssue({ code: 'custom', path: ['marketplace'], message: `must be ${onlyFor} for ${envelope.type}` });
+    }
+    if (isSellerWork(envelope.type) && envelope.sellerId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['sellerId'], message: `is required for ${envelope.type}` });
     }
   });
 

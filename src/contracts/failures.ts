@@ -34,6 +34,16 @@ export const PARKING_FAILURES: readonly string[] = [
   MARKETPLACE_FAILURES.authRevoked,
 ];
 
+/**
+ * Work that would touch what is not its seller's: a SKU of another seller's catalogue, or an account
+ * of another seller. Refused for good: no retry or replay can make it the seller's.
+ */
+export const SELLER_FAILURES = {
+  unknownSku: 'UnknownSku',
+  foreignSku: 'ForeignSku',
+  foreignAccount: 'ForeignAccount',
+} as const;
+
 /** A document listed under an id unsafe as a file name: recorded as rejected, never fetched. */
 export const DOCUMENT_FAILURES = { invalidId: 'InvalidDocumentId' } as const;
 

@@ -4,6 +4,8 @@ import type { Marketplace } from '../contracts/marketplaces';
 export interface DueSchedule {
   id: string;
   accountId: string;
+  /** The seller the account belongs to. */
+  sellerId: string;
   kind: string;
   cadence: string;
   payload: Record<string, unknown>;
@@ -34,7 +36,7 @@ export async function lockDueSchedules(
   limit: number,
 ): Promise<DueSchedule[]> {
   const { rows } = await client.query(
-    `SELECT s.id, s.account_id, s.kind, s.cadence, s.payload, s.next_run_at,
+    `SELECT s.id, s.account_id, a.seller_id, s.kind, s.cadence, s.payload, s.next_run_at,
             a.marketplace, a.enabled AS account_enabled, a.status AS account_status,
             EXISTS (SELECT 1 FROM account_credentials c WHERE c.account_id = s.account_id) AS has_credentials
        FROM schedules s
@@ -50,6 +52,7 @@ export async function lockDueSchedules(
   return rows.map((row) => ({
     id: String(row.id),
     accountId: row.account_id,
+    sellerId: row.seller_id,
     kind: row.kind,
     cadence: row.cadence,
     payload: row.payload,

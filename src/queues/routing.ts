@@ -2,7 +2,14 @@
  * Where each message type travels: its queue (per marketplace for pushes), whether a received message
  * is where it belongs, and the FIFO attributes that keep one account's messages in order.
  */
-import { MESSAGE_TYPES, messageGroup, type Envelope, type MessageType, type MessageTypeRoute } from '../contracts/envelope';
+import {
+  MESSAGE_TYPES,
+  isSellerWork,
+  messageGroup,
+  type Envelope,
+  type MessageType,
+  type MessageTypeRoute,
+} from '../contracts/envelope';
 import type { Marketplace } from '../contracts/marketplaces';
 import { findQueue, type QueueDefinition } from './catalogue';
 
@@ -20,21 +27,22 @@ export function misrouting(envelope: Envelope, queue: QueueDefinition, groupId?:
   if (home.name !== queue.name) {
     return `misrouted: ${envelope.type} for ${envelope.marketplace} belongs on ${home.name}, not ${queue.name}`;
   }
-  const group = messageGroup(envelope.type, envelope.accountId);
+  const group = messageGroup(envelope);
   if (queue.fifo && groupId !== group) {
-    return `misrouted: FIFO group ${JSON.stringify(groupId ?? null)} is not ${JSON.stringify(group)}, the group of ${envelope.type} for the account ${envelope.accountId}`;
+    const owner = isSellerWork(envelope.type) ? `seller ${envelope.sellerId}` : `account ${envelope.accountId}`;
+    return `misrouted: FIFO group ${JSON.stringify(groupId ?? null)} is not ${JSON.stringify(group)}, the group of ${envelope.type} for the ${owner}`;
   }
   return undefined;
 }
 
 /**
- * FIFO messages: the group is the type's group for the seller account (per-account order; token
- * work in a group of its own) and the deduplication id is the idempotency key, which is derived from
+ * FIFO messages: the group is the type's group (the account for per-account order; token work in a
+ * group of its own; the seller for work on a seller's stock) and the deduplication id is the idempotency key, which is derived from
  * the business identity and never random.
  */
 export function fifoAttributes(envelope: Envelope): { MessageGroupId: string; MessageDeduplicationId: string } {
   return {
-    MessageGroupId: messageGroup(envelope.type, envelope.accountId),
+    MessageGroupId: messageGroup(envelope),
     MessageDeduplicationId: envelope.idempotencyKey,
   };
 }

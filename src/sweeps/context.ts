@@ -34,6 +34,8 @@ export interface ClaimRequest {
   ctx: SweepContext;
   type: MessageType;
   accountId: string;
+  /** The account's seller: carried by every message that has one, required on inventory work. */
+  sellerId?: string;
   marketplace: Marketplace;
   slotAt: Date;
   /** The business identity of this message beyond type, account and slot (a schedule id). */
@@ -51,6 +53,7 @@ export function buildClaim({
   ctx,
   type,
   accountId,
+  sellerId,
   marketplace,
   slotAt,
   identity,
@@ -58,7 +61,15 @@ export function buildClaim({
   payload = {},
 }: ClaimRequest): Claim {
   const idempotencyKey = [type, accountId, identity, slotToken(slotAt)].filter(Boolean).join(':');
-  const envelope = newEnvelope({ type, accountId, marketplace, idempotencyKey, dueAt: slotAt.toISOString(), payload });
+  const envelope = newEnvelope({
+    type,
+    accountId,
+    ...(sellerId === undefined ? {} : { sellerId }),
+    marketplace,
+    idempotencyKey,
+    dueAt: slotAt.toISOString(),
+    payload,
+  });
   return {
     idempotencyKey,
     sweep: ctx.sweep,

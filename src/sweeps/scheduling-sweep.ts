@@ -50,6 +50,7 @@ function decide(ctx: SweepContext, row: DueSchedule, overfull: ReadonlySet<strin
     ctx,
     type,
     accountId: row.accountId,
+    sellerId: row.sellerId,
     marketplace: row.marketplace,
     slotAt: row.nextRunAt,
     identity: `s${row.id}`,

@@ -198,7 +198,7 @@ describe('document download', () => {
 describe('stock reservations', () => {
   it('reserve, release and commit are idempotent by key', async () => {
     const seller = await sellers.seedSeller({ marketplace: 'ajio' });
-    await sellers.seedSku('RES-1', 10);
+    await sellers.seedSku('RES-1', 10, seller.sellerId);
     const reservation = { key: `res:${randomUUID()}`, accountId: seller.accountId, skuId: 'RES-1', quantity: 4 };
     const stock = async () =>
       (await t.deps.pool.query('SELECT stock, reserved FROM skus WHERE id = $1', ['RES-1'])).rows[0];

@@ -25,7 +25,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => bench?.close());
 
-const ghost: Seller = { accountId: 'ghost-account-1', marketplace: 'meesho' };
+const ghost: Seller = { accountId: 'ghost-account-1', sellerId: 'ghost-seller-1', marketplace: 'meesho' };
 const byId = (a: { external_id: string }, b: { external_id: string }) => (a.external_id < b.external_id ? -1 : 1);
 
 /** Sends every message in order, then waits for how each one's workflow ended. */

@@ -127,7 +127,7 @@ export function hostileBodies(good: Envelope, elsewhere: Envelope, { fifo }: { f
               marketplace: 'ajio',
               idempotencyKey: `ajio.token-refresh:${good.accountId}:1`,
             }),
-            reason: `misrouted: FIFO group "${good.accountId}" is not "${messageGroup('ajio.token-refresh', good.accountId)}"`,
+            reason: `misrouted: FIFO group "${good.accountId}" is not "${messageGroup({ type: 'ajio.token-refresh', accountId: good.accountId })}"`,
           },
         ]
       : []),

@@ -115,8 +115,8 @@ export class WorkflowBench {
     return this.sellers.seedSeller(seed);
   }
 
-  seedSku(skuId: string, stock: number): Promise<void> {
-    return this.sellers.seedSku(skuId, stock);
+  seedSku(skuId: string, stock: number, sellerId: string): Promise<void> {
+    return this.sellers.seedSku(skuId, stock, sellerId);
   }
 
   envelope(type: MessageType, seller: Seller, payload: Envelope['payload'] = {}, dueAt = new Date()): Envelope {
@@ -124,6 +124,7 @@ export class WorkflowBench {
     return newEnvelope({
       type,
       accountId: seller.accountId,
+      sellerId: seller.sellerId,
       marketplace: seller.marketplace,
       idempotencyKey: `${type}:${seller.accountId}:t${this.sequence}`,
       dueAt: dueAt.toISOString(),

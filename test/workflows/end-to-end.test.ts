@@ -3,6 +3,7 @@
  * SQS (FIFO and Standard) → the pollers → the service's workflows and activities → the marketplace
  * simulator and PostgreSQL. Nothing is started by hand past the sweep.
  */
+import { randomUUID } from 'node:crypto';
 import { findSweep } from '../../src/sweeps/registry';
 import { runSweep } from '../../src/sweeps/run-sweep';
 import { eventually } from '../support/pipeline';
@@ -19,8 +20,10 @@ afterAll(() => bench?.close());
 
 it('a sweep of due schedules ends in marketplace updates and stored payouts', async () => {
   const past = new Date(Date.now() - 60_000);
-  await bench.seedSku('E2E-1', 40);
+  const sellerId = `e2e-${randomUUID().slice(0, 8)}`;
+  await bench.seedSku('E2E-1', 40, sellerId);
   const seller = await bench.seedSeller({
+    sellerId,
     marketplace: 'meesho',
     listings: [{ skuId: 'E2E-1', quantity: 40, pricePaise: 12_300, atMarketplace: { quantity: 1 } }],
     payouts: [{ payoutId: 'e2e-p1', orderId: 'e2e-o1', amountPaise: 4_200, paidAt: past.toISOString() }],

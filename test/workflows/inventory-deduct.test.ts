@@ -24,11 +24,13 @@ const ORDER_QUANTITY = 3;
 /** A fresh SKU listed on AJIO, Amazon and Flipkart (pushed in that order: account ids sort so). */
 async function skuOnThreeMarketplaces() {
   const skuId = `SKU-${randomUUID().slice(0, 8)}`;
-  await bench.seedSku(skuId, STOCK);
+  const sellerId = `seller-${skuId}`;
+  await bench.seedSku(skuId, STOCK, sellerId);
   const sellers: Seller[] = [];
   for (const marketplace of ['ajio', 'amazon', 'flipkart'] as const) {
     sellers.push(
       await bench.seedSeller({
+        sellerId,
         marketplace,
         listings: [{ skuId, externalId: `${marketplace}-${skuId}`, quantity: STOCK, pricePaise: 49_900 }],
       }),
