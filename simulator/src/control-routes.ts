@@ -1,4 +1,8 @@
-/** The simulator's own API under `/_sim`: seeding sellers, fault rules, the ledger, health. */
+/**
+ * The simulator's own API under `/_sim`: seeding sellers, what happens to them while a test runs
+ * (orders placed, statuses changed, returns, listings edited in the portal), fault rules, the
+ * ledger, health. None of it goes through faults, credentials or the idempotency cache.
+ */
 import {
   SIM_MARKETPLACES,
   SIM_OPERATIONS,
@@ -8,9 +12,11 @@ import {
 } from './control';
 import type { FaultRules } from './faults';
 import { type Answer, failure, InputError, json, type ParsedBody } from './http';
+import { setListing } from './listings';
+import { addReturn, placeOrder, setOrderStatus } from './orders';
 import { findRoute } from './routes';
 import { checkSeed } from './seed';
-import type { Ledger, MarketplaceState } from './state';
+import type { Ledger, MarketplaceState, Seller } from './state';
 
 export interface ControlTarget {
   states: Record<SimMarketplace, MarketplaceState>;
@@ -36,6 +42,14 @@ function marketplaceState(sim: ControlTarget, name: string | undefined): Marketp
   if (!isMarketplace(name)) throw new InputError(`unknown marketplace ${name}`);
   return sim.states[name];
 }
+
+/** A route on one existing seller (`:marketplace/:sellerId`); 404 when there is none. */
+const onSeller =
+  (handle: (seller: Seller, request: ControlRequest) => Answer): ControlRoute['handle'] =>
+  (sim, request) => {
+    const seller = marketplaceState(sim, request.params.marketplace).seller(request.params.sellerId ?? '');
+    return seller ? handle(seller, request) : failure(404, 'no such seller');
+  };
 
 function jsonBody(body: ParsedBody): unknown {
   if (!body.ok) throw new InputError('body is not valid JSON');
@@ -75,6 +89,28 @@ const CONTROL_ROUTES: ControlRoute[] = [
       const view = marketplaceState(sim, params.marketplace).view(params.sellerId ?? '');
       return view ? json(200, view) : failure(404, 'no such seller');
     },
+  },
+  {
+    method: 'POST',
+    path: '/sellers/:marketplace/:sellerId/orders',
+    handle: onSeller((seller, { body }) => placeOrder(seller, jsonBody(body), Date.now())),
+  },
+  {
+    method: 'POST',
+    path: '/sellers/:marketplace/:sellerId/orders/:orderId/status',
+    handle: onSeller((seller, { params, body }) =>
+      setOrderStatus(seller, params.orderId ?? '', jsonBody(body), Date.now()),
+    ),
+  },
+  {
+    method: 'POST',
+    path: '/sellers/:marketplace/:sellerId/returns',
+    handle: onSeller((seller, { body }) => addReturn(seller, jsonBody(body), Date.now())),
+  },
+  {
+    method: 'PATCH',
+    path: '/sellers/:marketplace/:sellerId/listings/:sku',
+    handle: onSeller((seller, { params, body }) => setListing(seller, params.sku ?? '', jsonBody(body))),
   },
   { method: 'POST', path: '/faults', handle: (sim, { body }) => json(201, { id: sim.faults.add(jsonBody(body)) }) },
   { method: 'GET', path: '/faults', handle: (sim) => json(200, { rules: sim.faults.list() }) },

@@ -39,12 +39,27 @@ export interface SimListing {
   pricePaise: number;
   status: 'active' | 'inactive';
 }
+export interface SimOrderLine {
+  sku: string;
+  quantity: number;
+}
 export interface SimOrder {
   orderId: string;
   status: string;
   totalPaise: number;
   orderedAt: string;
-  lines: { sku: string; quantity: number }[];
+  /** When the order last changed; a seed that omits it means `orderedAt`. */
+  updatedAt?: string;
+  lines: SimOrderLine[];
+}
+/** An order as the marketplace API answers it: `updatedAt` is always there. */
+export type SimWireOrder = SimOrder & { updatedAt: string };
+/** An order a test places now (`placeOrder`): `status` defaults to "created", `totalPaise` to 0. */
+export interface SimNewOrder {
+  orderId: string;
+  lines: SimOrderLine[];
+  totalPaise?: number;
+  status?: string;
 }
 export interface SimReturn {
   returnId: string;
@@ -97,6 +112,13 @@ export interface SimFault {
   body?: string;
   contentType?: string;
 }
+/** One SKU's change: only the fields being changed. */
+export interface SimListingChange {
+  sku: string;
+  quantity?: number;
+  pricePaise?: number;
+  status?: SimListing['status'];
+}
 export interface SimLedgerEntry {
   seq: number;
   at: string;
@@ -107,6 +129,11 @@ export interface SimLedgerEntry {
   request: unknown;
   outcome: 'applied' | 'replayed' | 'rejected' | 'fault';
   status: number;
+  /**
+   * The listing changes this call applied, per SKU, in request order: a batch's successful SKUs, an
+   * accepted Amazon PATCH. Empty when it applied none (refused, faulted, replayed, not a listing update).
+   */
+  applied: SimListingChange[];
 }
 export interface SimSellerState {
   listings: SimListing[];
@@ -120,6 +147,19 @@ export interface SimLedgerFilter {
   sellerId?: string;
   operation?: SimOperation;
   idempotencyKey?: string;
+}
+
+/** A control call the simulator refused: its HTTP status and JSON body (e.g. 409 `{"error","sku"}`). */
+export class SimulatorError extends Error {
+  override readonly name = 'SimulatorError';
+
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(message);
+  }
 }
 
 export class SimulatorControl {
@@ -163,6 +203,48 @@ export class SimulatorControl {
     return ((await this.call('GET', `/_sim/ledger?${query}`)) as { entries: SimLedgerEntry[] }).entries;
   }
 
+  /**
+   * Places an order now, as a buyer would: each line's listing loses the line's quantity. Refused
+   * (nothing changes) with a SimulatorError whose `status` is 409 and `body` is
+   * `{"error":"insufficient quantity","sku","available"}` when a listing does not show that many
+   * units, or `{"error":"duplicate orderId"}`.
+   */
+  async placeOrder(marketplace: SimMarketplace, sellerId: string, order: SimNewOrder): Promise<SimWireOrder> {
+    return (await this.call('POST', `${sellerPath(marketplace, sellerId)}/orders`, order)) as SimWireOrder;
+  }
+
+  /** Sets an order's status now; the first cancellation puts its units back on the listings. */
+  async setOrderStatus(
+    marketplace: SimMarketplace,
+    sellerId: string,
+    orderId: string,
+    status: string,
+  ): Promise<SimWireOrder> {
+    const path = `${sellerPath(marketplace, sellerId)}/orders/${encodeURIComponent(orderId)}/status`;
+    return (await this.call('POST', path, { status })) as SimWireOrder;
+  }
+
+  /** Adds a return of an existing order, created now. */
+  async addReturn(
+    marketplace: SimMarketplace,
+    sellerId: string,
+    ret: Omit<SimReturn, 'createdAt'>,
+  ): Promise<SimReturn> {
+    return (await this.call('POST', `${sellerPath(marketplace, sellerId)}/returns`, ret)) as SimReturn;
+  }
+
+  /** Edits a listing directly, as the seller's portal would (drift): not an API call, not in the ledger. */
+  async setListing(
+    marketplace: SimMarketplace,
+    sellerId: string,
+    sku: string,
+    change: Omit<SimListingChange, 'sku'>,
+  ): Promise<SimListing> {
+    const path = `${sellerPath(marketplace, sellerId)}/listings/${encodeURIComponent(sku)}`;
+    return (await this.call('PATCH', path, change)) as SimListing;
+  }
+
+  /** Throws a SimulatorError for any answer but 2xx. */
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
@@ -170,8 +252,22 @@ export class SimulatorControl {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    if (!response.ok) throw new Error(`simulator ${method} ${path} answered ${response.status}: ${text}`);
+    if (!response.ok) {
+      throw new SimulatorError(
+        `simulator ${method} ${path} answered ${response.status}: ${text}`,
+        response.status,
+        parseJson(text),
+      );
+    }
     return text ? (JSON.parse(text) as unknown) : undefined;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }
 

@@ -2,12 +2,13 @@
  * Listing updates, in the two shapes the marketplaces use: a batch with a result per SKU (AJIO,
  * Flipkart, Meesho) and Amazon's single-SKU JSON-patch. Both apply only the SKUs that pass.
  */
-import type { SimListing } from './control';
+import type { SimListing, SimListingChange } from './control';
 import { type Answer, failure, isCount, isNonEmptyString, isRecord, json, type ParsedBody } from './http';
 import { isListingStatus } from './seed';
 import type { Seller } from './state';
 
-type ListingChange = Partial<Pick<SimListing, 'quantity' | 'pricePaise' | 'status'>>;
+type ListingChange = Omit<SimListingChange, 'sku'>;
+const CHANGE_FIELDS = ['quantity', 'pricePaise', 'status'] as const;
 
 const INJECTED_FAILURE = 'validation failed (injected)';
 
@@ -23,12 +24,15 @@ function changeProblem(seller: Seller, sku: string, change: Record<string, unkno
   return undefined;
 }
 
-function apply(seller: Seller, sku: string, change: ListingChange): void {
+/** Applies a checked change and notes it in `applied` (the ledger's record of what was written). */
+function apply(seller: Seller, sku: string, change: ListingChange, applied: SimListingChange[]): void {
   const listing = seller.listings.get(sku);
   if (!listing) return;
-  if (change.quantity !== undefined) listing.quantity = change.quantity;
-  if (change.pricePaise !== undefined) listing.pricePaise = change.pricePaise;
-  if (change.status !== undefined) listing.status = change.status;
+  const written = Object.fromEntries(
+    CHANGE_FIELDS.filter((field) => change[field] !== undefined).map((field) => [field, change[field]]),
+  ) as ListingChange;
+  Object.assign(listing, written);
+  applied.push({ sku, ...written });
 }
 
 /** The SKUs a batch body names, for fault selectors; none when the body is not a batch. */
@@ -39,7 +43,13 @@ export function batchSkus(body: ParsedBody): string[] {
 }
 
 /** `{"items":[{"sku",…}]}` → 200 with a result per SKU, or 400 for a body of the wrong shape or size. */
-export function updateBatch(seller: Seller, body: ParsedBody, limit: number, failSkus: Set<string>): Answer {
+export function updateBatch(
+  seller: Seller,
+  body: ParsedBody,
+  limit: number,
+  failSkus: Set<string>,
+  applied: SimListingChange[],
+): Answer {
   const items = body.ok && isRecord(body.value) ? body.value.items : undefined;
   if (!Array.isArray(items) || !items.every((item) => isRecord(item) && isNonEmptyString(item.sku))) {
     return failure(400, 'body must be {"items":[{"sku",…}]}');
@@ -49,7 +59,7 @@ export function updateBatch(seller: Seller, body: ParsedBody, limit: number, fai
   const results = (items as ({ sku: string } & Record<string, unknown>)[]).map(({ sku, ...change }) => {
     const problem = failSkus.has(sku) ? INJECTED_FAILURE : changeProblem(seller, sku, change);
     if (problem) return { sku, status: 'FAILURE', error: problem };
-    apply(seller, sku, change as ListingChange);
+    apply(seller, sku, change as ListingChange, applied);
     return { sku, status: 'SUCCESS' };
   });
   return json(200, { results });
@@ -79,15 +89,36 @@ function patchChange(body: ParsedBody): { change: Record<string, unknown> } | { 
 }
 
 /** `PATCH …/items/<sellerId>/<sku>`: all patches apply (200 ACCEPTED) or none do (400 INVALID). */
-export function patchItem(seller: Seller, sku: string, body: ParsedBody, failSkus: Set<string>): Answer {
+export function patchItem(
+  seller: Seller,
+  sku: string,
+  body: ParsedBody,
+  failSkus: Set<string>,
+  applied: SimListingChange[],
+): Answer {
   const invalid = (issues: string[]) => json(400, { sku, status: 'INVALID', issues });
   if (failSkus.has(sku)) return invalid([INJECTED_FAILURE]);
   const parsed = patchChange(body);
   if ('issues' in parsed) return invalid(parsed.issues);
   const problem = changeProblem(seller, sku, parsed.change);
   if (problem) return invalid([problem]);
-  apply(seller, sku, parsed.change as ListingChange);
+  apply(seller, sku, parsed.change as ListingChange, applied);
   return json(200, { sku, status: 'ACCEPTED' });
+}
+
+/**
+ * `PATCH /_sim/sellers/<m>/<id>/listings/<sku>` `{"quantity"?,"pricePaise"?,"status"?}`: the
+ * listing edited in the seller's portal (drift a test injects). Not an API call, so no ledger entry.
+ */
+export function setListing(seller: Seller, sku: string, change: unknown): Answer {
+  if (!isRecord(change)) return failure(400, 'body must be {"quantity"?,"pricePaise"?,"status"?}');
+  const unknownField = Object.keys(change).find((field) => !(CHANGE_FIELDS as readonly string[]).includes(field));
+  if (unknownField !== undefined) return failure(400, `unknown field ${unknownField}`);
+  if (!seller.listings.has(sku)) return failure(404, 'no such listing');
+  const problem = changeProblem(seller, sku, change);
+  if (problem) return failure(400, problem);
+  apply(seller, sku, change as ListingChange, []);
+  return json(200, seller.listings.get(sku));
 }
 
 /** `?skus=a,b` → those of the seller's listings that exist; no `skus` → all of them. */

@@ -3,7 +3,7 @@
  * profile call, the paged reads, document content and the listing API in the marketplace's style.
  */
 import type { AuthScheme, TokenEndpoint } from './auth';
-import type { SimOperation } from './control';
+import type { SimListingChange, SimOperation } from './control';
 import type { Identity, RequestContext } from './context';
 import { type Answer, failure, isRecord, json } from './http';
 import { batchSkus, patchItem, readListings, skusParam, updateBatch } from './listings';
@@ -23,8 +23,11 @@ export interface Route {
   skuFailures?: 'batch' | 'single';
   /** What the ledger keeps of a mutation (before redaction); the body when unset. */
   ledgerRequest?(ctx: RequestContext): unknown;
-  /** Runs for an identified caller whose request was not answered by a fault or the idempotency cache. */
-  handle(ctx: RequestContext, seller: Seller, failSkus: Set<string>): Answer;
+  /**
+   * Runs for an identified caller whose request was not answered by a fault or the idempotency
+   * cache. A listing update adds to `applied` each change it applies (for the ledger).
+   */
+  handle(ctx: RequestContext, seller: Seller, failSkus: Set<string>, applied: SimListingChange[]): Answer;
 }
 
 /** Operations that change state: they carry Idempotency-Keys and go into the ledger. */
@@ -34,6 +37,7 @@ const orders: Collection<Seller['orders'][number]> = {
   items: (seller) => seller.orders,
   dateOf: (order) => order.orderedAt,
   wire: (order) => order,
+  changes: { updatedAt: (order) => order.updatedAt, idOf: (order) => order.orderId },
 };
 const returns: Collection<Seller['returns'][number]> = {
   items: (seller) => seller.returns,
@@ -104,7 +108,7 @@ function listingRoutes(api: ListingApi, auth: AuthScheme): Route[] {
         identify: auth.identifyCall,
         skus: (ctx) => batchSkus(ctx.body),
         skuFailures: 'batch',
-        handle: (ctx, seller, failSkus) => updateBatch(seller, ctx.body, api.batchLimit, failSkus),
+        handle: (ctx, seller, failSkus, applied) => updateBatch(seller, ctx.body, api.batchLimit, failSkus, applied),
       },
     ];
   }
@@ -134,7 +138,7 @@ function listingRoutes(api: ListingApi, auth: AuthScheme): Route[] {
         sku: ctx.params.sku,
         ...(ctx.body.ok && isRecord(ctx.body.value) ? ctx.body.value : {}),
       }),
-      handle: (ctx, seller, failSkus) => patchItem(seller, ctx.params.sku ?? '', ctx.body, failSkus),
+      handle: (ctx, seller, failSkus, applied) => patchItem(seller, ctx.params.sku ?? '', ctx.body, failSkus, applied),
     },
   ];
 }

@@ -1,8 +1,11 @@
-/** Checks what `PUT /_sim/sellers/<m>/<id>` receives, so a bad seed fails loudly instead of later. */
+/**
+ * Checks what the control API receives (a seller's seed for `PUT /_sim/sellers/<m>/<id>`, and the
+ * checks other control bodies share), so a bad input fails loudly instead of later.
+ */
 import type { SimListing, SimSellerSeed } from './control';
 import { InputError, isCount, isIsoDate, isNonEmptyString, isRecord } from './http';
 
-type Check = (value: unknown) => boolean;
+export type Check = (value: unknown) => boolean;
 
 /** Throws an InputError naming the first field of `value` that fails its check. */
 function checkFields(value: unknown, where: string, checks: Record<string, Check>): void {
@@ -12,17 +15,25 @@ function checkFields(value: unknown, where: string, checks: Record<string, Check
   }
 }
 
+/** Like checkFields, and a field it has no check for is refused too (a misspelt field fails loudly). */
+export function checkExactFields<T>(value: unknown, where: string, checks: Record<keyof T & string, Check>): T {
+  checkFields(value, where, checks);
+  const unknown = Object.keys(value as object).find((field) => !(field in checks));
+  if (unknown !== undefined) throw new InputError(`${where}.${unknown} is not a known field`);
+  return value as T;
+}
+
 function checkList(value: unknown, where: string, checks: Record<string, Check>): void {
   if (value === undefined) return;
   if (!Array.isArray(value)) throw new InputError(`${where} must be an array`);
   value.forEach((item, index) => checkFields(item, `${where}[${index}]`, checks));
 }
 
-const optional =
+export const optional =
   (check: Check): Check =>
   (value) =>
     value === undefined || check(value);
-const isString: Check = (value) => typeof value === 'string';
+export const isString: Check = (value) => typeof value === 'string';
 export const isListingStatus = (value: unknown): value is SimListing['status'] =>
   value === 'active' || value === 'inactive';
 const isBase64: Check = (value) => typeof value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(value);
@@ -52,6 +63,7 @@ export function checkSeed(seed: unknown): SimSellerSeed {
     status: isString,
     totalPaise: isCount,
     orderedAt: isIsoDate,
+    updatedAt: optional(isIsoDate),
     lines: isOrderLines,
   });
   checkList(lists.returns, 'returns', {

@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { controlAnswer, type ControlTarget } from './control-routes';
-import { SIM_MARKETPLACES, type SimLedgerEntry, type SimMarketplace } from './control';
+import { SIM_MARKETPLACES, type SimLedgerEntry, type SimListingChange, type SimMarketplace } from './control';
 import type { Identity, RequestContext } from './context';
 import { faultAnswer, FaultRules, type FaultVerdict } from './faults';
 import { seededRandom } from './random';
@@ -97,7 +97,8 @@ export class Simulator implements ControlTarget {
       },
       this.stopping.signal,
     );
-    const { answer, outcome } = this.answer(route, ctx, identity, key, verdict);
+    const applied: SimListingChange[] = [];
+    const { answer, outcome } = this.answer(route, ctx, identity, key, verdict, applied);
     if (mutation) {
       this.ledger.record({
         marketplace: ctx.marketplace,
@@ -107,6 +108,7 @@ export class Simulator implements ControlTarget {
         request: route.ledgerRequest ? route.ledgerRequest(ctx) : ctx.body.ok ? (ctx.body.value ?? null) : null,
         outcome,
         status: answer.status,
+        applied,
       });
     }
     // lose-response / truncate: the work is done (and cached), the caller never hears (all of) the answer.
@@ -121,6 +123,7 @@ export class Simulator implements ControlTarget {
     identity: Identity,
     key: string | null,
     verdict: FaultVerdict,
+    applied: SimListingChange[],
   ): { answer: Answer; outcome: SimLedgerEntry['outcome'] } {
     // Injected answers are not cached: a retry after a 503 or a 429 must apply.
     const injected = verdict.decider && faultAnswer(verdict.decider);
@@ -132,7 +135,7 @@ export class Simulator implements ControlTarget {
       const rejection = identity.error ?? failure(401, route.operation === 'token' ? 'invalid_grant' : 'invalid_token');
       return { answer: rejection, outcome: 'rejected' };
     }
-    const answer = route.handle(ctx, seller, verdict.failSkus);
+    const answer = route.handle(ctx, seller, verdict.failSkus, applied);
     if (key !== null) this.idempotency.put(ctx.marketplace, key, answer);
     return { answer, outcome: answer.status < 400 ? 'applied' : 'rejected' };
   }

@@ -9,11 +9,11 @@ import type {
   SimLedgerFilter,
   SimListing,
   SimMarketplace,
-  SimOrder,
   SimPayout,
   SimReturn,
   SimSellerSeed,
   SimSellerState,
+  SimWireOrder,
 } from './control';
 import type { Answer } from './http';
 
@@ -29,15 +29,24 @@ export interface StoredDocument {
 export interface Seller {
   id: string;
   listings: Map<string, SimListing>;
-  orders: SimOrder[];
+  /** By `orderedAt`, then id: the order `since` reads page through. */
+  orders: SimWireOrder[];
+  /**
+   * Orders whose units are back on the listings (or never left them: seeded as cancelled), so a
+   * cancellation puts an order's units back once, however often its status is set.
+   */
+  unitsPutBack: Set<string>;
   returns: SimReturn[];
   payouts: SimPayout[];
   documents: StoredDocument[];
   clientSecret?: string;
 }
 
+/** "cancelled" or "canceled", in any case: the statuses that put an order's units back. */
+export const isCancellation = (status: string) => /^cancell?ed$/i.test(status);
+
 /** Oldest first (then by id), the order reads page through. */
-function chronological<T>(items: T[] | undefined, dateOf: (item: T) => string, idOf: (item: T) => string): T[] {
+export function chronological<T>(items: T[] | undefined, dateOf: (item: T) => string, idOf: (item: T) => string): T[] {
   return [...(items ?? [])].sort(
     (a, b) => Date.parse(dateOf(a)) - Date.parse(dateOf(b)) || idOf(a).localeCompare(idOf(b)),
   );
@@ -60,14 +69,16 @@ export class MarketplaceState {
   putSeller(sellerId: string, seed: SimSellerSeed): void {
     this.forgetCredentials(sellerId);
     const { credentials } = seed;
+    const orders = (seed.orders ?? []).map((order) => ({ ...order, updatedAt: order.updatedAt ?? order.orderedAt }));
     this.sellers.set(sellerId, {
       id: sellerId,
       listings: new Map((seed.listings ?? []).map((listing) => [listing.sku, { ...listing }])),
       orders: chronological(
-        seed.orders,
+        orders,
         (o) => o.orderedAt,
         (o) => o.orderId,
       ),
+      unitsPutBack: new Set(orders.filter((order) => isCancellation(order.status)).map((order) => order.orderId)),
       returns: chronological(
         seed.returns,
         (r) => r.createdAt,

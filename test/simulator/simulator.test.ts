@@ -1,7 +1,8 @@
 /**
- * The marketplace simulator the local stack runs, driven as the real clients and other tests will:
- * plain HTTP for the marketplace APIs, `SimulatorControl` for seeding, faults and the ledger.
- * Test files share one simulator, so every test uses sellers of its own.
+ * The marketplace simulator, driven as the real clients and other tests will: plain HTTP for the
+ * marketplace APIs, `SimulatorControl` for seeding, faults and the ledger. It runs in this process,
+ * from this checkout's code (the stack's simulator process may run an older build); every test
+ * still uses sellers of its own.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -11,10 +12,18 @@ import {
   type SimSellerSeed,
   SimulatorControl,
 } from '../../simulator/src/control';
-import { startSimulator } from '../../simulator/src/server';
+import { type RunningSimulator, startSimulator } from '../../simulator/src/server';
 
-const sim = new SimulatorControl();
-const BASE = process.env.SIMULATOR_URL!;
+let simulator: RunningSimulator;
+let sim: SimulatorControl;
+let BASE: string;
+
+beforeAll(async () => {
+  simulator = await startSimulator({ port: 0 });
+  BASE = simulator.url;
+  sim = new SimulatorControl(BASE);
+});
+afterAll(() => simulator.close());
 
 // Bodies are whatever JSON the simulator answered; the assertions say what they must be.
 type Json = any;
@@ -256,7 +265,8 @@ describe('reads', () => {
 
     const since = await send('GET', `/meesho/orders?since=${encodeURIComponent(at(100))}`, { headers: auth });
     expect(since.body.items).toHaveLength(20);
-    expect(since.body.items[0]).toEqual(orders[100]);
+    // On the wire every order has updatedAt; a seed without it means its orderedAt.
+    expect(since.body.items[0]).toEqual({ ...orders[100], updatedAt: orders[100]!.orderedAt });
     expect(since.body.nextPageToken).toBeNull();
     expect((await send('GET', '/meesho/orders?pageToken=garbage', { headers: auth })).status).toBe(400);
     expect((await send('GET', '/meesho/orders?since=yesterday', { headers: auth })).status).toBe(400);
