@@ -27,14 +27,15 @@ import { postgresServer, requireServers, sqsServer } from '../platform/startup-c
 import { FatalError, runMain } from '../platform/main';
 
 const USAGE =
-  'usage: npm run dlq -- list | peek <queue> [--account ID] [--max N] | replay <queue> [--account ID] [--dry-run] | ' +
+  'usage: npm run dlq -- list | peek <queue> [--account ID | --seller ID] [--max N] | ' +
+  'replay <queue> [--account ID | --seller ID] [--dry-run] | ' +
   `purge <queue> [--yes] | help  (queues: ${QUEUES.map((q) => q.name).join(', ')})`;
 
 /** The options each action takes; any other is refused. */
 const ACTIONS: Record<string, readonly string[]> = {
   list: [],
-  peek: ['account', 'max'],
-  replay: ['account', 'dry-run'],
+  peek: ['account', 'seller', 'max'],
+  replay: ['account', 'seller', 'dry-run'],
   purge: ['yes'],
 };
 
@@ -61,6 +62,7 @@ function commandLine() {
         'dry-run': { type: 'boolean', default: false },
         max: { type: 'string' },
         account: { type: 'string' },
+        seller: { type: 'string' },
       },
     });
   } catch (error) {
@@ -68,6 +70,20 @@ function commandLine() {
     const problem = (error as Error).message.split(/\.\s|\n/)[0]!.replace(/\.$/, '');
     throw new FatalError(`${problem}; ${USAGE}`);
   }
+}
+
+/**
+ * The one id `--account` or `--seller` names. Either matches a letter of that account, of that seller
+ * (inventory work names its seller) or in that FIFO group, since ids are spelled alike.
+ */
+function accountOrSeller({ account, seller }: { account?: string; seller?: string }): string | undefined {
+  if (account !== undefined && seller !== undefined)
+    throw new FatalError(`give --account or --seller, not both; ${USAGE}`);
+  const [option, id] = seller === undefined ? ['account', account] : ['seller', seller];
+  if (id !== undefined && !ACCOUNT_ID.test(id)) {
+    throw new FatalError(`--${option} takes ${option === 'account' ? 'an account' : 'a seller'} id (letters, digits, _ and -); ${USAGE}`);
+  }
+  return id;
 }
 
 interface Request {
@@ -93,14 +109,11 @@ function request(): Request | undefined {
   if (stray) throw new FatalError(`--${stray[0]} does not apply to ${action}; ${USAGE}`);
   const max = values.max === undefined ? Infinity : Number(values.max);
   if (!(max === Infinity || (Number.isInteger(max) && max >= 1))) throw new FatalError(USAGE);
-  if (values.account !== undefined && !ACCOUNT_ID.test(values.account)) {
-    throw new FatalError(`--account takes an account id (letters, digits, _ and -); ${USAGE}`);
-  }
   return {
     action,
     queue: queueArg === undefined ? undefined : findQueueOrFail(queueArg),
     max,
-    account: values.account,
+    account: accountOrSeller(values),
     dryRun: values['dry-run'],
     yes: values.yes,
   };

@@ -33,6 +33,8 @@ export interface DeadLetterRecord extends DeadLetterVerdict {
   groupId?: string;
   messageType?: string;
   accountId?: string;
+  /** The seller the message names (inventory work always does), so a seller's letters can be found. */
+  sellerId?: string;
   idempotencyKey?: string;
   workflowId?: string;
   body: string;
@@ -88,6 +90,7 @@ export function deadLetterRecord(sourceQueue: string, message: Message, verdict:
     groupId: message.Attributes?.MessageGroupId,
     messageType: envelope?.type,
     accountId: envelope?.accountId,
+    sellerId: envelope?.sellerId,
     idempotencyKey: envelope?.idempotencyKey,
     workflowId: envelope && workflowIdFor(envelope),
     body,
@@ -149,8 +152,8 @@ export function fromDeadLetterMessage(sourceQueue: string, message: Message): Li
 
 const INSERT_DEAD_LETTER = `INSERT INTO dead_letters
        (source_queue, source_message_id, source_sequence, source_sent_at, group_id, message_type, account_id,
-        idempotency_key, workflow_id, disposition, reason, failure_type, body, dead_lettered_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`;
+        idempotency_key, workflow_id, disposition, reason, failure_type, body, dead_lettered_at, seller_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`;
 
 function insertValues(record: DeadLetterRecord): unknown[] {
   return [
@@ -169,6 +172,7 @@ function insertValues(record: DeadLetterRecord): unknown[] {
     // PostgreSQL text cannot hold NUL; the SQS copy keeps the body as it was.
     toCarriableText(record.body),
     record.deadLetteredAt,
+    record.sellerId ?? null,
   ];
 }
 
@@ -205,6 +209,7 @@ interface DeadLetterRow {
   group_id: string | null;
   message_type: string | null;
   account_id: string | null;
+  seller_id: string | null;
   idempotency_key: string | null;
   workflow_id: string | null;
   disposition: DeadLetterDisposition;
@@ -225,6 +230,7 @@ function fromRow(row: DeadLetterRow): ListedDeadLetter {
     groupId: row.group_id ?? undefined,
     messageType: row.message_type ?? undefined,
     accountId: row.account_id ?? undefined,
+    sellerId: row.seller_id ?? undefined,
     idempotencyKey: row.idempotency_key ?? undefined,
     workflowId: row.workflow_id ?? undefined,
     disposition: row.disposition,
@@ -238,7 +244,8 @@ function fromRow(row: DeadLetterRow): ListedDeadLetter {
 
 /**
  * A queue's letters still in its DLQ, oldest first within each group: by the source sequence number
- * (FIFO) — the order they were sent in — then by when they were dead-lettered.
+ * (FIFO) — the order they were sent in — then by when they were dead-lettered. `accountId` takes an
+ * account or a seller id: the letters of that account, of that seller, or in that FIFO group.
  */
 export async function listDeadLetters(
   pool: Pool,
@@ -247,7 +254,8 @@ export async function listDeadLetters(
 ): Promise<ListedDeadLetter[]> {
   const { rows } = await pool.query<DeadLetterRow>(
     `SELECT * FROM dead_letters
-      WHERE source_queue = $1 AND state = ANY($2) AND ($3::text IS NULL OR account_id = $3 OR group_id = $3)
+      WHERE source_queue = $1 AND state = ANY($2)
+        AND ($3::text IS NULL OR account_id = $3 OR seller_id = $3 OR group_id = $3)
       ORDER BY group_id NULLS FIRST, length(source_sequence), source_sequence, dead_lettered_at, id`,
     [sourceQueue, filter.states ?? ['in_dlq'], filter.accountId ?? null],
   );

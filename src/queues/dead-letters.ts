@@ -310,7 +310,9 @@ async function carryOut(dlq: DeadLetterQueue, { letter, step }: PlannedLetter, n
 }
 
 function forAccount(letters: ListedDeadLetter[], accountId?: string): ListedDeadLetter[] {
-  return accountId ? letters.filter((l) => l.accountId === accountId || l.groupId === accountId) : letters;
+  const named = (l: ListedDeadLetter) =>
+    l.accountId === accountId || l.sellerId === accountId || l.groupId === accountId;
+  return accountId ? letters.filter(named) : letters;
 }
 
 /** As listDeadLetters orders them: by group, then source sequence number (numerically), then dead-lettered time. */

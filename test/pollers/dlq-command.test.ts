@@ -51,7 +51,7 @@ describe('npm run dlq -- help', () => {
     const result = await runEntryPoint('src/commands/dlq.ts', { args: [arg] });
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(
-      /^usage: npm run dlq -- list \| peek <queue> .*replay <queue> \[--account ID\] \[--dry-run\]/,
+      /^usage: npm run dlq -- list \| peek <queue> .*replay <queue> \[--account ID \| --seller ID\] \[--dry-run\]/,
     );
   });
 });
@@ -122,6 +122,34 @@ describe.each(sqsServers())('npm run dlq on %s', (_server, serverEnv) => {
     directory = new QueueDirectory(bench.t.deps.sqs, bench.t.config.queues.prefix);
   }, 120_000);
   afterAll(() => bench?.close());
+
+  it('peek --seller lists the letters of a seller: its inventory work, in its group, from any of its accounts', async () => {
+    const seller = `dlqseller_${randomUUID().slice(0, 8)}`;
+    const other = `dlqother_${randomUUID().slice(0, 8)}`;
+    const deduct = (sellerId: string, accountId: string) =>
+      bench.envelope('inventory.deduct', { accountId, sellerId, marketplace: 'meesho' }, { skuId: 'X', quantity: 1 });
+    const mine = [deduct(seller, `${seller}_a`), deduct(seller, `${seller}_b`)];
+    const theirs = deduct(other, `${other}_a`);
+    await writeLetters(
+      'inventory-deduct',
+      [...mine, theirs].map((e) => ({ body: envelopeBody(e), groupId: e.sellerId!, verdict: FAILED })),
+    );
+
+    const result = await dlq('peek', 'inventory-deduct', '--seller', seller);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    for (const e of mine) expect(result.stdout).toContain(`inventory.deduct ${e.accountId} ${e.idempotencyKey}`);
+    expect(result.stdout).not.toContain(theirs.idempotencyKey);
+
+    // Other work of the seller's accounts travels in the account's group but names the seller too.
+    const sync = bench.envelope('account.sync', { accountId: `${seller}_c`, sellerId: seller, marketplace: 'meesho' });
+    await writeLetters('account-sync', [{ body: envelopeBody(sync), groupId: sync.accountId, verdict: FAILED }]);
+    const syncs = await dlq('peek', 'account-sync', '--seller', seller);
+    expect(syncs.stdout).toContain(`account.sync ${sync.accountId} ${sync.idempotencyKey}`);
+
+    const both = await dlq('peek', 'inventory-deduct', '--seller', seller, '--account', `${seller}_a`);
+    expect(both.code).not.toBe(0);
+    expect(both.stderr).toContain('give --account or --seller, not both');
+  });
 
   describe('peek and list on a FIFO DLQ of 14 letters, 11 in one group', () => {
     const groups = { a: 'peek_a', b: 'peek_b', c: 'peek_c' };
