@@ -71,6 +71,55 @@ describe('the message envelope', () => {
     expect(misrouting(sync, accountSync, 'token:seller_42')).toContain('is not "seller_42"');
   });
 
+  describe('inventory work names its seller, whose FIFO group it travels in', () => {
+    const deduct: Envelope = {
+      ...valid,
+      type: 'inventory.deduct',
+      accountId: 'acct_ajio_7',
+      sellerId: 'brand_7',
+      idempotencyKey: 'inventory.deduct:acct_ajio_7:1',
+      payload: { skuId: 'SKU-1', quantity: 2 },
+    };
+    const inventory = findQueue('inventory-deduct');
+
+    it.each(['inventory.deduct', 'inventory.publish', 'inventory.repair'] as const)(
+      '%s without sellerId is refused with the reason',
+      (type) => {
+        const result = parseEnvelope(JSON.stringify({ ...deduct, type, sellerId: undefined }));
+        expect(result).toEqual({ ok: false, reason: `schema violation: sellerId: is required for ${type}` });
+      },
+    );
+
+    it('refuses a seller id that could not be a group or an id', () => {
+      const result = parseEnvelope(JSON.stringify({ ...deduct, sellerId: 'brand 7/../x' }));
+      expect(!result.ok && result.reason).toContain('schema violation: sellerId:');
+    });
+
+    it('groups by the seller: two accounts of one seller share one group', () => {
+      const other = { ...deduct, accountId: 'acct_amazon_7' };
+      expect(fifoAttributes(deduct).MessageGroupId).toBe('brand_7');
+      expect(fifoAttributes(other).MessageGroupId).toBe('brand_7');
+      expect(misrouting(other, inventory, 'brand_7')).toBeUndefined();
+    });
+
+    it("refuses inventory work in its account's group, naming the seller's", () => {
+      expect(misrouting(deduct, inventory, 'acct_ajio_7')).toBe(
+        'misrouted: FIFO group "acct_ajio_7" is not "brand_7", the group of inventory.deduct for the seller brand_7',
+      );
+    });
+
+    it("keeps other work in its account's group even when it names the seller", () => {
+      const sync = {
+        ...deduct,
+        type: 'account.sync' as const,
+        idempotencyKey: 'account.sync:acct_ajio_7:1',
+        payload: {},
+      };
+      expect(fifoAttributes(sync).MessageGroupId).toBe('acct_ajio_7');
+      expect(parseEnvelope(serializeEnvelope(sync))).toEqual({ ok: true, envelope: sync });
+    });
+  });
+
   it('has a workflow for every message type', () => {
     for (const type of Object.keys(MESSAGE_TYPES) as MessageType[]) {
       expect({ type, workflow: typeof (workflows as Record<string, unknown>)[WORKFLOW_TYPES[type]] }).toEqual({
