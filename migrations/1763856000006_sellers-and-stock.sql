@@ -120,6 +120,7 @@ ALTER TABLE inventory_reservations ADD CONSTRAINT inventory_reservations_seller_
 
 -- Every change of a SKU's stock or reserved count, once per business event (movement_key: the kind,
 -- marketplace, account, order and line, or the message that asked for it), with the version it made.
+-- created_at is when the change took the SKU row (not when its transaction began).
 CREATE TABLE stock_movements (
   id              bigserial PRIMARY KEY,
   movement_key    text NOT NULL UNIQUE,

@@ -93,6 +93,11 @@ export async function applyMovement(client: ClientBase, move: StockMovement): Pr
   );
   const sku = rows[0];
   if (!sku) throw new Error(`SKU ${move.skuId} is not seller ${move.sellerId}'s`);
-  await client.query('UPDATE stock_movements SET version_after = $2 WHERE id = $1', [movementId, sku.version]);
+  // Timed once the SKU row is ours: a versioned push share-locks the row for its whole call, so every
+  // movement timed before a push was sent had committed before it read the stock, and none after had.
+  await client.query('UPDATE stock_movements SET version_after = $2, created_at = clock_timestamp() WHERE id = $1', [
+    movementId,
+    sku.version,
+  ]);
   return { applied: true, movementId, skuId: move.skuId, version: sku.version, available: sku.available };
 }
