@@ -213,22 +213,43 @@ async function sagaChecks(
   ];
 }
 
-/** Stock moved exactly by the deductions that committed, and nothing is left reserved. */
+/**
+ * Stock moved exactly by the movements recorded (order lines and deducts, docs/inventory.md), what
+ * is reserved is exactly the order lines still reserved, and no deduct is left holding stock.
+ */
 async function inventoryCheck(pool: Pool): Promise<Check> {
-  const { rows } = await pool.query<{ id: string; stock: number; reserved: number; committed: number; held: number }>(
+  const { rows } = await pool.query<{
+    id: string;
+    stock: number;
+    reserved: number;
+    moved_stock: number;
+    moved_reserved: number;
+    lines_reserved: number;
+    held: number;
+  }>(
     `SELECT s.id, s.stock, s.reserved,
-            coalesce(sum(r.quantity) FILTER (WHERE r.status = 'committed'), 0)::int AS committed,
-            coalesce(sum(r.quantity) FILTER (WHERE r.status = 'reserved'), 0)::int AS held
-       FROM skus s LEFT JOIN inventory_reservations r ON r.sku_id = s.id
-      GROUP BY s.id`,
+            coalesce((SELECT sum(m.stock_delta) FROM stock_movements m WHERE m.sku_id = s.id), 0)::int AS moved_stock,
+            coalesce((SELECT sum(m.reserved_delta) FROM stock_movements m WHERE m.sku_id = s.id), 0)::int AS moved_reserved,
+            coalesce((SELECT sum(l.quantity) FROM order_lines l
+                       WHERE l.sku_id = s.id AND l.stock_state = 'reserved'), 0)::int AS lines_reserved,
+            coalesce((SELECT sum(r.quantity) FROM inventory_reservations r
+                       WHERE r.sku_id = s.id AND r.status = 'reserved'), 0)::int AS held
+       FROM skus s`,
   );
   const wrong = rows
-    .filter((row) => row.stock !== INITIAL_STOCK - row.committed || row.reserved !== 0 || row.held !== 0)
+    .filter(
+      (row) =>
+        row.stock !== INITIAL_STOCK + row.moved_stock ||
+        row.reserved !== row.moved_reserved ||
+        row.reserved !== row.lines_reserved ||
+        row.held !== 0,
+    )
     .map(
       (row) =>
-        `${row.id}: stock ${row.stock} (want ${INITIAL_STOCK - row.committed}), reserved ${row.reserved}, held ${row.held}`,
+        `${row.id}: stock ${row.stock} (want ${INITIAL_STOCK + row.moved_stock}), reserved ${row.reserved} ` +
+        `(movements ${row.moved_reserved}, order lines ${row.lines_reserved}), held by deducts ${row.held}`,
     );
-  return { name: 'stock not matching committed deductions', value: wrong.length, violation: true, detail: wrong };
+  return { name: 'stock not matching its movements', value: wrong.length, violation: true, detail: wrong };
 }
 
 export interface VerifyInputs {

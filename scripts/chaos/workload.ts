@@ -108,6 +108,8 @@ export function envelopeOf(message: PlannedMessage, seed: number): Envelope {
   return newEnvelope({
     type: message.type,
     accountId: message.account.accountId,
+    // Each chaos account is a seller of its own (SellerSeeder's default).
+    sellerId: message.account.accountId,
     marketplace: message.account.marketplace,
     idempotencyKey: message.idempotencyKey,
     dueAt: new Date().toISOString(),
