@@ -140,9 +140,10 @@ runMain(async () => {
   const config = loadConfig();
   const startedAt = new Date();
   const deps = createSweepDependencies(config, SILENT_LOGGER);
-  const sellers = await seedDemo(deps.pool, config);
+  const accounts = await seedDemo(deps.pool, config);
+  const sellerCount = new Set(accounts.map((a) => a.sellerId)).size;
   console.log(
-    `seeded ${sellers.length} demo sellers (${sellers
+    `seeded ${sellerCount} demo sellers with ${accounts.length} accounts (${accounts
       .map((s) => s.accountId)
       .slice(0, 3)
       .join(', ')}, ...)`,

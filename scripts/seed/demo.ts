@@ -1,25 +1,30 @@
 /**
  * The demo data set `npm run dev` seeds: 20 sellers across the four marketplaces, each with SKUs and
  * listings (some out of date at the marketplace), orders, a return, payouts (one that does not match
- * its order) and a document in the simulator, and one schedule of every kind due now. The sellers of
- * an earlier demo are disabled first: the simulator keeps its sellers in memory only.
+ * its order) and a document in the simulator, and one schedule of every kind due now. Every other
+ * seller has a second account on the next marketplace listing the same SKUs, so an order on one
+ * reaches the other (docs/inventory.md). The accounts of an earlier demo are disabled first: the
+ * simulator keeps its sellers in memory only.
  */
 import type { Pool } from 'pg';
 import type { Config } from '../../src/config';
 import { MARKETPLACES } from '../../src/contracts/marketplaces';
 import { SCHEDULE_KINDS } from '../../src/contracts/envelope';
+import { randomUUID } from 'node:crypto';
 import { SellerSeeder, type Seller } from '../harness/sellers';
 
 export const DEMO_SELLERS = 20;
 const DEMO_PREFIX = 'demo-';
 const HOUR = 3_600_000;
 
-function demoSellerSeed(index: number, now: number) {
+function demoSellerSeed(sellerId: string, index: number, now: number) {
   const marketplace = MARKETPLACES[index % MARKETPLACES.length]!;
-  const sku = (letter: string) => `DEMO-${index}-${letter}`;
+  // SKU ids are the platform's, unique across sellers, so each demo run's are its own.
+  const sku = (letter: string) => `${sellerId}-${letter}`;
   const at = (hoursAgo: number) => new Date(now - hoursAgo * HOUR).toISOString();
   return {
     idPrefix: DEMO_PREFIX,
+    sellerId,
     marketplace,
     // AJIO tokens that expire before the next 4-hourly revalidation: the token sweep refreshes them.
     tokenExpiresAt: new Date(now + 2 * HOUR),
@@ -60,14 +65,25 @@ function demoSellerSeed(index: number, now: number) {
   };
 }
 
-async function scheduleEverythingNow(pool: Pool, seller: Seller, index: number, dueAt: Date): Promise<void> {
+async function scheduleEverythingNow(pool: Pool, seller: Seller, dueAt: Date): Promise<void> {
   for (const kind of Object.keys(SCHEDULE_KINDS)) {
-    const payload = kind === 'inventory' ? { skuId: `DEMO-${index}-A`, quantity: 1 } : {};
-    await pool.query(
-      `INSERT INTO schedules (account_id, kind, cadence, next_run_at, payload) VALUES ($1, $2, '1h', $3, $4)`,
-      [seller.accountId, kind, dueAt, JSON.stringify(payload)],
-    );
+    await pool.query(`INSERT INTO schedules (account_id, kind, cadence, next_run_at) VALUES ($1, $2, '1h', $3)`, [
+      seller.accountId,
+      kind,
+      dueAt,
+    ]);
   }
+}
+
+/** The seller's second account, on the next marketplace: the same SKUs, quantities not pushed there yet. */
+function secondAccountSeed(first: ReturnType<typeof demoSellerSeed>, index: number) {
+  return {
+    idPrefix: DEMO_PREFIX,
+    sellerId: first.sellerId,
+    marketplace: MARKETPLACES[(index + 1) % MARKETPLACES.length]!,
+    tokenExpiresAt: first.tokenExpiresAt,
+    listings: first.listings.map((listing) => ({ ...listing, atMarketplace: { quantity: 0 } })),
+  };
 }
 
 export async function seedDemo(pool: Pool, config: Config): Promise<Seller[]> {
@@ -75,10 +91,15 @@ export async function seedDemo(pool: Pool, config: Config): Promise<Seller[]> {
   const seeder = new SellerSeeder(pool, config);
   const now = Date.now();
   const sellers: Seller[] = [];
+  const run = randomUUID().slice(0, 6);
   for (let index = 0; index < DEMO_SELLERS; index++) {
-    const seller = await seeder.seedSeller(demoSellerSeed(index, now));
-    await scheduleEverythingNow(pool, seller, index, new Date(now - 60_000));
-    sellers.push(seller);
+    const seed = demoSellerSeed(`${DEMO_PREFIX}${run}-s${index}`, index, now);
+    const accounts = [seed, ...(index % 2 === 0 ? [secondAccountSeed(seed, index)] : [])];
+    for (const account of accounts) {
+      const seller = await seeder.seedSeller(account);
+      await scheduleEverythingNow(pool, seller, new Date(now - 60_000));
+      sellers.push(seller);
+    }
   }
   return sellers;
 }
