@@ -38,6 +38,9 @@ export const METRICS = {
   claimsNeedingAttention: { name: 'ClaimsNeedingAttention', unit: 'Count' },
   schedulesNeedingAttention: { name: 'SchedulesNeedingAttention', unit: 'Count' },
   oldestParkedLetterAge: { name: 'OldestParkedLetterAge', unit: 'Seconds' },
+  oversoldSkus: { name: 'OversoldSkus', unit: 'Count' },
+  unrepairedDriftListings: { name: 'UnrepairedDriftListings', unit: 'Count' },
+  driftRepaired: { name: 'DriftRepaired', unit: 'Count' },
 } as const satisfies Record<string, { name: string; unit: StandardUnit }>;
 
 export type Metric = (typeof METRICS)[keyof typeof METRICS];

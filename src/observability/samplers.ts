@@ -5,6 +5,7 @@
 import type { Queue } from 'bullmq';
 import type { Pool } from 'pg';
 import { attentionCounts } from '../db/attention';
+import { readInventoryFigures } from '../db/inventory-figures';
 import { readOperationalFigures, secondsSinceLastSuccessfulSweeps } from '../db/operational-figures';
 import { QUEUES, deadLetterQueueName, queueName } from '../queues/catalogue';
 import { oldestParkedLetterAgeSeconds } from '../queues/dead-letter-record';
@@ -53,20 +54,30 @@ export function sqsSampler(directory: QueueDirectory, prefix: string): Sampler {
 }
 
 /**
- * Accounts, sagas, claims and schedules an operator must look at (0 when none: the alarms and the
- * dashboard read a figure, never a gap), and compensations run since the last sample.
+ * Accounts, sagas, claims, schedules, oversold SKUs and unrepaired listings an operator must look at
+ * (0 when none: the alarms and the dashboard read a figure, never a gap), and the compensations run
+ * and drift repaired since the last sample.
  */
 export function businessSampler(pool: Pool, startedAt = new Date()): Sampler {
   let since = startedAt;
+  let driftSince = startedAt;
   return async (buffer) => {
-    const [figures, flagged] = await Promise.all([readOperationalFigures(pool, since), attentionCounts(pool)]);
+    const [figures, flagged, stock] = await Promise.all([
+      readOperationalFigures(pool, since),
+      attentionCounts(pool),
+      readInventoryFigures(pool, driftSince),
+    ]);
     since = figures.until;
+    driftSince = stock.until;
     buffer.gauge(METRICS.accountsNeedingReauth, {}, figures.accountsNeedingReauth);
     buffer.gauge(METRICS.sagasNeedingAttention, {}, figures.sagasNeedingAttention);
     buffer.count(METRICS.sagaCompensations, {}, figures.sagaCompensations);
     buffer.gauge(METRICS.claimsNeedingAttention, {}, flagged.claims);
     buffer.gauge(METRICS.schedulesNeedingAttention, {}, flagged.schedules);
     buffer.gauge(METRICS.oldestParkedLetterAge, {}, await oldestParkedLetterAgeSeconds(pool));
+    buffer.gauge(METRICS.oversoldSkus, {}, stock.oversoldSkus);
+    buffer.gauge(METRICS.unrepairedDriftListings, {}, stock.unrepairedDriftListings);
+    buffer.count(METRICS.driftRepaired, {}, stock.driftRepaired);
   };
 }
 

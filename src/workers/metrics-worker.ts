@@ -1,6 +1,6 @@
 /**
  * The metrics role: every METRICS_INTERVAL_SECONDS it samples the sweep queues (BullMQ), every SQS
- * queue and DLQ, and the accounts and sagas that need a person, and publishes them to CloudWatch.
+ * queue and DLQ, the accounts, sagas and stock that need a person, and publishes them to CloudWatch.
  * One replica is enough (the figures are the same from anywhere); two only double the datums.
  */
 import type { Config } from '../config';

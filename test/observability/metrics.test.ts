@@ -13,10 +13,15 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { Queue } from 'bullmq';
+import type { Pool } from 'pg';
 import { loadConfig, type Config } from '../../src/config';
 import { PARKED_LETTER_ALARM_SECONDS, sweepPeriodSeconds } from '../../src/observability/alarms';
 import { DLQ_RETENTION_SECONDS } from '../../src/queues/catalogue';
-import { oldestParkedLetterAgeSeconds, saveDeadLetter, type DeadLetterRecord } from '../../src/queues/dead-letter-record';
+import {
+  oldestParkedLetterAgeSeconds,
+  saveDeadLetter,
+  type DeadLetterRecord,
+} from '../../src/queues/dead-letter-record';
 import { createLogger } from '../../src/platform/logger';
 import {
   METRICS,
@@ -33,7 +38,8 @@ import { SWEEPS } from '../../src/sweeps/registry';
 import { createMetricsRole } from '../../src/workers/metrics-worker';
 import { isolatedEnvironment } from '../support/isolated-env';
 import { envelope, eventually, pipelineBench } from '../support/pipeline';
-import { seedAccount } from '../../scripts/harness/accounts';
+import { seedAccount, seedSellerRow } from '../../scripts/harness/accounts';
+import { sqsServers } from '../support/sqs';
 
 jest.setTimeout(120_000);
 
@@ -291,6 +297,109 @@ describe('the metrics role', () => {
   });
 });
 
+describe.each(sqsServers())('the metrics role on %s: stock figures', (_server, sqsOverrides) => {
+  // Oversold is available (stock − reserved) below zero; exactly zero available is sold out, not oversold.
+  const skus = [
+    { id: 'SKU-PLENTY', stock: 5, reserved: 3, oversold: false },
+    { id: 'SKU-SOLD-OUT', stock: 3, reserved: 3, oversold: false },
+    { id: 'SKU-OVER-RESERVED', stock: 2, reserved: 5, oversold: true },
+    { id: 'SKU-NEGATIVE-STOCK', stock: -1, reserved: 0, oversold: true },
+    { id: 'SKU-NONE-LEFT', stock: 0, reserved: 1, oversold: true },
+  ];
+
+  // Each listing's findings, oldest first, and whether its latest one within 7 days is not `repaired`.
+  const hour = 1;
+  const day = 24 * hour;
+  const listings: { account: string; sku: string; findings: [Outcome, number][]; unrepaired: boolean }[] = [
+    { account: 'drift-a', sku: 'SKU-D1', findings: [['repaired', 2 * hour]], unrepaired: false },
+    { account: 'drift-a', sku: 'SKU-D2', findings: [['repair_failed', 2 * hour]], unrepaired: true },
+    { account: 'drift-a', sku: 'SKU-D3', findings: [['missing_at_marketplace', 3 * hour]], unrepaired: true },
+    // A newer failure is not hidden by an older repair...
+    {
+      account: 'drift-a',
+      sku: 'SKU-D4',
+      findings: [
+        ['repaired', 5 * hour],
+        ['repair_failed', 1 * hour],
+      ],
+      unrepaired: true,
+    },
+    // ...and a newer repair clears an older failure.
+    {
+      account: 'drift-a',
+      sku: 'SKU-D5',
+      findings: [
+        ['repair_failed', 5 * hour],
+        ['repaired', 1 * hour],
+      ],
+      unrepaired: false,
+    },
+    // Older than 7 days: no longer counted, whatever came before it.
+    { account: 'drift-a', sku: 'SKU-D6', findings: [['repair_failed', 8 * day]], unrepaired: false },
+    // A repair from before the window does not count as the latest.
+    {
+      account: 'drift-a',
+      sku: 'SKU-D7',
+      findings: [
+        ['repaired', 9 * day],
+        ['missing_at_marketplace', 1 * day],
+      ],
+      unrepaired: true,
+    },
+    // Per listing, not per SKU: the same SKU repaired on one account and failed on the other counts once.
+    { account: 'drift-b', sku: 'SKU-D5', findings: [['repair_failed', 2 * hour]], unrepaired: true },
+  ];
+
+  it('counts oversold SKUs, listings left unrepaired and repairs made since the last sample, once each', async () => {
+    const namespace = uniqueNamespace();
+    const t = await isolatedEnvironment({
+      ...sqsOverrides,
+      METRICS_NAMESPACE: namespace,
+      REDIS_KEY_PREFIX: `tstock${randomUUID().slice(0, 6)}`,
+    });
+    const role = createMetricsRole(t.config, silent);
+    const pool = t.deps.pool;
+    try {
+      await seedSellerRow(pool, 'stock-seller');
+      for (const [id, marketplace] of [
+        ['drift-a', 'amazon'],
+        ['drift-b', 'flipkart'],
+      ] as const)
+        await seedAccount(pool, t.config, { id, sellerId: 'stock-seller', marketplace, credentials: false });
+      for (const sku of skus) await seedSku(pool, 'stock-seller', sku.id, sku.stock, sku.reserved);
+      for (const id of [...new Set(listings.map((listing) => listing.sku)), 'SKU-FRESH-1', 'SKU-FRESH-2'])
+        await seedSku(pool, 'stock-seller', id, 10, 0);
+      let run = 0;
+      for (const listing of listings)
+        for (const [outcome, hoursAgo] of listing.findings)
+          await recordFinding(pool, `run-${++run}`, listing.account, listing.sku, outcome, hoursAgo);
+      // Found after the role started: the first sample's repairs (the ones above are older than it).
+      await recordFinding(pool, 'run-fresh-1', 'drift-a', 'SKU-FRESH-1', 'repaired');
+      await recordFinding(pool, 'run-fresh-1', 'drift-b', 'SKU-FRESH-2', 'repaired');
+
+      await role.flusher.flush();
+
+      const unrepaired = listings.filter((listing) => listing.unrepaired).length;
+      expect(await read(namespace, METRICS.oversoldSkus, {}, 'Maximum')).toBe(skus.filter((s) => s.oversold).length);
+      expect(await read(namespace, METRICS.unrepairedDriftListings, {}, 'Maximum')).toBe(unrepaired);
+      expect(await read(namespace, METRICS.driftRepaired, {}, 'Sum')).toBe(2);
+
+      // A later run repairs SKU-D2 on drift-a: it no longer counts, and its repair is counted once more.
+      await recordFinding(pool, 'run-fresh-2', 'drift-a', 'SKU-D2', 'repaired');
+      await role.flusher.flush();
+
+      expect(await read(namespace, METRICS.unrepairedDriftListings, {}, 'Minimum')).toBe(unrepaired - 1);
+      expect(await read(namespace, METRICS.driftRepaired, {}, 'Sum')).toBe(2 + 1);
+      // A quiet interval adds nothing.
+      await role.flusher.flush();
+      expect(await read(namespace, METRICS.driftRepaired, {}, 'Sum')).toBe(2 + 1);
+    } finally {
+      await role.stop();
+      await t.cleanup();
+    }
+  });
+});
+
 describe('provisioning alarms and the dashboard', () => {
   const configFor = (namespace: string): Config =>
     loadConfig({ ...process.env, METRICS_NAMESPACE: namespace, QUEUE_PREFIX: `talarm${randomUUID().slice(0, 6)}-` });
@@ -443,4 +552,34 @@ async function parkedLetter(
     body: '{}',
     deadLetteredAt: new Date(Date.now() - ageSeconds * 1_000),
   });
+}
+
+type Outcome = 'repaired' | 'repair_failed' | 'missing_at_marketplace';
+
+/** A SKU of the seller's catalogue with its stock and reservations, written directly. */
+async function seedSku(pool: Pool, sellerId: string, id: string, stock: number, reserved: number): Promise<void> {
+  await pool.query('INSERT INTO skus (id, seller_id, title, stock, reserved) VALUES ($1, $2, $3, $4, $5)', [
+    id,
+    sellerId,
+    `Product ${id}`,
+    stock,
+    reserved,
+  ]);
+}
+
+/** A drift finding of one run for one listing, found `hoursAgo` (default: now), as the repair records one. */
+async function recordFinding(
+  pool: Pool,
+  runKey: string,
+  accountId: string,
+  skuId: string,
+  outcome: Outcome,
+  hoursAgo = 0,
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO drift_findings (run_key, seller_id, account_id, sku_id, external_id, marketplace_quantity,
+                                 expected_quantity, outcome, found_at)
+     VALUES ($1, 'stock-seller', $2, $3, $3, 4, 10, $4, now() - make_interval(hours => $5))`,
+    [runKey, accountId, skuId, outcome, hoursAgo],
+  );
 }
