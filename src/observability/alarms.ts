@@ -2,7 +2,8 @@
  * The service's CloudWatch alarms as plain data, every threshold taken from the queue catalogue or
  * the sweep registry. Facts SQS knows itself (DLQ depth, oldest message, receives) are alarmed on its
  * own `AWS/SQS` metrics, which keep coming even when our metrics role is down; what only we know
- * (sweep staleness, sagas, claims and schedules needing attention) on ours. docs/operations.md says what to do for each.
+ * (sweep staleness, sagas, claims and schedules needing attention, oversold SKUs, unrepaired drift) on
+ * ours. docs/operations.md says what to do for each.
  */
 import type { MetricDataQuery, PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CronExpressionParser } from 'cron-parser';
@@ -210,6 +211,27 @@ function parkedLettersAlarm(config: Config): AlarmDefinition {
   });
 }
 
+function inventoryAlarms(config: Config): AlarmDefinition[] {
+  return [
+    needsAttentionAlarm(config, {
+      kind: 'skus-oversold',
+      subject: 'skus',
+      metric: METRICS.oversoldSkus,
+      description:
+        'A SKU has less stock than its reserved orders (available below 0): an oversell already made at the ' +
+        'marketplaces; the seller must add stock or cancel orders. See docs/operations.md#skus-oversold',
+    }),
+    needsAttentionAlarm(config, {
+      kind: 'drift-unrepaired',
+      subject: 'drift_findings',
+      metric: METRICS.unrepairedDriftListings,
+      description:
+        "A listing's latest drift finding is repair_failed or missing_at_marketplace: the marketplace shows a " +
+        'quantity we could not set. See docs/operations.md#drift-unrepaired',
+    }),
+  ];
+}
+
 export function alarmDefinitions(config: Config): AlarmDefinition[] {
   return [
     ...QUEUES.flatMap((queue) => [
@@ -221,5 +243,6 @@ export function alarmDefinitions(config: Config): AlarmDefinition[] {
     sagasNeedingAttentionAlarm(config),
     ...dispatchAttentionAlarms(config),
     parkedLettersAlarm(config),
+    ...inventoryAlarms(config),
   ];
 }

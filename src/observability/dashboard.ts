@@ -1,6 +1,6 @@
 /**
  * The CloudWatch dashboard, built from the queue catalogue: one row of widgets per queue family
- * (depth, DLQs, workflows, latency), then the sweeps, then what needs a person.
+ * (depth, DLQs, workflows, latency), then the sweeps, then what needs a person, then the stock.
  */
 import { QUEUES, deadLetterQueueName, queueName, type QueueDefinition, type QueueFamily } from '../queues/catalogue';
 import { SWEEP_SCHEDULES } from '../contracts/sweeps';
@@ -178,6 +178,27 @@ function attentionRow(config: Config, index: number): Widget[] {
   );
 }
 
+/** Gauges at their worst in the period, the repairs summed. */
+function inventoryRow(config: Config, index: number): Widget[] {
+  const ns = config.observability.metrics.namespace;
+  return row(
+    index,
+    [
+      {
+        width: 12,
+        title: 'Inventory: oversold SKUs, unrepaired drift listings, drift repaired',
+        stat: 'Maximum',
+        metrics: [
+          line(ns, METRICS.oversoldSkus, []),
+          line(ns, METRICS.unrepairedDriftListings, []),
+          line(ns, METRICS.driftRepaired, [], { stat: 'Sum' }),
+        ],
+      },
+    ],
+    config.aws.region,
+  );
+}
+
 export function dashboardBody(config: Config): { widgets: Widget[] } {
   const families = [...new Set(QUEUES.map((queue) => queue.family))];
   const familyRows = families.flatMap((family, index) =>
@@ -189,6 +210,11 @@ export function dashboardBody(config: Config): { widgets: Widget[] } {
     ),
   );
   return {
-    widgets: [...familyRows, ...sweepsRow(config, families.length), ...attentionRow(config, families.length + 1)],
+    widgets: [
+      ...familyRows,
+      ...sweepsRow(config, families.length),
+      ...attentionRow(config, families.length + 1),
+      ...inventoryRow(config, families.length + 2),
+    ],
   };
 }

@@ -420,8 +420,9 @@ describe('provisioning alarms and the dashboard', () => {
     expect(second).toEqual(first);
 
     const alarms = await alarmsOf(namespace);
-    // Per queue three, per sweep one, the sagas, claims and schedules needing attention, and parked letters expiring.
-    expect(alarms).toHaveLength(QUEUES.length * 3 + SWEEPS.length + 4);
+    // Per queue three, per sweep one, the sagas, claims and schedules needing attention, parked letters
+    // expiring, oversold SKUs and unrepaired drift.
+    expect(alarms).toHaveLength(QUEUES.length * 3 + SWEEPS.length + 6);
     const byName = new Map(alarms.map((alarm) => [alarm.AlarmName!, alarm]));
     const find = (kind: string, subject: string) => {
       const alarm = byName.get(`${namespace} ${kind}: ${prefix}${subject}`);
@@ -483,6 +484,8 @@ describe('provisioning alarms and the dashboard', () => {
       ['sagas-need-attention', 'saga_runs', METRICS.sagasNeedingAttention],
       ['claims-need-attention', 'dispatch_claims', METRICS.claimsNeedingAttention],
       ['schedules-need-attention', 'schedules', METRICS.schedulesNeedingAttention],
+      ['skus-oversold', 'skus', METRICS.oversoldSkus],
+      ['drift-unrepaired', 'drift_findings', METRICS.unrepairedDriftListings],
     ] as const) {
       expect(find(kind, subject)).toMatchObject({
         Namespace: namespace,
@@ -492,6 +495,10 @@ describe('provisioning alarms and the dashboard', () => {
       });
     }
     expect(find('claims-need-attention', 'dispatch_claims').AlarmDescription).toContain('docs/operations.md');
+    expect(find('skus-oversold', 'skus').AlarmDescription).toContain('docs/operations.md#skus-oversold');
+    expect(find('drift-unrepaired', 'drift_findings').AlarmDescription).toContain(
+      'docs/operations.md#drift-unrepaired',
+    );
   });
 
   it('creates a dashboard with a row per queue family that references every queue and DLQ', async () => {
@@ -518,6 +525,9 @@ describe('provisioning alarms and the dashboard', () => {
       METRICS.sagaCompensations,
       METRICS.claimsNeedingAttention,
       METRICS.schedulesNeedingAttention,
+      METRICS.oversoldSkus,
+      METRICS.unrepairedDriftListings,
+      METRICS.driftRepaired,
     ])
       expect(referenced).toContain(metric.name);
 
@@ -531,6 +541,7 @@ describe('provisioning alarms and the dashboard', () => {
       'Background (Standard)',
       'Sweeps',
       'Accounts needing re-authorisation',
+      'Inventory',
     ]);
   });
 });
