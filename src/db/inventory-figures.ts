@@ -11,7 +11,10 @@ export const UNREPAIRED_DRIFT_WINDOW_DAYS = 7;
 export interface InventoryFigures {
   /** SKUs whose available (stock − reserved) is below zero: an oversell already made at the marketplaces. */
   oversoldSkus: number;
-  /** Listings (account, SKU) whose latest finding in the window is `repair_failed` or `missing_at_marketplace`. */
+  /**
+   * Active listings (account, SKU) whose latest finding in the window is `repair_failed` or
+   * `missing_at_marketplace`, and that no push has set right since.
+   */
   unrepairedDriftListings: number;
   /** Findings with outcome `repaired` found after `since` and up to `until`. */
   driftRepaired: number;
@@ -24,11 +27,16 @@ export async function readInventoryFigures(pool: Pool, since: Date): Promise<Inv
     `SELECT (SELECT count(*) FROM skus WHERE stock - reserved < 0)::int AS oversold,
             (SELECT count(*) FROM (
                -- Each listing's latest finding: a later repair clears an earlier failure, never the reverse.
-               SELECT DISTINCT ON (account_id, sku_id) outcome
+               SELECT DISTINCT ON (account_id, sku_id) account_id, sku_id, outcome, found_at
                  FROM drift_findings
                 WHERE found_at > now() - make_interval(days => $2)
                 ORDER BY account_id, sku_id, found_at DESC, id DESC
-             ) latest WHERE outcome <> 'repaired')::int AS unrepaired,
+             ) latest
+             WHERE outcome <> 'repaired'
+               -- A listing pushed since (the marketplace took its quantity), or no longer listed, is set right.
+               AND EXISTS (SELECT 1 FROM listings l
+                            WHERE l.account_id = latest.account_id AND l.sku_id = latest.sku_id AND l.status = 'active'
+                              AND (l.pushed_at IS NULL OR l.pushed_at <= latest.found_at)))::int AS unrepaired,
             (SELECT count(*) FROM drift_findings
               WHERE outcome = 'repaired' AND found_at > $1 AND found_at <= now())::int AS repaired,
             now() AS until`,

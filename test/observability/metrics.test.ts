@@ -310,7 +310,15 @@ describe.each(sqsServers())('the metrics role on %s: stock figures', (_server, s
   // Each listing's findings, oldest first, and whether its latest one within 7 days is not `repaired`.
   const hour = 1;
   const day = 24 * hour;
-  const listings: { account: string; sku: string; findings: [Outcome, number][]; unrepaired: boolean }[] = [
+  const listings: {
+    account: string;
+    sku: string;
+    findings: [Outcome, number][];
+    unrepaired: boolean;
+    /** The listing was pushed this long ago (default: never by a versioned push). */
+    pushedHoursAgo?: number;
+    inactive?: boolean;
+  }[] = [
     { account: 'drift-a', sku: 'SKU-D1', findings: [['repaired', 2 * hour]], unrepaired: false },
     { account: 'drift-a', sku: 'SKU-D2', findings: [['repair_failed', 2 * hour]], unrepaired: true },
     { account: 'drift-a', sku: 'SKU-D3', findings: [['missing_at_marketplace', 3 * hour]], unrepaired: true },
@@ -348,6 +356,23 @@ describe.each(sqsServers())('the metrics role on %s: stock figures', (_server, s
     },
     // Per listing, not per SKU: the same SKU repaired on one account and failed on the other counts once.
     { account: 'drift-b', sku: 'SKU-D5', findings: [['repair_failed', 2 * hour]], unrepaired: true },
+    // A push the marketplace took after the failure set the listing right; one before it did not.
+    {
+      account: 'drift-b',
+      sku: 'SKU-D8',
+      findings: [['repair_failed', 3 * hour]],
+      unrepaired: false,
+      pushedHoursAgo: 1,
+    },
+    { account: 'drift-b', sku: 'SKU-D9', findings: [['repair_failed', 3 * hour]], unrepaired: true, pushedHoursAgo: 4 },
+    // A listing taken down after the marketplace said it does not know it is no longer drift.
+    {
+      account: 'drift-b',
+      sku: 'SKU-D10',
+      findings: [['missing_at_marketplace', 3 * hour]],
+      unrepaired: false,
+      inactive: true,
+    },
   ];
 
   it('counts oversold SKUs, listings left unrepaired and repairs made since the last sample, once each', async () => {
@@ -369,6 +394,14 @@ describe.each(sqsServers())('the metrics role on %s: stock figures', (_server, s
       for (const sku of skus) await seedSku(pool, 'stock-seller', sku.id, sku.stock, sku.reserved);
       for (const id of [...new Set(listings.map((listing) => listing.sku)), 'SKU-FRESH-1', 'SKU-FRESH-2'])
         await seedSku(pool, 'stock-seller', id, 10, 0);
+      for (const listing of [
+        ...listings,
+        { account: 'drift-a', sku: 'SKU-FRESH-1' },
+        { account: 'drift-b', sku: 'SKU-FRESH-2' },
+        { account: 'drift-a', sku: 'SKU-D2' },
+      ]) {
+        await seedListing(pool, listing);
+      }
       let run = 0;
       for (const listing of listings)
         for (const [outcome, hoursAgo] of listing.findings)
@@ -576,6 +609,19 @@ async function seedSku(pool: Pool, sellerId: string, id: string, stock: number, 
     stock,
     reserved,
   ]);
+}
+
+/** The listing a finding is about: active unless told, pushed `pushedHoursAgo` if given. */
+async function seedListing(
+  pool: Pool,
+  listing: { account: string; sku: string; pushedHoursAgo?: number; inactive?: boolean },
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO listings (seller_id, account_id, sku_id, external_id, quantity, price_paise, status, pushed_at)
+     VALUES ('stock-seller', $1, $2, $2, 10, 100, $3, now() - make_interval(hours => $4::int))
+     ON CONFLICT DO NOTHING`,
+    [listing.account, listing.sku, listing.inactive ? 'inactive' : 'active', listing.pushedHoursAgo ?? null],
+  );
 }
 
 /** A drift finding of one run for one listing, found `hoursAgo` (default: now), as the repair records one. */
