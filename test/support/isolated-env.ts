@@ -34,6 +34,15 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
+/** An empty database of its own (no migrations run), for tests of the migrations themselves. */
+export async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const database = `test_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const url = new URL(loadConfig().database.url);
+  url.pathname = `/${database}`;
+  await adminQuery(`CREATE DATABASE ${database}`);
+  return { url: url.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`) };
+}
+
 export async function isolatedEnvironment(overrides: NodeJS.ProcessEnv = {}): Promise<IsolatedEnvironment> {
   const id = randomUUID().replace(/-/g, '').slice(0, 12);
   const database = `test_${id}`;
