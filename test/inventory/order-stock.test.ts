@@ -309,3 +309,39 @@ describe("a line naming another seller's SKU", () => {
     expect(await outboxOf(t.deps.pool, owner)).toEqual([]);
   });
 });
+
+describe('a return read before its order', () => {
+  it('brings the order back when the order is first synced, once', async () => {
+    const sellerId = `seller_${unique()}`;
+    const skuId = `${sellerId}-R1`;
+    await sellers.seedSku(skuId, 10, sellerId);
+    const seller = await sellers.seedSeller({
+      marketplace: 'meesho',
+      sellerId,
+      listings: [{ skuId, quantity: 10, pricePaise: 100 }],
+    });
+    await sellers.sim.placeOrder('meesho', seller.accountId, {
+      orderId: 'early',
+      lines: [{ sku: skuId, quantity: 2 }],
+    });
+    await sellers.sim.addReturn('meesho', seller.accountId, { returnId: 'r', orderId: 'early', status: 'Received' });
+
+    const order: ExpectedOrder = {
+      accountId: seller.accountId,
+      orderId: 'early',
+      lines: [{ skuId, quantity: 2 }],
+      path: 'returned-before-shipping',
+    };
+    const expectBackOnce = async () => {
+      expect(await stockOf(t.deps.pool, [skuId])).toEqual(expectedStock({ [skuId]: 10 }, [order]));
+      expect(await movementsOf(t.deps.pool, [seller.accountId])).toEqual(expectedMovements([order]));
+    };
+
+    await syncReturns(seller);
+    await syncOrders(seller);
+    await expectBackOnce();
+    // The return is read again (its sync's cursor is inclusive): nothing more.
+    await syncReturns(seller);
+    await expectBackOnce();
+  });
+});
