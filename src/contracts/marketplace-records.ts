@@ -8,13 +8,18 @@ import { z } from 'zod';
 const isoTime = z.iso.datetime({ offset: true });
 
 export const READ_SCHEMAS = {
-  orders: z.object({
-    orderId: z.string().min(1).max(128),
-    status: z.string().max(64),
-    totalPaise: z.number().int(),
-    orderedAt: isoTime,
-    lines: z.array(z.object({ sku: z.string().min(1).max(128), quantity: z.number().int().positive() })),
-  }),
+  // `updatedAt`: when the order last changed (its status). A marketplace that leaves it out has not
+  // changed the order since it was placed, so it reads as `orderedAt`.
+  orders: z
+    .object({
+      orderId: z.string().min(1).max(128),
+      status: z.string().max(64),
+      totalPaise: z.number().int(),
+      orderedAt: isoTime,
+      updatedAt: isoTime.optional(),
+      lines: z.array(z.object({ sku: z.string().min(1).max(128), quantity: z.number().int().positive() })),
+    })
+    .transform(({ updatedAt, ...order }) => ({ ...order, updatedAt: updatedAt ?? order.orderedAt })),
   returns: z.object({
     returnId: z.string().min(1).max(128),
     orderId: z.string().min(1).max(128),

@@ -1,6 +1,7 @@
 /**
  * What the sync workflows read from the marketplaces, stored as upserts keyed by the marketplace's
- * own ids: reading a page twice (a retried activity, an overlapping `since`) changes nothing.
+ * own ids: reading a page twice (a retried activity, an overlapping `since`) changes nothing. Orders
+ * and returns, which move stock, are stored by order-stock.ts.
  */
 import type { ReadItem } from '../contracts/marketplace-records';
 import type { Queryable } from './transaction';
@@ -20,39 +21,6 @@ export async function advanceSyncCursor(db: Queryable, accountId: string, resour
      ON CONFLICT (account_id, resource) DO UPDATE
        SET synced_until = GREATEST(sync_cursors.synced_until, EXCLUDED.synced_until), updated_at = now()`,
     [accountId, resource, until],
-  );
-}
-
-/** Stores orders and their lines; lines for SKUs we do not stock are counted and left out. */
-export async function upsertOrders(db: Queryable, accountId: string, orders: ReadItem<'orders'>[]) {
-  if (orders.length === 0) return { unknownSkuLines: 0 };
-  await db.query(
-    `INSERT INTO orders (account_id, external_id, status, total_paise, ordered_at)
-     SELECT $1, o."orderId", o.status, o."totalPaise", o."orderedAt"
-       FROM jsonb_to_recordset($2::jsonb) AS o("orderId" text, status text, "totalPaise" bigint, "orderedAt" timestamptz)
-     ON CONFLICT (account_id, external_id) DO UPDATE
-       SET status = EXCLUDED.status, total_paise = EXCLUDED.total_paise, synced_at = now()`,
-    [accountId, JSON.stringify(orders)],
-  );
-  const lines = orders.flatMap((order) => order.lines.map((line) => ({ orderId: order.orderId, ...line })));
-  const { rowCount } = await db.query(
-    `INSERT INTO order_lines (account_id, order_id, sku_id, quantity)
-     SELECT $1, l."orderId", l.sku, l.quantity
-       FROM jsonb_to_recordset($2::jsonb) AS l("orderId" text, sku text, quantity integer)
-      WHERE EXISTS (SELECT 1 FROM skus s WHERE s.id = l.sku)
-     ON CONFLICT (account_id, order_id, sku_id) DO UPDATE SET quantity = EXCLUDED.quantity`,
-    [accountId, JSON.stringify(lines)],
-  );
-  return { unknownSkuLines: lines.length - (rowCount ?? 0) };
-}
-
-export async function upsertReturns(db: Queryable, accountId: string, returns: ReadItem<'returns'>[]) {
-  await db.query(
-    `INSERT INTO returns (account_id, external_id, order_id, status)
-     SELECT $1, r."returnId", r."orderId", r.status
-       FROM jsonb_to_recordset($2::jsonb) AS r("returnId" text, "orderId" text, status text)
-     ON CONFLICT (account_id, external_id) DO UPDATE SET status = EXCLUDED.status, synced_at = now()`,
-    [accountId, JSON.stringify(returns)],
   );
 }
 

@@ -26,6 +26,18 @@ export interface ListingsApi {
   update(call: AuthedCall, accountId: string, changes: readonly ListingChange[], key: string): Promise<UpdateOutcome>;
 }
 
+/**
+ * The query parameter a resource's cursor is sent as. Orders are read by their last change
+ * (`updatedSince`), so a status change to an order placed long ago (a cancellation, a return) is read
+ * again; the other resources never change once created and are read by creation (`since`).
+ */
+const CURSOR_PARAMETER: Record<ReadResource, 'since' | 'updatedSince'> = {
+  orders: 'updatedSince',
+  returns: 'since',
+  payouts: 'since',
+  documents: 'since',
+};
+
 export type AuthedCall = <T>(call: MarketplaceCall, schema: z.ZodType<T>) => Promise<T>;
 
 export class MarketplaceClient {
@@ -47,7 +59,7 @@ export class MarketplaceClient {
     );
   }
 
-  /** Every page of a resource changed since `since` (inclusive), page by page. */
+  /** Every page of a resource created (orders: changed) since `since` (inclusive), page by page. */
   async *pages<R extends ReadResource>(accountId: string, resource: R, since: Date): AsyncGenerator<ReadItem<R>[]> {
     const schema = z.object({
       items: z.array(READ_SCHEMAS[resource]),
@@ -55,7 +67,10 @@ export class MarketplaceClient {
     });
     let pageToken: string | null | undefined;
     do {
-      const query = new URLSearchParams({ since: since.toISOString(), ...(pageToken ? { pageToken } : {}) });
+      const query = new URLSearchParams({
+        [CURSOR_PARAMETER[resource]]: since.toISOString(),
+        ...(pageToken ? { pageToken } : {}),
+      });
       const page = await this.call(
         { operation: resource, accountId, method: 'GET', path: `/${resource}?${query}` },
         schema,

@@ -1,8 +1,7 @@
 import type { Claim } from '../db/dispatch-claims';
-import { markSent, recordSendFailures } from '../db/dispatch-claims';
-import { outgoingEnvelope, sendInBatches, type OutgoingMessage, type SendOutcome } from '../queues/batch-sender';
+import type { SendOutcome } from '../queues/batch-sender';
+import { sendClaims as sendAndRecordClaims } from '../queues/claim-sender';
 import { createLimiter, type Limiter } from '../platform/concurrency';
-import { findQueue } from '../queues/catalogue';
 import type { SweepContext } from './context';
 import { noteProblem } from './report';
 import { type SweepReport } from '../contracts/sweeps';
@@ -10,29 +9,17 @@ import { type SweepReport } from '../contracts/sweeps';
 /** In-flight SendMessageBatch calls per sweep process. */
 export const SEND_PARALLELISM = 8;
 
-async function toOutgoing(ctx: SweepContext, claim: Claim): Promise<OutgoingMessage> {
-  const queue = findQueue(claim.queue);
-  return outgoingEnvelope(claim.envelope, claim.body, queue, await ctx.queues.url(queue));
-}
-
-async function sendClaims(ctx: SweepContext, claims: readonly Claim[], limiter: Limiter): Promise<SendOutcome> {
-  const messages = await Promise.all(claims.map((claim) => toOutgoing(ctx, claim)));
-  return sendInBatches(ctx.sqs, messages, { limiter });
-}
-
 /**
- * Records what SQS accepted on each claim. A claim SQS did not accept stays unsent; the next
- * scheduling tick sends it again once its lease runs out.
+ * Sends the claims and records what SQS accepted on each. A claim SQS did not accept stays unsent;
+ * the next scheduling tick sends it again once its lease runs out.
  */
-async function recordOutcome(
-  ctx: SweepContext,
-  claims: readonly Claim[],
-  outcome: SendOutcome,
-  report: SweepReport,
-): Promise<void> {
-  await markSent(ctx.pool, outcome.sent);
+function sendClaims(ctx: SweepContext, claims: readonly Claim[], limiter: Limiter): Promise<SendOutcome> {
+  return sendAndRecordClaims({ sqs: ctx.sqs, directory: ctx.queues, pool: ctx.pool }, claims, { limiter });
+}
+
+/** Logs and counts what was sent, and notes what was not, in the run's report. */
+function recordOutcome(ctx: SweepContext, claims: readonly Claim[], outcome: SendOutcome, report: SweepReport): void {
   logSent(ctx, claims, outcome);
-  await recordSendFailures(ctx.pool, outcome.failed);
   report.messagesSent += outcome.sent.length;
   report.sendFailures += outcome.failed.length;
   for (const failure of outcome.failed) noteProblem(report, failure.key, `send failed: ${failure.reason}`);

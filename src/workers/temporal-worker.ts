@@ -19,6 +19,8 @@ import { postgresReady, redisReady, temporalWorkersRunning } from '../platform/p
 import { temporalProbe } from '../platform/probes';
 import { QUEUES, taskQueueFor } from '../queues/catalogue';
 import { sendEnvelope } from '../queues/batch-sender';
+import { sendClaims } from '../queues/claim-sender';
+import type { Claim } from '../db/dispatch-claims';
 import { QueueDirectory } from '../queues/queue-urls';
 import { createSqsClient } from '../platform/sqs-client';
 import type { Envelope } from '../contracts/envelope';
@@ -61,12 +63,22 @@ export function createServiceActivities(config: Config): {
   };
   const marketplaces = createMarketplaces(config, redis, secrets);
   // Not a readiness check: without SQS only the token refreshes activities request wait (their
-  // activities retry), everything else the worker does goes on.
+  // activities retry), and the order syncs' outbox messages wait in their claims for a scheduling
+  // tick to send them; everything else the worker does goes on.
   const sqs = createSqsClient(config);
   const directory = new QueueDirectory(sqs, config.queues.prefix);
   const sendMessage = (envelope: Envelope) => sendEnvelope(sqs, directory, envelope);
+  const activities = createActivities({
+    pool,
+    keyring,
+    marketplaces,
+    documentStoreDir,
+    sendMessage,
+    sendClaims: (claims: readonly Claim[]) => sendClaims({ sqs, directory, pool }, claims),
+    claimLeaseSeconds: config.sweeps.claimLeaseSeconds,
+  });
   return {
-    activities: createActivities({ pool, keyring, marketplaces, documentStoreDir, sendMessage }),
+    activities,
     checks: { postgres: postgresReady(pool), redis: redisReady(redis) },
     servers: [postgresServer(pool), redisServer(redis)],
     close: async () => {

@@ -8,26 +8,22 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
 import { ACCOUNT_FAILURES, MARKETPLACE_FAILURES } from '../../src/contracts/failures';
-import { createServiceActivities } from '../../src/workers/temporal-worker';
-import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
+import type { IsolatedEnvironment } from '../support/isolated-env';
+import { activityEnvironment, type ActivityEnvironment } from '../support/activity-env';
 import { drainQueue } from '../support/sqs';
-import { SellerSeeder, type Seller } from '../../scripts/harness/sellers';
+import type { SellerSeeder, Seller } from '../../scripts/harness/sellers';
 
+let env: ActivityEnvironment;
 let t: IsolatedEnvironment;
 let activities: Activities;
-let closeActivities: () => Promise<void>;
 let sellers: SellerSeeder;
 
 beforeAll(async () => {
-  t = await isolatedEnvironment();
-  ({ activities, close: closeActivities } = createServiceActivities(t.config));
-  sellers = new SellerSeeder(t.deps.pool, t.config);
+  env = await activityEnvironment();
+  ({ t, activities, sellers } = env);
 });
 
-afterAll(async () => {
-  await closeActivities?.();
-  await t?.cleanup();
-});
+afterAll(() => env?.close());
 
 /** Runs an activity in a mock activity context, keeping its result type. */
 function runActivity<A extends unknown[], R>(
@@ -56,7 +52,8 @@ describe('marketplace answers become failures Temporal can act on', () => {
   beforeEach(async () => {
     seller = await sellers.seedSeller({
       marketplace: 'flipkart',
-      listings: [{ skuId: 'A-1', quantity: 1, pricePaise: 100 }],
+      // Our SKU ids are the platform's, one seller's each; the marketplace knows every one as A-1.
+      listings: [{ skuId: `A-1-${randomUUID().slice(0, 8)}`, externalId: 'A-1', quantity: 1, pricePaise: 100 }],
     });
   });
 

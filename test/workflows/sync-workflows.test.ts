@@ -3,7 +3,7 @@
  * documents and reconciliation, each checked in PostgreSQL (and the document store), for all four
  * marketplaces' authentication schemes.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { MARKETPLACES } from '../../src/contracts/marketplaces';
 import { WorkflowBench } from '../support/workflow-bench';
@@ -18,22 +18,29 @@ afterAll(() => bench?.close());
 
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
-function orders(count: number, prefix: string) {
+/** Delivered orders of one SKU, as the marketplace knows it; order i is for 1 + i % 3 units. */
+function orders(count: number, prefix: string, sku = 'SKU-A') {
   return Array.from({ length: count }, (_, i) => ({
     orderId: `${prefix}-o${i}`,
     status: 'delivered',
     totalPaise: 10_000 + i,
     orderedAt: minutesAgo(count - i),
-    lines: [{ sku: 'SKU-A', quantity: 1 + (i % 3) }],
+    lines: [{ sku, quantity: 1 + (i % 3) }],
   }));
 }
 
 describe.each(MARKETPLACES)('account sync on %s', (marketplace) => {
-  it('stores every order (across pages) with its lines, and the returns', async () => {
+  it('stores every order (across pages) with its lines, and the returns; stock follows them', async () => {
+    // SKU ids are the platform's: each marketplace's seller has its own.
+    const skuId = `SKU-A-${marketplace}`;
+    const seeded = orders(120, marketplace, skuId);
+    const sellerId = `seller-${marketplace}-${randomUUID().slice(0, 8)}`;
+    await bench.seedSku(skuId, 1_000, sellerId);
     const seller = await bench.seedSeller({
       marketplace,
-      listings: [{ skuId: 'SKU-A', quantity: 5, pricePaise: 1_000 }],
-      orders: orders(120, marketplace),
+      sellerId,
+      listings: [{ skuId, quantity: 5, pricePaise: 1_000 }],
+      orders: seeded,
       returns: [
         { returnId: `${marketplace}-r1`, orderId: `${marketplace}-o3`, status: 'received', createdAt: minutesAgo(2) },
       ],
@@ -49,6 +56,11 @@ describe.each(MARKETPLACES)('account sync on %s', (marketplace) => {
       [seller.accountId],
     );
     expect(rows[0]).toEqual({ orders: 120, lines: 120, returns: 1 });
+    // Every order was delivered (its units left stock), and o3 came back (a return received).
+    const units = (order: { lines: { quantity: number }[] }) => order.lines[0]!.quantity;
+    const shipped = seeded.reduce((sum, order) => sum + units(order), 0);
+    const stock = await bench.pool.query('SELECT stock, reserved FROM skus WHERE id = $1', [skuId]);
+    expect(stock.rows[0]).toEqual({ stock: 1_000 - shipped + units(seeded[3]!), reserved: 0 });
   });
 });
 
