@@ -138,9 +138,9 @@ export function aboveAvailable(applied: AppliedQuantity[], stock: number, holds:
 }
 
 /**
- * Waits until a versioned push holds its locks and has waited on the marketplace for half a second
- * (its session idle in its transaction since the FOR SHARE): one held there by a latency fault, not
- * one passing through. A synchronisation point, not an oracle.
+ * Waits until a versioned push has read its SKUs and then waited on the marketplace for half a second
+ * (its session idle in its transaction since): one held there by a latency fault, not one passing
+ * through. A synchronisation point, not an oracle (it does not look at which locks the push took).
  */
 export async function pushInFlight(pool: Pool): Promise<void> {
   const held = await eventually(
@@ -148,7 +148,7 @@ export async function pushInFlight(pool: Pool): Promise<void> {
       (
         await pool.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_stat_activity
-            WHERE datname = current_database() AND state = 'idle in transaction' AND query LIKE '%FOR SHARE%'
+            WHERE datname = current_database() AND state = 'idle in transaction' AND query LIKE '%AS available FROM skus%'
               AND state_change < now() - interval '500 milliseconds'`,
         )
       ).rows[0]!.n,
