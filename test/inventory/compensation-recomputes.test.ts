@@ -23,11 +23,12 @@ afterAll(() => bench?.close());
 const STOCK = 10;
 
 it('a refused push releases the reservation and every listing ends at the recomputed available, the other deduct kept', async () => {
-  const sku = await listedSku(bench, STOCK, ['meesho', 'flipkart']);
-  const [meesho, flipkart] = sku.accounts;
-  // The undone deduct's push to Flipkart (version 2, once reserved): held 3 s at the marketplace, then
-  // refused for good. Meesho has taken its 7 by then.
-  const held = { sellerId: flipkart!.accountId, keyContains: `:${sku.skuId}:v2`, times: 1 };
+  // Pushed in account order: Flipkart, then Meesho.
+  const sku = await listedSku(bench, STOCK, ['flipkart', 'meesho']);
+  const [flipkart, meesho] = sku.accounts;
+  // The undone deduct's push to Meesho (version 2, once reserved): held 3 s at the marketplace, then
+  // refused for good. Flipkart has taken its 7 by then.
+  const held = { sellerId: meesho!.accountId, keyContains: `:${sku.skuId}:v2`, times: 1 };
   await bench.sim.addFault({ kind: 'latency', ms: 3_000, ...held });
   await bench.sim.addFault({ kind: 'fail-hard', ...held });
   const undone = bench.envelope('inventory.deduct', meesho!, { skuId: sku.skuId, quantity: 3 });
@@ -42,7 +43,7 @@ it('a refused push releases the reservation and every listing ends at the recomp
     status: 'completed',
     result: {
       status: 'compensated',
-      failedStep: `push:flipkart:${flipkart!.accountId}`,
+      failedStep: `push:meesho:${meesho!.accountId}`,
       reason: expect.stringContaining('HTTP 400'),
       compensations: [{ step: 'reserve', ok: true }],
     } satisfies SagaResult,
@@ -57,6 +58,8 @@ it('a refused push releases the reservation and every listing ends at the recomp
     { reservation_key: undone.idempotencyKey, status: 'released' },
   ]);
   expect(await shownQuantities(bench, sku)).toEqual([8, 8]);
+  // Flipkart did show the undone deduct's 7 before it was put right.
+  expect((await appliedQuantities(bench, [flipkart!])).map((a) => a.quantity)).toContain(7);
   const holds = await holdsOf(bench, [undone, kept]);
   expect(holds).toHaveLength(2);
   expect(aboveAvailable(await appliedQuantities(bench, sku.accounts), STOCK, holds)).toEqual([]);
