@@ -17,7 +17,7 @@ import { database, marketplace } from './activity-options';
 export async function inventoryRepairWorkflow(envelope: Envelope): Promise<StockRepairCounts> {
   const { accountId, idempotencyKey: runKey } = envelope;
   const { sellerId, marketplace: market, skuIds } = await database.repairTargets(envelope);
-  const pushKey = `${runKey}:run-${workflowInfo().runId.slice(0, 8)}`;
+  const pushKey = `${runKey}:run-${workflowInfo().runId}`;
   let counts = { ...NO_STOCK_REPAIRS };
   const failures: unknown[] = [];
   for (const batch of inUpdateBatches(skuIds, market)) {
