@@ -60,12 +60,12 @@ function demoSellerSeed(index: number, now: number) {
   };
 }
 
-async function scheduleEverythingNow(pool: Pool, seller: Seller, index: number, dueAt: Date): Promise<void> {
+async function scheduleEverythingNow(pool: Pool, seller: Seller, dueAt: Date): Promise<void> {
+  // Every kind's message names only its schedule (the `inventory` kind repairs drift: no payload).
   for (const kind of Object.keys(SCHEDULE_KINDS)) {
-    const payload = kind === 'inventory' ? { skuId: `DEMO-${index}-A`, quantity: 1 } : {};
     await pool.query(
-      `INSERT INTO schedules (account_id, kind, cadence, next_run_at, payload) VALUES ($1, $2, '1h', $3, $4)`,
-      [seller.accountId, kind, dueAt, JSON.stringify(payload)],
+      `INSERT INTO schedules (account_id, kind, cadence, next_run_at, payload) VALUES ($1, $2, '1h', $3, '{}')`,
+      [seller.accountId, kind, dueAt],
     );
   }
 }
@@ -77,7 +77,7 @@ export async function seedDemo(pool: Pool, config: Config): Promise<Seller[]> {
   const sellers: Seller[] = [];
   for (let index = 0; index < DEMO_SELLERS; index++) {
     const seller = await seeder.seedSeller(demoSellerSeed(index, now));
-    await scheduleEverythingNow(pool, seller, index, new Date(now - 60_000));
+    await scheduleEverythingNow(pool, seller, new Date(now - 60_000));
     sellers.push(seller);
   }
   return sellers;
