@@ -44,6 +44,12 @@ export const SELLER_FAILURES = {
   foreignAccount: 'ForeignAccount',
 } as const;
 
+/**
+ * Refusals a saga ends its workflow with once it has compensated, so the message is dead-lettered
+ * with the reason rather than completed: the seller failures, which no retry or replay can change.
+ */
+export const REFUSED_FOR_GOOD: readonly string[] = Object.values(SELLER_FAILURES);
+
 /** A document listed under an id unsafe as a file name: recorded as rejected, never fetched. */
 export const DOCUMENT_FAILURES = { invalidId: 'InvalidDocumentId' } as const;
 

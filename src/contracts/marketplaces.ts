@@ -9,3 +9,11 @@ export const MAX_SKUS_PER_UPDATE: Readonly<Record<Marketplace, number>> = {
   flipkart: 10,
   amazon: 1,
 };
+
+/** `items` cut into batches of at most one listing update of the marketplace each, in order. */
+export function inUpdateBatches<T>(items: readonly T[], marketplace: Marketplace): T[][] {
+  const size = MAX_SKUS_PER_UPDATE[marketplace];
+  const batches: T[][] = [];
+  for (let i = 0; i < items.length; i += size) batches.push(items.slice(i, i + size));
+  return batches;
+}

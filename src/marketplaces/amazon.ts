@@ -8,7 +8,7 @@ import { cachedAccessToken, missingSecret, tokenRequestKey, tokenResponseSchema 
 import { MarketplaceClient, type ListingsApi } from './client';
 import { listingSchema, type ListingChange, type UpdateOutcome } from '../contracts/marketplace-records';
 import type { ClientDeps } from './client-deps';
-import { isFailureOfType } from './errors';
+import { httpStatusOf, isFailureOfType } from './errors';
 import { MARKETPLACE_FAILURES } from '../contracts/failures';
 import { MarketplaceHttp } from './http';
 
@@ -24,15 +24,20 @@ const itemPath = (accountId: string, sku: string) =>
   `/listings/2021-08-01/items/${encodeURIComponent(accountId)}/${encodeURIComponent(sku)}`;
 
 const listingsItemsApi: ListingsApi = {
+  /** Like the batch reads, the listings that exist: an unknown SKU (404) is left out. */
   async read(call, accountId, skus) {
     const listings = [];
     for (const sku of skus) {
-      listings.push(
-        await call(
-          { operation: 'listings-read', accountId, method: 'GET', path: itemPath(accountId, sku) },
-          listingSchema,
-        ),
-      );
+      try {
+        listings.push(
+          await call(
+            { operation: 'listings-read', accountId, method: 'GET', path: itemPath(accountId, sku) },
+            listingSchema,
+          ),
+        );
+      } catch (error) {
+        if (httpStatusOf(error) !== 404) throw error;
+      }
     }
     return listings;
   },

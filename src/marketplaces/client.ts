@@ -101,6 +101,14 @@ export class MarketplaceClient {
     return response.body;
   }
 
+  /**
+   * Makes sure the account's credentials are at hand (a short-lived token obtained or found cached),
+   * so that a call made while holding locks is one request, not a token request as well.
+   */
+  async authenticate(accountId: string): Promise<void> {
+    await this.auth.headers(accountId);
+  }
+
   readListings(accountId: string, skus: readonly string[]): Promise<ListingState[]> {
     return this.listings.read(this.call, accountId, skus);
   }

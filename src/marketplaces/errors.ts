@@ -56,7 +56,20 @@ export function failureForResponse(site: CallSite, status: number, body: string,
   if (status === 401 || status === 403) {
     return ApplicationFailure.nonRetryable(describe(site, what), MARKETPLACE_FAILURES.authRevoked);
   }
-  return ApplicationFailure.nonRetryable(describe(site, what), MARKETPLACE_FAILURES.validation);
+  return ApplicationFailure.create({
+    message: describe(site, what),
+    type: MARKETPLACE_FAILURES.validation,
+    nonRetryable: true,
+    details: [{ httpStatus: status }],
+  });
+}
+
+/** The HTTP status a validation failure was answered with (404: the marketplace does not know the thing). */
+export function httpStatusOf(error: unknown): number | undefined {
+  if (!(error instanceof ApplicationFailure)) return undefined;
+  const [detail] = error.details ?? [];
+  const status = (detail as { httpStatus?: unknown } | undefined)?.httpStatus;
+  return typeof status === 'number' ? status : undefined;
 }
 
 /** fetch wraps the socket's error as its cause; read both by shape (they may come from another realm). */

@@ -13,6 +13,8 @@ import { MarketplaceRateLimiter } from './rate-limiter';
 export interface Marketplaces {
   clients: Record<Marketplace, MarketplaceClient>;
   ajioTokens: AjioTokens;
+  /** How long one marketplace call may take (MARKETPLACE_TIMEOUT_MS): what a push's locks wait for. */
+  callTimeoutMs: number;
 }
 
 export function createMarketplaces(config: Config, redis: Redis, secrets: SecretsSource): Marketplaces {
@@ -28,5 +30,6 @@ export function createMarketplaces(config: Config, redis: Redis, secrets: Secret
       meesho: createMeesho(deps('meesho')),
     },
     ajioTokens: ajio.tokens,
+    callTimeoutMs: timeoutMs,
   };
 }

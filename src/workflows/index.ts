@@ -2,6 +2,8 @@
 export { smokeCheckWorkflow } from './smoke-check';
 export { ajioTokenRefreshWorkflow } from './token-refresh';
 export { inventoryDeductWorkflow } from './inventory-deduct';
+export { inventoryPublishWorkflow } from './inventory-publish';
+export { inventoryRepairWorkflow } from './inventory-repair';
 export { marketplacePushWorkflow } from './marketplace-push';
 export {
   accountSyncWorkflow,

@@ -1,33 +1,37 @@
 import type { Envelope } from '../contracts/envelope';
-import { compensations, database } from './activity-options';
-import { pushListings } from './listing-steps';
-import { Saga, type SagaResult } from './saga';
+import { rejectionReason } from '../contracts/stock';
+import { compensations, database, marketplace } from './activity-options';
+import { Saga, SagaStepFailed, type SagaResult } from './saga';
 
 /**
- * Inventory deduct saga: reserve the stock in PostgreSQL → push the new available quantity to every
- * marketplace listing the SKU → commit the reservation. A push that fails for good puts the previous
- * quantities back on the listings already updated and releases the reservation, in reverse order.
- * The commit is the saga's last step and only retries: once every marketplace shows the new
- * quantity, the deduction must be recorded, not undone.
+ * Inventory deduct saga (an operator's or a caller's deduction: an offline sale): reserve the units
+ * in PostgreSQL → a versioned push of the SKU to every listing of it on the seller's accounts → commit
+ * the reservation. The pushes need no undo of their own: what a versioned push showed is what
+ * PostgreSQL said. A push that fails for good releases the reservation, then pushes the SKU again to
+ * every listing: the release is a new version, so every listing, the ones already pushed too, ends at
+ * what is available then (other work's changes included), never at a snapshot of before. The commit
+ * is the saga's last step and only retries: once every marketplace shows the new quantity, the
+ * deduction must be recorded, not undone.
  */
 export async function inventoryDeductWorkflow(envelope: Envelope): Promise<SagaResult> {
   const { accountId, idempotencyKey: key } = envelope;
   const saga = new Saga('inventory-deduct', accountId);
   return saga.run(async () => {
-    const { skuId, quantity } = await saga.step('load', () => database.loadDeductRequest(envelope));
-    const { available } = await saga.step('reserve', () => database.reserveStock({ key, accountId, skuId, quantity }));
-    saga.compensateWith('reserve', () => compensations.releaseReservation({ key }));
+    const { sellerId, skuId, quantity } = await saga.step('load', () => database.loadDeductRequest(envelope));
+    const sku = { sellerId, accountId, skuId };
+    await saga.step('reserve', () => database.reserveStock({ key, sellerId, accountId, skuId, quantity }));
+    saga.compensateWith('reserve', async () => {
+      await compensations.releaseReservation({ key });
+      await compensations.republishSku(sku);
+    });
 
-    const listings = await saga.step('listings', () => database.listingsOfSku({ skuId }));
-    for (const listing of listings) {
-      await pushListings(saga, {
-        step: `push:${listing.marketplace}:${listing.accountId}`,
-        accountId: listing.accountId,
-        marketplace: listing.marketplace,
-        changes: [{ sku: listing.externalId, quantity: available }],
-        previous: [{ sku: listing.externalId, quantity: listing.quantity }],
-        idempotencyKey: `${key}:push:${listing.accountId}`,
-      });
+    const accounts = await saga.step('listings', () => database.listingAccounts(sku));
+    for (const account of accounts) {
+      const step = `push:${account.marketplace}:${account.accountId}`;
+      const pushed = await saga.step(step, () =>
+        marketplace.pushStock({ sellerId, accountId: account.accountId, skuIds: [skuId] }),
+      );
+      if (pushed.rejected.length > 0) throw new SagaStepFailed(step, rejectionReason(pushed.rejected));
     }
     await saga.step('commit', () => database.commitReservation({ key }));
   });

@@ -32,9 +32,3 @@ export async function pushListings(saga: Saga, push: ListingPush): Promise<void>
     throw new SagaStepFailed(step, `rejected ${outcome.failed.map((f) => `${f.sku} (${f.error})`).join(', ')}`);
   }
 }
-
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}

@@ -4,7 +4,9 @@
  * the saga ends `compensated`, or `needs_attention` if any compensation failed. Either way the end
  * is recorded in PostgreSQL (saga_runs) and shown in the Temporal UI as the `SagaState` attribute.
  * A step refused for a state of its account an operator can change (PARKING_FAILURES) then fails the
- * workflow with that failure type, so the work is parked in the DLQ rather than completed.
+ * workflow with that failure type, so the work is parked in the DLQ rather than completed; one
+ * refused for good (REFUSED_FOR_GOOD: another seller's SKU or account) fails it likewise, so the
+ * message is dead-lettered with its reason.
  */
 import { ActivityFailure, ApplicationFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { CompensationRecord, SagaStatus } from '../contracts/sagas';
@@ -14,6 +16,7 @@ import {
   failureReason,
   innermostCause,
   PARKING_FAILURES,
+  REFUSED_FOR_GOOD,
 } from '../contracts/failures';
 import { SagaStateKey } from '../contracts/search-attributes';
 import { database } from './activity-options';
@@ -57,6 +60,14 @@ function parkedFailure(failure: SagaStepFailed, end: SagaResult): ApplicationFai
   );
 }
 
+/** The workflow's failure for a saga refused for good, after compensating: non-retryable, of the refusal's type. */
+function refusedFailure(failure: SagaStepFailed, end: SagaResult): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `refused for good: ${failure.step} refused (${failure.reason}); saga ${end.status}`,
+    failure.failureType,
+  );
+}
+
 function failureTypeOf(error: unknown): string | undefined {
   const cause = innermostCause(error);
   return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
@@ -92,8 +103,8 @@ export class Saga {
   }
 
   /**
-   * Runs the saga's steps; a step failure is compensated (and a parking failure then fails the
-   * workflow), anything else is a bug and fails the task.
+   * Runs the saga's steps; a step failure is compensated (and a parking or for-good refusal then
+   * fails the workflow), anything else is a bug and fails the task.
    */
   async run(steps: () => Promise<void>): Promise<SagaResult> {
     let failure: SagaStepFailed;
@@ -106,6 +117,7 @@ export class Saga {
     }
     const end = await this.compensate(failure);
     if (failure.failureType && PARKING_FAILURES.includes(failure.failureType)) throw parkedFailure(failure, end);
+    if (failure.failureType && REFUSED_FOR_GOOD.includes(failure.failureType)) throw refusedFailure(failure, end);
     return end;
   }
 

@@ -7,9 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Activities } from '../../src/activities';
-import { ACCOUNT_FAILURES, MARKETPLACE_FAILURES } from '../../src/contracts/failures';
+import { ACCOUNT_FAILURES, MARKETPLACE_FAILURES, SELLER_FAILURES } from '../../src/contracts/failures';
 import type { IsolatedEnvironment } from '../support/isolated-env';
 import { activityEnvironment, type ActivityEnvironment } from '../support/activity-env';
+import { loadConfig } from '../../src/config';
+import { createServiceActivities } from '../../src/workers/temporal-worker';
 import { drainQueue } from '../support/sqs';
 import type { SellerSeeder, Seller } from '../../scripts/harness/sellers';
 
@@ -50,9 +52,9 @@ const read = (seller: Seller) => () => runActivity(activities.readListings, [{ .
 describe('marketplace answers become failures Temporal can act on', () => {
   let seller: Seller;
   beforeEach(async () => {
+    // Each seller its own SKU (SKUs belong to one seller), listed as A-1 at the marketplace.
     seller = await sellers.seedSeller({
       marketplace: 'flipkart',
-      // Our SKU ids are the platform's, one seller's each; the marketplace knows every one as A-1.
       listings: [{ skuId: `A-1-${randomUUID().slice(0, 8)}`, externalId: 'A-1', quantity: 1, pricePaise: 100 }],
     });
   });
@@ -193,10 +195,16 @@ describe('document download', () => {
 });
 
 describe('stock reservations', () => {
-  it('reserve, release and commit are idempotent by key', async () => {
+  it('reserve, release and commit are idempotent by key: each a movement applied once', async () => {
     const seller = await sellers.seedSeller({ marketplace: 'ajio' });
     await sellers.seedSku('RES-1', 10, seller.sellerId);
-    const reservation = { key: `res:${randomUUID()}`, accountId: seller.accountId, skuId: 'RES-1', quantity: 4 };
+    const reservation = {
+      key: `res:${randomUUID()}`,
+      sellerId: seller.sellerId,
+      accountId: seller.accountId,
+      skuId: 'RES-1',
+      quantity: 4,
+    };
     const stock = async () =>
       (await t.deps.pool.query('SELECT stock, reserved FROM skus WHERE id = $1', ['RES-1'])).rows[0];
 
@@ -207,7 +215,105 @@ describe('stock reservations', () => {
     expect(await runActivity(activities.commitReservation, [{ key: reservation.key }])).toBe(false);
     expect(await runActivity(activities.releaseReservation, [{ key: reservation.key }])).toBe(false);
     expect(await stock()).toEqual({ stock: 6, reserved: 0 });
+    const moves = await t.deps.pool.query(
+      'SELECT kind, quantity, movement_key FROM stock_movements WHERE sku_id = $1 ORDER BY id',
+      ['RES-1'],
+    );
+    expect(moves.rows).toEqual([
+      { kind: 'reserve', quantity: 4, movement_key: `reserve:${reservation.key}` },
+      { kind: 'commit', quantity: 4, movement_key: `commit:${reservation.key}` },
+    ]);
   });
+
+  it('refuses for good a SKU of another seller, and one that does not exist, naming both', async () => {
+    const seller = await sellers.seedSeller({ marketplace: 'meesho' });
+    const other = await sellers.seedSeller({ marketplace: 'meesho' });
+    await sellers.seedSku('RES-THEIRS', 10, other.sellerId);
+    const reserve = (skuId: string) => () =>
+      runActivity(activities.reserveStock, [
+        { key: `res:${randomUUID()}`, sellerId: seller.sellerId, accountId: seller.accountId, skuId, quantity: 1 },
+      ]);
+
+    const foreign = await failureOf(reserve('RES-THEIRS'));
+    expect(foreign).toMatchObject({
+      type: SELLER_FAILURES.foreignSku,
+      nonRetryable: true,
+      message: `SKU "RES-THEIRS" is not seller ${seller.sellerId}'s`,
+    });
+    const unknown = await failureOf(reserve('RES-NOWHERE'));
+    expect(unknown).toMatchObject({ type: SELLER_FAILURES.unknownSku, nonRetryable: true });
+    const { rows } = await t.deps.pool.query('SELECT stock, reserved FROM skus WHERE id = $1', ['RES-THEIRS']);
+    expect(rows[0]).toEqual({ stock: 10, reserved: 0 });
+  });
+});
+
+describe('the versioned push', () => {
+  it('refuses for good an account or a SKU that is not the seller’s, naming both, and reaches no marketplace', async () => {
+    const seller = await sellers.seedSeller({
+      marketplace: 'meesho',
+      listings: [{ skuId: `VP-${randomUUID().slice(0, 6)}`, quantity: 5, pricePaise: 100 }],
+    });
+    const other = await sellers.seedSeller({
+      marketplace: 'meesho',
+      listings: [{ skuId: `VP-${randomUUID().slice(0, 6)}`, quantity: 5, pricePaise: 100 }],
+    });
+    const [theirSku] = (
+      await t.deps.pool.query<{ sku_id: string }>('SELECT sku_id FROM listings WHERE account_id = $1', [
+        other.accountId,
+      ])
+    ).rows.map((row) => row.sku_id);
+
+    const foreignAccount = await failureOf(() =>
+      runActivity(activities.pushStock, [{ sellerId: seller.sellerId, accountId: other.accountId, skuIds: [] }]),
+    );
+    expect(foreignAccount).toMatchObject({
+      type: SELLER_FAILURES.foreignAccount,
+      nonRetryable: true,
+      message: `account ${other.accountId} is not seller ${seller.sellerId}'s (it is seller ${other.sellerId}'s)`,
+    });
+    const foreignSku = await failureOf(() =>
+      runActivity(activities.pushStock, [
+        { sellerId: seller.sellerId, accountId: seller.accountId, skuIds: [theirSku!] },
+      ]),
+    );
+    expect(foreignSku).toMatchObject({
+      type: SELLER_FAILURES.foreignSku,
+      nonRetryable: true,
+      message: `SKU ${JSON.stringify(theirSku)} is not seller ${seller.sellerId}'s`,
+    });
+    for (const account of [seller, other])
+      expect(await sellers.sim.ledger({ sellerId: account.accountId })).toEqual([]);
+  });
+
+  it('gives up waiting for another push’s locks after the hold, retryably', async () => {
+    // The production hold is MARKETPLACE_TIMEOUT_MS + 10 s; a 1 s call timeout makes it 11 s, the same
+    // formula and the same lock_timeout path, without waiting the production 25 s.
+    const config = loadConfig({ ...t.env, MARKETPLACE_TIMEOUT_MS: '1000' });
+    const quick = createServiceActivities(config);
+    const seller = await sellers.seedSeller({
+      marketplace: 'meesho',
+      listings: [{ skuId: `VP-${randomUUID().slice(0, 6)}`, quantity: 5, pricePaise: 100 }],
+    });
+    const { rows } = await t.deps.pool.query<{ sku_id: string }>('SELECT sku_id FROM listings WHERE account_id = $1', [
+      seller.accountId,
+    ]);
+    const holder = await t.deps.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM listings WHERE account_id = $1 FOR UPDATE', [seller.accountId]);
+      const busy = await failureOf(() =>
+        runActivity(quick.activities.pushStock, [
+          { sellerId: seller.sellerId, accountId: seller.accountId, skuIds: [rows[0]!.sku_id] },
+        ]),
+      );
+      expect(busy).toMatchObject({ type: 'PushLockBusy', nonRetryable: false });
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+      await quick.close();
+    }
+    expect(await sellers.sim.ledger({ sellerId: seller.accountId })).toEqual([]);
+  }, 30_000);
 });
 
 it('keeps one account within its per-account rate limit across calls (shared through Redis)', async () => {

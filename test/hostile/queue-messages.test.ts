@@ -22,9 +22,10 @@ describe.each(sqsServers())('hostile message bodies on %s', (server, sqsOverride
   let bench: PipelineBench;
 
   beforeAll(async () => {
-    bench = await pipelineBench(['account', 'background'], sqsOverrides);
+    bench = await pipelineBench(['account', 'background', 'inventory'], sqsOverrides);
     await bench.startPoller('account-sync');
     await bench.startPoller('payout-sync');
+    await bench.startPoller('inventory-deduct');
   });
   afterAll(() => bench?.close());
 
@@ -36,6 +37,32 @@ describe.each(sqsServers())('hostile message bodies on %s', (server, sqsOverride
     await expectHostileDeadLettered(bench, 'account-sync', account, hostile, () => envelope('account.sync', account), {
       spacing: 4,
     });
+  });
+
+  it('seller work: a message in a group that is not its seller’s, or naming no seller, goes to the DLQ with its reason', async () => {
+    const seller = `hostile-seller-${server}`;
+    const good = envelope('inventory.deduct', seller, { skuId: 'S-1', quantity: 1 });
+    const hostile = [
+      {
+        // Its own account's group, the seller's other account, another seller: all but the seller's is misrouted.
+        name: "another seller's deduct in this seller's group",
+        body: JSON.stringify({ ...good, sellerId: 'other-seller', idempotencyKey: 'inventory.deduct:other:1' }),
+        reason: `misrouted: FIFO group "${seller}" is not "other-seller", the group of inventory.deduct for the seller other-seller`,
+      },
+      {
+        name: 'a publish naming no seller',
+        body: JSON.stringify({ ...good, type: 'inventory.publish', sellerId: undefined, idempotencyKey: 'p:1' }),
+        reason: 'schema violation: sellerId: is required for inventory.publish',
+      },
+      {
+        name: 'a repair naming no seller',
+        body: JSON.stringify({ ...good, type: 'inventory.repair', sellerId: undefined, idempotencyKey: 'r:1' }),
+        reason: 'schema violation: sellerId: is required for inventory.repair',
+      },
+    ];
+    await expectHostileDeadLettered(bench, 'inventory-deduct', seller, hostile, () =>
+      envelope('inventory.deduct', seller, { skuId: 'S-1', quantity: 1 }),
+    );
   });
 
   it('Standard: each hostile body goes to the DLQ with its reason; the valid messages around them run', async () => {

@@ -92,7 +92,7 @@ it('a message for a disabled account fails (to be parked) and reaches no marketp
   expect(rows).toEqual([{ status: 'compensated', reason: `account ${off.accountId} is disabled` }]);
 });
 
-it('SQL-looking ids in a deduct payload end the saga with the reason, between valid deducts of the same account', async () => {
+it('SQL-looking ids in a deduct payload end the saga with the reason, between valid deducts of the same seller', async () => {
   const skuId = `SQL-${randomUUID().slice(0, 8)}`;
   const seller = await bench.seedSeller({ marketplace: 'meesho', listings: [{ skuId, quantity: 5, pricePaise: 100 }] });
   const before = await tableRowCounts(bench.pool);
@@ -107,20 +107,19 @@ it('SQL-looking ids in a deduct payload end the saga with the reason, between va
 
   expect(results).toEqual([
     { status: 'completed', compensations: [] },
-    {
-      status: 'compensated',
-      failedStep: 'reserve',
-      reason: `SKU ${JSON.stringify(SQL_LOOKING)} does not exist`,
-      compensations: [],
-    },
+    // A SKU that is not the seller's (none is) is refused for good: compensated, then dead-lettered.
+    failedFor(
+      'UnknownSku',
+      `refused for good: reserve refused (SKU ${JSON.stringify(SQL_LOOKING)} does not exist); saga compensated`,
+    ),
     {
       status: 'compensated',
       failedStep: 'load',
-      reason: `scheduleId ${JSON.stringify(SQL_LOOKING)} is not a schedule id`,
+      reason: 'the message payload must give skuId (text) and quantity (a whole number above 0)',
       compensations: [],
     },
     { status: 'completed', compensations: [] },
-  ] satisfies SagaResult[]);
+  ] satisfies (SagaResult | WorkflowEnd)[]);
   expect(await tableRowCounts(bench.pool)).toEqual({ ...before, saga_runs: before.saga_runs + 4 });
   const stock = await bench.pool.query('SELECT stock, reserved FROM skus WHERE id = $1', [skuId]);
   expect(stock.rows[0]).toEqual({ stock: 1_000 - 2, reserved: 0 });

@@ -10,6 +10,7 @@ import { queueForMessage } from '../../src/queues/routing';
 import { messageGroup, type Envelope } from '../../src/contracts/envelope';
 import { DEAD_LETTER_ATTRIBUTES } from '../../src/queues/dead-letter-record';
 import { eventually, type PipelineBench } from './pipeline';
+import type { IsolatedEnvironment } from './isolated-env';
 import { drainRawQueue, queueIsEmpty } from './sqs';
 
 export const SQL_LOOKING = "'; DROP TABLE seller_accounts; --";
@@ -178,14 +179,19 @@ async function sendInterleaved(
   return { valid, sent };
 }
 
-/** Waits for `count` dead letters of `queue`, taking them out of its DLQ. */
-async function deadLetters(bench: PipelineBench, queue: string, count: number): Promise<Message[]> {
-  const dlqUrl = bench.t.queues.find((q) => q.queue.name === queue)!.dlqUrl;
+/** Waits (up to `timeoutMs`) for `count` dead letters of `queue`, taking them out of its DLQ. */
+export async function deadLetters(
+  { t }: { t: IsolatedEnvironment },
+  queue: string,
+  count: number,
+  timeoutMs = 60_000,
+): Promise<Message[]> {
+  const dlqUrl = t.queues.find((q) => q.queue.name === queue)!.dlqUrl;
   const all: Message[] = [];
   await eventually(
-    async () => all.push(...(await drainRawQueue(bench.t.deps.sqs, dlqUrl))),
+    async () => all.push(...(await drainRawQueue(t.deps.sqs, dlqUrl))),
     () => all.length >= count,
-    60_000,
+    timeoutMs,
   );
   return all;
 }

@@ -11,7 +11,7 @@ import { createPoller, type PollerWiring } from '../../src/pollers/create-poller
 import type { QueuePoller } from '../../src/pollers/queue-poller';
 import { findQueue, taskQueueFor, type PollerSettings, type QueueFamily } from '../../src/queues/catalogue';
 import { fifoAttributes } from '../../src/queues/routing';
-import { serializeEnvelope, type Envelope, type MessageType } from '../../src/contracts/envelope';
+import { isSellerWork, serializeEnvelope, type Envelope, type MessageType } from '../../src/contracts/envelope';
 import { QueueDirectory } from '../../src/queues/queue-urls';
 import { createPipelineActivities, EXECUTIONS_TABLE } from '../fixtures/pipeline-activities';
 import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
@@ -35,11 +35,18 @@ export interface PipelineBench {
 
 let sequence = 0;
 
-export function envelope(type: MessageType, accountId: string, payload: Envelope['payload'] = {}): Envelope {
+/** A valid envelope; seller work names a seller (`sellerId`, default: one named like the account), its FIFO group. */
+export function envelope(
+  type: MessageType,
+  accountId: string,
+  payload: Envelope['payload'] = {},
+  sellerId = isSellerWork(type) ? accountId : undefined,
+): Envelope {
   sequence += 1;
   return newEnvelope({
     type,
     accountId,
+    ...(sellerId === undefined ? {} : { sellerId }),
     marketplace: 'meesho',
     idempotencyKey: `${type}:${accountId}:test${sequence}-${randomUUID().slice(0, 8)}`,
     dueAt: new Date().toISOString(),

@@ -1,7 +1,8 @@
 /**
  * The whole data flow with every real part: due schedules in PostgreSQL → the scheduling sweep →
  * SQS (FIFO and Standard) → the pollers → the service's workflows and activities → the marketplace
- * simulator and PostgreSQL. Nothing is started by hand past the sweep.
+ * simulator and PostgreSQL; and a caller's deduct as an `inventory.deduct` message on the seller's
+ * FIFO group. Nothing is started by hand past the sweep and the send.
  */
 import { randomUUID } from 'node:crypto';
 import { findSweep } from '../../src/sweeps/registry';
@@ -18,7 +19,7 @@ beforeAll(async () => {
 
 afterAll(() => bench?.close());
 
-it('a sweep of due schedules ends in marketplace updates and stored payouts', async () => {
+it('a sweep of due schedules and a deduct end in marketplace updates, a drift repair and stored payouts', async () => {
   const past = new Date(Date.now() - 60_000);
   const sellerId = `e2e-${randomUUID().slice(0, 8)}`;
   await bench.seedSku('E2E-1', 40, sellerId);
@@ -28,8 +29,9 @@ it('a sweep of due schedules ends in marketplace updates and stored payouts', as
     listings: [{ skuId: 'E2E-1', quantity: 40, pricePaise: 12_300, atMarketplace: { quantity: 1 } }],
     payouts: [{ payoutId: 'e2e-p1', orderId: 'e2e-o1', amountPaise: 4_200, paidAt: past.toISOString() }],
   });
+  // The `inventory` schedule reads the account's listings back and repairs drift (inventory.repair).
   for (const [kind, payload] of [
-    ['inventory', { skuId: 'E2E-1', quantity: 2 }],
+    ['inventory', {}],
     ['marketplace-push', {}],
     ['payouts', {}],
   ] as const) {
@@ -41,6 +43,7 @@ it('a sweep of due schedules ends in marketplace updates and stored payouts', as
 
   const report = await runSweep(bench.t.deps, findSweep('scheduling-sweep'), { trigger: 'manual' });
   expect(report.messagesSent).toBe(3);
+  await bench.send(bench.envelope('inventory.deduct', seller, { skuId: 'E2E-1', quantity: 2 }));
 
   const done = await eventually(
     () => bench.pool.query('SELECT count(*)::int AS n FROM saga_runs WHERE account_id = $1', [seller.accountId]),
@@ -60,8 +63,19 @@ it('a sweep of due schedules ends in marketplace updates and stored payouts', as
     { saga: 'inventory-deduct', status: 'completed' },
     { saga: 'marketplace-push', status: 'completed' },
   ]);
+  const completed = await eventually(
+    () => bench.pool.query('SELECT message_type FROM completed_work WHERE account_id = $1', [seller.accountId]),
+    (result) => result.rowCount === 4,
+  );
+  expect(completed.rows.map((row) => row.message_type).sort()).toEqual([
+    'inventory.deduct',
+    'inventory.repair',
+    'marketplace.push',
+    'payout.sync',
+  ]);
+  // Whichever ran first, the listing ends at the stock left after the deduct, never at 1 or 40.
   const { listings } = await bench.sim.seller('meesho', seller.accountId);
-  expect(listings[0]).toMatchObject({ sku: 'E2E-1', pricePaise: 12_300 });
+  expect(listings[0]).toMatchObject({ sku: 'E2E-1', pricePaise: 12_300, quantity: 38 });
   expect((await bench.pool.query('SELECT stock FROM skus WHERE id = $1', ['E2E-1'])).rows[0].stock).toBe(38);
   // The pollers deleted every message once its workflow completed.
   expect(await bench.t.drainAll()).toEqual([]);

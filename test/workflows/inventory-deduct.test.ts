@@ -1,13 +1,13 @@
 /**
- * The inventory-deduct saga on the real stack: reserve in PostgreSQL → push the new quantity to the
- * SKU's listings on three marketplaces → commit. A failure forced at every step runs exactly the
- * compensations registered before it, newest first, once each (checked in the simulator's ledger
- * and in PostgreSQL); a compensation that fails too leaves the saga `needs-attention`.
+ * The inventory-deduct saga on the real stack: reserve in PostgreSQL → a versioned push of the SKU to
+ * its listings on three marketplaces → commit. A push refused for good releases the reservation and
+ * pushes the SKU again to every listing, recomputed from PostgreSQL (checked in the simulator's
+ * ledger and in PostgreSQL); a push again refused too leaves the saga `needs-attention`.
  */
-import { randomUUID } from 'node:crypto';
 import type { SagaResult } from '../../src/workflows/saga';
 import { SagaStateKey } from '../../src/contracts/search-attributes';
 import { workflowIdFor } from '../../src/contracts/workflows';
+import { appliedQuantities, externalIdOf, listedSku, shownQuantities, type ListedSku } from '../support/stock';
 import { WorkflowBench, type Seller } from '../support/workflow-bench';
 
 let bench: WorkflowBench;
@@ -22,74 +22,77 @@ const STOCK = 100;
 const ORDER_QUANTITY = 3;
 
 /** A fresh SKU listed on AJIO, Amazon and Flipkart (pushed in that order: account ids sort so). */
-async function skuOnThreeMarketplaces() {
-  const skuId = `SKU-${randomUUID().slice(0, 8)}`;
-  const sellerId = `seller-${skuId}`;
-  await bench.seedSku(skuId, STOCK, sellerId);
-  const sellers: Seller[] = [];
-  for (const marketplace of ['ajio', 'amazon', 'flipkart'] as const) {
-    sellers.push(
-      await bench.seedSeller({
-        sellerId,
-        marketplace,
-        listings: [{ skuId, externalId: `${marketplace}-${skuId}`, quantity: STOCK, pricePaise: 49_900 }],
-      }),
-    );
-  }
-  return { skuId, sellers };
-}
-
-async function marketplaceQuantity(seller: Seller, skuId: string): Promise<number> {
-  const { listings } = await bench.sim.seller(seller.marketplace, seller.accountId);
-  return listings.find((listing) => listing.sku === `${seller.marketplace}-${skuId}`)!.quantity;
-}
+const skuOnThreeMarketplaces = () => listedSku(bench, STOCK, ['ajio', 'amazon', 'flipkart']);
 
 async function stockRow(skuId: string) {
   const { rows } = await bench.pool.query('SELECT stock, reserved FROM skus WHERE id = $1', [skuId]);
   return rows[0];
 }
 
-/** Ledger entries of the sellers' listing updates whose key is one of this deduct's. */
-async function listingUpdates(sellers: Seller[], key: string) {
-  const entries = (
-    await Promise.all(
-      sellers.map((seller) => bench.sim.ledger({ sellerId: seller.accountId, operation: 'listings-update' })),
-    )
-  ).flat();
-  return entries.filter((entry) => entry.idempotencyKey?.startsWith(key)).sort((a, b) => a.seq - b.seq);
+/**
+ * Per account, in ledger order: the quantity each listing update applied, or `refused` (a batch
+ * marketplace's injected 400 is a fault, Amazon's per-SKU 400 a rejection).
+ */
+async function pushesPerAccount({ accounts }: ListedSku) {
+  const entries = await Promise.all(
+    accounts.map((account) => bench.sim.ledger({ sellerId: account.accountId, operation: 'listings-update' })),
+  );
+  return entries.map((ledger) => ledger.map((entry) => entry.applied[0]?.quantity ?? 'refused'));
 }
 
-it('reserves, pushes the new quantity to every marketplace, then commits', async () => {
-  const { skuId, sellers } = await skuOnThreeMarketplaces();
-  const envelope = bench.envelope('inventory.deduct', sellers[0]!, { skuId, quantity: ORDER_QUANTITY });
+const everywhere = (sku: ListedSku, quantity: number) => sku.accounts.map(() => quantity);
+
+it('reserves, pushes the new available quantity to every marketplace under its version key, then commits', async () => {
+  const sku = await skuOnThreeMarketplaces();
+  const envelope = bench.envelope('inventory.deduct', sku.accounts[0]!, { skuId: sku.skuId, quantity: ORDER_QUANTITY });
 
   const result = await bench.execute<SagaResult>(envelope);
 
   expect(result).toEqual({ status: 'completed', compensations: [] });
-  expect(await stockRow(skuId)).toEqual({ stock: STOCK - ORDER_QUANTITY, reserved: 0 });
-  for (const seller of sellers) expect(await marketplaceQuantity(seller, skuId)).toBe(STOCK - ORDER_QUANTITY);
-  const { rows } = await bench.pool.query('SELECT DISTINCT quantity FROM listings WHERE sku_id = $1', [skuId]);
-  expect(rows).toEqual([{ quantity: STOCK - ORDER_QUANTITY }]);
-  const updates = await listingUpdates(sellers, envelope.idempotencyKey);
-  expect(updates.map((u) => [u.sellerId, u.outcome])).toEqual(sellers.map((s) => [s.accountId, 'applied']));
+  expect(await stockRow(sku.skuId)).toEqual({ stock: STOCK - ORDER_QUANTITY, reserved: 0 });
+  expect(await shownQuantities(bench, sku)).toEqual(everywhere(sku, STOCK - ORDER_QUANTITY));
+  // Version 1 as seeded, 2 once reserved: each listing was told version 2's quantity, under that version's key.
+  const applied = await appliedQuantities(bench, sku.accounts);
+  expect(
+    applied.map(({ accountId, sku: external, quantity, idempotencyKey }) => [
+      accountId,
+      external,
+      quantity,
+      idempotencyKey,
+    ]),
+  ).toEqual(
+    sku.accounts.map((account) => [
+      account.accountId,
+      externalIdOf(account, sku.skuId),
+      STOCK - ORDER_QUANTITY,
+      `stock:${account.accountId}:${sku.skuId}:v2`,
+    ]),
+  );
+  const { rows } = await bench.pool.query('SELECT DISTINCT quantity, pushed_version FROM listings WHERE sku_id = $1', [
+    sku.skuId,
+  ]);
+  expect(rows).toEqual([{ quantity: STOCK - ORDER_QUANTITY, pushed_version: '2' }]);
+  const moves = await bench.pool.query('SELECT kind, quantity FROM stock_movements WHERE sku_id = $1 ORDER BY id', [
+    sku.skuId,
+  ]);
+  expect(moves.rows).toEqual([
+    { kind: 'reserve', quantity: ORDER_QUANTITY },
+    { kind: 'commit', quantity: ORDER_QUANTITY },
+  ]);
   const saga = await bench.pool.query('SELECT saga, status FROM saga_runs WHERE workflow_id = $1', [
     workflowIdFor(envelope),
   ]);
   expect(saga.rows).toEqual([{ saga: 'inventory-deduct', status: 'completed' }]);
 });
 
-it('takes the deduct request from the schedule that sent the message', async () => {
-  const { skuId, sellers } = await skuOnThreeMarketplaces();
-  const { rows } = await bench.pool.query(
-    `INSERT INTO schedules (account_id, kind, cadence, next_run_at, payload) VALUES ($1, 'inventory', '1h', now(), $2)
-     RETURNING id`,
-    [sellers[0]!.accountId, JSON.stringify({ skuId, quantity: 5 })],
-  );
+it('refuses the schedule form of the payload (the `inventory` schedule now repairs) before anything changes', async () => {
+  const sku = await skuOnThreeMarketplaces();
   const result = await bench.execute<SagaResult>(
-    bench.envelope('inventory.deduct', sellers[0]!, { scheduleId: String(rows[0].id) }),
+    bench.envelope('inventory.deduct', sku.accounts[0]!, { scheduleId: '7' }),
   );
-  expect(result.status).toBe('completed');
-  expect(await stockRow(skuId)).toEqual({ stock: STOCK - 5, reserved: 0 });
+  expect(result).toMatchObject({ status: 'compensated', failedStep: 'load', compensations: [] });
+  expect(result.reason).toContain('skuId (text) and quantity');
+  expect(await stockRow(sku.skuId)).toEqual({ stock: STOCK, reserved: 0 });
 });
 
 describe('a failure at every step', () => {
@@ -97,73 +100,77 @@ describe('a failure at every step', () => {
     { step: 'load', payload: { skuId: 'missing-quantity' } },
     { step: 'reserve', quantity: STOCK + 1 },
   ])('fails at $step before anything needs undoing', async ({ step, payload, quantity }) => {
-    const { skuId, sellers } = await skuOnThreeMarketplaces();
-    const envelope = bench.envelope('inventory.deduct', sellers[0]!, payload ?? { skuId, quantity: quantity! });
+    const sku = await skuOnThreeMarketplaces();
+    const envelope = bench.envelope(
+      'inventory.deduct',
+      sku.accounts[0]!,
+      payload ?? { skuId: sku.skuId, quantity: quantity! },
+    );
 
     const result = await bench.execute<SagaResult>(envelope);
 
     expect(result).toMatchObject({ status: 'compensated', failedStep: step, compensations: [] });
-    expect(await stockRow(skuId)).toEqual({ stock: STOCK, reserved: 0 });
-    expect(await listingUpdates(sellers, envelope.idempotencyKey)).toEqual([]);
+    expect(await stockRow(sku.skuId)).toEqual({ stock: STOCK, reserved: 0 });
+    expect(await appliedQuantities(bench, sku.accounts)).toEqual([]);
   });
 
-  it.each([0, 1, 2])('fails at the push to marketplace #%i and undoes the earlier ones in reverse', async (failing) => {
-    const { skuId, sellers } = await skuOnThreeMarketplaces();
-    await bench.sim.addFault({
-      kind: 'fail-hard',
-      sellerId: sellers[failing]!.accountId,
-      operation: 'listings-update',
-    });
-    const envelope = bench.envelope('inventory.deduct', sellers[0]!, { skuId, quantity: ORDER_QUANTITY });
+  it.each([0, 1, 2])(
+    'fails at the push to marketplace #%i: releases, then pushes every listing again from PostgreSQL',
+    async (failing) => {
+      const sku = await skuOnThreeMarketplaces();
+      // Refused for good, once: the push again after the release goes through.
+      await bench.sim.addFault({
+        kind: 'fail-hard',
+        sellerId: sku.accounts[failing]!.accountId,
+        operation: 'listings-update',
+        times: 1,
+      });
+      const envelope = bench.envelope('inventory.deduct', sku.accounts[0]!, {
+        skuId: sku.skuId,
+        quantity: ORDER_QUANTITY,
+      });
 
-    const result = await bench.execute<SagaResult>(envelope);
+      const result = await bench.execute<SagaResult>(envelope);
 
-    const pushed = sellers.slice(0, failing);
-    const stepOf = (seller: Seller) => `push:${seller.marketplace}:${seller.accountId}`;
-    expect(result).toMatchObject({
-      status: 'compensated',
-      failedStep: stepOf(sellers[failing]!),
-      compensations: [...pushed.reverse().map((s) => ({ step: stepOf(s), ok: true })), { step: 'reserve', ok: true }],
-    });
-    // A batch marketplace refuses the whole update; Amazon refuses the one SKU: both are a 400.
-    expect(result.reason).toContain('HTTP 400');
-    // Each pushed listing got exactly one undo, newest first; the failing one was tried once (no retries).
-    const updates = await listingUpdates(sellers, envelope.idempotencyKey);
-    const undos = updates.filter((u) => u.idempotencyKey!.endsWith(':undo'));
-    expect(undos.map((u) => [u.sellerId, u.outcome])).toEqual(pushed.map((s) => [s.accountId, 'applied']));
-    expect(updates.filter((u) => u.sellerId === sellers[failing]!.accountId)).toHaveLength(1);
-    for (const seller of sellers) expect(await marketplaceQuantity(seller, skuId)).toBe(STOCK);
-    expect(await stockRow(skuId)).toEqual({ stock: STOCK, reserved: 0 });
-    const reservation = await bench.pool.query('SELECT status FROM inventory_reservations WHERE reservation_key = $1', [
-      envelope.idempotencyKey,
-    ]);
-    expect(reservation.rows).toEqual([{ status: 'released' }]);
-  });
+      const stepOf = (seller: Seller) => `push:${seller.marketplace}:${seller.accountId}`;
+      expect(result).toMatchObject({
+        status: 'compensated',
+        failedStep: stepOf(sku.accounts[failing]!),
+        compensations: [{ step: 'reserve', ok: true }],
+      });
+      // A batch marketplace refuses the whole update; Amazon refuses the one SKU: both are a 400.
+      expect(result.reason).toContain('HTTP 400');
+      // The ones pushed before took the reserved quantity, then the released one; the refused one was
+      // tried once (no retries); every listing ends at what is available after the release.
+      const pushes = await pushesPerAccount(sku);
+      expect(pushes).toEqual(
+        sku.accounts.map((_, i) =>
+          i < failing ? [STOCK - ORDER_QUANTITY, STOCK] : i === failing ? ['refused', STOCK] : [STOCK],
+        ),
+      );
+      expect(await shownQuantities(bench, sku)).toEqual(everywhere(sku, STOCK));
+      expect(await stockRow(sku.skuId)).toEqual({ stock: STOCK, reserved: 0 });
+      const reservation = await bench.pool.query(
+        'SELECT status FROM inventory_reservations WHERE reservation_key = $1',
+        [envelope.idempotencyKey],
+      );
+      expect(reservation.rows).toEqual([{ status: 'released' }]);
+    },
+  );
 });
 
-it('ends in needs-attention, recorded and visible, when a compensation fails too', async () => {
-  const { skuId, sellers } = await skuOnThreeMarketplaces();
-  const [ajio, amazon, flipkart] = sellers as [Seller, Seller, Seller];
+it('ends in needs-attention, recorded and visible, when the push again is refused too', async () => {
+  const sku = await skuOnThreeMarketplaces();
+  const [ajio, , flipkart] = sku.accounts as [Seller, Seller, Seller];
   await bench.sim.addFault({ kind: 'fail-hard', sellerId: flipkart.accountId, operation: 'listings-update' });
-  // AJIO accepts the push, then refuses to take it back.
-  await bench.sim.addFault({
-    kind: 'fail-hard',
-    sellerId: ajio.accountId,
-    operation: 'listings-update',
-    keyContains: ':undo',
-  });
-  const envelope = bench.envelope('inventory.deduct', ajio, { skuId, quantity: ORDER_QUANTITY });
+  const envelope = bench.envelope('inventory.deduct', ajio, { skuId: sku.skuId, quantity: ORDER_QUANTITY });
 
   const result = await bench.execute<SagaResult>(envelope);
 
   expect(result).toMatchObject({
     status: 'needs_attention',
     failedStep: `push:flipkart:${flipkart.accountId}`,
-    compensations: [
-      { step: `push:amazon:${amazon.accountId}`, ok: true },
-      { step: `push:ajio:${ajio.accountId}`, ok: false, error: expect.stringContaining('HTTP 400') },
-      { step: 'reserve', ok: true },
-    ],
+    compensations: [{ step: 'reserve', ok: false, error: expect.stringContaining('HTTP 400') }],
   });
   const { rows } = await bench.pool.query('SELECT status, failed_step, reason FROM saga_runs WHERE workflow_id = $1', [
     workflowIdFor(envelope),
@@ -172,21 +179,21 @@ it('ends in needs-attention, recorded and visible, when a compensation fails too
   expect(rows[0].reason).toContain('HTTP 400');
   const description = await bench.client.workflow.getHandle(workflowIdFor(envelope)).describe();
   expect(description.typedSearchAttributes.get(SagaStateKey)).toBe('needs-attention');
-  // The AJIO undo ran once: the failure is non-retryable, so no second attempt hit the marketplace.
-  const undos = (await listingUpdates(sellers, envelope.idempotencyKey)).filter((u) =>
-    u.idempotencyKey!.endsWith(':undo'),
-  );
-  expect(undos.map((u) => [u.sellerId, u.outcome])).toEqual([
-    [amazon.accountId, 'applied'],
-    [ajio.accountId, 'fault'],
+  // The reservation is released and the listings that took it were put right; Flipkart never changed.
+  expect(await stockRow(sku.skuId)).toEqual({ stock: STOCK, reserved: 0 });
+  expect(await shownQuantities(bench, sku)).toEqual(everywhere(sku, STOCK));
+  expect(await pushesPerAccount(sku)).toEqual([
+    [STOCK - ORDER_QUANTITY, STOCK],
+    [STOCK - ORDER_QUANTITY, STOCK],
+    ['refused', 'refused'],
   ]);
 });
 
 it('a deduct for a disabled account fails (parked), and once the account is enabled the same id runs afresh', async () => {
-  const { skuId, sellers } = await skuOnThreeMarketplaces();
-  const [ajio] = sellers as [Seller];
+  const sku = await skuOnThreeMarketplaces();
+  const [ajio] = sku.accounts as [Seller];
   await bench.pool.query('UPDATE seller_accounts SET enabled = false WHERE id = $1', [ajio.accountId]);
-  const envelope = bench.envelope('inventory.deduct', ajio, { skuId, quantity: ORDER_QUANTITY });
+  const envelope = bench.envelope('inventory.deduct', ajio, { skuId: sku.skuId, quantity: ORDER_QUANTITY });
 
   await bench.start(envelope);
   const parked = await bench.ended(envelope);
@@ -195,8 +202,8 @@ it('a deduct for a disabled account fails (parked), and once the account is enab
     status: 'failed',
     failure: { type: 'AccountDisabled', message: expect.stringContaining('parked until'), nonRetryable: true },
   });
-  expect(await stockRow(skuId)).toEqual({ stock: STOCK, reserved: 0 });
-  expect(await listingUpdates(sellers, envelope.idempotencyKey)).toEqual([]);
+  expect(await stockRow(sku.skuId)).toEqual({ stock: STOCK, reserved: 0 });
+  expect(await appliedQuantities(bench, sku.accounts)).toEqual([]);
   const recorded = await bench.pool.query('SELECT status, failed_step FROM saga_runs WHERE workflow_id = $1', [
     workflowIdFor(envelope),
   ]);
@@ -208,10 +215,11 @@ it('a deduct for a disabled account fails (parked), and once the account is enab
   const replayed = await bench.ended(envelope);
 
   expect(replayed).toEqual({ status: 'completed', result: { status: 'completed', compensations: [] } });
-  expect(await stockRow(skuId)).toEqual({ stock: STOCK - ORDER_QUANTITY, reserved: 0 });
-  for (const seller of sellers) expect(await marketplaceQuantity(seller, skuId)).toBe(STOCK - ORDER_QUANTITY);
-  const updates = await listingUpdates(sellers, envelope.idempotencyKey);
-  expect(updates.map((u) => [u.sellerId, u.outcome])).toEqual(sellers.map((s) => [s.accountId, 'applied']));
+  expect(await stockRow(sku.skuId)).toEqual({ stock: STOCK - ORDER_QUANTITY, reserved: 0 });
+  expect(await shownQuantities(bench, sku)).toEqual(everywhere(sku, STOCK - ORDER_QUANTITY));
+  expect((await appliedQuantities(bench, sku.accounts)).map((a) => a.accountId)).toEqual(
+    sku.accounts.map((s) => s.accountId),
+  );
 });
 
 it('leaves no secret in any workflow history of this file', async () => {

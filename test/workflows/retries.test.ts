@@ -3,8 +3,9 @@
  * Retry-After, 5xx answers are retried with backoff, and the work completes; a validation 4xx fails
  * at once, with no retry reaching the marketplace.
  */
+import { randomUUID } from 'node:crypto';
 import type { SagaResult } from '../../src/workflows/saga';
-import { WorkflowBench } from '../support/workflow-bench';
+import { WorkflowBench, type Seller, type SellerSeed } from '../support/workflow-bench';
 
 let bench: WorkflowBench;
 
@@ -14,19 +15,36 @@ beforeAll(async () => {
 
 afterAll(() => bench?.close());
 
-const LISTINGS = [
-  { skuId: 'RT-1', quantity: 7, pricePaise: 1_000, atMarketplace: { quantity: 1 } },
-  { skuId: 'RT-2', quantity: 8, pricePaise: 2_000, atMarketplace: { quantity: 1 } },
-];
+/** A seller of its own whose two SKUs (7 and 8 in stock) are listed as RT-1 and RT-2, showing 1 each. */
+async function sellerOn(marketplace: SellerSeed['marketplace']): Promise<Seller> {
+  const sellerId = `rt-${randomUUID().slice(0, 8)}`;
+  const listings = [
+    { externalId: 'RT-1', stock: 7, pricePaise: 1_000 },
+    { externalId: 'RT-2', stock: 8, pricePaise: 2_000 },
+  ];
+  for (const { externalId, stock } of listings) await bench.seedSku(`${sellerId}-${externalId}`, stock, sellerId);
+  return bench.seedSeller({
+    sellerId,
+    marketplace,
+    listings: listings.map(({ externalId, stock, pricePaise }) => ({
+      skuId: `${sellerId}-${externalId}`,
+      externalId,
+      quantity: stock,
+      pricePaise,
+      atMarketplace: { quantity: 1 },
+    })),
+  });
+}
 
 it('completes through a 429 storm and 5xx answers, waiting out each Retry-After', async () => {
-  const seller = await bench.seedSeller({ marketplace: 'meesho', listings: LISTINGS });
+  const seller = await sellerOn('meesho');
+  // The quantities' versioned push: its key is `stock:<account>:…`.
   await bench.sim.addFault({
     kind: 'rate-limit',
     retryAfterSeconds: 2,
     times: 3,
     sellerId: seller.accountId,
-    keyContains: ':quantity:',
+    keyContains: 'stock:',
   });
   await bench.sim.addFault({
     kind: 'error',
@@ -48,7 +66,7 @@ it('completes through a 429 storm and 5xx answers, waiting out each Retry-After'
 
   expect(result).toEqual({ status: 'completed', compensations: [] });
   const updates = await bench.sim.ledger({ sellerId: seller.accountId, operation: 'listings-update' });
-  const quantity = updates.filter((u) => u.idempotencyKey!.endsWith(':quantity:0'));
+  const quantity = updates.filter((u) => u.idempotencyKey!.startsWith('stock:'));
   expect(quantity.map((u) => [u.outcome, u.status])).toEqual([
     ['fault', 429],
     ['fault', 429],
@@ -63,7 +81,7 @@ it('completes through a 429 storm and 5xx answers, waiting out each Retry-After'
 }, 60_000);
 
 it('fails a validation 4xx at once: one request at the marketplace, no retries', async () => {
-  const seller = await bench.seedSeller({ marketplace: 'ajio', listings: LISTINGS });
+  const seller = await sellerOn('ajio');
   await bench.sim.addFault({ kind: 'fail-hard', sellerId: seller.accountId, keyContains: ':pricePaise:' });
   const envelope = bench.envelope('marketplace.push', seller);
 

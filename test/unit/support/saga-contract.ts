@@ -90,9 +90,17 @@ async function runRecorded<W extends WorkflowName, R extends object>(
   return { ...run, recorder, trace: traceOf(recorder, stepOf) };
 }
 
+/** The trace of one step's undo: `undo:<step>`, one activity, unless the saga says otherwise. */
+const oneUndoCall = (step: string) => [`undo:${step}`];
+
 /** A run that failed at `failStep`: the steps up to it, the undos, then the record. */
-export function failedRunTrace(steps: readonly string[], failStep: string, undone: readonly string[]): string[] {
-  return [...stepsThrough(steps, failStep), ...undone.map((step) => `undo:${step}`), 'record'];
+export function failedRunTrace(
+  steps: readonly string[],
+  failStep: string,
+  undone: readonly string[],
+  undoTrace: (step: string) => string[] = oneUndoCall,
+): string[] {
+  return [...stepsThrough(steps, failStep), ...undone.flatMap(undoTrace), 'record'];
 }
 
 function stepsThrough(steps: readonly string[], step: string): readonly string[] {
@@ -112,6 +120,8 @@ export interface SagaShape {
   steps: readonly string[];
   isCompensable: (step: string) => boolean;
   sagaRun: Pick<SagaRun, 'saga' | 'accountId'>;
+  /** The trace entries a step's undo makes, when it runs more than one activity (default `undo:<step>`). */
+  undoTrace?: (step: string) => string[];
 }
 
 /** What a saga test gets back from one run. */
@@ -136,7 +146,7 @@ export function expectCompensatedAt(outcome: SagaOutcome, saga: SagaShape, failS
     reason: stepRefusal(failStep),
     compensations: undoRecords(undone),
   } as const;
-  expect(outcome.trace).toEqual(failedRunTrace(saga.steps, failStep, undone));
+  expect(outcome.trace).toEqual(failedRunTrace(saga.steps, failStep, undone, saga.undoTrace));
   expectRecordedOnce(outcome.recorder, { workflowId: outcome.workflowId, ...saga.sagaRun, ...end });
   expect(sagaStateOf(outcome.searchAttributes)).toBe('compensated');
   return end;
@@ -156,8 +166,27 @@ export type ParkedOutcome = Omit<SagaOutcome, 'result'> & { failure: unknown };
  * completing, the workflow fails, non-retryably, with that same failure type, saying the work is parked.
  */
 export function expectParkedAt(outcome: ParkedOutcome, saga: SagaShape, failStep: string, type: string): void {
+  expectWorkflowFailedAt(outcome, saga, failStep, type, /^parked until /);
+}
+
+/**
+ * A step refused for good (`type`, one of REFUSED_FOR_GOOD: another seller's SKU or account): undone
+ * and recorded like any failure, then the workflow fails non-retryably with that type, so the message
+ * is dead-lettered with its reason.
+ */
+export function expectRefusedAt(outcome: ParkedOutcome, saga: SagaShape, failStep: string, type: string): void {
+  expectWorkflowFailedAt(outcome, saga, failStep, type, /^refused for good: /);
+}
+
+function expectWorkflowFailedAt(
+  outcome: ParkedOutcome,
+  saga: SagaShape,
+  failStep: string,
+  type: string,
+  message: RegExp,
+): void {
   const undone = undoneBefore(saga.steps, failStep, saga.isCompensable);
-  expect(outcome.trace).toEqual(failedRunTrace(saga.steps, failStep, undone));
+  expect(outcome.trace).toEqual(failedRunTrace(saga.steps, failStep, undone, saga.undoTrace));
   expectRecordedOnce(outcome.recorder, {
     workflowId: outcome.workflowId,
     ...saga.sagaRun,
@@ -170,6 +199,6 @@ export function expectParkedAt(outcome: ParkedOutcome, saga: SagaShape, failStep
   expect(outcome.failure).toBeInstanceOf(WorkflowFailedError);
   const cause = (outcome.failure as WorkflowFailedError).cause;
   expect(cause).toBeInstanceOf(ApplicationFailure);
-  expect(cause).toMatchObject({ type, nonRetryable: true, message: expect.stringMatching(/^parked until /) });
+  expect(cause).toMatchObject({ type, nonRetryable: true, message: expect.stringMatching(message) });
   expect((cause as Error).message).toContain(stepRefusal(failStep));
 }

@@ -1,78 +1,91 @@
 /**
- * inventoryDeductWorkflow on stub activities: load → reserve → push the new quantity to each of the
- * SKU's listings → commit. A failure at any step undoes exactly the steps that succeeded before it,
- * newest first, once each; a failed undo leaves the saga needing attention.
+ * inventoryDeductWorkflow on stub activities: load → reserve → the accounts listing the SKU → a
+ * versioned push to each → commit. The pushes register no undo (what a versioned push shows is what
+ * PostgreSQL says); the reservation's undo releases it and then pushes the SKU again to every
+ * listing, recomputed, never a snapshot. A failure at any step undoes exactly the steps that succeeded
+ * before it, newest first, once each; a failed undo leaves the saga needing attention; a refusal for
+ * another seller's SKU or account fails the workflow for good once compensated.
  */
 import type { Activities } from '../../../src/activities';
-import type { ActivityCall } from '../support/activity-stubs';
+import type { StockPushResult } from '../../../src/contracts/stock';
+import { refuse, type ActivityCall } from '../support/activity-stubs';
 import { envelopeOf } from '../support/envelopes';
-import { ACCOUNT_FAILURES, PARKING_FAILURES } from '../../../src/contracts/failures';
+import { ACCOUNT_FAILURES, PARKING_FAILURES, SELLER_FAILURES } from '../../../src/contracts/failures';
 import {
   expectCompensatedAt,
   expectParkedAt,
   expectRecordedOnce,
+  expectRefusedAt,
   runFailingSaga,
   runSaga,
   failedRunTrace,
   injectFaults,
   sagaStateOf,
   stepRefusal,
-  undoneBefore,
   undoRecords,
+  undoRefusal,
   type SagaFaults,
   type SagaShape,
 } from '../support/saga-contract';
 import { useWorkflowHarness } from '../support/workflow-harness';
 
-type SkuListing = Awaited<ReturnType<Activities['listingsOfSku']>>[number];
-type ListingUpdate = Parameters<Activities['updateListings']>[0];
-type UpdateOutcome = Awaited<ReturnType<Activities['updateListings']>>;
+type ListingAccount = Awaited<ReturnType<Activities['listingAccounts']>>[number];
+type StockPush = Parameters<Activities['pushStock']>[0];
 
+const SELLER = 'seller-7';
 const ORDER = { skuId: 'SKU-7', quantity: 3 };
-/** What reserveStock answers: the stock left to sell, which every listing must then show. */
-const AVAILABLE = 97;
-const AJIO: SkuListing = { accountId: 'seller-ajio', marketplace: 'ajio', externalId: 'AJ-7', quantity: 100 };
-const AMAZON: SkuListing = { accountId: 'seller-amazon', marketplace: 'amazon', externalId: 'AMZ-7', quantity: 99 };
-const FLIPKART: SkuListing = {
-  accountId: 'seller-flipkart',
-  marketplace: 'flipkart',
-  externalId: 'FK-7',
-  quantity: 98,
-};
-/** In listingsOfSku's order, which is the order of the pushes. */
-const LISTINGS = [AJIO, AMAZON, FLIPKART];
+const AJIO: ListingAccount = { accountId: 'seller-ajio', marketplace: 'ajio' };
+const AMAZON: ListingAccount = { accountId: 'seller-amazon', marketplace: 'amazon' };
+const FLIPKART: ListingAccount = { accountId: 'seller-flipkart', marketplace: 'flipkart' };
+/** In listingAccounts' order, which is the order of the pushes. */
+const ACCOUNTS = [AJIO, AMAZON, FLIPKART];
 const ENVELOPE = envelopeOf('inventory.deduct', {
-  accountId: 'acct-deduct',
+  accountId: AJIO.accountId,
+  sellerId: SELLER,
   idempotencyKey: 'deduct-42',
   payload: ORDER,
 });
 const SAGA_RUN = { saga: 'inventory-deduct', accountId: ENVELOPE.accountId };
+const SKU_OF_SELLER = { sellerId: SELLER, accountId: ENVELOPE.accountId, skuId: ORDER.skuId };
 
-const pushStep = ({ marketplace, accountId }: { marketplace: string; accountId: string }) =>
-  `push:${marketplace}:${accountId}`;
-const STEPS = ['load', 'reserve', 'listings', ...LISTINGS.map(pushStep), 'commit'];
-const COMPENSABLE_STEPS = STEPS.filter((step) => step === 'reserve' || step.startsWith('push:'));
-const isCompensable = (step: string) => COMPENSABLE_STEPS.includes(step);
-const DEDUCT_SAGA: SagaShape = { steps: STEPS, isCompensable, sagaRun: SAGA_RUN };
+const pushStep = ({ marketplace, accountId }: ListingAccount) => `push:${marketplace}:${accountId}`;
+const accountOf = (accountId: string) => ACCOUNTS.find((account) => account.accountId === accountId)!;
+const STEPS = ['load', 'reserve', 'listings', ...ACCOUNTS.map(pushStep), 'commit'];
+const isCompensable = (step: string) => step === 'reserve';
+/** Undoing the reservation is two activities: the release, then the SKU pushed again everywhere. */
+const undoTrace = (step: string) =>
+  step === 'reserve' ? ['undo:reserve', 'undo:reserve:republish'] : [`undo:${step}`];
+const DEDUCT_SAGA: SagaShape = { steps: STEPS, isCompensable, sagaRun: SAGA_RUN, undoTrace };
+
+const pushedAll = (input: StockPush): StockPushResult => ({
+  pushed: input.skuIds.map((skuId) => ({ skuId, externalId: `X-${skuId}`, quantity: 97, version: '2' })),
+  upToDate: [],
+  unlisted: [],
+  rejected: [],
+});
 
 interface DeductFaults extends SagaFaults {
-  /** Per listing account: the marketplace's answer to its update, instead of applying all of it. */
-  answers?: Record<string, UpdateOutcome>;
+  /** Per listing account: the versioned push's answer, instead of every listing pushed. */
+  answers?: Record<string, StockPushResult>;
+  /** The republish of the reservation's undo refuses too. */
+  failRepublish?: boolean;
 }
 
-function deductActivities({ answers = {}, ...faults }: DeductFaults): Partial<Activities> {
+function deductActivities({ answers = {}, failRepublish, ...faults }: DeductFaults): Partial<Activities> {
   const { step, undo } = injectFaults(faults);
   return {
-    loadDeductRequest: async () => (step('load'), ORDER),
-    reserveStock: async () => (step('reserve'), { available: AVAILABLE }),
-    listingsOfSku: async () => (step('listings'), LISTINGS),
-    updateListings: async (input) => {
-      step(pushStep(input));
-      return answers[input.accountId] ?? { applied: input.changes.map((change) => change.sku), failed: [] };
+    loadDeductRequest: async () => (step('load'), { sellerId: SELLER, ...ORDER }),
+    reserveStock: async () => (step('reserve'), { available: 97 }),
+    listingAccounts: async () => (step('listings'), ACCOUNTS),
+    pushStock: async (input) => {
+      step(pushStep(accountOf(input.accountId)));
+      return answers[input.accountId] ?? pushedAll(input);
     },
     commitReservation: async () => (step('commit'), true),
     releaseReservation: async () => (undo('reserve'), true),
-    restoreListings: async (input) => undo(pushStep(input)),
+    republishSku: async () => {
+      if (failRepublish) refuse(undoRefusal('reserve'));
+    },
     recordSagaRun: async () => {},
   };
 }
@@ -81,11 +94,11 @@ function stepOf({ name, input }: ActivityCall): string {
   const steps: Partial<Record<ActivityCall['name'], () => string>> = {
     loadDeductRequest: () => 'load',
     reserveStock: () => 'reserve',
-    listingsOfSku: () => 'listings',
-    updateListings: () => pushStep(input as ListingUpdate),
+    listingAccounts: () => 'listings',
+    pushStock: () => pushStep(accountOf((input as StockPush).accountId)),
     commitReservation: () => 'commit',
     releaseReservation: () => 'undo:reserve',
-    restoreListings: () => `undo:${pushStep(input as ListingUpdate)}`,
+    republishSku: () => 'undo:reserve:republish',
   };
   return steps[name]?.() ?? `unexpected:${name}`;
 }
@@ -94,26 +107,23 @@ const harness = useWorkflowHarness();
 
 const deduct = (faults: DeductFaults = {}) =>
   runSaga(harness(), 'inventoryDeductWorkflow', [ENVELOPE], deductActivities(faults), stepOf);
+/** A run whose workflow must fail (parked, or refused for good). */
+const failingDeduct = (faults: DeductFaults) =>
+  runFailingSaga(harness(), 'inventoryDeductWorkflow', [ENVELOPE], deductActivities(faults), stepOf);
 
-it('reserves the order, pushes what stays available to every listing, commits, and undoes nothing', async () => {
+it('reserves the order, pushes the SKU to every listing by the versioned push, commits, and undoes nothing', async () => {
   const { result, recorder, trace, workflowId, searchAttributes } = await deduct();
 
   expect(result).toEqual({ status: 'completed', compensations: [] });
   expect(trace).toEqual([...STEPS, 'record']);
   expect(recorder.inputsOf('reserveStock')).toEqual([
-    { key: ENVELOPE.idempotencyKey, accountId: ENVELOPE.accountId, ...ORDER },
+    { key: ENVELOPE.idempotencyKey, sellerId: SELLER, accountId: ENVELOPE.accountId, ...ORDER },
   ]);
-  const updates = recorder.inputsOf('updateListings') as ListingUpdate[];
-  expect(updates).toEqual(
-    LISTINGS.map((listing) => ({
-      accountId: listing.accountId,
-      marketplace: listing.marketplace,
-      changes: [{ sku: listing.externalId, quantity: AVAILABLE }],
-      // From the message's key, so a redelivered message repeats the same updates.
-      idempotencyKey: expect.stringContaining(ENVELOPE.idempotencyKey),
-    })),
+  expect(recorder.inputsOf('listingAccounts')).toEqual([SKU_OF_SELLER]);
+  // The quantity is the push's to compute, from PostgreSQL at the time: the workflow sends none.
+  expect(recorder.inputsOf('pushStock')).toEqual(
+    ACCOUNTS.map((account) => ({ sellerId: SELLER, accountId: account.accountId, skuIds: [ORDER.skuId] })),
   );
-  expect(new Set(updates.map((update) => update.idempotencyKey)).size).toBe(LISTINGS.length);
   expect(recorder.inputsOf('commitReservation')).toEqual([{ key: ENVELOPE.idempotencyKey }]);
   expectRecordedOnce(recorder, { workflowId, ...SAGA_RUN, ...result });
   expect(sagaStateOf(searchAttributes)).toBe('completed');
@@ -131,16 +141,19 @@ describe.each(PARKING_FAILURES)('a step refused with %s (the account can be serv
   it.concurrent.each(['load', pushStep(AMAZON)])(
     'at %s: undoes the steps before it and records the end, then fails the workflow to park the work',
     async (failStep) => {
-      const outcome = await runFailingSaga(
-        harness(),
-        'inventoryDeductWorkflow',
-        [ENVELOPE],
-        deductActivities({ failStep, refusedAs }),
-        stepOf,
-      );
-      expectParkedAt(outcome, DEDUCT_SAGA, failStep, refusedAs);
+      expectParkedAt(await failingDeduct({ failStep, refusedAs }), DEDUCT_SAGA, failStep, refusedAs);
     },
   );
+});
+
+describe.each([
+  { refusedAs: SELLER_FAILURES.foreignAccount, failStep: 'load' },
+  { refusedAs: SELLER_FAILURES.foreignSku, failStep: 'reserve' },
+  { refusedAs: SELLER_FAILURES.unknownSku, failStep: 'reserve' },
+])('a step refused with $refusedAs (not the seller’s, for good)', ({ refusedAs, failStep }) => {
+  it(`at ${failStep}: undoes the steps before it, records the end, then fails the workflow for good`, async () => {
+    expectRefusedAt(await failingDeduct({ failStep, refusedAs }), DEDUCT_SAGA, failStep, refusedAs);
+  });
 });
 
 it('an unknown account is a permanent refusal: the saga compensates and completes, nothing to park', async () => {
@@ -148,50 +161,45 @@ it('an unknown account is a permanent refusal: the saga compensates and complete
   expect(outcome.result).toEqual(expectCompensatedAt(outcome, DEDUCT_SAGA, 'load'));
 });
 
-it('puts back the quantity each listing showed before the push, and releases the reservation by its key', async () => {
-  const { recorder } = await deduct({ failStep: 'commit' });
+it('undoes by releasing the reservation, then pushing the SKU again everywhere: no listing is restored from a snapshot', async () => {
+  const { recorder, trace } = await deduct({ failStep: pushStep(FLIPKART) });
 
-  const restores = recorder.inputsOf('restoreListings') as ListingUpdate[];
-  expect(restores).toEqual(
-    [...LISTINGS].reverse().map((listing) =>
-      expect.objectContaining({
-        accountId: listing.accountId,
-        marketplace: listing.marketplace,
-        changes: [{ sku: listing.externalId, quantity: listing.quantity }],
-      }),
-    ),
-  );
-  // An undo under the update's own key would be taken by the marketplace for a replay of the update.
-  const updateKeys = (recorder.inputsOf('updateListings') as ListingUpdate[]).map((update) => update.idempotencyKey);
-  for (const restore of restores) expect(updateKeys).not.toContain(restore.idempotencyKey);
+  expect(trace.slice(-3)).toEqual(['undo:reserve', 'undo:reserve:republish', 'record']);
   expect(recorder.inputsOf('releaseReservation')).toEqual([{ key: ENVELOPE.idempotencyKey }]);
+  // Every listing of the SKU, the ones already pushed too, gets what PostgreSQL says after the release.
+  expect(recorder.inputsOf('republishSku')).toEqual([SKU_OF_SELLER]);
+  expect(recorder.names()).not.toContain('restoreListings');
+  expect(recorder.names()).not.toContain('updateListings');
 });
 
-it.concurrent.each(COMPENSABLE_STEPS)(
-  'when the undo of %s fails too, every other undo still runs and the saga needs attention',
-  async (failUndoOf) => {
-    const { result, trace, recorder, workflowId, searchAttributes } = await deduct({ failStep: 'commit', failUndoOf });
+it.each([
+  { fails: 'the release', faults: { failUndoOf: 'reserve' }, trace: ['undo:reserve'] },
+  { fails: 'the push again', faults: { failRepublish: true }, trace: ['undo:reserve', 'undo:reserve:republish'] },
+])('when $fails of the undo fails too, the saga needs attention', async ({ faults, trace: undoCalls }) => {
+  const { result, trace, recorder, workflowId, searchAttributes } = await deduct({ failStep: 'commit', ...faults });
 
-    const undone = undoneBefore(STEPS, 'commit', isCompensable);
-    expect(result).toEqual({
-      status: 'needs_attention',
-      failedStep: 'commit',
-      reason: stepRefusal('commit'),
-      compensations: undoRecords(undone, failUndoOf),
-    });
-    expect(trace).toEqual(failedRunTrace(STEPS, 'commit', undone));
-    expectRecordedOnce(recorder, { workflowId, ...SAGA_RUN, ...result });
-    expect(sagaStateOf(searchAttributes)).toBe('needs-attention');
-  },
-);
+  expect(result).toEqual({
+    status: 'needs_attention',
+    failedStep: 'commit',
+    reason: stepRefusal('commit'),
+    compensations: [{ step: 'reserve', ok: false, error: undoRefusal('reserve') }],
+  });
+  expect(trace).toEqual([...STEPS, ...undoCalls, 'record']);
+  expectRecordedOnce(recorder, { workflowId, ...SAGA_RUN, ...result });
+  expect(sagaStateOf(searchAttributes)).toBe('needs-attention');
+});
 
-it('a listing the marketplace rejects fails its push and is not restored, since it never changed', async () => {
-  const rejected = { applied: [], failed: [{ sku: AMAZON.externalId, error: 'listing locked' }] };
+it('a listing the marketplace rejects fails its push; the reservation is undone and every listing pushed again', async () => {
+  const rejected: StockPushResult = {
+    pushed: [],
+    upToDate: [],
+    unlisted: [],
+    rejected: [{ skuId: ORDER.skuId, externalId: 'AMZ-7', quantity: 97, version: '2', error: 'listing locked' }],
+  };
   const { result, trace } = await deduct({ answers: { [AMAZON.accountId]: rejected } });
 
   expect(result).toMatchObject({ status: 'compensated', failedStep: pushStep(AMAZON) });
-  expect(result.reason).toContain('listing locked');
-  const undone = [pushStep(AJIO), 'reserve'];
-  expect(result.compensations).toEqual(undoRecords(undone));
-  expect(trace).toEqual(failedRunTrace(STEPS, pushStep(AMAZON), undone));
+  expect(result.reason).toBe('rejected AMZ-7 (listing locked)');
+  expect(result.compensations).toEqual(undoRecords(['reserve']));
+  expect(trace).toEqual(failedRunTrace(STEPS, pushStep(AMAZON), ['reserve'], undoTrace));
 });

@@ -1,9 +1,10 @@
 /**
  * marketplacePushWorkflow on stub activities: load the account's desired listings, then per batch of
- * at most the marketplace's SKUs per update: snapshot what the marketplace shows, then update
- * quantity, price and status as separate steps. A failure restores the snapshot's values for every
- * field and SKU already changed, newest first, once each; SKUs the marketplace rejected are not
- * restored, since they never changed.
+ * at most the marketplace's SKUs per update: snapshot what the marketplace shows, push the quantities
+ * by the versioned push (computed from stock: no value from the workflow, no undo), then update price
+ * and status as separate steps. A failure restores the snapshot's price and status for every SKU
+ * already changed, newest first, once each; SKUs the marketplace rejected are not restored, since
+ * they never changed; quantities are never restored from the snapshot.
  */
 import type { Activities } from '../../../src/activities';
 import { MAX_SKUS_PER_UPDATE } from '../../../src/contracts/marketplaces';
@@ -32,14 +33,16 @@ type DesiredListing = Awaited<ReturnType<Activities['desiredListings']>>[number]
 type ListingState = Awaited<ReturnType<Activities['readListings']>>[number];
 type ListingUpdate = Parameters<Activities['updateListings']>[0];
 type UpdateOutcome = Awaited<ReturnType<Activities['updateListings']>>;
+type StockPush = Parameters<Activities['pushStock']>[0];
 
-const FIELDS = ['quantity', 'pricePaise', 'status'] as const;
+/** Pushed from the listing rows, snapshot-and-restore; quantities go through the versioned push. */
+const FIELDS = ['pricePaise', 'status'] as const;
 type Field = (typeof FIELDS)[number];
 
 /** What the seller wants listed: every field differs from what the marketplace shows (below). */
 const desired = (sku: string, n: number): DesiredListing => ({
+  skuId: skuIdOf(sku),
   sku,
-  quantity: 10 + n,
   pricePaise: 1_000 * (n + 1),
   status: 'active',
 });
@@ -50,6 +53,8 @@ const shown = (sku: string, n: number): ListingState => ({
   pricePaise: 700 * (n + 1),
   status: 'inactive',
 });
+/** Our SKU id for a marketplace SKU code (the listing's external id). */
+const skuIdOf = (sku: string) => `our-${sku}`;
 const skusOf = (marketplace: Marketplace, count: number) =>
   Array.from({ length: count }, (_, n) => `${marketplace.toUpperCase()}-${n}`);
 
@@ -74,11 +79,19 @@ const BATCHES = [
   FLIPKART.desired.slice(0, MAX_SKUS_PER_UPDATE.flipkart),
   FLIPKART.desired.slice(MAX_SKUS_PER_UPDATE.flipkart),
 ];
-const STEPS = ['load', ...BATCHES.flatMap((_, batch) => [`snapshot:${batch}`, ...FIELDS.map((f) => `${f}:${batch}`)])];
+const STEPS = [
+  'load',
+  ...BATCHES.flatMap((_, batch) => [`snapshot:${batch}`, `quantity:${batch}`, ...FIELDS.map((f) => `${f}:${batch}`)]),
+];
 const isCompensable = (step: string) => FIELDS.some((field) => step.startsWith(`${field}:`));
 
 const envelopeFor = (marketplace: Marketplace) =>
-  envelopeOf('marketplace.push', { accountId: 'acct-push', marketplace, idempotencyKey: 'push-9' });
+  envelopeOf('marketplace.push', {
+    accountId: 'acct-push',
+    sellerId: 'seller-push',
+    marketplace,
+    idempotencyKey: 'push-9',
+  });
 const ENVELOPE = envelopeFor('flipkart');
 const SAGA_RUN = { saga: 'marketplace-push', accountId: ENVELOPE.accountId };
 const PUSH_SAGA: SagaShape = { steps: STEPS, isCompensable, sagaRun: SAGA_RUN };
@@ -100,6 +113,7 @@ function stepOfCall(shop: Catalogue) {
     const steps: Partial<Record<ActivityCall['name'], () => string>> = {
       desiredListings: () => 'load',
       readListings: () => `snapshot:${batchOf(shop, (input as { skus: string[] }).skus[0])}`,
+      pushStock: () => `quantity:${batchOf(shop, (input as StockPush).skuIds[0]?.replace(/^our-/, ''))}`,
       updateListings: updateStep,
       restoreListings: () => `undo:${updateStep()}`,
     };
@@ -110,9 +124,14 @@ function stepOfCall(shop: Catalogue) {
 interface PushFaults extends SagaFaults {
   /** Per step: the marketplace's answer to its update, instead of applying all of it. */
   answers?: Record<string, UpdateOutcome>;
+  /** Per quantity step: the versioned push's answer, instead of every listing pushed. */
+  quantityAnswers?: Record<string, Awaited<ReturnType<Activities['pushStock']>>>;
 }
 
-function pushActivities(shop: Catalogue, { answers = {}, ...faults }: PushFaults): Partial<Activities> {
+function pushActivities(
+  shop: Catalogue,
+  { answers = {}, quantityAnswers = {}, ...faults }: PushFaults,
+): Partial<Activities> {
   const { step, undo } = injectFaults(faults);
   const stepOf = stepOfCall(shop);
   return {
@@ -120,6 +139,19 @@ function pushActivities(shop: Catalogue, { answers = {}, ...faults }: PushFaults
     readListings: async (input) => {
       step(stepOf({ name: 'readListings', input }));
       return input.skus.map((sku) => shop.shown.get(sku)!);
+    },
+    pushStock: async (input) => {
+      const name = stepOf({ name: 'pushStock', input });
+      step(name);
+      const listings = input.skuIds.map((skuId) => ({ skuId, externalId: skuId.replace(/^our-/, ''), version: '3' }));
+      return (
+        quantityAnswers[name] ?? {
+          pushed: listings.map((listing) => ({ ...listing, quantity: 7 })),
+          upToDate: [],
+          unlisted: [],
+          rejected: [],
+        }
+      );
     },
     updateListings: async (input) => {
       const name = stepOf({ name: 'updateListings', input });
@@ -152,7 +184,7 @@ const changesOf = (
 const desiredValues = (sku: string) => FLIPKART.desired.find((listing) => listing.sku === sku)!;
 const shownValues = (sku: string) => FLIPKART.shown.get(sku)!;
 
-it('snapshots each batch, then updates quantity, price and status, and undoes nothing', async () => {
+it('snapshots each batch, pushes its quantities by the versioned push, updates price and status, and undoes nothing', async () => {
   const { result, recorder, trace, workflowId, searchAttributes } = await push();
 
   expect(result).toEqual({ status: 'completed', compensations: [] });
@@ -163,6 +195,14 @@ it('snapshots each batch, then updates quantity, price and status, and undoes no
   const target = { accountId: ENVELOPE.accountId, marketplace: ENVELOPE.marketplace };
   expect(recorder.inputsOf('readListings')).toEqual(
     BATCHES.map((batch) => ({ ...target, skus: batch.map((l) => l.sku) })),
+  );
+  // Our SKU ids, no quantity: the push computes each from stock at the time.
+  expect(recorder.inputsOf('pushStock')).toEqual(
+    BATCHES.map((batch) => ({
+      sellerId: ENVELOPE.sellerId,
+      accountId: ENVELOPE.accountId,
+      skuIds: batch.map((l) => l.skuId),
+    })),
   );
   const updates = recorder.inputsOf('updateListings') as ListingUpdate[];
   expect(updates).toEqual(
@@ -188,7 +228,7 @@ it.concurrent.each(STEPS)(
 );
 
 describe.each(PARKING_FAILURES)('a step refused with %s (the account can be served again later)', (refusedAs) => {
-  // The second batch's snapshot: the first batch's three updates are undone.
+  // The second batch's snapshot: the first batch's price and status updates are undone (its quantities need no undo).
   it.concurrent.each(['load', 'snapshot:1'])(
     'at %s: undoes the steps before it and records the end, then fails the workflow to park the work',
     async (failStep) => {
@@ -239,6 +279,26 @@ it('when the marketplace applies part of a batch, only the applied SKUs are rest
   expect(partialUndo!.changes).toEqual(changesOf('pricePaise', [accepted!, alsoAccepted!], shownValues));
 });
 
+it('a quantity the marketplace refuses fails its step and undoes the earlier price and status, not quantities', async () => {
+  const [refused] = BATCHES[1]!;
+  const refusal = {
+    pushed: [],
+    upToDate: [],
+    unlisted: [],
+    rejected: [{ skuId: refused!.skuId, externalId: refused!.sku, quantity: 7, version: '3', error: 'listing locked' }],
+  };
+  const { result, trace, recorder } = await push({ quantityAnswers: { 'quantity:1': refusal } });
+
+  expect(result).toMatchObject({ status: 'compensated', failedStep: 'quantity:1' });
+  expect(result.reason).toBe(`rejected ${refused!.sku} (listing locked)`);
+  const undone = undoneBefore(STEPS, 'quantity:1', isCompensable);
+  expect(undone).toEqual(['status:0', 'pricePaise:0']);
+  expect(result.compensations).toEqual(undoRecords(undone));
+  expect(trace).toEqual(failedRunTrace(STEPS, 'quantity:1', undone));
+  const restored = (recorder.inputsOf('restoreListings') as ListingUpdate[]).map((r) => fieldOf(r.changes));
+  expect(restored).not.toContain('quantity');
+});
+
 const MARKETPLACES = Object.keys(MAX_SKUS_PER_UPDATE) as Marketplace[];
 
 it.concurrent.each(MARKETPLACES)(
@@ -253,6 +313,9 @@ it.concurrent.each(MARKETPLACES)(
     const snapshots = recorder.inputsOf('readListings') as { skus: string[] }[];
     expect(snapshots.map((snapshot) => snapshot.skus.length)).toEqual([limit, limit, 1]);
     expect(snapshots.flatMap((snapshot) => snapshot.skus)).toEqual(skus);
+    const quantities = recorder.inputsOf('pushStock') as StockPush[];
+    expect(quantities.map((push) => push.skuIds.length)).toEqual([limit, limit, 1]);
+    expect(quantities.flatMap((push) => push.skuIds)).toEqual(shop.desired.map((listing) => listing.skuId));
     const updates = recorder.inputsOf('updateListings') as ListingUpdate[];
     for (const field of FIELDS) {
       const updatesOfField = updates.filter((update) => fieldOf(update.changes) === field);

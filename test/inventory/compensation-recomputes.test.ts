@@ -1,0 +1,66 @@
+/**
+ * Compensation recomputes, never restores a snapshot (docs/inventory.md): a deduct whose push to one
+ * listing is refused for good releases its reservation and pushes the SKU again to every listing,
+ * computed from PostgreSQL then. Meanwhile a second deduct of the same SKU (started as a second worker
+ * would, outside the seller's FIFO group) reserves and commits: its units stay deducted everywhere.
+ * Stock 10, deducts of 3 (undone) and 2 (kept): every listing ends at 8, and no marketplace ever
+ * applied more than was available at that moment.
+ */
+import type { SagaResult } from '../../src/workflows/saga';
+import { aboveAvailable, appliedQuantities, holdsOf, listedSku, pushInFlight, shownQuantities } from '../support/stock';
+import { WorkflowBench } from '../support/workflow-bench';
+
+jest.setTimeout(60_000);
+
+let bench: WorkflowBench;
+
+beforeAll(async () => {
+  bench = await WorkflowBench.create();
+}, 120_000);
+
+afterAll(() => bench?.close());
+
+const STOCK = 10;
+
+it('a refused push releases the reservation and every listing ends at the recomputed available, the other deduct kept', async () => {
+  // Pushed in account order: Flipkart, then Meesho.
+  const sku = await listedSku(bench, STOCK, ['flipkart', 'meesho']);
+  const [flipkart, meesho] = sku.accounts;
+  // The undone deduct's push to Meesho (version 2, once reserved): held 3 s at the marketplace, then
+  // refused for good. Flipkart has taken its 7 by then.
+  const held = { sellerId: meesho!.accountId, keyContains: `:${sku.skuId}:v2`, times: 1 };
+  await bench.sim.addFault({ kind: 'latency', ms: 3_000, ...held });
+  await bench.sim.addFault({ kind: 'fail-hard', ...held });
+  const undone = bench.envelope('inventory.deduct', meesho!, { skuId: sku.skuId, quantity: 3 });
+  const kept = bench.envelope('inventory.deduct', flipkart!, { skuId: sku.skuId, quantity: 2 });
+
+  await bench.start(undone);
+  await pushInFlight(bench.pool);
+  await bench.start(kept);
+  const [undoneEnd, keptEnd] = await Promise.all([bench.ended(undone), bench.ended(kept)]);
+
+  expect(undoneEnd).toEqual({
+    status: 'completed',
+    result: {
+      status: 'compensated',
+      failedStep: `push:meesho:${meesho!.accountId}`,
+      reason: expect.stringContaining('HTTP 400'),
+      compensations: [{ step: 'reserve', ok: true }],
+    } satisfies SagaResult,
+  });
+  expect(keptEnd).toEqual({ status: 'completed', result: { status: 'completed', compensations: [] } });
+  const { rows } = await bench.pool.query(
+    'SELECT reservation_key, status FROM inventory_reservations WHERE sku_id = $1 ORDER BY status',
+    [sku.skuId],
+  );
+  expect(rows).toEqual([
+    { reservation_key: kept.idempotencyKey, status: 'committed' },
+    { reservation_key: undone.idempotencyKey, status: 'released' },
+  ]);
+  expect(await shownQuantities(bench, sku)).toEqual([8, 8]);
+  // Flipkart did show the undone deduct's 7 before it was put right.
+  expect((await appliedQuantities(bench, [flipkart!])).map((a) => a.quantity)).toContain(7);
+  const holds = await holdsOf(bench, [undone, kept]);
+  expect(holds).toHaveLength(2);
+  expect(aboveAvailable(await appliedQuantities(bench, sku.accounts), STOCK, holds)).toEqual([]);
+});
