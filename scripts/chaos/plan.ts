@@ -59,6 +59,12 @@ export interface PlannedAccount {
   accountId: string;
   marketplace: Marketplace;
   skus: string[];
+  /**
+   * A SKU whose first push the marketplace refuses for good, so the deduct planned on it must
+   * compensate. Nothing else pushes it: the account's other deducts take its other SKU, and it gets no
+   * pushes or drift repairs (planned or scheduled), which would meet the refusal first.
+   */
+  doomedSku?: string;
 }
 
 export interface PlannedMessage {
@@ -147,22 +153,48 @@ function backgroundFaults(marketplaceTimeoutMs: number): SimFault[] {
   ];
 }
 
+/** The first deduct of each of `count` accounts, those accounts' pushes turned into syncs (see doomedSku). */
+function doomDeducts(rng: Rng, messages: PlannedMessage[], count: number): PlannedMessage[] {
+  const firstDeducts = new Map<PlannedAccount, PlannedMessage>();
+  for (const m of messages)
+    if (m.type === 'inventory.deduct' && !firstDeducts.has(m.account)) firstDeducts.set(m.account, m);
+  const doomed = rng.sample([...firstDeducts.values()], count);
+  for (const deduct of doomed) {
+    const account = deduct.account;
+    account.doomedSku = account.skus[1];
+    for (const m of messages.filter((other) => other.account === account)) {
+      if (m.type === 'inventory.deduct')
+        m.payload = { ...m.payload, skuId: m === deduct ? account.skus[1]! : account.skus[0]! };
+      if (m.type === 'marketplace.push') {
+        m.type = 'account.sync';
+        m.idempotencyKey = `${m.type}:${account.accountId}:p${m.index}`;
+        m.payload = {};
+      }
+    }
+  }
+  return doomed;
+}
+
 /**
- * Sagas that must compensate: an inventory push or a push's status step refused for good; one push
- * whose price undo is refused too, so it must end needing attention.
+ * Sagas that must compensate: a deduct whose push is refused for good (once: its compensation's push
+ * goes through) or a push's status step refused for good; one push whose price undo is refused too,
+ * so it must end needing attention.
  */
 function sagaFaults(rng: Rng, messages: PlannedMessage[], count: number) {
-  const deducts = rng.sample(
-    messages.filter((m) => m.type === 'inventory.deduct'),
-    Math.ceil(count / 2),
-  );
+  const deducts = doomDeducts(rng, messages, Math.ceil(count / 2));
   const pushes = rng.sample(
     messages.filter((m) => m.type === 'marketplace.push'),
     Math.floor(count / 2),
   );
   const [stuck, ...compensatedPushes] = pushes;
   const faults: SimFault[] = [
-    ...deducts.map((m) => ({ kind: 'fail-hard' as const, keyContains: `${m.idempotencyKey}:push:` })),
+    ...deducts.map(({ account }) => ({
+      kind: 'fail-hard' as const,
+      sellerId: account.accountId,
+      operation: 'listings-update' as const,
+      sku: account.doomedSku!,
+      times: 1,
+    })),
     ...pushes.map((m) => ({ kind: 'fail-hard' as const, keyContains: `${m.idempotencyKey}:status:0` })),
     ...(stuck ? [{ kind: 'fail-hard' as const, keyContains: `${stuck.idempotencyKey}:pricePaise:0:undo` }] : []),
   ];

@@ -27,7 +27,7 @@ import { verify, type Check } from './verify';
 import {
   claimsInFlight,
   produce,
-  SCHEDULES_PER_ACCOUNT,
+  scheduleCount,
   seedDueSchedules,
   seedWorkload,
   sentClaims,
@@ -146,7 +146,7 @@ async function exercise(running: Running, plan: ChaosPlan, targets: EventTargets
   let produced = false;
   // The work is the producer's messages and the sweep's; each counts as done once off its queue.
   const sweeps = plan.events.filter((event) => event.kind === 'interrupt-sweep').length;
-  const total = plan.messages.length + sweeps * plan.accounts.length * SCHEDULES_PER_ACCOUNT;
+  const total = plan.messages.length + sweeps * scheduleCount(plan.accounts);
   let left = total;
   let sweepSent = 0;
   const progress = async () => {

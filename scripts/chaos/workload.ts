@@ -57,19 +57,22 @@ function sellerData(account: PlannedAccount) {
   };
 }
 
-export const SCHEDULES_PER_ACCOUNT = 4;
+/** The kinds of schedule each account gets: one of four, or two for an account with a doomed SKU (no pushes). */
+export function scheduleKindsOf(account: PlannedAccount): string[] {
+  return account.doomedSku ? ['account-sync', 'payouts'] : ['account-sync', 'marketplace-push', 'payouts', 'inventory'];
+}
+
+export const scheduleCount = (accounts: readonly PlannedAccount[]) =>
+  accounts.reduce((sum, account) => sum + scheduleKindsOf(account).length, 0);
 
 /**
  * One due schedule of four kinds per account: the scheduling sweep's share of the traffic. Seeded
  * just before a sweep the run interrupts, so that sweep has work to be interrupted in.
  */
 export async function seedDueSchedules(pool: Pool, accounts: PlannedAccount[]): Promise<void> {
-  const rows = accounts.flatMap((account) => [
-    { account: account.accountId, kind: 'account-sync', payload: {} },
-    { account: account.accountId, kind: 'marketplace-push', payload: {} },
-    { account: account.accountId, kind: 'payouts', payload: {} },
-    { account: account.accountId, kind: 'inventory', payload: { skuId: account.skus[1], quantity: 1 } },
-  ]);
+  const rows = accounts.flatMap((account) =>
+    scheduleKindsOf(account).map((kind) => ({ account: account.accountId, kind, payload: {} })),
+  );
   await pool.query(
     `INSERT INTO schedules (account_id, kind, cadence, payload, next_run_at)
      SELECT r.account, r.kind, '1d', r.payload, now() - interval '1 minute'
