@@ -268,8 +268,12 @@ export class InventoryWorkload {
     this.figures.ordersAccepted += 1;
   }
 
-  private async changeOrder(from: PlacedOrder['status'], to: 'shipped' | 'cancelled'): Promise<void> {
-    const candidates = this.orders.filter((order) => order.status === from);
+  private async changeOrder(
+    from: PlacedOrder['status'],
+    to: 'shipped' | 'cancelled',
+    seller?: WorkloadSeller,
+  ): Promise<void> {
+    const candidates = this.orders.filter((order) => order.status === from && (!seller || order.seller === seller));
     if (candidates.length === 0) return;
     const order = this.rng.pick(candidates);
     await this.bench.sim.setOrderStatus(order.account.marketplace, order.account.accountId, order.orderId, to);
@@ -277,8 +281,10 @@ export class InventoryWorkload {
   }
 
   /** A shipped order comes back: its return is received (half the time also as the order's own status). */
-  private async returnOrder(): Promise<void> {
-    const candidates = this.orders.filter((order) => order.status === 'shipped');
+  private async returnOrder(seller?: WorkloadSeller): Promise<void> {
+    const candidates = this.orders.filter(
+      (order) => order.status === 'shipped' && (!seller || order.seller === seller),
+    );
     if (candidates.length === 0) return;
     const order = this.rng.pick(candidates);
     const { marketplace, accountId } = order.account;
@@ -297,6 +303,20 @@ export class InventoryWorkload {
     const envelope = this.envelope('inventory.deduct', seller, account, { skuId, quantity: 1 });
     this.deducts.set(envelope.idempotencyKey, { seller, skuId, quantity: 1, envelope });
     await this.send(envelope);
+  }
+
+  /**
+   * The last changes, after everything else has settled: per seller one open order cancelled and one
+   * shipped order returned. Stock that only comes back must reach every listing too, with no later
+   * order or push to carry it there.
+   */
+  async closingWave(): Promise<void> {
+    for (const seller of this.sellers) {
+      this.figures.operations.cancel += 1;
+      await this.changeOrder('created', 'cancelled', seller);
+      this.figures.operations.return += 1;
+      await this.returnOrder(seller);
+    }
   }
 
   /** Clears faults and syncs every account once more, so every order change is seen. */
