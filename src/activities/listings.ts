@@ -148,8 +148,8 @@ export function listingActivities(deps: ActivityDeps) {
           detail: rejection.error,
         })),
       ),
-    desiredListings: (input: { accountId: string; limit: number }) =>
-      forAccount(deps, input.accountId, () => desiredListings(pool, input.accountId, input.limit)),
+    desiredListings: (input: { accountId: string; limit: number; afterSku?: string }) =>
+      forAccount(deps, input.accountId, () => desiredListings(pool, input.accountId, input.limit, input.afterSku)),
 
     readListings: (input: { accountId: string; marketplace: Marketplace; skus: string[] }): Promise<ListingState[]> =>
       forAccount(deps, input.accountId, () =>

@@ -110,12 +110,21 @@ export interface DesiredListing {
   status: 'active' | 'inactive';
 }
 
-/** The listings an account should show (price and status; quantity follows stock), by external id. */
-export async function desiredListings(pool: Pool, accountId: string, limit: number): Promise<DesiredListing[]> {
+/**
+ * The listings an account should show (price and status; quantity follows stock), by external id:
+ * at most `limit`, after `afterSku` when given (a keyset, so a large catalogue is read chunk by chunk).
+ */
+export async function desiredListings(
+  pool: Pool,
+  accountId: string,
+  limit: number,
+  afterSku?: string,
+): Promise<DesiredListing[]> {
   const { rows } = await pool.query(
-    `SELECT sku_id, external_id, price_paise, status FROM listings WHERE account_id = $1
+    `SELECT sku_id, external_id, price_paise, status FROM listings
+      WHERE account_id = $1 AND ($3::text IS NULL OR external_id > $3)
       ORDER BY external_id LIMIT $2`,
-    [accountId, limit],
+    [accountId, limit, afterSku ?? null],
   );
   return rows.map((row) => ({
     skuId: row.sku_id,
