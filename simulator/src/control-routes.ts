@@ -16,12 +16,13 @@ import { setListing } from './listings';
 import { addReturn, placeOrder, setOrderStatus } from './orders';
 import { findRoute } from './routes';
 import { checkSeed } from './seed';
-import type { Ledger, MarketplaceState, Seller } from './state';
+import type { Ledger, MarketplaceState, ReadLog, Seller } from './state';
 
 export interface ControlTarget {
   states: Record<SimMarketplace, MarketplaceState>;
   faults: FaultRules;
   ledger: Ledger;
+  reads: ReadLog;
 }
 
 interface ControlRequest {
@@ -133,6 +134,11 @@ const CONTROL_ROUTES: ControlRoute[] = [
     method: 'GET',
     path: '/ledger',
     handle: (sim, { query }) => json(200, { entries: sim.ledger.query(ledgerFilter(query)) }),
+  },
+  {
+    method: 'GET',
+    path: '/reads',
+    handle: (sim, { query }) => json(200, { entries: sim.reads.query(ledgerFilter(query)) }),
   },
 ];
 

@@ -135,6 +135,18 @@ export interface SimLedgerEntry {
    */
   applied: SimListingChange[];
 }
+/** A read (any call that is not a mutation): what was asked and how it was answered. */
+export interface SimReadEntry {
+  seq: number;
+  at: string;
+  marketplace: SimMarketplace;
+  sellerId: string;
+  operation: SimOperation;
+  /** The path after the marketplace, query string included (a paged read's `pageToken` is in it). */
+  path: string;
+  status: number;
+  outcome: 'served' | 'rejected' | 'fault';
+}
 export interface SimSellerState {
   listings: SimListing[];
   /** AJIO, Amazon: the refresh token still works; Flipkart: client credentials set; Meesho: API key set. */
@@ -201,6 +213,14 @@ export class SimulatorControl {
       Object.entries(filter).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
     );
     return ((await this.call('GET', `/_sim/ledger?${query}`)) as { entries: SimLedgerEntry[] }).entries;
+  }
+
+  /** The reads the simulator answered (paged reads, document content, …), oldest first. */
+  async reads(filter: Omit<SimLedgerFilter, 'idempotencyKey'> = {}): Promise<SimReadEntry[]> {
+    const query = new URLSearchParams(
+      Object.entries(filter).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    );
+    return ((await this.call('GET', `/_sim/reads?${query}`)) as { entries: SimReadEntry[] }).entries;
   }
 
   /**

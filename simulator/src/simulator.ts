@@ -16,7 +16,7 @@ import { seededRandom } from './random';
 import { type Answer, failure, header, parseBody, readBody, writeAnswer, writeTruncatedAnswer } from './http';
 import { PROFILES } from './marketplaces';
 import { findRoute, MUTATIONS, type Route, routesFor } from './routes';
-import { IdempotencyCache, Ledger, MarketplaceState } from './state';
+import { IdempotencyCache, Ledger, MarketplaceState, ReadLog } from './state';
 
 const perMarketplace = <T>(make: (marketplace: SimMarketplace) => T) =>
   Object.fromEntries(SIM_MARKETPLACES.map((marketplace) => [marketplace, make(marketplace)])) as Record<
@@ -30,6 +30,7 @@ export class Simulator implements ControlTarget {
   readonly states = perMarketplace((marketplace) => new MarketplaceState(marketplace));
   readonly faults: FaultRules;
   readonly ledger = new Ledger();
+  readonly reads = new ReadLog();
   private readonly idempotency = new IdempotencyCache();
   private readonly routes = perMarketplace((marketplace) => routesFor(PROFILES[marketplace]));
   /** Cuts injected latencies short when the simulator stops. */
@@ -99,7 +100,16 @@ export class Simulator implements ControlTarget {
     );
     const applied: SimListingChange[] = [];
     const { answer, outcome } = this.answer(route, ctx, identity, key, verdict, applied);
-    if (mutation) {
+    if (!mutation) {
+      this.reads.record({
+        marketplace: ctx.marketplace,
+        sellerId: identity.sellerId,
+        operation: route.operation,
+        path: (req.url ?? '').slice(`/${ctx.marketplace}`.length),
+        status: answer.status,
+        outcome: outcome === 'applied' ? 'served' : outcome === 'fault' ? 'fault' : 'rejected',
+      });
+    } else {
       this.ledger.record({
         marketplace: ctx.marketplace,
         sellerId: identity.sellerId,

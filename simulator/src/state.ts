@@ -10,6 +10,7 @@ import type {
   SimListing,
   SimMarketplace,
   SimPayout,
+  SimReadEntry,
   SimReturn,
   SimSellerSeed,
   SimSellerState,
@@ -208,6 +209,14 @@ export function redact(value: unknown): unknown {
   );
 }
 
+function matchesFilter(entry: SimLedgerEntry | SimReadEntry, filter: SimLedgerFilter): boolean {
+  return (
+    (filter.marketplace === undefined || entry.marketplace === filter.marketplace) &&
+    (filter.sellerId === undefined || entry.sellerId === filter.sellerId) &&
+    (filter.operation === undefined || entry.operation === filter.operation)
+  );
+}
+
 export class Ledger {
   private readonly entries: SimLedgerEntry[] = [];
 
@@ -223,10 +232,21 @@ export class Ledger {
   query(filter: SimLedgerFilter): SimLedgerEntry[] {
     return this.entries.filter(
       (entry) =>
-        (filter.marketplace === undefined || entry.marketplace === filter.marketplace) &&
-        (filter.sellerId === undefined || entry.sellerId === filter.sellerId) &&
-        (filter.operation === undefined || entry.operation === filter.operation) &&
+        matchesFilter(entry, filter) &&
         (filter.idempotencyKey === undefined || entry.idempotencyKey === filter.idempotencyKey),
     );
+  }
+}
+
+/** Every read answered, for tests that count page reads (a resumed sync reads each page once). */
+export class ReadLog {
+  private readonly entries: SimReadEntry[] = [];
+
+  record(entry: Omit<SimReadEntry, 'seq' | 'at'>): void {
+    this.entries.push({ seq: this.entries.length + 1, at: new Date().toISOString(), ...entry });
+  }
+
+  query(filter: SimLedgerFilter): SimReadEntry[] {
+    return this.entries.filter((entry) => matchesFilter(entry, filter));
   }
 }

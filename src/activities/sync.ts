@@ -1,7 +1,8 @@
 /**
  * Reads from the marketplaces into PostgreSQL: orders, returns, payouts and document metadata. Each
- * resource keeps a cursor per account; pages are stored as they arrive (heartbeating), and the
- * cursor moves only once every page is stored, so a failed run re-reads rather than skips. Orders
+ * resource keeps a cursor per account; pages are stored as they arrive, and the cursor moves only once
+ * every page is stored, so a failed run re-reads rather than skips. Each stored page is heartbeated
+ * with the next page's token (SyncCheckpoint), so a retried attempt resumes where the last one got to. Orders
  * are read by their last change (`updatedAt`), so a later cancellation or return is read too.
  *
  * Orders and returns move stock: each page is stored in one transaction with its stock movements
@@ -39,29 +40,74 @@ interface ResourceSync<R extends ReadResource> {
   store: (deps: ActivityDeps, accountId: string, items: ReadItem<R>[]) => Promise<StoredPage | void>;
 }
 
+/**
+ * How far a paged read got, as the activity heartbeats it after each stored page: a retried attempt
+ * (Temporal hands it the last details) resumes at `pageToken` instead of reading from page 1 again,
+ * which an account with more pages than the marketplace's page budget would never get past.
+ */
+export interface SyncCheckpoint {
+  resource: ReadResource;
+  /** The `since` the paging started from (page tokens belong to it). */
+  since: string;
+  /** The page after the last one stored; null once every page is stored. */
+  pageToken: string | null;
+  /** The newest time stored so far: where the cursor moves once every page is stored. */
+  latest: string;
+  stored: number;
+}
+
+function checkpointOf(resource: ReadResource, details: unknown): SyncCheckpoint | undefined {
+  const checkpoint = details as Partial<SyncCheckpoint> | undefined;
+  const valid =
+    checkpoint?.resource === resource &&
+    typeof checkpoint.since === 'string' &&
+    typeof checkpoint.latest === 'string' &&
+    typeof checkpoint.stored === 'number' &&
+    (checkpoint.pageToken === null || typeof checkpoint.pageToken === 'string');
+  return valid ? (checkpoint as SyncCheckpoint) : undefined;
+}
+
+/** Where this attempt starts: the last attempt's checkpoint, or the account's cursor at page 1. */
+async function startOf(deps: ActivityDeps, input: SyncInput, resource: ReadResource): Promise<SyncCheckpoint> {
+  const resumed = checkpointOf(resource, Context.current().info.heartbeatDetails);
+  if (resumed) return resumed;
+  const since =
+    (await syncCursor(deps.pool, input.accountId, resource)) ??
+    new Date(Date.parse(input.dueAt) - FIRST_SYNC_LOOKBACK_MS);
+  return { resource, since: since.toISOString(), pageToken: '', latest: since.toISOString(), stored: 0 };
+}
+
 async function syncResource<R extends ReadResource>(
   deps: ActivityDeps,
   input: SyncInput,
   { resource, timeOf, store }: ResourceSync<R>,
 ): Promise<SyncResult> {
-  const since =
-    (await syncCursor(deps.pool, input.accountId, resource)) ??
-    new Date(Date.parse(input.dueAt) - FIRST_SYNC_LOOKBACK_MS);
-  let latest = since;
-  let stored = 0;
+  const checkpoint = await startOf(deps, input, resource);
   const client = deps.marketplaces.clients[input.marketplace];
-  await forAccount(deps, input.accountId, async () => {
-    for await (const page of client.pages(input.accountId, resource, since)) {
-      const outbox = await store(deps, input.accountId, page);
-      if (outbox) await sendOutbox(deps, outbox.claims);
-      stored += page.length;
-      for (const item of page) latest = new Date(Math.max(latest.getTime(), Date.parse(timeOf(item))));
-      Context.current().heartbeat({ resource, stored });
-    }
-  });
+  // pageToken '' is page 1; null means an earlier attempt stored every page and only the cursor is left.
+  if (checkpoint.pageToken !== null) {
+    await forAccount(deps, input.accountId, async () => {
+      const pages = client.pages(
+        input.accountId,
+        resource,
+        new Date(checkpoint.since),
+        checkpoint.pageToken || undefined,
+      );
+      for await (const { items, nextPageToken } of pages) {
+        const outbox = await store(deps, input.accountId, items);
+        if (outbox) await sendOutbox(deps, outbox.claims);
+        checkpoint.stored += items.length;
+        for (const item of items) {
+          if (Date.parse(timeOf(item)) > Date.parse(checkpoint.latest)) checkpoint.latest = timeOf(item);
+        }
+        checkpoint.pageToken = nextPageToken;
+        Context.current().heartbeat(checkpoint);
+      }
+    });
+  }
   // `since` is inclusive: the newest item is read again next time and its upsert changes nothing.
-  await advanceSyncCursor(deps.pool, input.accountId, resource, latest);
-  return { stored };
+  await advanceSyncCursor(deps.pool, input.accountId, resource, new Date(checkpoint.latest));
+  return { stored: checkpoint.stored };
 }
 
 export function syncActivities(deps: ActivityDeps) {

@@ -59,24 +59,34 @@ export class MarketplaceClient {
     );
   }
 
-  /** Every page of a resource created (orders: changed) since `since` (inclusive), page by page. */
-  async *pages<R extends ReadResource>(accountId: string, resource: R, since: Date): AsyncGenerator<ReadItem<R>[]> {
+  /**
+   * Every page of a resource created (orders: changed) since `since` (inclusive), page by page, each
+   * with the token of the page after it (null after the last). `from`: the token of a page an
+   * earlier read got to, to resume there rather than at the first page.
+   */
+  async *pages<R extends ReadResource>(
+    accountId: string,
+    resource: R,
+    since: Date,
+    from?: string,
+  ): AsyncGenerator<{ items: ReadItem<R>[]; nextPageToken: string | null }> {
     const schema = z.object({
       items: z.array(READ_SCHEMAS[resource]),
       nextPageToken: z.string().min(1).nullable().optional(),
     });
-    let pageToken: string | null | undefined;
+    let pageToken: string | null | undefined = from;
     do {
       const query = new URLSearchParams({
         [CURSOR_PARAMETER[resource]]: since.toISOString(),
         ...(pageToken ? { pageToken } : {}),
       });
-      const page = await this.call(
+      const page: z.infer<typeof schema> = await this.call(
         { operation: resource, accountId, method: 'GET', path: `/${resource}?${query}` },
         schema,
       );
-      yield page.items as ReadItem<R>[];
-      pageToken = page.nextPageToken;
+      const nextPageToken = page.nextPageToken ?? null;
+      yield { items: page.items as ReadItem<R>[], nextPageToken };
+      pageToken = nextPageToken;
     } while (pageToken);
   }
 
