@@ -30,6 +30,8 @@ export const SIM_FAULT_KINDS = [
   'lose-response',
   'malformed',
   'truncate',
+  'trickle',
+  'stall',
 ] as const;
 export type SimFaultKind = (typeof SIM_FAULT_KINDS)[number];
 

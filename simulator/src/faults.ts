@@ -74,7 +74,9 @@ export function checkFault(input: unknown): SimFault {
     if (!check) throw new InputError(`unknown field ${field}`);
     if (value !== undefined && !check(value)) throw new InputError(`${field} is invalid`);
   }
-  if (input.kind === 'latency' && input.ms === undefined) throw new InputError('a latency rule needs ms');
+  if ((input.kind === 'latency' || input.kind === 'trickle') && input.ms === undefined) {
+    throw new InputError(`a ${input.kind} rule needs ms`);
+  }
   return input as unknown as SimFault;
 }
 
@@ -149,8 +151,8 @@ export class FaultRules {
 const MALFORMED_DEFAULT = { bytes: '{"truncated":', contentType: 'application/json' };
 
 /**
- * The answer a deciding rule gives; `undefined` for `lose-response` and `truncate`, which let the
- * request run and then spoil its answer on the wire.
+ * The answer a deciding rule gives; `undefined` for `lose-response`, `truncate`, `trickle` and
+ * `stall`, which let the request run and then spoil (or slow) its answer on the wire.
  */
 export function faultAnswer(rule: FaultRule): Answer | undefined {
   switch (rule.kind) {
@@ -176,6 +178,8 @@ export function faultAnswer(rule: FaultRule): Answer | undefined {
       };
     case 'lose-response':
     case 'truncate':
+    case 'trickle':
+    case 'stall':
     case 'latency':
       return undefined;
   }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 /** The simulator's plumbing between node:http and its handlers, which only deal in `Answer`s. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -88,6 +89,43 @@ export function writeTruncatedAnswer(res: ServerResponse, answer: Answer): void 
   const head = writeHead(res, answer);
   if (!head) return;
   res.write(head.bytes.subarray(0, Math.floor(head.bytes.length / 2)), () => res.destroy());
+}
+
+/** How often a trickled answer sends its next slice. */
+const TRICKLE_SLICE_MS = 250;
+
+/**
+ * A slow but steady answer (a large document from a busy server): the body in even slices over `ms`,
+ * one every TRICKLE_SLICE_MS, then the end. Stops (dropping the connection) when `signal` aborts.
+ */
+export async function writeTrickledAnswer(
+  res: ServerResponse,
+  answer: Answer,
+  ms: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const head = writeHead(res, answer);
+  if (!head) return;
+  const slices = Math.max(1, Math.ceil(ms / TRICKLE_SLICE_MS));
+  const sliceBytes = Math.ceil(head.bytes.length / slices);
+  try {
+    for (let offset = 0; offset < head.bytes.length && !res.destroyed; offset += sliceBytes) {
+      res.write(head.bytes.subarray(offset, offset + sliceBytes));
+      await sleep(ms / slices, undefined, { signal });
+    }
+    res.end();
+  } catch {
+    res.destroy();
+  }
+}
+
+/**
+ * A stalled transfer: announces the whole answer, sends the first half of its body, then sends
+ * nothing more and keeps the connection open, until the client gives up (or the simulator stops).
+ */
+export function writeStalledAnswer(res: ServerResponse, answer: Answer): void {
+  const head = writeHead(res, answer);
+  if (head) res.write(head.bytes.subarray(0, Math.floor(head.bytes.length / 2)));
 }
 
 export const isRecord = (value: unknown): value is Record<string, unknown> =>

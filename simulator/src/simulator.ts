@@ -13,7 +13,17 @@ import { SIM_MARKETPLACES, type SimLedgerEntry, type SimListingChange, type SimM
 import type { Identity, RequestContext } from './context';
 import { faultAnswer, FaultRules, type FaultVerdict } from './faults';
 import { seededRandom } from './random';
-import { type Answer, failure, header, parseBody, readBody, writeAnswer, writeTruncatedAnswer } from './http';
+import {
+  type Answer,
+  failure,
+  header,
+  parseBody,
+  readBody,
+  writeAnswer,
+  writeStalledAnswer,
+  writeTrickledAnswer,
+  writeTruncatedAnswer,
+} from './http';
 import { PROFILES } from './marketplaces';
 import { findRoute, MUTATIONS, type Route, routesFor } from './routes';
 import { IdempotencyCache, Ledger, MarketplaceState, ReadLog } from './state';
@@ -121,9 +131,13 @@ export class Simulator implements ControlTarget {
         applied,
       });
     }
-    // lose-response / truncate: the work is done (and cached), the caller never hears (all of) the answer.
-    if (verdict.decider?.kind === 'lose-response') req.socket.destroy();
-    else if (verdict.decider?.kind === 'truncate') writeTruncatedAnswer(res, answer);
+    // lose-response / truncate: the work is done (and cached), the caller never hears (all of) the answer;
+    // trickle / stall: the answer comes slowly, or half of it and then nothing.
+    const kind = verdict.decider?.kind;
+    if (kind === 'lose-response') req.socket.destroy();
+    else if (kind === 'truncate') writeTruncatedAnswer(res, answer);
+    else if (kind === 'trickle') await writeTrickledAnswer(res, answer, verdict.decider!.ms!, this.stopping.signal);
+    else if (kind === 'stall') writeStalledAnswer(res, answer);
     else writeAnswer(res, answer);
   }
 

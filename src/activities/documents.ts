@@ -1,11 +1,13 @@
 /**
  * Document downloads: streamed to the document store through a SHA-256 hash, heartbeating as bytes
- * arrive (a stalled download times out on its heartbeat, not after the whole start-to-close), written
- * to a temporary name and renamed, so a half-written file never carries the final name.
+ * arrive. A transfer that stalls (no answer, or no bytes, for MARKETPLACE_TIMEOUT_MS) is cut off and
+ * retried; a slow but steady one runs as long as it needs (http.ts `stream`). Each attempt writes to
+ * a temporary name of its own (`.part-<attempt>`, removed when it fails) and renames it, so a
+ * half-written file never carries the final name.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { DOCUMENT_FAILURES } from '../contracts/failures';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -43,6 +45,15 @@ export function storeDocumentList(pool: Pool, accountId: string, documents: Read
   );
 }
 
+/** `<document id>.part-<attempt>`: an attempt's file until its bytes are all in and hashed. */
+const PARTIAL_SUFFIX = '.part-';
+
+/** Partial files an earlier attempt left behind (its worker died mid-transfer): the document is stored now. */
+async function removeStalePartials(folder: string, documentId: string): Promise<void> {
+  const stale = (await readdir(folder)).filter((name) => name.startsWith(`${documentId}${PARTIAL_SUFFIX}`));
+  await Promise.all(stale.map((name) => rm(path.join(folder, name), { force: true })));
+}
+
 export interface DownloadInput {
   accountId: string;
   marketplace: Marketplace;
@@ -63,8 +74,11 @@ export function documentActivities(deps: ActivityDeps) {
       const folder = path.join(deps.documentStoreDir, input.marketplace, input.accountId);
       const storagePath = path.join(folder, input.documentId);
       await mkdir(folder, { recursive: true });
-      const { sha256, bytes } = await streamToFile(input, body, `${storagePath}.part`);
-      await rename(`${storagePath}.part`, storagePath);
+      // Each attempt writes its own file: a late write of an attempt that timed out never mixes in.
+      const partial = `${storagePath}${PARTIAL_SUFFIX}${Context.current().info.attempt}`;
+      const { sha256, bytes } = await streamToFile(input, body, partial);
+      await rename(partial, storagePath);
+      await removeStalePartials(folder, input.documentId);
       await recordDownloadedDocument(deps.pool, { ...input, sha256, storagePath });
       return { sha256, bytes };
     },

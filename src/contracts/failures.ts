@@ -51,7 +51,11 @@ export const SELLER_FAILURES = {
 export const REFUSED_FOR_GOOD: readonly string[] = Object.values(SELLER_FAILURES);
 
 /** A document listed under an id unsafe as a file name: recorded as rejected, never fetched. */
-export const DOCUMENT_FAILURES = { invalidId: 'InvalidDocumentId' } as const;
+export const DOCUMENT_FAILURES = {
+  invalidId: 'InvalidDocumentId',
+  /** Some of a run's documents failed every attempt (the others were stored): retried as a message. */
+  notDownloaded: 'DocumentsNotDownloaded',
+} as const;
 
 /** The innermost cause of a failure chain (an ActivityFailure wraps the activity's own ApplicationFailure). */
 export function innermostCause(error: unknown): unknown {

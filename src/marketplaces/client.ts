@@ -98,7 +98,7 @@ export class MarketplaceClient {
       method: 'GET',
       path: `/documents/${encodeURIComponent(documentId)}/content`,
     };
-    const response = await this.withAuth(call, (authed) => this.http.send(authed));
+    const response = await this.withAuth(call, (authed) => this.http.stream(authed));
     if (!response.body) throw new Error(`${this.marketplace} returned no body for document ${documentId}`);
     // A web page where the bytes should be (a sign-in or error page behind a 200) would be stored as
     // the document: refuse it, for a retry, instead.

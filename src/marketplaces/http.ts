@@ -1,5 +1,6 @@
 /**
- * The HTTP core every marketplace client shares: a timeout on every call, the rate limits taken
+ * The HTTP core every marketplace client shares: a timeout on every call (for streamed bodies, on
+ * stalls rather than on the whole transfer), the rate limits taken
  * before it, an `Idempotency-Key` on every mutation, responses parsed against a schema, and every
  * failure classified for Temporal's retry policy (errors.ts).
  */
@@ -36,8 +37,33 @@ export class MarketplaceHttp {
     return this.options.marketplace;
   }
 
-  /** Sends a call and returns the successful response with its body unread (for streams). */
-  async send(call: MarketplaceCall): Promise<Response> {
+  /** Sends a call and returns the successful response; the timeout covers reading its (small) body too. */
+  send(call: MarketplaceCall): Promise<Response> {
+    return this.request(call, () => AbortSignal.timeout(this.options.timeoutMs));
+  }
+
+  /**
+   * Sends a call whose body is streamed (a document): it times out when the answer's headers take
+   * longer than `timeoutMs`, or when no bytes arrive for `timeoutMs`, never on the transfer's total
+   * length, so a large document from a slow but steady server is stored, and a stalled one fails.
+   */
+  async stream(call: MarketplaceCall): Promise<Response> {
+    const watchdog = new StallWatchdog(this.options.timeoutMs);
+    let response: Response;
+    try {
+      response = await this.request(call, () => watchdog.start('no answer'));
+    } catch (error) {
+      watchdog.stop();
+      throw error;
+    }
+    if (!response.body) {
+      watchdog.stop();
+      return response;
+    }
+    return new Response(watchdog.watch(response.body), { status: response.status, headers: response.headers });
+  }
+
+  private async request(call: MarketplaceCall, signal: () => AbortSignal): Promise<Response> {
     const site = this.site(call);
     await this.options.rateLimiter.acquire(this.options.marketplace, call.operation, call.accountId);
     let response: Response;
@@ -51,7 +77,7 @@ export class MarketplaceHttp {
           ...call.headers,
         },
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: signal(),
       });
     } catch (error) {
       throw networkFailure(site, error);
@@ -92,5 +118,48 @@ export class MarketplaceHttp {
 
   private site(call: MarketplaceCall): CallSite {
     return { marketplace: this.options.marketplace, operation: call.operation, accountId: call.accountId };
+  }
+}
+
+/**
+ * Aborts a streamed call that stalls: first while waiting for the answer, then whenever `idleMs`
+ * pass without a byte of the body. The abort errors the body stream, and the reader sees a cut-off.
+ */
+class StallWatchdog {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly idleMs: number) {}
+
+  start(waitingFor: string): AbortSignal {
+    this.arm(waitingFor);
+    return this.controller.signal;
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  /** The body, re-armed by each chunk; the timer stops when it ends (or its reader cancels it). */
+  watch(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+    this.arm('no bytes');
+    return body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform: (chunk, controller) => {
+          this.arm('no bytes');
+          controller.enqueue(chunk);
+        },
+        flush: () => this.stop(),
+      }),
+    );
+  }
+
+  private arm(waitingFor: string): void {
+    clearTimeout(this.timer);
+    const stalled = new Error(`${waitingFor} for ${this.idleMs} ms`);
+    stalled.name = 'TimeoutError';
+    this.timer = setTimeout(() => this.controller.abort(stalled), this.idleMs);
+    // A reader that walked away must not keep the process alive for the watchdog's sake.
+    this.timer.unref();
   }
 }

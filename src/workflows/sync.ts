@@ -1,5 +1,7 @@
 /** Reads from a marketplace into PostgreSQL. No saga: every step is an idempotent upsert. */
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { SyncInput } from '../activities/sync';
+import { DOCUMENT_FAILURES, failureReason } from '../contracts/failures';
 import type { Envelope } from '../contracts/envelope';
 import { database, downloads, reads } from './activity-options';
 
@@ -27,15 +29,32 @@ export async function payoutSyncWorkflow(envelope: Envelope) {
 /** Documents downloaded per run; the rest wait for the schedule's next run. */
 export const MAX_DOCUMENTS_PER_RUN = 50;
 
-/** Lists new documents, then downloads each one not yet stored, recording its SHA-256. */
+/**
+ * Lists new documents, then downloads each one not yet stored, recording its SHA-256. A document
+ * whose download fails for good does not hold up the others: the rest are downloaded, then the run
+ * fails (retryably) naming the ones that failed, so the message is retried and its next run picks up
+ * only what is still not stored.
+ */
 export async function documentDownloadWorkflow(envelope: Envelope) {
   const { accountId, marketplace } = envelope;
   await reads.syncDocumentList(syncInput(envelope));
   const pending = await database.documentsToDownload({ accountId, limit: MAX_DOCUMENTS_PER_RUN });
   const downloaded = [];
+  const failed: string[] = [];
   for (const documentId of pending) {
-    const { sha256 } = await downloads.downloadDocument({ accountId, marketplace, documentId });
-    downloaded.push({ documentId, sha256 });
+    try {
+      const { sha256 } = await downloads.downloadDocument({ accountId, marketplace, documentId });
+      downloaded.push({ documentId, sha256 });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      failed.push(`${documentId} (${failureReason(error)})`);
+    }
+  }
+  if (failed.length > 0) {
+    throw ApplicationFailure.create({
+      message: `${failed.length} of ${pending.length} documents not downloaded: ${failed.join('; ')}`,
+      type: DOCUMENT_FAILURES.notDownloaded,
+    });
   }
   return { downloaded };
 }

@@ -10,25 +10,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SimOrder } from '../../simulator/src/control';
-import { startSimulator, type RunningSimulator } from '../../simulator/src/server';
-import { SILENT_LOGGER } from '../../src/platform/logger';
 import type { Marketplace } from '../../src/contracts/marketplaces';
-import { WorkflowBench, type Seller } from '../support/workflow-bench';
+import type { Seller } from '../support/workflow-bench';
 import { eventually } from '../support/pipeline';
+import { benchOnOwnSimulator, lastAttempt } from '../support/own-simulator';
 
 jest.setTimeout(300_000);
 
-let simulator: RunningSimulator;
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  simulator = await startSimulator({ port: 0 });
-  bench = await WorkflowBench.create({ simulatorUrl: simulator.url, log: SILENT_LOGGER });
-}, 120_000);
-afterAll(async () => {
-  await bench?.close();
-  await simulator?.close();
-});
+const own = benchOnOwnSimulator();
 
 const ORDERS = 2_000;
 /** The simulator's page size: 2,000 orders are 40 pages. */
@@ -37,7 +26,7 @@ const PAGES = ORDERS / 50;
 async function sellerWithOrders(marketplace: Marketplace): Promise<Seller> {
   const sellerId = `paged-${randomUUID().slice(0, 8)}`;
   const skuId = `${sellerId}-sku`;
-  await bench.seedSku(skuId, 1_000_000, sellerId);
+  await own.bench.seedSku(skuId, 1_000_000, sellerId);
   const start = Date.now() - (ORDERS + 10) * 60_000;
   const orders: SimOrder[] = Array.from({ length: ORDERS }, (_, i) => ({
     orderId: `${sellerId}-o${String(i).padStart(4, '0')}`,
@@ -46,39 +35,29 @@ async function sellerWithOrders(marketplace: Marketplace): Promise<Seller> {
     orderedAt: new Date(start + i * 60_000).toISOString(),
     lines: [{ sku: skuId, quantity: 1 }],
   }));
-  return bench.seedSeller({ marketplace, sellerId, listings: [{ skuId, quantity: 5, pricePaise: 1_000 }], orders });
+  return own.bench.seedSeller({ marketplace, sellerId, listings: [{ skuId, quantity: 5, pricePaise: 1_000 }], orders });
 }
 
 const storedOrders = async (seller: Seller) =>
   (
-    await bench.pool.query('SELECT count(DISTINCT external_id)::int AS n FROM orders WHERE account_id = $1', [
+    await own.bench.pool.query('SELECT count(DISTINCT external_id)::int AS n FROM orders WHERE account_id = $1', [
       seller.accountId,
     ])
   ).rows[0].n as number;
 
 /** The order pages the simulator served to this seller (its read log), and the reads a fault answered. */
 async function orderReads(seller: Seller) {
-  const reads = await bench.sim.reads({ sellerId: seller.accountId, operation: 'orders' });
+  const reads = await own.bench.sim.reads({ sellerId: seller.accountId, operation: 'orders' });
   return {
     served: reads.filter((read) => read.outcome === 'served').map((read) => read.path),
     faulted: reads.filter((read) => read.outcome === 'fault').length,
   };
 }
 
-/** The attempt the workflow's activity of this type completed on (from the history). */
-async function completedAttempt(workflowId: string, activityType: string): Promise<number | undefined> {
-  const events = (await bench.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType);
-  const started = events.find(
-    (e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === Number(scheduled?.eventId),
-  );
-  return started?.activityTaskStartedEventAttributes?.attempt ?? undefined;
-}
-
 it(`an Amazon account with ${ORDERS} orders syncs under its page budget, each page read once`, async () => {
   const seller = await sellerWithOrders('amazon');
 
-  const result = await bench.execute(bench.envelope('account.sync', seller, { scheduleId: '1' }));
+  const result = await own.bench.execute(own.bench.envelope('account.sync', seller, { scheduleId: '1' }));
 
   expect(result).toEqual({ orders: ORDERS, returns: 0 });
   expect(await storedOrders(seller)).toBe(ORDERS);
@@ -90,14 +69,20 @@ it(`an Amazon account with ${ORDERS} orders syncs under its page budget, each pa
 
 it('a sync retried mid-way (a 503 after some pages) resumes at the page it got to', async () => {
   const seller = await sellerWithOrders('ajio');
-  const envelope = bench.envelope('ajio.orders-sync', seller);
-  const handle = await bench.start(envelope);
+  const envelope = own.bench.envelope('ajio.orders-sync', seller);
+  const handle = await own.bench.start(envelope);
   // Once a few pages are stored, the next order read fails once with a transient 503.
   await eventually(
     async () => (await orderReads(seller)).served.length,
     (served) => served >= 5,
   );
-  await bench.sim.addFault({ kind: 'error', status: 503, sellerId: seller.accountId, operation: 'orders', times: 1 });
+  await own.bench.sim.addFault({
+    kind: 'error',
+    status: 503,
+    sellerId: seller.accountId,
+    operation: 'orders',
+    times: 1,
+  });
 
   expect(await handle.result()).toEqual({ orders: ORDERS });
 
@@ -106,5 +91,5 @@ it('a sync retried mid-way (a 503 after some pages) resumes at the page it got t
   expect(faulted).toBe(1);
   expect(served).toHaveLength(PAGES);
   expect(new Set(served).size).toBe(PAGES);
-  expect(await completedAttempt(handle.workflowId, 'syncOrders')).toBe(2);
+  expect((await lastAttempt(own.bench, handle.workflowId, 'syncOrders')).attempt).toBe(2);
 });
