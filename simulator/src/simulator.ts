@@ -15,6 +15,7 @@ import { faultAnswer, FaultRules, type FaultVerdict } from './faults';
 import { seededRandom } from './random';
 import { type Answer, failure, header, parseBody, readBody, writeAnswer, writeTruncatedAnswer } from './http';
 import { PROFILES } from './marketplaces';
+import { type LimitVerdict, RateLimits } from './rate-limits';
 import { findRoute, MUTATIONS, type Route, routesFor } from './routes';
 import { IdempotencyCache, Ledger, MarketplaceState } from './state';
 
@@ -26,9 +27,18 @@ const perMarketplace = <T>(make: (marketplace: SimMarketplace) => T) =>
 
 const isMarketplace = (value: string): value is SimMarketplace => SIM_MARKETPLACES.includes(value as SimMarketplace);
 
+type AnswerWithOutcome = { answer: Answer; outcome: SimLedgerEntry['outcome'] };
+
+/** A limited bucket's rate header on whatever the answer is (a cached answer is copied, not changed). */
+function withRateHeaders(result: AnswerWithOutcome, limit: LimitVerdict | undefined): AnswerWithOutcome {
+  if (!limit) return result;
+  return { ...result, answer: { ...result.answer, headers: { ...result.answer.headers, ...limit.headers } } };
+}
+
 export class Simulator implements ControlTarget {
   readonly states = perMarketplace((marketplace) => new MarketplaceState(marketplace));
   readonly faults: FaultRules;
+  readonly limits = new RateLimits();
   readonly ledger = new Ledger();
   private readonly idempotency = new IdempotencyCache();
   private readonly routes = perMarketplace((marketplace) => routesFor(PROFILES[marketplace]));
@@ -97,8 +107,12 @@ export class Simulator implements ControlTarget {
       },
       this.stopping.signal,
     );
+    // A request an injected fault answers is not counted against its bucket's rate.
+    const limit = verdict.decider
+      ? undefined
+      : this.limits.check({ marketplace: ctx.marketplace, sellerId: identity.sellerId, operation: route.operation });
     const applied: SimListingChange[] = [];
-    const { answer, outcome } = this.answer(route, ctx, identity, key, verdict, applied);
+    const { answer, outcome } = withRateHeaders(this.answer(route, ctx, identity, key, verdict, applied, limit), limit);
     if (mutation) {
       this.ledger.record({
         marketplace: ctx.marketplace,
@@ -124,9 +138,10 @@ export class Simulator implements ControlTarget {
     key: string | null,
     verdict: FaultVerdict,
     applied: SimListingChange[],
-  ): { answer: Answer; outcome: SimLedgerEntry['outcome'] } {
-    // Injected answers are not cached: a retry after a 503 or a 429 must apply.
-    const injected = verdict.decider && faultAnswer(verdict.decider);
+    limit: LimitVerdict | undefined,
+  ): AnswerWithOutcome {
+    // Injected answers (and rate-limit refusals) are not cached: a retry after a 503 or a 429 must apply.
+    const injected = (verdict.decider && faultAnswer(verdict.decider)) || limit?.refusal;
     if (injected) return { answer: injected, outcome: 'fault' };
     const replay = key === null ? undefined : this.idempotency.get(ctx.marketplace, key);
     if (replay) return { answer: replay, outcome: 'replayed' };

@@ -1,68 +1,103 @@
 /**
  * Client-side rate limits in Redis, so every worker process shares one budget: per seller account
- * and per application, per marketplace operation (limits.ts). A call waits for its turn when that is
- * near; otherwise it fails retryably with the wait as Temporal's next retry delay, so a busy worker
- * does not hold an activity slot asleep.
+ * and per application, per marketplace operation (limits.ts), and a bucket the marketplace lowered
+ * (adaptive-limits.ts). A call waits in process for its turn (heartbeating, within the activity's
+ * wait budget, call-wait.ts); a turn beyond the budget fails the call retryably, with the wait as
+ * Temporal's next retry delay.
+ *
+ * When Redis is away the limits hold in memory instead (rate-limiter-flexible's insurance limiter):
+ * each process then takes `1 / expectedProcesses` of every limit, so that many worker processes
+ * together stay within it. A Redis error never fails the call.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Marketplace } from '../contracts/marketplaces';
 import { MARKETPLACE_FAILURES } from '../contracts/failures';
+import { AdaptiveLimits, type Bucket } from './adaptive-limits';
+import type { WaitBudget } from './call-wait';
 import { RATE_LIMITS, type MarketplaceOperation, type RateLimit } from './limits';
+
+/** How many worker processes share the limits while Redis is away, unless configured (as the config's default). */
+export const DEFAULT_EXPECTED_PROCESSES = 4;
 
 export interface RateLimiterOptions {
   redis: Redis;
   keyPrefix: string;
-  /** Longest an activity waits in process for a turn before handing the wait to Temporal. */
-  maxWaitMs?: number;
+  /** Worker processes that call marketplaces (MARKETPLACE_RATE_LIMIT_PROCESSES): each one's share without Redis. */
+  expectedProcesses?: number;
+}
+
+/** A lowered rate as a limit of whole points: 2.5/s → 5 per 2 s; 0.2/s → 1 per 5 s. */
+function limitForRate(rate: number): RateLimit {
+  if (rate >= 1) return { points: Math.floor(rate), seconds: 1 };
+  return { points: 1, seconds: Math.ceil(1 / rate) };
 }
 
 export class MarketplaceRateLimiter {
   private readonly limiters = new Map<string, RateLimiterRedis>();
+  readonly adaptive = new AdaptiveLimits();
 
   constructor(private readonly options: RateLimiterOptions) {}
 
-  async acquire(marketplace: Marketplace, operation: MarketplaceOperation, accountId: string): Promise<void> {
+  async acquire(bucket: Bucket, budget: WaitBudget): Promise<void> {
+    const { marketplace, operation, accountId } = bucket;
     const limits = RATE_LIMITS[marketplace][operation];
-    const deadline = Date.now() + (this.options.maxWaitMs ?? 5_000);
-    for (const [tier, limit, key] of [
+    const what = `${marketplace} ${operation}`;
+    await this.waitOrHandOver(this.adaptive.pausedFor(bucket), budget, `${what}: the marketplace asked us to wait`);
+    const lowered = this.adaptive.loweredRate(bucket, limits.perAccount);
+    const tiers: [string, RateLimit, string][] = [
       ['account', limits.perAccount, accountId],
       ['app', limits.perApplication, 'all'],
-    ] as const) {
-      await this.take(this.limiter(marketplace, operation, tier, limit), key, deadline, `${marketplace} ${operation}`);
+    ];
+    if (lowered !== undefined) tiers.push([`adaptive-${lowered}`, limitForRate(lowered), accountId]);
+    for (const [tier, limit, key] of tiers) {
+      await this.take(this.limiter(marketplace, operation, tier, limit), key, budget, what);
     }
   }
 
-  private async take(limiter: RateLimiterRedis, key: string, deadline: number, what: string): Promise<void> {
+  private async take(limiter: RateLimiterRedis, key: string, budget: WaitBudget, what: string): Promise<void> {
     for (;;) {
       try {
         await limiter.consume(key);
         return;
       } catch (rejection) {
+        // With the insurance limiter, a Redis error is answered from memory: anything else is a bug.
         if (!(rejection instanceof RateLimiterRes)) throw rejection;
-        if (Date.now() + rejection.msBeforeNext > deadline) {
-          throw ApplicationFailure.create({
-            message: `${what}: our own rate limit is exhausted for ${rejection.msBeforeNext} ms`,
-            type: MARKETPLACE_FAILURES.rateLimited,
-            nextRetryDelay: Math.max(rejection.msBeforeNext, 1),
-          });
-        }
-        await sleep(rejection.msBeforeNext);
+        await this.waitOrHandOver(rejection.msBeforeNext, budget, `${what}: our own rate limit is exhausted`);
       }
     }
   }
 
-  private limiter(marketplace: Marketplace, operation: string, tier: string, limit: RateLimit): RateLimiterRedis {
+  private async waitOrHandOver(ms: number, budget: WaitBudget, what: string): Promise<void> {
+    if (ms <= 0) return;
+    if (!budget.allows(ms)) {
+      throw ApplicationFailure.create({
+        message: `${what} for ${ms} ms`,
+        type: MARKETPLACE_FAILURES.rateLimited,
+        nextRetryDelay: Math.max(ms, 1),
+      });
+    }
+    await budget.wait(ms);
+  }
+
+  private limiter(marketplace: Marketplace, operation: MarketplaceOperation, tier: string, limit: RateLimit) {
     const keyPrefix = `${this.options.keyPrefix}:rate:${marketplace}:${operation}:${tier}`;
     let limiter = this.limiters.get(keyPrefix);
     if (!limiter) {
+      const share = this.options.expectedProcesses ?? DEFAULT_EXPECTED_PROCESSES;
       limiter = new RateLimiterRedis({
         storeClient: this.options.redis,
         keyPrefix,
         points: limit.points,
         duration: limit.seconds,
+        // A Redis that is not connected is not waited for: the memory limit answers at once.
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory({
+          keyPrefix,
+          points: Math.max(1, Math.floor(limit.points / share)),
+          duration: limit.seconds,
+        }),
       });
       this.limiters.set(keyPrefix, limiter);
     }
