@@ -87,13 +87,20 @@ describe('marketplace answers become failures Temporal can act on', () => {
   });
 
   it('waits out a 429 Retry-After inside the attempt and calls again, heartbeating', async () => {
-    await sellers.sim.addFault({ kind: 'rate-limit', retryAfterSeconds: 1, times: 3, sellerId: seller.accountId });
+    await sellers.sim.addFault({
+      kind: 'rate-limit',
+      retryAfterSeconds: 1,
+      times: 3,
+      sellerId: seller.accountId,
+      operation: 'listings-update',
+    });
     const env = marketplaceAttempt();
     const beats: unknown[] = [];
     env.on('heartbeat', (details: unknown) => beats.push(details));
-    await expect(runActivity(activities.readListings, [{ ...seller, skus: ['A-1'] }], env)).resolves.toHaveLength(1);
-    const reads = await sellers.sim.ledger({ sellerId: seller.accountId, operation: 'listings-read' });
-    expect(reads.map((entry) => entry.status)).toEqual([429, 429, 429, 200]);
+    const change = { ...seller, changes: [{ sku: 'A-1', quantity: 4 }], idempotencyKey: `wait:${seller.accountId}` };
+    await expect(runActivity(activities.updateListings, [change], env)).resolves.toMatchObject({ applied: ['A-1'] });
+    const updates = await sellers.sim.ledger({ sellerId: seller.accountId, operation: 'listings-update' });
+    expect(updates.map((entry) => entry.status)).toEqual([429, 429, 429, 200]);
     expect(beats.length).toBeGreaterThanOrEqual(3);
   });
 
@@ -102,7 +109,6 @@ describe('marketplace answers become failures Temporal can act on', () => {
     const failure = await failureOf(read(seller));
     expect(failure.type).toBe(MARKETPLACE_FAILURES.rateLimited);
     expect(failure.nextRetryDelay).toBe(600_000);
-    expect(await sellers.sim.ledger({ sellerId: seller.accountId, operation: 'listings-read' })).toHaveLength(1);
   });
 
   it('marks the account needs_reauth when its authorisation is revoked', async () => {
