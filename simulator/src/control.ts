@@ -122,6 +122,8 @@ export interface SimRateLimit {
   operation?: SimOperation;
   /** Requests per second (0.01 to 10000). */
   rate: number;
+  /** Whether answers carry `x-amzn-RateLimit-Limit` (default true; AJIO, Flipkart and Meesho send none). */
+  header?: boolean;
 }
 /** One SKU's change: only the fields being changed. */
 export interface SimListingChange {

@@ -2,8 +2,9 @@
  * Rate limits a test sets on the simulator (`POST /_sim/limits`), as a marketplace enforces its own:
  * per bucket (operation × seller × application; the simulator serves one application). A request of
  * a limited bucket is answered with the bucket's rate in `x-amzn-RateLimit-Limit` (requests per
- * second), as SP-API does; one over the rate gets `429` with `Retry-After` and a body naming its
- * bucket and rate. Without a limit set, nothing is limited and no header is sent.
+ * second), as SP-API does (unless the limit says `header: false`); one over the rate gets `429` with
+ * `Retry-After` and a body naming its bucket and rate. Without a limit set, nothing is limited and no
+ * header is sent.
  */
 import { randomUUID } from 'node:crypto';
 import { SIM_MARKETPLACES, SIM_OPERATIONS, type SimMarketplace, type SimOperation, type SimRateLimit } from './control';
@@ -34,6 +35,7 @@ const FIELD_CHECKS: Record<keyof SimRateLimit, (value: unknown) => boolean> = {
   sellerId: isNonEmptyString,
   operation: (value) => SIM_OPERATIONS.includes(value as SimOperation),
   rate: (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0.01 && value <= 10_000,
+  header: (value) => typeof value === 'boolean',
 };
 
 function checkLimit(input: unknown): SimRateLimit {
@@ -77,7 +79,7 @@ export class RateLimits {
   check(target: LimitTarget, now = Date.now()): LimitVerdict | undefined {
     const rule = this.rules.findLast((candidate) => matches(candidate, target));
     if (!rule) return undefined;
-    const headers = { [RATE_LIMIT_HEADER]: String(rule.rate) };
+    const headers: Record<string, string> = rule.header === false ? {} : { [RATE_LIMIT_HEADER]: String(rule.rate) };
     const bucket = `${target.marketplace}:${target.operation}:${target.sellerId}`;
     const window = windowOf(rule.rate);
     const recent = (this.admitted.get(bucket) ?? []).filter((at) => at > now - window.ms);

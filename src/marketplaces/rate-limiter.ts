@@ -28,15 +28,17 @@ export interface RateLimiterOptions {
   expectedProcesses?: number;
 }
 
-/** A lowered rate as a limit of whole points: 2.5/s → 5 per 2 s; 0.2/s → 1 per 5 s. */
-function limitForRate(rate: number): RateLimit {
-  if (rate >= 1) return { points: Math.floor(rate), seconds: 1 };
-  return { points: 1, seconds: Math.ceil(1 / rate) };
-}
+/**
+ * Calls of a lowered bucket are spaced this much wider than the rate the marketplace said, so that
+ * network jitter does not put two of them into one of its windows.
+ */
+const SPACING_MARGIN = 1.05;
 
 export class MarketplaceRateLimiter {
   private readonly limiters = new Map<string, RateLimiterRedis>();
   readonly adaptive = new AdaptiveLimits();
+  /** Per bucket, when this process's latest call starts (or started). */
+  private readonly lastStart = new Map<string, number>();
 
   constructor(private readonly options: RateLimiterOptions) {}
 
@@ -45,15 +47,36 @@ export class MarketplaceRateLimiter {
     const limits = RATE_LIMITS[marketplace][operation];
     const what = `${marketplace} ${operation}`;
     await this.waitOrHandOver(this.adaptive.pausedFor(bucket), budget, `${what}: the marketplace asked us to wait`);
-    const lowered = this.adaptive.loweredRate(bucket, limits.perAccount);
     const tiers: [string, RateLimit, string][] = [
       ['account', limits.perAccount, accountId],
       ['app', limits.perApplication, 'all'],
     ];
-    if (lowered !== undefined) tiers.push([`adaptive-${lowered}`, limitForRate(lowered), accountId]);
     for (const [tier, limit, key] of tiers) {
       await this.take(this.limiter(marketplace, operation, tier, limit), key, budget, what);
     }
+    await this.spaceLowered(bucket, budget, what);
+  }
+
+  /**
+   * A bucket the marketplace lowered: this process's calls are spaced evenly at its share of the
+   * said rate (1 / expectedProcesses of it, so the processes together keep to it), no bursts. Every
+   * call's start is kept, so the first call after the lowering is spaced from the one that said it.
+   */
+  private async spaceLowered(bucket: Bucket, budget: WaitBudget, what: string): Promise<void> {
+    const { marketplace, operation, accountId } = bucket;
+    const lowered = this.adaptive.loweredRate(bucket, RATE_LIMITS[marketplace][operation].perAccount);
+    const key = `${marketplace}:${operation}:${accountId}`;
+    const now = Date.now();
+    const intervalMs = lowered === undefined ? 0 : (1000 * SPACING_MARGIN * this.share) / lowered;
+    const slot = Math.max(now, (this.lastStart.get(key) ?? -Infinity) + intervalMs);
+    // The slot is taken before waiting for it, so calls waiting together line up one interval apart.
+    this.handOverBeyond(slot - now, budget, `${what}: the marketplace lowered its rate to ${lowered}/s`);
+    this.lastStart.set(key, slot);
+    if (slot > now) await budget.wait(slot - now);
+  }
+
+  private get share(): number {
+    return this.options.expectedProcesses ?? DEFAULT_EXPECTED_PROCESSES;
   }
 
   private async take(limiter: RateLimiterRedis, key: string, budget: WaitBudget, what: string): Promise<void> {
@@ -71,21 +94,25 @@ export class MarketplaceRateLimiter {
 
   private async waitOrHandOver(ms: number, budget: WaitBudget, what: string): Promise<void> {
     if (ms <= 0) return;
-    if (!budget.allows(ms)) {
-      throw ApplicationFailure.create({
-        message: `${what} for ${ms} ms`,
-        type: MARKETPLACE_FAILURES.rateLimited,
-        nextRetryDelay: Math.max(ms, 1),
-      });
-    }
+    this.handOverBeyond(ms, budget, what);
     await budget.wait(ms);
+  }
+
+  /** A wait the budget cannot take fails the call retryably, the wait becoming Temporal's retry delay. */
+  private handOverBeyond(ms: number, budget: WaitBudget, what: string): void {
+    if (ms <= 0 || budget.allows(ms)) return;
+    throw ApplicationFailure.create({
+      message: `${what} for ${ms} ms`,
+      type: MARKETPLACE_FAILURES.rateLimited,
+      nextRetryDelay: Math.max(ms, 1),
+    });
   }
 
   private limiter(marketplace: Marketplace, operation: MarketplaceOperation, tier: string, limit: RateLimit) {
     const keyPrefix = `${this.options.keyPrefix}:rate:${marketplace}:${operation}:${tier}`;
     let limiter = this.limiters.get(keyPrefix);
     if (!limiter) {
-      const share = this.options.expectedProcesses ?? DEFAULT_EXPECTED_PROCESSES;
+      const { share } = this;
       limiter = new RateLimiterRedis({
         storeClient: this.options.redis,
         keyPrefix,

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import type { ListingState } from '../../src/contracts/marketplace-records';
 import { MARKETPLACES, type Marketplace } from '../../src/contracts/marketplaces';
 import { activityEnvironment, type ActivityEnvironment } from '../support/activity-env';
 
@@ -25,8 +26,12 @@ it.each(MARKETPLACES)('%s: 8 concurrent calls of a fresh account, each call its 
   const before = await env.sellers.sim.ledger({ sellerId: seller.accountId, operation: 'token' });
 
   const reads = await Promise.all(
-    Array.from({ length: 8 }, () =>
-      new MockActivityEnvironment().run(env.activities.readListings, { ...seller, skus: ['SF-1'] }),
+    Array.from(
+      { length: 8 },
+      () =>
+        new MockActivityEnvironment().run(env.activities.readListings, { ...seller, skus: ['SF-1'] }) as Promise<
+          ListingState[]
+        >,
     ),
   );
 
