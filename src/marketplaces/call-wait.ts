@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { MARKETPLACE_FAILURES } from '../contracts/failures';
 
 /** Longest one activity attempt waits in process for rate limits, all its calls together. */
@@ -51,7 +52,10 @@ export interface WaitBudget {
 }
 
 interface AttemptState {
-  deadline: number;
+  /** When the attempt's start-to-close runs out. */
+  endsAt: number;
+  /** When the waits' budget runs out. */
+  budgetEndsAt: number;
   /** What the activity last heartbeated: a wait's heartbeat repeats it, so no checkpoint is lost. */
   details: unknown;
 }
@@ -68,17 +72,17 @@ function currentContext(): Context | undefined {
 
 /**
  * Temporal keeps only the last heartbeat's details, and a heartbeat without them would erase an
- * activity's checkpoint (a sync's page). So the first time this attempt reaches a marketplace call,
- * its heartbeat is wrapped to remember what the activity sends; until then, the previous attempt's
- * details are what Temporal holds.
+ * activity's checkpoint (a sync's page). So the attempt's heartbeat is wrapped to remember what the
+ * activity sends: from its start when the worker has the `rememberHeartbeats` interceptor, else from
+ * its first marketplace call. Before anything is sent, Temporal holds the previous attempt's details.
  */
-function attemptState(context: Context, callTimeoutMs: number): AttemptState {
+function attemptState(context: Context): AttemptState {
   let state = attempts.get(context);
   if (state) return state;
   const { info } = context;
-  const attemptEnds = info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs;
   state = {
-    deadline: Math.min(Date.now() + CALL_WAIT_BUDGET_MS, attemptEnds - callTimeoutMs - CALL_MARGIN_MS),
+    endsAt: info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs,
+    budgetEndsAt: Date.now() + CALL_WAIT_BUDGET_MS,
     details: info.heartbeatDetails,
   };
   const tracked = state;
@@ -90,6 +94,12 @@ function attemptState(context: Context, callTimeoutMs: number): AttemptState {
   attempts.set(context, state);
   return state;
 }
+
+/** A worker's activity interceptor: every attempt's heartbeats are remembered from its start. */
+export const rememberHeartbeats: ActivityInterceptorsFactory = (context) => {
+  attemptState(context);
+  return {};
+};
 
 export function waitBudget(callTimeoutMs: number): WaitBudget {
   const budget = attemptBudget(callTimeoutMs);
@@ -117,7 +127,8 @@ function attemptBudget(callTimeoutMs: number): WaitBudget {
       alive: () => undefined,
     };
   }
-  const state = attemptState(context, callTimeoutMs);
+  const state = attemptState(context);
+  const deadline = Math.min(state.budgetEndsAt, state.endsAt - callTimeoutMs - CALL_MARGIN_MS);
   // Heartbeating where no heartbeat timeout is set is pointless (and the SDK asks us not to).
   const beats = context.info.heartbeatTimeoutMs !== undefined;
   const beat = () => {
@@ -125,7 +136,7 @@ function attemptBudget(callTimeoutMs: number): WaitBudget {
   };
   return {
     retriesRateLimits: true,
-    allows: (ms) => Date.now() + ms <= state.deadline,
+    allows: (ms) => Date.now() + ms <= deadline,
     alive: beat,
     async wait(ms) {
       for (const end = Date.now() + ms; Date.now() < end;) {
