@@ -92,7 +92,7 @@ export class MarketplaceHttp {
     } catch (error) {
       throw networkFailure(site, error);
     }
-    rateLimiter.adaptive.granted(bucket, response.headers.get(RATE_LIMIT_HEADER), configured);
+    rateLimiter.answered(bucket, response.headers.get(RATE_LIMIT_HEADER));
     if (response.ok) return response;
     const body = await response.text().catch(() => '');
     const retryAfterHeader = response.headers.get('retry-after');

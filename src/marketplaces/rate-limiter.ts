@@ -34,10 +34,12 @@ export interface RateLimiterOptions {
  */
 const SPACING_MARGIN = 1.05;
 
+const bucketKey = ({ marketplace, operation, accountId }: Bucket) => `${marketplace}:${operation}:${accountId}`;
+
 export class MarketplaceRateLimiter {
   private readonly limiters = new Map<string, RateLimiterRedis>();
   readonly adaptive = new AdaptiveLimits();
-  /** Per bucket, when this process's latest call starts (or started). */
+  /** Per bucket, when this process's latest call starts, started or was answered, whichever is latest. */
   private readonly lastStart = new Map<string, number>();
 
   constructor(private readonly options: RateLimiterOptions) {}
@@ -58,14 +60,27 @@ export class MarketplaceRateLimiter {
   }
 
   /**
+   * An answer came: what its rate header says, and when it came. The marketplace counted the call
+   * before it answered, so spacing the next call from the answer (not from the send) keeps to its
+   * rate however long the call took on the way.
+   */
+  answered(bucket: Bucket, rateHeader: string | null): void {
+    const { marketplace, operation } = bucket;
+    this.adaptive.granted(bucket, rateHeader, RATE_LIMITS[marketplace][operation].perAccount);
+    const key = bucketKey(bucket);
+    this.lastStart.set(key, Math.max(this.lastStart.get(key) ?? 0, Date.now()));
+  }
+
+  /**
    * A bucket the marketplace lowered: this process's calls are spaced evenly at its share of the
    * said rate (1 / expectedProcesses of it, so the processes together keep to it), no bursts. Every
-   * call's start is kept, so the first call after the lowering is spaced from the one that said it.
+   * call's start (or answer, when later) is kept, so the first call after the lowering is spaced
+   * from the one that said it.
    */
   private async spaceLowered(bucket: Bucket, budget: WaitBudget, what: string): Promise<void> {
-    const { marketplace, operation, accountId } = bucket;
+    const { marketplace, operation } = bucket;
     const lowered = this.adaptive.loweredRate(bucket, RATE_LIMITS[marketplace][operation].perAccount);
-    const key = `${marketplace}:${operation}:${accountId}`;
+    const key = bucketKey(bucket);
     const now = Date.now();
     const intervalMs = lowered === undefined ? 0 : (1000 * SPACING_MARGIN * this.share) / lowered;
     const slot = Math.max(now, (this.lastStart.get(key) ?? -Infinity) + intervalMs);
