@@ -11,6 +11,7 @@ import {
   type SimOperation,
 } from './control';
 import type { FaultRules } from './faults';
+import type { RateLimits } from './rate-limits';
 import { type Answer, failure, InputError, json, type ParsedBody } from './http';
 import { setListing } from './listings';
 import { addReturn, placeOrder, setOrderStatus } from './orders';
@@ -21,6 +22,7 @@ import type { Ledger, MarketplaceState, ReadLog, Seller } from './state';
 export interface ControlTarget {
   states: Record<SimMarketplace, MarketplaceState>;
   faults: FaultRules;
+  limits: RateLimits;
   ledger: Ledger;
   reads: ReadLog;
 }
@@ -129,6 +131,12 @@ const CONTROL_ROUTES: ControlRoute[] = [
     method: 'DELETE',
     path: '/faults/:id',
     handle: (sim, { params }) => json(200, { removed: sim.faults.remove(params.id ?? '') ? 1 : 0 }),
+  },
+  { method: 'POST', path: '/limits', handle: (sim, { body }) => json(201, { id: sim.limits.add(jsonBody(body)) }) },
+  {
+    method: 'DELETE',
+    path: '/limits/:id',
+    handle: (sim, { params }) => json(200, { removed: sim.limits.remove(params.id ?? '') ? 1 : 0 }),
   },
   {
     method: 'GET',

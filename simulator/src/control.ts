@@ -114,6 +114,19 @@ export interface SimFault {
   body?: string;
   contentType?: string;
 }
+/**
+ * A marketplace rate limit on a bucket (operation × seller): answers carry `x-amzn-RateLimit-Limit:
+ * <rate>`, and a request over `rate` a second gets 429 naming its bucket. Unset selectors match all.
+ */
+export interface SimRateLimit {
+  marketplace?: SimMarketplace;
+  sellerId?: string;
+  operation?: SimOperation;
+  /** Requests per second (0.01 to 10000). */
+  rate: number;
+  /** Whether answers carry `x-amzn-RateLimit-Limit` (default true; AJIO, Flipkart and Meesho send none). */
+  header?: boolean;
+}
 /** One SKU's change: only the fields being changed. */
 export interface SimListingChange {
   sku: string;
@@ -203,6 +216,15 @@ export class SimulatorControl {
   /** Removing a rule that already fired its `times` is not an error. */
   async removeFault(id: string): Promise<void> {
     await this.call('DELETE', `/_sim/faults/${encodeURIComponent(id)}`);
+  }
+
+  /** Sets a marketplace rate limit (`POST /_sim/limits`); the latest matching one applies. */
+  async addRateLimit(limit: SimRateLimit): Promise<string> {
+    return ((await this.call('POST', '/_sim/limits', limit)) as { id: string }).id;
+  }
+
+  async removeRateLimit(id: string): Promise<void> {
+    await this.call('DELETE', `/_sim/limits/${encodeURIComponent(id)}`);
   }
 
   async clearFaults(sellerId: string): Promise<void> {

@@ -25,6 +25,7 @@ import {
   writeTruncatedAnswer,
 } from './http';
 import { PROFILES } from './marketplaces';
+import { type LimitVerdict, RateLimits } from './rate-limits';
 import { findRoute, MUTATIONS, type Route, routesFor } from './routes';
 import { IdempotencyCache, Ledger, MarketplaceState, ReadLog } from './state';
 
@@ -36,9 +37,18 @@ const perMarketplace = <T>(make: (marketplace: SimMarketplace) => T) =>
 
 const isMarketplace = (value: string): value is SimMarketplace => SIM_MARKETPLACES.includes(value as SimMarketplace);
 
+type AnswerWithOutcome = { answer: Answer; outcome: SimLedgerEntry['outcome'] };
+
+/** A limited bucket's rate header on whatever the answer is (a cached answer is copied, not changed). */
+function withRateHeaders(result: AnswerWithOutcome, limit: LimitVerdict | undefined): AnswerWithOutcome {
+  if (!limit) return result;
+  return { ...result, answer: { ...result.answer, headers: { ...result.answer.headers, ...limit.headers } } };
+}
+
 export class Simulator implements ControlTarget {
   readonly states = perMarketplace((marketplace) => new MarketplaceState(marketplace));
   readonly faults: FaultRules;
+  readonly limits = new RateLimits();
   readonly ledger = new Ledger();
   readonly reads = new ReadLog();
   private readonly idempotency = new IdempotencyCache();
@@ -108,8 +118,12 @@ export class Simulator implements ControlTarget {
       },
       this.stopping.signal,
     );
+    // A request an injected fault answers is not counted against its bucket's rate.
+    const limit = verdict.decider
+      ? undefined
+      : this.limits.check({ marketplace: ctx.marketplace, sellerId: identity.sellerId, operation: route.operation });
     const applied: SimListingChange[] = [];
-    const { answer, outcome } = this.answer(route, ctx, identity, key, verdict, applied);
+    const { answer, outcome } = withRateHeaders(this.answer(route, ctx, identity, key, verdict, applied, limit), limit);
     if (!mutation) {
       this.reads.record({
         marketplace: ctx.marketplace,
@@ -148,9 +162,10 @@ export class Simulator implements ControlTarget {
     key: string | null,
     verdict: FaultVerdict,
     applied: SimListingChange[],
-  ): { answer: Answer; outcome: SimLedgerEntry['outcome'] } {
-    // Injected answers are not cached: a retry after a 503 or a 429 must apply.
-    const injected = verdict.decider && faultAnswer(verdict.decider);
+    limit: LimitVerdict | undefined,
+  ): AnswerWithOutcome {
+    // Injected answers (and rate-limit refusals) are not cached: a retry after a 503 or a 429 must apply.
+    const injected = (verdict.decider && faultAnswer(verdict.decider)) || limit?.refusal;
     if (injected) return { answer: injected, outcome: 'fault' };
     const replay = key === null ? undefined : this.idempotency.get(ctx.marketplace, key);
     if (replay) return { answer: replay, outcome: 'replayed' };

@@ -27,6 +27,7 @@ import {
   type DriftFinding,
   type LockedListing,
 } from '../db/listing-pushes';
+import { outlastRateLimits, withShortWaits } from '../marketplaces/call-wait';
 import type { MarketplaceClient } from '../marketplaces/client';
 import { isFailureOfType } from '../marketplaces/errors';
 import { forAccount, requireActiveAccount } from './account-guard';
@@ -134,11 +135,15 @@ async function underPushLocks<T>(
 ): Promise<T> {
   const client = deps.marketplaces.clients[marketplace];
   const holdMs = deps.marketplaces.callTimeoutMs + PUSH_HOLD_MARGIN_MS;
+  // A 429 or a long turn of the rate limiter is not waited out under the locks: the transaction rolls
+  // back, the wait happens outside them (heartbeating), and the batch is computed and sent again.
   return forAccount(deps, accountId, async () => {
     await client.authenticate(accountId);
     try {
-      return await withPushLocks(deps.pool, { accountId, skuIds, holdMs }, (db, listings) =>
-        work(client, db, listings),
+      return await outlastRateLimits(deps.marketplaces.callTimeoutMs, () =>
+        withPushLocks(deps.pool, { accountId, skuIds, holdMs }, (db, listings) =>
+          withShortWaits(() => work(client, db, listings)),
+        ),
       );
     } catch (error) {
       if (!isLockTimeout(error)) throw error;
@@ -165,18 +170,21 @@ export async function pushStock(deps: ActivityDeps, request: StockPushRequest): 
   const target = await pushTarget(deps, request);
   const result: StockPushResult = { pushed: [], upToDate: [], unlisted: [], rejected: [] };
   for (const skuIds of inUpdateBatches([...new Set(request.skuIds)].sort(), target.marketplace)) {
-    await underPushLocks(target, skuIds, async (client, db, listings) => {
+    // The batch's verdicts join the result only once its transaction committed (a rate-limited batch runs again).
+    const batch = await underPushLocks(target, skuIds, async (client, db, listings) => {
       const listed = new Set(listings.map((listing) => listing.skuId));
-      result.unlisted.push(...skuIds.filter((skuId) => !listed.has(skuId)));
+      const unlisted = skuIds.filter((skuId) => !listed.has(skuId));
       const due = request.force ? listings : listings.filter(isBehind);
-      result.upToDate.push(...listings.filter((listing) => !due.includes(listing)).map((listing) => listing.skuId));
-      if (due.length === 0) return;
+      const upToDate = listings.filter((listing) => !due.includes(listing)).map((listing) => listing.skuId);
+      if (due.length === 0) return { unlisted, upToDate, pushed: [], rejected: [] };
       const key = stockPushKey(request.accountId, due, request.runKey);
       const { pushed, rejected } = verdicts(due, await sendQuantities(client, request.accountId, due, key));
       await recordPushed(db, request.accountId, pushed);
-      result.pushed.push(...pushed);
-      result.rejected.push(...rejected);
+      return { unlisted, upToDate, pushed, rejected };
     });
+    for (const field of ['unlisted', 'upToDate', 'pushed', 'rejected'] as const) {
+      (result[field] as unknown[]).push(...batch[field]);
+    }
   }
   return result;
 }
@@ -284,7 +292,9 @@ export async function repairStock(deps: ActivityDeps, request: StockRepairReques
     const atRead = await listingPushStates(deps.pool, request.accountId, skuIds);
     const externalIds = [...atRead.values()].map((listing) => listing.externalId);
     const shown = await forAccount(deps, request.accountId, () => readShown(client, request.accountId, externalIds));
-    await underPushLocks(target, skuIds, async (marketplaceClient, db, listings) => {
+    // Counted only once the batch's transaction committed (a rate-limited batch runs again).
+    const batch = await underPushLocks(target, skuIds, async (marketplaceClient, db, listings) => {
+      const counts = { ...NO_STOCK_REPAIRS };
       const findings: DriftFinding[] = [];
       const due: DueListing[] = [];
       for (const listing of listings) {
@@ -298,7 +308,9 @@ export async function repairStock(deps: ActivityDeps, request: StockRepairReques
       }
       if (due.length > 0) findings.push(...(await pushDue(marketplaceClient, db, request, due, counts)));
       await recordDriftFindings(db, findings);
+      return counts;
     });
+    for (const [name, count] of Object.entries(batch) as [keyof StockRepairCounts, number][]) counts[name] += count;
   }
   return counts;
 }

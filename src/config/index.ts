@@ -118,6 +118,8 @@ const envSchema = z
     AMAZON_LWA_CLIENT_ID: z.string().optional(),
     AMAZON_LWA_CLIENT_SECRET: z.string().optional(),
     MARKETPLACE_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+    // Worker processes calling marketplaces: while Redis is away each keeps 1/N of every rate limit.
+    MARKETPLACE_RATE_LIMIT_PROCESSES: z.coerce.number().int().min(1).max(1_000).default(4),
     // Where downloaded marketplace documents are kept (a mounted volume in deployments).
     DOCUMENT_STORE_DIR: z.string().min(1).optional(),
 
@@ -204,6 +206,8 @@ export interface Config {
     urls: Partial<Record<Marketplace, string>>;
     amazonLwa?: { clientId: string; clientSecret: string };
     timeoutMs: number;
+    /** How many worker processes share the rate limits when Redis is away. */
+    rateLimitProcesses: number;
     documentStoreDir?: string;
   };
   observability: {
@@ -299,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           ? { clientId: e.AMAZON_LWA_CLIENT_ID, clientSecret: e.AMAZON_LWA_CLIENT_SECRET }
           : undefined,
       timeoutMs: e.MARKETPLACE_TIMEOUT_MS,
+      rateLimitProcesses: e.MARKETPLACE_RATE_LIMIT_PROCESSES,
       documentStoreDir: e.DOCUMENT_STORE_DIR,
     },
     observability: {

@@ -29,16 +29,38 @@ export function missingSecret(accountId: string, what: string): ApplicationFailu
   return ApplicationFailure.nonRetryable(`account ${accountId} has no ${what} stored`, 'MissingCredentials');
 }
 
-/** A secret stored with the account and sent as one header (AJIO's access token, Meesho's API key). */
+/**
+ * One in-flight `load` per key in this process: concurrent callers for the same account share it
+ * (8 concurrent calls → 1 token request, 1 credential read), and the next caller after it settles
+ * starts a new one. A failure reaches every caller that shared it.
+ */
+export function singleFlight<T>(load: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const inFlight = new Map<string, Promise<T>>();
+  return (key) => {
+    let pending = inFlight.get(key);
+    if (!pending) {
+      pending = load(key).finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
+    }
+    return pending;
+  };
+}
+
+/**
+ * A secret stored with the account and sent as one header (AJIO's access token, Meesho's API key).
+ * Read from the store per call (a rotated AJIO token is seen at once), but one read per account at a
+ * time.
+ */
 export function storedSecretHeader(
   secrets: SecretsSource,
   pick: (stored: AccountSecrets) => string | undefined,
   what: string,
   header: (value: string) => Headers,
 ): Authenticator {
+  const load = singleFlight(secrets);
   return {
     async headers(accountId) {
-      const value = pick(await secrets(accountId));
+      const value = pick(await load(accountId));
       if (!value) throw missingSecret(accountId, what);
       return header(value);
     },
@@ -58,17 +80,21 @@ export function cachedAccessToken(
   header: (token: string) => Headers,
 ): Authenticator {
   const cache = new Map<string, { token: string; refreshAt: number }>();
+  // Concurrent calls of one account without a token share one token request.
+  const renew = singleFlight(async (accountId) => {
+    const fresh = await obtain(accountId);
+    const lifetimeMs = fresh.expires_in * 1000;
+    cache.set(accountId, {
+      token: fresh.access_token,
+      refreshAt: Date.now() + Math.max(lifetimeMs - EARLY_REFRESH_MS, lifetimeMs / 2),
+    });
+    return fresh.access_token;
+  });
   return {
     async headers(accountId) {
       const cached = cache.get(accountId);
       if (cached && cached.refreshAt > Date.now()) return header(cached.token);
-      const fresh = await obtain(accountId);
-      const lifetimeMs = fresh.expires_in * 1000;
-      cache.set(accountId, {
-        token: fresh.access_token,
-        refreshAt: Date.now() + Math.max(lifetimeMs - EARLY_REFRESH_MS, lifetimeMs / 2),
-      });
-      return header(fresh.access_token);
+      return header(await renew(accountId));
     },
     forget: (accountId) => cache.delete(accountId),
   };

@@ -6,9 +6,21 @@
  */
 import type { z } from 'zod';
 import type { Marketplace } from '../contracts/marketplaces';
-import { cutOffFailure, failureForResponse, malformedFailure, networkFailure, type CallSite } from './errors';
-import type { MarketplaceOperation } from './limits';
+import { RATE_LIMIT_HEADER } from './adaptive-limits';
+import { waitBudget, type WaitBudget } from './call-wait';
+import {
+  cutOffFailure,
+  failureForResponse,
+  malformedFailure,
+  networkFailure,
+  retryAfterMs,
+  type CallSite,
+} from './errors';
+import { RATE_LIMITS, type MarketplaceOperation } from './limits';
 import type { MarketplaceRateLimiter } from './rate-limiter';
+
+/** A 429 without a usable Retry-After is tried again after this long. */
+const DEFAULT_RETRY_AFTER_MS = 1_000;
 
 export interface MarketplaceCall {
   operation: MarketplaceOperation;
@@ -63,9 +75,35 @@ export class MarketplaceHttp {
     return new Response(watchdog.watch(response.body), { status: response.status, headers: response.headers });
   }
 
+  /**
+   * Sends a call and returns the successful response with its body unread. Our own limiter's turn
+   * and a 429's Retry-After are waited out here, heartbeating, and the call is sent again, within the
+   * activity's wait budget (call-wait.ts); what the marketplace says about its limits adjusts them
+   * (adaptive-limits.ts). `signal` gives each request its own abort signal.
+   */
   private async request(call: MarketplaceCall, signal: () => AbortSignal): Promise<Response> {
+    const budget = waitBudget(this.options.timeoutMs);
+    for (;;) {
+      const outcome = await this.attempt(call, budget, signal);
+      if (outcome instanceof Response) return outcome;
+      const { failure, retryAfter } = outcome;
+      if (!budget.retriesRateLimits || !budget.allows(retryAfter)) throw failure;
+      await budget.wait(retryAfter);
+    }
+  }
+
+  /** One request: the response, or a 429 to wait out (anything else is thrown). */
+  private async attempt(
+    call: MarketplaceCall,
+    budget: WaitBudget,
+    signal: () => AbortSignal,
+  ): Promise<Response | { failure: Error; retryAfter: number }> {
     const site = this.site(call);
-    await this.options.rateLimiter.acquire(this.options.marketplace, call.operation, call.accountId);
+    const bucket = { marketplace: this.options.marketplace, operation: call.operation, accountId: call.accountId };
+    const { rateLimiter } = this.options;
+    const configured = RATE_LIMITS[bucket.marketplace][bucket.operation].perAccount;
+    await rateLimiter.acquire(bucket, budget);
+    budget.alive();
     let response: Response;
     try {
       response = await fetch(this.url(call.path), {
@@ -82,9 +120,15 @@ export class MarketplaceHttp {
     } catch (error) {
       throw networkFailure(site, error);
     }
+    rateLimiter.answered(bucket, response.headers.get(RATE_LIMIT_HEADER));
     if (response.ok) return response;
     const body = await response.text().catch(() => '');
-    throw failureForResponse(site, response.status, body, response.headers.get('retry-after'));
+    const retryAfterHeader = response.headers.get('retry-after');
+    const failure = failureForResponse(site, response.status, body, retryAfterHeader);
+    if (response.status !== 429) throw failure;
+    const retryAfter = retryAfterMs(retryAfterHeader) ?? DEFAULT_RETRY_AFTER_MS;
+    rateLimiter.adaptive.rateLimited(bucket, retryAfter, body, configured);
+    return { failure, retryAfter };
   }
 
   /** Sends a call and parses its JSON body against `schema`; anything else is a malformed answer. */
@@ -126,12 +170,14 @@ export class MarketplaceHttp {
  * pass without a byte of the body. The abort errors the body stream, and the reader sees a cut-off.
  */
 class StallWatchdog {
-  private readonly controller = new AbortController();
+  private controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly idleMs: number) {}
 
+  /** A fresh signal per request: one that fired while a 429 was waited out must not cut the next. */
   start(waitingFor: string): AbortSignal {
+    this.controller = new AbortController();
     this.arm(waitingFor);
     return this.controller.signal;
   }

@@ -18,8 +18,12 @@ export interface Marketplaces {
 }
 
 export function createMarketplaces(config: Config, redis: Redis, secrets: SecretsSource): Marketplaces {
-  const { urls, timeoutMs, amazonLwa } = requireMarketplaceConfig(config);
-  const rateLimiter = new MarketplaceRateLimiter({ redis, keyPrefix: config.redis.keyPrefix });
+  const { urls, timeoutMs, amazonLwa, rateLimitProcesses } = requireMarketplaceConfig(config);
+  const rateLimiter = new MarketplaceRateLimiter({
+    redis,
+    keyPrefix: config.redis.keyPrefix,
+    expectedProcesses: rateLimitProcesses,
+  });
   const deps = (marketplace: Marketplace) => ({ baseUrl: urls[marketplace], timeoutMs, rateLimiter, secrets });
   const ajio = createAjio(deps('ajio'));
   return {

@@ -13,6 +13,7 @@ import { missingSecret } from '../marketplaces/access-tokens';
 import { createMarketplaces } from '../marketplaces';
 import type { ReadinessChecks } from '../platform/health-server';
 import { traceActivities } from '../observability/activity-trace';
+import { rememberHeartbeats } from '../marketplaces/call-wait';
 import { roleLogger, type Logger } from '../platform/logger';
 import { temporalLogger } from '../platform/temporal-logger';
 import { postgresReady, redisReady, temporalWorkersRunning } from '../platform/probes';
@@ -127,7 +128,7 @@ export async function createTemporalWorker(
     activities,
     // Workflow interceptors come with the bundle when there is one (bundleWorkflows).
     interceptors: {
-      activity: [traceActivities(log)],
+      activity: [traceActivities(log), rememberHeartbeats],
       ...(workflowBundle ? {} : { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] }),
     },
   });

@@ -12,11 +12,15 @@ export const database = proxyActivities<Activities>({
 });
 
 /**
- * One marketplace call (a listing read or update): transient faults and 429s are retried with backoff,
- * a 429 no sooner than its Retry-After (the activity passes it on as the next retry delay).
+ * One marketplace call (a listing read or update): transient faults are retried with backoff. A 429
+ * is waited out inside the attempt, heartbeating, for up to 3 minutes of waits in all
+ * (`CALL_WAIT_BUDGET_MS`, src/marketplaces/call-wait.ts), so a rate-limit storm spends no attempts;
+ * a longer wait is passed on as the next retry delay. Start-to-close leaves room for that budget and
+ * the calls; the heartbeat timeout notices a dead worker within a minute.
  */
 export const marketplace = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 },
 });
 

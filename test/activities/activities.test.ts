@@ -27,11 +27,23 @@ beforeAll(async () => {
 
 afterAll(() => env?.close());
 
+/**
+ * An attempt as the `marketplace` proxy schedules it (src/workflows/activity-options.ts): it starts
+ * now, with that start-to-close and heartbeat timeout, so its calls have the production wait budget
+ * (the mock's default attempt began in 1970 and has none).
+ */
+const marketplaceAttempt = () =>
+  new MockActivityEnvironment({
+    startToCloseTimeoutMs: 5 * 60_000,
+    heartbeatTimeoutMs: 60_000,
+    currentAttemptScheduledTimestampMs: Date.now(),
+  });
+
 /** Runs an activity in a mock activity context, keeping its result type. */
 function runActivity<A extends unknown[], R>(
   fn: (...args: A) => Promise<R>,
   args: A,
-  env = new MockActivityEnvironment(),
+  env = marketplaceAttempt(),
 ): Promise<R> {
   return env.run(fn, ...args) as Promise<R>;
 }
@@ -74,11 +86,29 @@ describe('marketplace answers become failures Temporal can act on', () => {
     if (fault.kind === 'lose-response') expect(failure.message).toMatch(/network error: \S+/);
   });
 
-  it('passes a 429 Retry-After on as the next retry delay', async () => {
-    await sellers.sim.addFault({ kind: 'rate-limit', retryAfterSeconds: 7, sellerId: seller.accountId });
+  it('waits out a 429 Retry-After inside the attempt and calls again, heartbeating', async () => {
+    await sellers.sim.addFault({
+      kind: 'rate-limit',
+      retryAfterSeconds: 1,
+      times: 3,
+      sellerId: seller.accountId,
+      operation: 'listings-update',
+    });
+    const env = marketplaceAttempt();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (details: unknown) => beats.push(details));
+    const change = { ...seller, changes: [{ sku: 'A-1', quantity: 4 }], idempotencyKey: `wait:${seller.accountId}` };
+    await expect(runActivity(activities.updateListings, [change], env)).resolves.toMatchObject({ applied: ['A-1'] });
+    const updates = await sellers.sim.ledger({ sellerId: seller.accountId, operation: 'listings-update' });
+    expect(updates.map((entry) => entry.status)).toEqual([429, 429, 429, 200]);
+    expect(beats.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('passes a 429 Retry-After longer than the wait budget on as the next retry delay, at once', async () => {
+    await sellers.sim.addFault({ kind: 'rate-limit', retryAfterSeconds: 600, sellerId: seller.accountId });
     const failure = await failureOf(read(seller));
     expect(failure.type).toBe(MARKETPLACE_FAILURES.rateLimited);
-    expect(failure.nextRetryDelay).toBe(7_000);
+    expect(failure.nextRetryDelay).toBe(600_000);
   });
 
   it('marks the account needs_reauth when its authorisation is revoked', async () => {

@@ -445,6 +445,36 @@ describe('faults', () => {
     expect((await send('GET', '/flipkart/orders', { headers: auth })).headers.get('retry-after')).toBe('1');
   });
 
+  it('a rate limit sends its rate header and refuses what is over it with a 429 naming the bucket', async () => {
+    const { id, auth } = await seller('amazon');
+    const other = await seller('amazon');
+    // One request per 100 s: the second is over it however slow this machine is.
+    const limit = await sim.addRateLimit({ sellerId: id, operation: 'orders', rate: 0.01 });
+    const first = await send('GET', '/amazon/orders', { headers: auth });
+    expect([first.status, first.headers.get('x-amzn-ratelimit-limit')]).toEqual([200, '0.01']);
+    const over = await send('GET', '/amazon/orders', { headers: auth });
+    expect(over.status).toBe(429);
+    expect(over.headers.get('x-amzn-ratelimit-limit')).toBe('0.01');
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(over.headers.get('retry-after'))).toBeLessThanOrEqual(100);
+    expect(over.body).toEqual({
+      error: 'rate limited',
+      bucket: { operation: 'orders', sellerId: id, application: 'sim-application' },
+      rate: 0.01,
+    });
+    // Another operation and another seller are other buckets.
+    expect((await send('GET', '/amazon/returns', { headers: auth })).headers.get('x-amzn-ratelimit-limit')).toBeNull();
+    expect((await send('GET', '/amazon/orders', { headers: other.auth })).status).toBe(200);
+    await sim.removeRateLimit(limit);
+    const after = await send('GET', '/amazon/orders', { headers: auth });
+    expect([after.status, after.headers.get('x-amzn-ratelimit-limit')]).toEqual([200, null]);
+    await sim.addRateLimit({ sellerId: id, operation: 'payouts', rate: 0.01, header: false });
+    const quiet = await send('GET', '/amazon/payouts', { headers: auth });
+    expect([quiet.status, quiet.headers.get('x-amzn-ratelimit-limit')]).toEqual([200, null]);
+    expect((await send('GET', '/amazon/payouts', { headers: auth })).status).toBe(429);
+    await expect(sim.addRateLimit({ sellerId: id, rate: 0 })).rejects.toMatchObject({ status: 400 });
+  });
+
   it('token-expired and revoked answer 401 invalid_token and invalid_grant', async () => {
     const { id, auth } = await seller('ajio');
     await sim.addFault({ kind: 'token-expired', sellerId: id, operation: 'orders', times: 1 });
