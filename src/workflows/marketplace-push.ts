@@ -3,7 +3,7 @@ import type { Envelope } from '../contracts/envelope';
 import { rejectionReason } from '../contracts/stock';
 import { database, marketplace } from './activity-options';
 import { pushListings } from './listing-steps';
-import { Saga, SagaStepFailed, type SagaResult } from './saga';
+import { Saga, SagaStepFailed, runScope, type SagaResult } from './saga';
 
 /**
  * At most this many listings per push: Amazon updates one SKU per call, and each call is a few
@@ -21,7 +21,9 @@ const FIELDS = ['pricePaise', 'status'] as const;
  * fails for good restores the snapshot's price and status for every SKU already changed, newest first.
  */
 export async function marketplacePushWorkflow(envelope: Envelope): Promise<SagaResult> {
-  const { accountId, sellerId, marketplace: market, idempotencyKey: key } = envelope;
+  const { accountId, sellerId, marketplace: market } = envelope;
+  // The run's own keys: a second run of the message must apply its changes, not be answered from the first's.
+  const key = `${envelope.idempotencyKey}:${runScope()}`;
   const saga = new Saga('marketplace-push', accountId);
   return saga.run(async () => {
     const desired = await saga.step('load', () =>
