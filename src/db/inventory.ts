@@ -122,6 +122,15 @@ async function settle(client: PoolClient, key: string, kind: 'commit' | 'release
 export const releaseReservation = (pool: Pool, key: string): Promise<boolean> =>
   settleReservation(pool, key, 'release');
 
+/** Where a reservation stands: reserved, committed or released; undefined when it was never made. */
+export async function reservationStatus(pool: Pool, key: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ status: string }>(
+    'SELECT status FROM inventory_reservations WHERE reservation_key = $1',
+    [key],
+  );
+  return rows[0]?.status;
+}
+
 /** Turns the reservation into a deduction: the units leave stock and reserved alike. */
 export const commitReservation = (pool: Pool, key: string): Promise<boolean> => settleReservation(pool, key, 'commit');
 

@@ -12,8 +12,8 @@ import { Saga, SagaStepFailed, runScope, type SagaResult } from './saga';
  * is what PostgreSQL said. A push refused for good releases the reservation, then pushes the SKU again
  * to every listing: the release is a new version, so every listing, the ones already pushed too, ends
  * at what is available then (other work's changes included), never at a snapshot of before. The
- * release is registered before the reserve runs (releasing a reservation never made changes nothing),
- * so a reserve whose outcome is unknown is undone too. The commit is the saga's last step and retries
+ * release is registered before the reserve runs (releasing a reservation never made changes nothing,
+ * and pushes nothing), so a reserve whose outcome is unknown is undone too. The commit is the saga's last step and retries
  * without limit: once every marketplace shows the new quantity, the deduction must be recorded, not
  * undone.
  */
@@ -25,8 +25,8 @@ export async function inventoryDeductWorkflow(envelope: Envelope): Promise<SagaR
     const { sellerId, skuId, quantity } = await saga.step('load', () => database.loadDeductRequest(envelope));
     const sku = { sellerId, accountId, skuId };
     saga.compensateWith('reserve', async () => {
-      await compensations.releaseReservation({ key });
-      await compensations.republishSku(sku);
+      // A reserve that never happened changed no version: nothing to push again.
+      if (await compensations.releaseReservation({ key })) await compensations.republishSku(sku);
     });
     await saga.step('reserve', () => database.reserveStock({ key, sellerId, accountId, skuId, quantity }));
 

@@ -86,9 +86,9 @@ it('fails a validation 4xx at once: one request at the marketplace, no retries',
   const envelope = bench.envelope('marketplace.push', seller);
 
   const started = Date.now();
-  const result = await bench.execute<SagaResult>(envelope);
+  const result = await bench.sagaEnd(envelope);
 
-  expect(result).toMatchObject({ status: 'compensated', failedStep: 'pricePaise:0' });
+  expect(result).toMatchObject({ status: 'compensated', failedStep: 'pricePaise:0', failureType: 'SagaCompensated' });
   expect(Date.now() - started).toBeLessThan(10_000);
   const price = (await bench.sim.ledger({ sellerId: seller.accountId, operation: 'listings-update' })).filter((u) =>
     u.idempotencyKey!.endsWith(':pricePaise:0'),
