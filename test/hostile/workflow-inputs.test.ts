@@ -25,7 +25,9 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => bench?.close());
 
-const ghost: Seller = { accountId: 'ghost-account-1', sellerId: 'ghost-seller-1', marketplace: 'meesho' };
+// Ids of this run's own: workflow ids follow them, and Temporal keeps earlier runs' workflows for 15 days.
+const ghostId = randomUUID().slice(0, 8);
+const ghost: Seller = { accountId: `ghost-${ghostId}`, sellerId: `ghost-seller-${ghostId}`, marketplace: 'meesho' };
 const byId = (a: { external_id: string }, b: { external_id: string }) => (a.external_id < b.external_id ? -1 : 1);
 
 /** Sends every message in order, then waits for how each one's workflow ended. */
