@@ -10,7 +10,9 @@ export interface ListingPush {
   changes: ListingChange[];
   /** The values to put back for each SKU if the saga later fails. */
   previous: ListingChange[];
+  /** The step's key (message, field, batch); the update is sent as `<key>:<run>`, its undo as `<key>:undo:<run>`. */
   idempotencyKey: string;
+  runScope: string;
 }
 
 /**
@@ -22,10 +24,11 @@ export interface ListingPush {
  * changed is harmless.
  */
 export async function pushListings(saga: Saga, push: ListingPush): Promise<void> {
-  const { step, previous, ...input } = push;
+  const { step, previous, idempotencyKey, runScope, ...target } = push;
+  const input = { ...target, idempotencyKey: `${idempotencyKey}:${runScope}` };
   const restore = (changes: ListingChange[]) =>
     saga.compensateWith(step, () =>
-      compensations.restoreListings({ ...input, changes, idempotencyKey: `${input.idempotencyKey}:undo` }),
+      compensations.restoreListings({ ...target, changes, idempotencyKey: `${idempotencyKey}:undo:${runScope}` }),
     );
   let outcome: UpdateOutcome;
   try {

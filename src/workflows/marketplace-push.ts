@@ -21,9 +21,7 @@ const FIELDS = ['pricePaise', 'status'] as const;
  * fails for good restores the snapshot's price and status for every SKU already changed, newest first.
  */
 export async function marketplacePushWorkflow(envelope: Envelope): Promise<SagaResult> {
-  const { accountId, sellerId, marketplace: market } = envelope;
-  // The run's own keys: a second run of the message must apply its changes, not be answered from the first's.
-  const key = `${envelope.idempotencyKey}:${runScope()}`;
+  const { accountId, sellerId, marketplace: market, idempotencyKey: key } = envelope;
   const saga = new Saga('marketplace-push', accountId);
   return saga.run(async () => {
     const desired = await saga.step('load', () =>
@@ -47,6 +45,8 @@ export async function marketplacePushWorkflow(envelope: Envelope): Promise<SagaR
           changes: batch.map((listing) => ({ sku: listing.sku, [field]: listing[field] })),
           previous: snapshot.map((listing) => ({ sku: listing.sku, [field]: listing[field] })),
           idempotencyKey: `${key}:${field}:${index}`,
+          // The run's own keys: a second run of the message must apply its changes, not be answered from the first's.
+          runScope: runScope(),
         });
       }
     }

@@ -488,7 +488,7 @@ describe.each(sqsServers())('npm run dlq on %s', (_server, serverEnv) => {
       );
       const effects = [
         ...letters.flatMap((e, i) =>
-          ['pricePaise', 'status'].map((f) => `${e.idempotencyKey}:run-${runIds[i]}:${f}:0`),
+          ['pricePaise', 'status'].map((f) => `${e.idempotencyKey}:${f}:0:run-${runIds[i]}`),
         ),
         `stock:${seller.accountId}:${skuId}:v1`,
       ];

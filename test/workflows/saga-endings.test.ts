@@ -149,7 +149,7 @@ describe('a marketplace.push whose price update outcome is unknown', () => {
     const lastPriceCall = (await bench.sim.ledger({ sellerId: seller.accountId, operation: 'listings-update' }))
       .filter((entry) => entry.idempotencyKey?.includes(':pricePaise:0'))
       .at(-1);
-    expect(lastPriceCall?.idempotencyKey).toBe(`${envelope.idempotencyKey}:run-${runId}:pricePaise:0`);
+    expect(lastPriceCall?.idempotencyKey).toBe(`${envelope.idempotencyKey}:pricePaise:0:run-${runId}`);
     expect(lastPriceCall?.applied.map((change) => change.pricePaise)).toEqual([PRICE_WANTED, PRICE_WANTED]);
   });
 });
