@@ -170,7 +170,7 @@ describe('a failure at every step', () => {
       // batches after the failure were never pushed.
       const quantityPushed = (i: number) => Math.floor(i / 10) < batchesPushed && EXTERNAL_IDS[i] !== fault.sku;
       expect(await marketplaceListings(seller)).toEqual(expected(COUNT, quantityPushed, false));
-      const undos = (await updatesOf(seller)).filter((u) => u.idempotencyKey!.endsWith(':undo'));
+      const undos = (await updatesOf(seller)).filter((u) => u.idempotencyKey!.includes(':undo:run-'));
       expect(undos.map((u) => stepKey(envelope.idempotencyKey, u.idempotencyKey!))).toEqual(
         undone.map((step) => `:${step}:undo`),
       );
@@ -212,7 +212,7 @@ it('catches a per-SKU failure inside an HTTP 200 and undoes the SKUs that were a
     compensations: [{ step: 'pricePaise:0', ok: true }],
   });
   expect(await marketplaceListings(seller)).toEqual(expected(10, () => true, false));
-  const priceUndo = (await updatesOf(seller)).find((u) => u.idempotencyKey!.endsWith(':pricePaise:0:undo'));
+  const priceUndo = (await updatesOf(seller)).find((u) => u.idempotencyKey!.includes(':pricePaise:0:undo:run-'));
   // Only the nine SKUs that took the new price are put back.
   const undoneSkus = (priceUndo!.request as { items: { sku: string }[] }).items.map((item) => item.sku);
   expect(undoneSkus).toHaveLength(9);
