@@ -195,7 +195,8 @@ function sagaFaults(rng: Rng, messages: PlannedMessage[], count: number) {
       sku: account.doomedSku!,
       times: 1,
     })),
-    ...pushes.map((m) => ({ kind: 'fail-hard' as const, keyContains: `${m.idempotencyKey}:status:0` })),
+    // Once: the refused update's own undo (`<key>:status:0:undo:<run>`) must go through.
+    ...pushes.map((m) => ({ kind: 'fail-hard' as const, keyContains: `${m.idempotencyKey}:status:0`, times: 1 })),
     ...(stuck ? [{ kind: 'fail-hard' as const, keyContains: `${stuck.idempotencyKey}:pricePaise:0:undo` }] : []),
   ];
   return {

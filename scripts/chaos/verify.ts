@@ -269,7 +269,16 @@ export async function verify({ plan, sent, pool, client, sqs, directory, sim }: 
   const dead = new Set(letters.map((letter) => letter.key));
   const completed = [...workflows.values()].filter((w) => w.status === 'COMPLETED').length;
   const planned = new Set(plan.expected.deadLetterAccounts);
-  const unexplained = letters.filter((letter) => !planned.has(letter.key.split('/')[1] ?? ''));
+  // A saga that compensated (or needs attention) fails its workflow, so its message is dead-lettered.
+  const plannedSagas = new Set(
+    [...plan.expected.compensatedSagas, ...plan.expected.needsAttentionSagas].flatMap((key) => {
+      const sentOne = sent.find((s) => s.envelope.idempotencyKey === key);
+      return sentOne ? [workflowIdFor(sentOne.envelope)] : [];
+    }),
+  );
+  const unexplained = letters.filter(
+    (letter) => !planned.has(letter.key.split('/')[1] ?? '') && !plannedSagas.has(letter.key),
+  );
   return [
     { name: 'messages sent (producer + sweeps)', value: expected.size, violation: false },
     { name: 'completed', value: completed, violation: false },

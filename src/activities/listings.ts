@@ -7,6 +7,7 @@ import {
   commitReservation,
   desiredListings,
   releaseReservation,
+  reservationStatus,
   reserveStock,
   type Reservation,
 } from '../db/inventory';
@@ -90,7 +91,14 @@ export function listingActivities(deps: ActivityDeps) {
       return request;
     },
     reserveStock: (input: Reservation) => reserveStock(pool, input),
-    releaseReservation: (input: { key: string }) => releaseReservation(pool, input.key),
+    /**
+     * Gives the reservation back. True when it stands released (by this call, or by an earlier attempt
+     * whose answer was lost); false when it was never made (a reserve refused) or was committed.
+     */
+    async releaseReservation(input: { key: string }): Promise<boolean> {
+      await releaseReservation(pool, input.key);
+      return (await reservationStatus(pool, input.key)) === 'released';
+    },
     commitReservation: (input: { key: string }) => commitReservation(pool, input.key),
     listingAccounts,
     /** The SKU an `inventory.publish` names, and the accounts whose listings show it. */

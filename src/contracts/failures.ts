@@ -50,6 +50,17 @@ export const SELLER_FAILURES = {
  */
 export const REFUSED_FOR_GOOD: readonly string[] = Object.values(SELLER_FAILURES);
 
+/**
+ * How a saga's workflow fails once it has compensated a business failure (non-retryable, so the poller
+ * dead-letters the message at once), and how it fails when a step's retryable trouble spent its
+ * attempts (retryable: nothing was undone, the poller runs the message again later).
+ */
+export const SAGA_FAILURES = {
+  compensated: 'SagaCompensated',
+  needsAttention: 'SagaNeedsAttention',
+  retriesSpent: 'SagaStepRetriesSpent',
+} as const;
+
 /** A document listed under an id unsafe as a file name: recorded as rejected, never fetched. */
 export const DOCUMENT_FAILURES = {
   invalidId: 'InvalidDocumentId',

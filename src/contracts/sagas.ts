@@ -7,3 +7,9 @@ export interface CompensationRecord {
   ok: boolean;
   error?: string;
 }
+
+/**
+ * A run's reservation key: the message's key and the run, so a second run of a message reserves anew
+ * (its first run's reservation was released by the compensation, or is replaced: db/inventory.ts).
+ */
+export const reservationKey = (messageKey: string, runScope: string) => `${messageKey}@${runScope}`;

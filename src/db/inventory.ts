@@ -11,13 +11,16 @@ import { applyMovement, movement, type MovementKind } from './stock-movements';
 import { inTransaction } from './transaction';
 
 export interface Reservation {
-  /** The message's idempotency key. */
+  /** The run's own key: `<message key>@<run scope>` (contracts/sagas.ts reservationKey). */
   key: string;
   sellerId: string;
   accountId: string;
   skuId: string;
   quantity: number;
 }
+
+/** The message key a run's reservation key was made from (a key of before runs had none: itself). */
+const messageKeyOf = (key: string) => (key.includes('@') ? key.slice(0, key.lastIndexOf('@')) : key);
 
 /** A movement of the deduct saga, keyed by its kind and the message, so each happens once. */
 const movementKey = (kind: MovementKind, key: string) => `${kind}:${key}`;
@@ -40,10 +43,18 @@ async function lockSellersSku(client: PoolClient, sellerId: string, skuId: strin
   return sku;
 }
 
-/** Reserves stock (a `reserve` movement); a second attempt with the same key changes nothing. */
+/**
+ * Reserves stock (a `reserve` movement); a second attempt with the same key changes nothing. A
+ * reservation an earlier run of the same message left held (that run failed retryably or was stopped,
+ * and compensated nothing) is released first, in the same transaction: a message holds one
+ * reservation at a time, whatever number of runs it took.
+ */
 export async function reserveStock(pool: Pool, reservation: Reservation): Promise<{ available: number }> {
   const { key, sellerId, accountId, skuId, quantity } = reservation;
   return inTransaction(pool, async (client) => {
+    // Locked (and checked the seller's) before any release touches it; read again once released.
+    await lockSellersSku(client, sellerId, skuId);
+    await releaseEarlierRuns(client, key);
     const sku = await lockSellersSku(client, sellerId, skuId);
     const inserted = await client.query(
       `INSERT INTO inventory_reservations (reservation_key, seller_id, account_id, sku_id, quantity, status)
@@ -65,38 +76,60 @@ export async function reserveStock(pool: Pool, reservation: Reservation): Promis
   });
 }
 
+/** Releases what other runs of the key's message still hold (none, unless a run stopped half-way). */
+async function releaseEarlierRuns(client: PoolClient, key: string): Promise<void> {
+  const prefix = `${messageKeyOf(key)}@`;
+  const { rows } = await client.query<{ reservation_key: string }>(
+    `SELECT reservation_key FROM inventory_reservations
+      WHERE left(reservation_key, length($1)) = $1 AND reservation_key <> $2 AND status = 'reserved'`,
+    [prefix, key],
+  );
+  for (const row of rows) await settle(client, row.reservation_key, 'release');
+}
+
 /**
  * Moves a reservation out of `reserved` exactly once, with its movement; false if it had already
  * left it.
  */
 async function settleReservation(pool: Pool, key: string, kind: 'commit' | 'release'): Promise<boolean> {
+  return inTransaction(pool, (client) => settle(client, key, kind));
+}
+
+async function settle(client: PoolClient, key: string, kind: 'commit' | 'release'): Promise<boolean> {
   const status = kind === 'commit' ? 'committed' : 'released';
-  return inTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ seller_id: string; account_id: string; sku_id: string; quantity: number }>(
-      `UPDATE inventory_reservations SET status = $2, updated_at = now()
+  const { rows } = await client.query<{ seller_id: string; account_id: string; sku_id: string; quantity: number }>(
+    `UPDATE inventory_reservations SET status = $2, updated_at = now()
         WHERE reservation_key = $1 AND status = 'reserved' RETURNING seller_id, account_id, sku_id, quantity`,
-      [key, status],
-    );
-    const settled = rows[0];
-    if (!settled) return false;
-    await applyMovement(
-      client,
-      movement({
-        key: movementKey(kind, key),
-        sellerId: settled.seller_id,
-        skuId: settled.sku_id,
-        kind,
-        quantity: settled.quantity,
-        accountId: settled.account_id,
-      }),
-    );
-    return true;
-  });
+    [key, status],
+  );
+  const settled = rows[0];
+  if (!settled) return false;
+  await applyMovement(
+    client,
+    movement({
+      key: movementKey(kind, key),
+      sellerId: settled.seller_id,
+      skuId: settled.sku_id,
+      kind,
+      quantity: settled.quantity,
+      accountId: settled.account_id,
+    }),
+  );
+  return true;
 }
 
 /** Gives reserved stock back; a reservation already released or committed is left alone. */
 export const releaseReservation = (pool: Pool, key: string): Promise<boolean> =>
   settleReservation(pool, key, 'release');
+
+/** Where a reservation stands: reserved, committed or released; undefined when it was never made. */
+export async function reservationStatus(pool: Pool, key: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ status: string }>(
+    'SELECT status FROM inventory_reservations WHERE reservation_key = $1',
+    [key],
+  );
+  return rows[0]?.status;
+}
 
 /** Turns the reservation into a deduction: the units leave stock and reserved alike. */
 export const commitReservation = (pool: Pool, key: string): Promise<boolean> => settleReservation(pool, key, 'commit');

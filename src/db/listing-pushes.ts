@@ -8,7 +8,7 @@
  */
 import type { DatabaseError, Pool, PoolClient } from 'pg';
 import type { Marketplace } from '../contracts/marketplaces';
-import type { Queryable } from './transaction';
+import { checkOut, type Queryable } from './transaction';
 
 /** A listing as the push sees it once locked: what it last showed and what its SKU has now. */
 export interface LockedListing {
@@ -53,12 +53,8 @@ export async function withPushLocks<T>(
   { accountId, skuIds, holdMs }: { accountId: string; skuIds: readonly string[]; holdMs: number },
   work: (client: PoolClient, listings: LockedListing[]) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  // The server ends a session idle in its transaction past the timeout; with no query running, pg
-  // reports that as an 'error' event, which must not go unheard (it would end the process).
-  let sessionError: Error | undefined;
-  const onError = (error: Error) => (sessionError = error);
-  client.on('error', onError);
+  // The server ends a session idle in its transaction past the timeout: checkOut hears it.
+  const { client, broke, release } = await checkOut(pool);
   try {
     await client.query('BEGIN');
     await client.query(`SET LOCAL lock_timeout = ${Math.ceil(holdMs)}`);
@@ -68,11 +64,10 @@ export async function withPushLocks<T>(
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => (sessionError ??= rollbackError));
+    await client.query('ROLLBACK').catch(broke);
     throw error;
   } finally {
-    client.removeListener('error', onError);
-    client.release(sessionError);
+    release();
   }
 }
 

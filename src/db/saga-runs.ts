@@ -34,16 +34,22 @@ export async function recordSagaRun(pool: Pool, run: SagaRun): Promise<void> {
 /**
  * A saga run that ended without recording how (terminated, timed out, or failed for good before its
  * last step): recorded as needing attention, so the sagas-need-attention alarm fires. A run that did
- * record its end (completed or compensated) keeps that row.
+ * record its end (completed or compensated) keeps that row, unless `overwrite`: a terminated run never
+ * recorded its own end, so a row there is an earlier run's and says nothing of this one.
  */
 export async function recordUnfinishedSaga(
   pool: Pool,
   run: Pick<SagaRun, 'workflowId' | 'saga' | 'accountId' | 'reason'>,
+  { overwrite = false } = {},
 ): Promise<boolean> {
   const { rowCount } = await pool.query(
     `INSERT INTO saga_runs (workflow_id, saga, account_id, status, reason)
-     VALUES ($1, $2, $3, 'needs_attention', $4) ON CONFLICT (workflow_id) DO NOTHING`,
-    [run.workflowId, run.saga, run.accountId, run.reason?.slice(0, 2000) ?? null],
+     VALUES ($1, $2, $3, 'needs_attention', $4)
+     ON CONFLICT (workflow_id) DO UPDATE
+       SET status = 'needs_attention', failed_step = NULL, reason = EXCLUDED.reason, compensations = '[]',
+           finished_at = now()
+       WHERE $5`,
+    [run.workflowId, run.saga, run.accountId, run.reason?.slice(0, 2000) ?? null, overwrite],
   );
   return (rowCount ?? 0) > 0;
 }

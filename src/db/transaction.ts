@@ -3,17 +3,40 @@ import type { ClientBase, Pool, PoolClient } from 'pg';
 /** A pool or a client inside a transaction: what a single statement needs. */
 export type Queryable = Pick<Pool | ClientBase, 'query'>;
 
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+/**
+ * A client checked out of the pool, with its session's errors heard: a server that goes away while it
+ * is out (a restart, a fail-over, a session ended past its idle timeout) is reported by pg as an
+ * 'error' event when no query is running, which unheard would end the process. `release` throws the
+ * client away, not back into the pool, when its session broke.
+ */
+export async function checkOut(
+  pool: Pool,
+): Promise<{ client: PoolClient; broke: (error: Error) => void; release: () => void }> {
   const client = await pool.connect();
+  let sessionError: Error | undefined;
+  const broke = (error: Error) => void (sessionError ??= error);
+  client.on('error', broke);
+  return {
+    client,
+    broke,
+    release: () => {
+      client.removeListener('error', broke);
+      client.release(sessionError);
+    },
+  };
+}
+
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const { client, broke, release } = await checkOut(pool);
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch(broke);
     throw error;
   } finally {
-    client.release();
+    release();
   }
 }

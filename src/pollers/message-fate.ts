@@ -7,8 +7,12 @@
  *   the failed runs this process saw itself.
  * - A non-retryable failure dead-letters at once (`failed`; `parked` for a state of the account an
  *   operator can change).
- * - A terminated or cancelled run is an operator's decision: the message dead-letters as `stopped` and
- *   the work is never started again, unless the message is a replay made after that run closed.
+ * - A saga that compensated a business failure fails its workflow non-retryably (`SagaCompensated`,
+ *   `SagaNeedsAttention`): dead-lettered at once as `failed`, replayable once the cause is fixed.
+ * - A terminated or cancelled run is an operator's decision: the message dead-letters (`stopped` for a
+ *   terminate, which skips compensation, so a saga may be half-done; `cancelled` for a cancel, which a
+ *   saga compensates and records itself) and the work is never started again, unless the message is a
+ *   replay made after that run closed.
  */
 import { PARKING_FAILURES } from '../contracts/failures';
 import type { DeadLetterVerdict } from '../queues/dead-letter-record';
@@ -52,7 +56,8 @@ export class MessageFates {
     // A replay made after the run closed: the operator asks for the work again, whatever ended it.
     if (replayedAt && latest.closeTime <= replayedAt) return { kind: 'start' };
     const ending = await this.runs.ending(workflowId, latest);
-    if (latest.status === 'TERMINATED' || latest.status === 'CANCELLED') return deadLetter('stopped', ending, true);
+    if (latest.status === 'TERMINATED') return deadLetter('stopped', ending, true);
+    if (latest.status === 'CANCELLED') return deadLetter('cancelled', ending, false);
     if (ending.failureType && PARKING_FAILURES.includes(ending.failureType)) return deadLetter('parked', ending, false);
     if (ending.nonRetryable) return deadLetter('failed', ending, false);
     const failedRuns = await this.failedRunsSince(workflowId, latest, replayedAt);

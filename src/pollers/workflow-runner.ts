@@ -161,7 +161,9 @@ export class WorkflowRunner {
       });
       return;
     }
-    if (fate.unfinishedSaga) await this.recordUnfinishedSaga(envelope, fate.verdict.reason);
+    // A terminate skips compensation and the saga's own record: needs attention whatever an earlier run recorded.
+    const terminated = fate.verdict.disposition === 'stopped';
+    if (fate.unfinishedSaga) await this.recordUnfinishedSaga(envelope, fate.verdict.reason, terminated);
   }
 
   /**
@@ -172,15 +174,14 @@ export class WorkflowRunner {
     if (fate.timedOutSaga) await this.recordUnfinishedSaga(envelope, fate.timedOutSaga.reason);
   }
 
-  private async recordUnfinishedSaga(envelope: Envelope, reason: string): Promise<void> {
+  private async recordUnfinishedSaga(envelope: Envelope, reason: string, overwrite = false): Promise<void> {
     const saga = SAGA_NAMES[envelope.type];
     if (!saga) return;
-    await recordUnfinishedSaga(this.options.pool, {
-      workflowId: workflowIdFor(envelope),
-      saga,
-      accountId: envelope.accountId,
-      reason,
-    });
+    await recordUnfinishedSaga(
+      this.options.pool,
+      { workflowId: workflowIdFor(envelope), saga, accountId: envelope.accountId, reason },
+      { overwrite },
+    );
   }
 
   /** One run, started or attached to, awaited until it closes however it closes. */

@@ -12,7 +12,13 @@ import type { Pool } from 'pg';
 import { parseEnvelope, toCarriableText } from '../contracts/envelope';
 import { workflowIdFor } from '../contracts/workflows';
 
-export type DeadLetterDisposition = 'failed' | 'parked' | 'stopped' | 'invalid';
+/**
+ * `failed`: its budget of runs is spent, or it failed for good (a saga that compensated a business
+ * failure among them); `parked`: refused for a state of its account an operator can change;
+ * `stopped`: an operator terminated its workflow (no compensation ran); `cancelled`: an operator
+ * cancelled it (a saga compensated first); `invalid`: not a message this service can run.
+ */
+export type DeadLetterDisposition = 'failed' | 'parked' | 'stopped' | 'cancelled' | 'invalid';
 export type DeadLetterState = 'in_dlq' | 'replayed' | 'set_aside' | 'purged';
 
 /** Why a message is being dead-lettered: said by whoever decides it (the poller). */
@@ -124,7 +130,8 @@ export function toMessageAttributes(record: DeadLetterRecord): Record<string, Me
   };
 }
 
-export const SAFETY_NET_REASON = 'moved by SQS after maxReceiveCount receives (the safety net): its cause is in Temporal';
+export const SAFETY_NET_REASON =
+  'moved by SQS after maxReceiveCount receives (the safety net): its cause is in Temporal';
 
 /**
  * A dead letter as read from its DLQ. One the poller wrote carries its record in its attributes; one

@@ -341,6 +341,7 @@ export interface DeadLetterQueueCounts {
   failed: number;
   parked: number;
   stopped: number;
+  cancelled: number;
   invalid: number;
   /** Records by what became of them. */
   setAside: number;
@@ -364,6 +365,7 @@ export async function deadLetterCounts(directory: QueueDirectory, pool: Pool): P
         failed: open('failed'),
         parked: open('parked'),
         stopped: open('stopped'),
+        cancelled: open('cancelled'),
         invalid: open('invalid'),
         setAside: sum((row) => row.state === 'set_aside'),
         replayed: sum((row) => row.state === 'replayed'),

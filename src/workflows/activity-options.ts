@@ -2,13 +2,31 @@
  * Activity proxies, one per kind of work, each with its own timeouts and retry policy. A failure an
  * activity marks non-retryable (validation, revoked authorisation) fails at once whatever the policy.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+
+/**
+ * A cancelled workflow waits for a forward step in flight to finish (or acknowledge the cancel) before
+ * it compensates: a push or reservation still on its way cannot land after its undo.
+ */
+const WAIT_FOR_STEP_IN_FLIGHT = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
 
 /** PostgreSQL only: quick, and retried while the database is briefly away. */
 export const database = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 10 },
+  ...WAIT_FOR_STEP_IN_FLIGHT,
+});
+
+/**
+ * Steps that must never be undone or given up: a saga's commit (once every marketplace shows the
+ * change, it must be recorded) and its bookkeeping (saga_runs). Retried without limit, at most every
+ * 30 seconds, through a PostgreSQL fail-over or restart of any length.
+ */
+export const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  ...WAIT_FOR_STEP_IN_FLIGHT,
 });
 
 /**
@@ -22,6 +40,7 @@ export const marketplace = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 },
+  ...WAIT_FOR_STEP_IN_FLIGHT,
 });
 
 /** Paged reads store page by page and heartbeat; a stalled one is noticed within a minute. */

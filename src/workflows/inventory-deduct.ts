@@ -1,29 +1,34 @@
 import type { Envelope } from '../contracts/envelope';
 import { rejectionReason } from '../contracts/stock';
-import { compensations, database, marketplace } from './activity-options';
-import { Saga, SagaStepFailed, type SagaResult } from './saga';
+import { reservationKey } from '../contracts/sagas';
+import { bookkeeping, compensations, database, marketplace } from './activity-options';
+import { Saga, SagaStepFailed, runScope, type SagaResult } from './saga';
 
 /**
  * Inventory deduct saga (an operator's or a caller's deduction: an offline sale): reserve the units
  * in PostgreSQL → a versioned push of the SKU to every listing of it on the seller's accounts → commit
- * the reservation. The pushes need no undo of their own: what a versioned push showed is what
- * PostgreSQL said. A push that fails for good releases the reservation, then pushes the SKU again to
- * every listing: the release is a new version, so every listing, the ones already pushed too, ends at
- * what is available then (other work's changes included), never at a snapshot of before. The commit
- * is the saga's last step and only retries: once every marketplace shows the new quantity, the
- * deduction must be recorded, not undone.
+ * the reservation. The reservation is the run's own (message key and run), so a second run of the
+ * message reserves and pushes anew. The pushes need no undo of their own: what a versioned push showed
+ * is what PostgreSQL said. A push refused for good releases the reservation, then pushes the SKU again
+ * to every listing: the release is a new version, so every listing, the ones already pushed too, ends
+ * at what is available then (other work's changes included), never at a snapshot of before. The
+ * release is registered before the reserve runs (releasing a reservation never made changes nothing,
+ * and pushes nothing), so a reserve whose outcome is unknown is undone too. The commit is the saga's last step and retries
+ * without limit: once every marketplace shows the new quantity, the deduction must be recorded, not
+ * undone.
  */
 export async function inventoryDeductWorkflow(envelope: Envelope): Promise<SagaResult> {
-  const { accountId, idempotencyKey: key } = envelope;
+  const { accountId, idempotencyKey } = envelope;
+  const key = reservationKey(idempotencyKey, runScope());
   const saga = new Saga('inventory-deduct', accountId);
   return saga.run(async () => {
     const { sellerId, skuId, quantity } = await saga.step('load', () => database.loadDeductRequest(envelope));
     const sku = { sellerId, accountId, skuId };
-    await saga.step('reserve', () => database.reserveStock({ key, sellerId, accountId, skuId, quantity }));
     saga.compensateWith('reserve', async () => {
-      await compensations.releaseReservation({ key });
-      await compensations.republishSku(sku);
+      // A reserve that never happened changed no version: nothing to push again.
+      if (await compensations.releaseReservation({ key })) await compensations.republishSku(sku);
     });
+    await saga.step('reserve', () => database.reserveStock({ key, sellerId, accountId, skuId, quantity }));
 
     const accounts = await saga.step('listings', () => database.listingAccounts(sku));
     for (const account of accounts) {
@@ -33,6 +38,6 @@ export async function inventoryDeductWorkflow(envelope: Envelope): Promise<SagaR
       );
       if (pushed.rejected.length > 0) throw new SagaStepFailed(step, rejectionReason(pushed.rejected));
     }
-    await saga.step('commit', () => database.commitReservation({ key }));
+    await saga.step('commit', () => bookkeeping.commitReservation({ key }));
   });
 }

@@ -1,4 +1,4 @@
-import type { ListingChange } from '../contracts/marketplace-records';
+import type { ListingChange, UpdateOutcome } from '../contracts/marketplace-records';
 import type { Marketplace } from '../contracts/marketplaces';
 import { compensations, marketplace } from './activity-options';
 import { SagaStepFailed, type Saga } from './saga';
@@ -10,24 +10,36 @@ export interface ListingPush {
   changes: ListingChange[];
   /** The values to put back for each SKU if the saga later fails. */
   previous: ListingChange[];
+  /** The step's key (message, field, batch); the update is sent as `<key>:<run>`, its undo as `<key>:undo:<run>`. */
   idempotencyKey: string;
+  runScope: string;
 }
 
 /**
  * One listing update as a saga step. The SKUs the marketplace applied get their previous values
  * registered as this step's compensation, even when others were rejected (a batch's HTTP 200 can
- * hide per-SKU failures); any rejected SKU then fails the step.
+ * hide per-SKU failures); any rejected SKU then fails the step. A step that failed outright has an
+ * unknown outcome (its answer may have been lost after the marketplace applied it): every SKU it tried
+ * gets its previous values registered before the saga decides, since restoring a value that never
+ * changed is harmless.
  */
 export async function pushListings(saga: Saga, push: ListingPush): Promise<void> {
-  const { step, previous, ...input } = push;
-  const outcome = await saga.step(step, () => marketplace.updateListings(input));
+  const { step, previous, idempotencyKey, runScope, ...target } = push;
+  const input = { ...target, idempotencyKey: `${idempotencyKey}:${runScope}` };
+  const restore = (changes: ListingChange[]) =>
+    saga.compensateWith(step, () =>
+      compensations.restoreListings({ ...target, changes, idempotencyKey: `${idempotencyKey}:undo:${runScope}` }),
+    );
+  let outcome: UpdateOutcome;
+  try {
+    outcome = await saga.step(step, () => marketplace.updateListings(input));
+  } catch (error) {
+    restore(previous);
+    throw error;
+  }
   const applied = new Set(outcome.applied);
   const undo = previous.filter((change) => applied.has(change.sku));
-  if (undo.length > 0) {
-    saga.compensateWith(step, () =>
-      compensations.restoreListings({ ...input, changes: undo, idempotencyKey: `${input.idempotencyKey}:undo` }),
-    );
-  }
+  if (undo.length > 0) restore(undo);
   if (outcome.failed.length > 0) {
     throw new SagaStepFailed(step, `rejected ${outcome.failed.map((f) => `${f.sku} (${f.error})`).join(', ')}`);
   }

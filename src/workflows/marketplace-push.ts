@@ -4,7 +4,7 @@ import type { Envelope } from '../contracts/envelope';
 import { rejectionReason } from '../contracts/stock';
 import { database, marketplace } from './activity-options';
 import { pushListings } from './listing-steps';
-import { Saga, SagaStepFailed, type SagaResult } from './saga';
+import { Saga, SagaStepFailed, runScope, type SagaResult } from './saga';
 
 /**
  * Listings per run (a chunk): Amazon updates one SKU per call, and each call is a few history events,
@@ -76,6 +76,8 @@ async function pushBatch(saga: Saga, envelope: Envelope, batch: Listing[], index
       changes: batch.map((listing) => ({ sku: listing.sku, [field]: listing[field] })),
       previous: snapshot.map((listing) => ({ sku: listing.sku, [field]: listing[field] })),
       idempotencyKey: `${key}:${field}:${index}`,
+      // The run's own keys: a second run of the message must apply its changes, not be answered from the first's.
+      runScope: runScope(),
     });
   }
 }

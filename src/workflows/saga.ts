@@ -1,14 +1,26 @@
 /**
- * Saga bookkeeping inside a workflow. A step's compensation is registered only after the step
- * succeeded; on a step's failure the registered compensations run in reverse order, each once, and
- * the saga ends `compensated`, or `needs_attention` if any compensation failed. Either way the end
- * is recorded in PostgreSQL (saga_runs) and shown in the Temporal UI as the `SagaState` attribute.
- * A step refused for a state of its account an operator can change (PARKING_FAILURES) then fails the
- * workflow with that failure type, so the work is parked in the DLQ rather than completed; one
- * refused for good (REFUSED_FOR_GOOD: another seller's SKU or account) fails it likewise, so the
- * message is dead-lettered with its reason.
+ * Saga bookkeeping inside a workflow. Only a business failure compensates: a step whose activity
+ * failed non-retryably (it refused the work, or its failure type is one the retry policy lists as
+ * non-retryable), or a refusal the workflow throws as SagaStepFailed. A step whose retryable trouble
+ * spent its attempts compensates nothing: the workflow fails retryably and the poller runs the message
+ * again later (its budget of failed runs), since the work is still wanted and may have half-landed.
+ *
+ * The registered compensations run in reverse order, each once, in a non-cancellable scope, and the
+ * end is recorded in PostgreSQL (saga_runs, retried without limit) before it is shown in the Temporal
+ * UI as the `SagaState` attribute. Then the end decides the workflow's: completed returns; compensated
+ * fails it non-retryably (`SagaCompensated`, or the refusal's own type when it parks or is refused for
+ * good), so the poller dead-letters the message at once and a replay runs the saga again; an undo that
+ * failed fails it as `SagaNeedsAttention`. A cancel compensates likewise, then ends the run cancelled.
  */
-import { ActivityFailure, ApplicationFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
 import type { CompensationRecord, SagaStatus } from '../contracts/sagas';
 import {
   ACCOUNT_FAILURES,
@@ -17,9 +29,10 @@ import {
   innermostCause,
   PARKING_FAILURES,
   REFUSED_FOR_GOOD,
+  SAGA_FAILURES,
 } from '../contracts/failures';
 import { SagaStateKey } from '../contracts/search-attributes';
-import { database } from './activity-options';
+import { bookkeeping } from './activity-options';
 
 export interface SagaResult {
   status: SagaStatus;
@@ -28,7 +41,7 @@ export interface SagaResult {
   compensations: CompensationRecord[];
 }
 
-/** A step failed for good (its activity's retries are spent, or it refused the work). */
+/** A step failed for good: its activity refused the work (non-retryable), or the workflow refused it. */
 export class SagaStepFailed extends Error {
   constructor(
     readonly step: string,
@@ -48,29 +61,45 @@ const PARKED_UNTIL: Record<string, string> = {
 };
 
 /**
- * The workflow's failure for a saga refused by its account's state, after compensating: non-retryable,
- * of the refusal's own type, so the poller parks the message instead of deleting it, and a replay
- * once the account can be served starts a fresh run.
+ * The workflow's failure once a business failure was compensated: non-retryable, so the message is
+ * dead-lettered at once. A refusal for a state of the account an operator can change keeps its own
+ * type (the poller parks it); one refused for good keeps its type too; any other is `SagaCompensated`,
+ * or `SagaNeedsAttention` when an undo failed.
  */
-function parkedFailure(failure: SagaStepFailed, end: SagaResult): ApplicationFailure {
-  const type = failure.failureType!;
-  return ApplicationFailure.nonRetryable(
-    `parked until ${PARKED_UNTIL[type] ?? 'the account can be served'}: ${failure.step} refused (${failure.reason}); saga ${end.status}`,
-    type,
-  );
-}
-
-/** The workflow's failure for a saga refused for good, after compensating: non-retryable, of the refusal's type. */
-function refusedFailure(failure: SagaStepFailed, end: SagaResult): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(
-    `refused for good: ${failure.step} refused (${failure.reason}); saga ${end.status}`,
-    failure.failureType,
-  );
+function endFailure(failure: SagaStepFailed, end: SagaResult): ApplicationFailure {
+  const type = failure.failureType;
+  const what = `${failure.step} refused (${failure.reason}); saga ${end.status}`;
+  if (type && PARKING_FAILURES.includes(type)) {
+    return ApplicationFailure.nonRetryable(
+      `parked until ${PARKED_UNTIL[type] ?? 'the account can be served'}: ${what}`,
+      type,
+    );
+  }
+  if (type && REFUSED_FOR_GOOD.includes(type))
+    return ApplicationFailure.nonRetryable(`refused for good: ${what}`, type);
+  if (end.status === 'needs_attention') {
+    const failed = end.compensations.filter((c) => !c.ok).map((c) => `${c.step} (${c.error})`);
+    return ApplicationFailure.nonRetryable(`${what}; undo failed: ${failed.join(', ')}`, SAGA_FAILURES.needsAttention);
+  }
+  return ApplicationFailure.nonRetryable(what, SAGA_FAILURES.compensated);
 }
 
 function failureTypeOf(error: unknown): string | undefined {
   const cause = innermostCause(error);
   return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+}
+
+/**
+ * A business failure: the activity refused the work (an ApplicationFailure marked non-retryable, or of
+ * a type the retry policy lists as non-retryable; Temporal reports both as NON_RETRYABLE_FAILURE).
+ * Spent attempts or a timeout are trouble, not a verdict on the work.
+ */
+function isBusinessFailure(error: ActivityFailure): boolean {
+  const cause = innermostCause(error);
+  return (
+    error.retryState === RetryState.NON_RETRYABLE_FAILURE ||
+    (cause instanceof ApplicationFailure && cause.nonRetryable === true)
+  );
 }
 
 function showState(state: 'compensating' | 'completed' | 'compensated' | 'needs-attention'): void {
@@ -79,71 +108,100 @@ function showState(state: 'compensating' | 'completed' | 'compensated' | 'needs-
 
 export class Saga {
   private readonly undo: { step: string; run: () => Promise<unknown> }[] = [];
+  /** The step under way, named in the record when a cancel interrupts it. */
+  private current = 'start';
 
   constructor(
     private readonly name: string,
     private readonly accountId: string,
   ) {}
 
-  /** Runs one step; an activity failure becomes this step's failure. */
+  /**
+   * Runs one step. A business failure becomes this step's SagaStepFailed (the saga compensates);
+   * retryable trouble that spent its attempts fails the workflow retryably, with nothing undone.
+   */
   async step<T>(step: string, run: () => Promise<T>): Promise<T> {
+    this.current = step;
     try {
       return await run();
     } catch (error) {
-      if (error instanceof ActivityFailure) {
-        throw new SagaStepFailed(step, failureReason(error), failureTypeOf(error));
-      }
-      throw error;
+      if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
+      if (isBusinessFailure(error)) throw new SagaStepFailed(step, failureReason(error), failureTypeOf(error));
+      throw ApplicationFailure.create({
+        message: `${step}: retries spent (${failureReason(error)}); nothing undone, the message runs again later`,
+        type: SAGA_FAILURES.retriesSpent,
+        nonRetryable: false,
+        cause: error,
+      });
     }
   }
 
-  /** Registers how to undo `step`; call it only once the step has succeeded. */
+  /**
+   * Registers how to undo `step`. Call it once the step succeeded, or before a step whose outcome may
+   * be unknown when it fails, with an undo that is harmless where the step did not land.
+   */
   compensateWith(step: string, run: () => Promise<unknown>): void {
     this.undo.push({ step, run });
   }
 
   /**
-   * Runs the saga's steps; a step failure is compensated (and a parking or for-good refusal then
-   * fails the workflow), anything else is a bug and fails the task.
+   * Runs the saga's steps. A business failure or a cancel is compensated; the end is recorded, shown,
+   * and then decides how the workflow ends (see the file's comment). Anything else propagates.
    */
   async run(steps: () => Promise<void>): Promise<SagaResult> {
-    let failure: SagaStepFailed;
     try {
       await steps();
-      return await this.finish({ status: 'completed', compensations: [] });
     } catch (error) {
-      if (!(error instanceof SagaStepFailed)) throw error;
-      failure = error;
-    }
-    const end = await this.compensate(failure);
-    if (failure.failureType && PARKING_FAILURES.includes(failure.failureType)) throw parkedFailure(failure, end);
-    if (failure.failureType && REFUSED_FOR_GOOD.includes(failure.failureType)) throw refusedFailure(failure, end);
-    return end;
-  }
-
-  private async compensate(failure: SagaStepFailed): Promise<SagaResult> {
-    showState('compensating');
-    const compensations: CompensationRecord[] = [];
-    for (const { step, run } of [...this.undo].reverse()) {
-      try {
-        await run();
-        compensations.push({ step, ok: true });
-      } catch (error) {
-        compensations.push({ step, ok: false, error: failureReason(error) });
+      if (isCancellation(error)) {
+        await this.compensate({ failedStep: this.current, reason: 'the workflow was cancelled' });
+        throw error;
       }
+      if (!(error instanceof SagaStepFailed)) throw error;
+      const end = await this.compensate({ failedStep: error.step, reason: error.reason });
+      throw endFailure(error, end);
     }
-    const status = compensations.every((c) => c.ok) ? 'compensated' : 'needs_attention';
-    return this.finish({ status, failedStep: failure.step, reason: failure.reason, compensations });
+    return this.finish({ status: 'completed', compensations: [] });
   }
 
-  private async finish(result: SagaResult): Promise<SagaResult> {
-    showState(result.status === 'needs_attention' ? 'needs-attention' : result.status);
-    await database.recordSagaRun({
-      workflowId: workflowInfo().workflowId,
-      saga: this.name,
-      accountId: this.accountId,
-      ...result,
+  /** The undo and its record run to the end whatever cancels the workflow meanwhile. */
+  private compensate(cause: { failedStep: string; reason: string }): Promise<SagaResult> {
+    return CancellationScope.nonCancellable(async () => {
+      showState('compensating');
+      const compensations: CompensationRecord[] = [];
+      for (const { step, run } of [...this.undo].reverse()) {
+        try {
+          await run();
+          compensations.push({ step, ok: true });
+        } catch (error) {
+          compensations.push({ step, ok: false, error: failureReason(error) });
+        }
+      }
+      const status = compensations.every((c) => c.ok) ? 'compensated' : 'needs_attention';
+      return this.finish({ status, ...cause, compensations });
     });
+  }
+
+  /** Recorded first, then shown: the attribute never claims an end PostgreSQL does not hold. */
+  private async finish(result: SagaResult): Promise<SagaResult> {
+    await CancellationScope.nonCancellable(() =>
+      bookkeeping.recordSagaRun({
+        workflowId: workflowInfo().workflowId,
+        saga: this.name,
+        accountId: this.accountId,
+        ...result,
+      }),
+    );
+    showState(result.status === 'needs_attention' ? 'needs-attention' : result.status);
     return result;
   }
+}
+
+/**
+ * What makes a marketplace or reservation key this run's own: the execution's first run id, the same
+ * across continue-as-new (a continuation must still find its own earlier calls answered as replays) and
+ * new for each run the poller starts (a second run of a message must apply, not be answered from the
+ * first run's calls).
+ */
+export function runScope(): string {
+  return `run-${workflowInfo().firstExecutionRunId}`;
 }

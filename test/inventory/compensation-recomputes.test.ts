@@ -7,6 +7,7 @@
  * applied more than was available at that moment.
  */
 import type { SagaResult } from '../../src/workflows/saga';
+import { workflowIdFor } from '../../src/contracts/workflows';
 import { aboveAvailable, appliedQuantities, holdsOf, listedSku, pushInFlight, shownQuantities } from '../support/stock';
 import { WorkflowBench } from '../support/workflow-bench';
 
@@ -39,23 +40,31 @@ it('a refused push releases the reservation and every listing ends at the recomp
   await bench.start(kept);
   const [undoneEnd, keptEnd] = await Promise.all([bench.ended(undone), bench.ended(kept)]);
 
+  // Compensated: the workflow fails non-retryably so the message is dead-lettered, with the end recorded.
   expect(undoneEnd).toEqual({
-    status: 'completed',
-    result: {
-      status: 'compensated',
-      failedStep: `push:meesho:${meesho!.accountId}`,
-      reason: expect.stringContaining('HTTP 400'),
-      compensations: [{ step: 'reserve', ok: true }],
-    } satisfies SagaResult,
+    status: 'failed',
+    failure: { type: 'SagaCompensated', message: expect.stringContaining('HTTP 400'), nonRetryable: true },
   });
+  const recorded = await bench.pool.query(
+    'SELECT status, failed_step, compensations FROM saga_runs WHERE workflow_id = $1',
+    [workflowIdFor(undone)],
+  );
+  expect(recorded.rows).toEqual([
+    {
+      status: 'compensated',
+      failed_step: `push:meesho:${meesho!.accountId}`,
+      compensations: [{ step: 'reserve', ok: true }],
+    } satisfies Pick<SagaResult, 'status' | 'compensations'> & { failed_step: string },
+  ]);
   expect(keptEnd).toEqual({ status: 'completed', result: { status: 'completed', compensations: [] } });
   const { rows } = await bench.pool.query(
     'SELECT reservation_key, status FROM inventory_reservations WHERE sku_id = $1 ORDER BY status',
     [sku.skuId],
   );
+  // Each the run's own: the message's key and its run.
   expect(rows).toEqual([
-    { reservation_key: kept.idempotencyKey, status: 'committed' },
-    { reservation_key: undone.idempotencyKey, status: 'released' },
+    { reservation_key: expect.stringMatching(new RegExp(`^${kept.idempotencyKey}@run-`)), status: 'committed' },
+    { reservation_key: expect.stringMatching(new RegExp(`^${undone.idempotencyKey}@run-`)), status: 'released' },
   ]);
   expect(await shownQuantities(bench, sku)).toEqual([8, 8]);
   // Flipkart did show the undone deduct's 7 before it was put right.

@@ -39,6 +39,11 @@ const STOPPED: DeadLetterVerdict = {
   reason: 'terminated by ops: bad data',
   failureType: 'terminated',
 };
+const CANCELLED: DeadLetterVerdict = {
+  disposition: 'cancelled',
+  reason: 'cancelled by ops',
+  failureType: 'cancelled',
+};
 const INVALID: DeadLetterVerdict = { disposition: 'invalid', reason: 'invalid JSON' };
 const parkedFor = (accountId: string): DeadLetterVerdict => ({
   disposition: 'parked',
@@ -167,10 +172,10 @@ describe.each(sqsServers())('npm run dlq on %s', (_server, serverEnv) => {
 
     beforeAll(async () => {
       dlqUrl = urls('account-sync').dlqUrl;
-      const verdicts = [FAILED, STOPPED, parkedFor(groups.a)];
+      const verdicts = [FAILED, STOPPED, parkedFor(groups.a), CANCELLED];
       for (let i = 0; i < 11; i += 1) {
         const envelope = bench.envelope('account.sync', { accountId: groups.a, marketplace: 'meesho' } as Seller);
-        seeds.push({ body: envelopeBody(envelope), groupId: groups.a, verdict: verdicts[i % 3]! });
+        seeds.push({ body: envelopeBody(envelope), groupId: groups.a, verdict: verdicts[i % verdicts.length]! });
       }
       seeds.push({ body: '{"v":1,', groupId: groups.b, verdict: INVALID });
       const b = bench.envelope('account.sync', { accountId: groups.b, marketplace: 'meesho' } as Seller);
@@ -242,14 +247,15 @@ describe.each(sqsServers())('npm run dlq on %s', (_server, serverEnv) => {
       const cells = row.split('│').map((cell) => cell.trim());
       const count = (disposition: string) =>
         seeds.filter((s) => s.verdict.disposition === disposition).length + (disposition === 'failed' ? 1 : 0);
-      // (index), queue, visible, inFlight, failed, parked, stopped, invalid, setAside, replayed, purged
+      // (index), queue, visible, inFlight, failed, parked, stopped, cancelled, invalid, setAside, replayed, purged
       // fauxqs counts a copy a look handed back as in flight until its next receive: the sum is what holds.
       expect(Number(cells[3]) + Number(cells[4])).toBe(14);
-      expect([cells[2], ...cells.slice(5, 12)]).toEqual([
+      expect([cells[2], ...cells.slice(5, 13)]).toEqual([
         "'account-sync'",
         String(count('failed')),
         String(count('parked')),
         String(count('stopped')),
+        String(count('cancelled')),
         String(count('invalid')),
         '0',
         '0',
@@ -476,8 +482,14 @@ describe.each(sqsServers())('npm run dlq on %s', (_server, serverEnv) => {
       // push finds the listing already showing it).
       const ledger = await bench.sim.ledger({ sellerId: seller.accountId, operation: 'listings-update' });
       const keys = ledger.map((entry) => entry.idempotencyKey).sort();
+      // A saga's keys are its run's own; each letter ran once, so under its only run.
+      const runIds = await Promise.all(
+        letters.map(async (e) => (await bench.client.workflow.getHandle(workflowIdFor(e)).describe()).runId),
+      );
       const effects = [
-        ...letters.flatMap((e) => ['pricePaise', 'status'].map((f) => `${e.idempotencyKey}:${f}:0`)),
+        ...letters.flatMap((e, i) =>
+          ['pricePaise', 'status'].map((f) => `${e.idempotencyKey}:${f}:0:run-${runIds[i]}`),
+        ),
         `stock:${seller.accountId}:${skuId}:v1`,
       ];
       expect(keys).toEqual(effects.sort());

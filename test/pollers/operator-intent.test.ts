@@ -1,6 +1,6 @@
 /**
  * Operator intent is respected: a run an operator terminates or cancels dead-letters its message as
- * `stopped`, with who and why, and the work is never started again unless the message is a replay made
+ * `stopped` (terminated) or `cancelled`, with who and why, and the work is never started again unless the message is a replay made
  * after that run; completed work is never redone, even once Temporal has forgotten its run.
  */
 import { randomUUID } from 'node:crypto';
@@ -102,7 +102,7 @@ describe.each(sqsServers())('operator intent on %s', (_server, sqsOverrides) => 
     expect(await runsInTemporal(deduct)).toBe(1);
   });
 
-  it('cancel: dead-letters the message as stopped by who asked; the group goes on; a replay runs it again', async () => {
+  it('cancel: dead-letters the message as cancelled by who asked; the group goes on; a replay runs it again', async () => {
     const cancelled = envelope('account.sync', 'cancel-1', LONG_RUN);
     const next = envelope('account.sync', 'cancel-1');
     await bench.send('account-sync', cancelled);
@@ -111,7 +111,7 @@ describe.each(sqsServers())('operator intent on %s', (_server, sqsOverrides) => 
     await handle(cancelled).cancel();
 
     const [letter] = await deadLetters('account-sync');
-    expect(said(letter!, DEAD_LETTER_ATTRIBUTES.disposition)).toBe('stopped');
+    expect(said(letter!, DEAD_LETTER_ATTRIBUTES.disposition)).toBe('cancelled');
     expect(said(letter!, DEAD_LETTER_ATTRIBUTES.failureType)).toBe('cancelled');
     expect(said(letter!, DEAD_LETTER_ATTRIBUTES.reason)).toBe(`cancelled by ${bench.client.options.identity}`);
     await eventually(

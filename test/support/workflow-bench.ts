@@ -27,12 +27,16 @@ import { QueueDirectory } from '../../src/queues/queue-urls';
 import { queueForMessage } from '../../src/queues/routing';
 import { WORKFLOW_TYPES } from '../../src/contracts/workflows';
 import { type Envelope, type MessageType } from '../../src/contracts/envelope';
+import type { SagaResult } from '../../src/workflows/saga';
 import { SimulatorControl } from '../../simulator/src/control';
 import { createServiceActivities, createServiceWorkers } from '../../src/workers/temporal-worker';
 import { isolatedEnvironment, type IsolatedEnvironment } from './isolated-env';
 import { ISSUED_TOKEN, SECRET_MARKER, SellerSeeder, type Seller, type SellerSeed } from '../../scripts/harness/sellers';
 
 export type { ListingSeed, Seller, SellerSeed } from '../../scripts/harness/sellers';
+
+/** How a saga ended: its result, and when its workflow failed (it compensated), how. */
+export type SagaEnd = SagaResult & { failureType?: string; nonRetryable?: boolean };
 
 /** How a workflow ended: its result, or the innermost failure (an activity's own, when one failed it). */
 export type WorkflowEnd =
@@ -143,6 +147,34 @@ export class WorkflowBench {
 
   async execute<T = unknown>(envelope: Envelope): Promise<T> {
     return (await this.start(envelope)).result() as Promise<T>;
+  }
+
+  /**
+   * Runs a saga's message to its end: the result when it completed; when the saga compensated (its
+   * workflow then fails), the end it recorded in saga_runs with the workflow's failure type.
+   */
+  async sagaEnd(envelope: Envelope): Promise<SagaEnd> {
+    const handle = await this.start(envelope);
+    try {
+      return (await handle.result()) as SagaEnd;
+    } catch (error) {
+      if (!(error instanceof WorkflowFailedError)) throw error;
+      const { rows } = await this.pool.query(
+        'SELECT status, failed_step, reason, compensations FROM saga_runs WHERE workflow_id = $1',
+        [workflowIdFor(envelope)],
+      );
+      const row = rows[0];
+      if (!row) throw error;
+      const failure = error.cause instanceof ApplicationFailure ? error.cause : undefined;
+      return {
+        status: row.status,
+        ...(row.failed_step !== null && { failedStep: row.failed_step }),
+        ...(row.reason !== null && { reason: row.reason }),
+        compensations: row.compensations,
+        failureType: failure?.type ?? undefined,
+        nonRetryable: failure?.nonRetryable ?? undefined,
+      };
+    }
   }
 
   /** Sends the message to its queue the way every producer does; a poller of that queue starts it. */

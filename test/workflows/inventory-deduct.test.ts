@@ -2,7 +2,8 @@
  * The inventory-deduct saga on the real stack: reserve in PostgreSQL → a versioned push of the SKU to
  * its listings on three marketplaces → commit. A push refused for good releases the reservation and
  * pushes the SKU again to every listing, recomputed from PostgreSQL (checked in the simulator's
- * ledger and in PostgreSQL); a push again refused too leaves the saga `needs-attention`.
+ * ledger and in PostgreSQL), and the workflow fails as `SagaCompensated` so the message is
+ * dead-lettered; a push again refused too leaves the saga `needs-attention` (`SagaNeedsAttention`).
  */
 import type { SagaResult } from '../../src/workflows/saga';
 import { SagaStateKey } from '../../src/contracts/search-attributes';
@@ -87,10 +88,14 @@ it('reserves, pushes the new available quantity to every marketplace under its v
 
 it('refuses the schedule form of the payload (the `inventory` schedule now repairs) before anything changes', async () => {
   const sku = await skuOnThreeMarketplaces();
-  const result = await bench.execute<SagaResult>(
-    bench.envelope('inventory.deduct', sku.accounts[0]!, { scheduleId: '7' }),
-  );
-  expect(result).toMatchObject({ status: 'compensated', failedStep: 'load', compensations: [] });
+  const result = await bench.sagaEnd(bench.envelope('inventory.deduct', sku.accounts[0]!, { scheduleId: '7' }));
+  expect(result).toMatchObject({
+    status: 'compensated',
+    failedStep: 'load',
+    compensations: [],
+    failureType: 'SagaCompensated',
+    nonRetryable: true,
+  });
   expect(result.reason).toContain('skuId (text) and quantity');
   expect(await stockRow(sku.skuId)).toEqual({ stock: STOCK, reserved: 0 });
 });
@@ -107,9 +112,16 @@ describe('a failure at every step', () => {
       payload ?? { skuId: sku.skuId, quantity: quantity! },
     );
 
-    const result = await bench.execute<SagaResult>(envelope);
+    const result = await bench.sagaEnd(envelope);
 
-    expect(result).toMatchObject({ status: 'compensated', failedStep: step, compensations: [] });
+    // The reserve's release is registered before it runs (its outcome could be unknown): a refused
+    // reserve releases nothing and pushes nothing.
+    expect(result).toMatchObject({
+      status: 'compensated',
+      failedStep: step,
+      compensations: step === 'reserve' ? [{ step: 'reserve', ok: true }] : [],
+      failureType: 'SagaCompensated',
+    });
     expect(await stockRow(sku.skuId)).toEqual({ stock: STOCK, reserved: 0 });
     expect(await appliedQuantities(bench, sku.accounts)).toEqual([]);
   });
@@ -130,13 +142,15 @@ describe('a failure at every step', () => {
         quantity: ORDER_QUANTITY,
       });
 
-      const result = await bench.execute<SagaResult>(envelope);
+      const result = await bench.sagaEnd(envelope);
 
       const stepOf = (seller: Seller) => `push:${seller.marketplace}:${seller.accountId}`;
       expect(result).toMatchObject({
         status: 'compensated',
         failedStep: stepOf(sku.accounts[failing]!),
         compensations: [{ step: 'reserve', ok: true }],
+        failureType: 'SagaCompensated',
+        nonRetryable: true,
       });
       // A batch marketplace refuses the whole update; Amazon refuses the one SKU: both are a 400.
       expect(result.reason).toContain('HTTP 400');
@@ -152,7 +166,9 @@ describe('a failure at every step', () => {
       expect(await stockRow(sku.skuId)).toEqual({ stock: STOCK, reserved: 0 });
       const reservation = await bench.pool.query(
         'SELECT status FROM inventory_reservations WHERE reservation_key = $1',
-        [envelope.idempotencyKey],
+        [
+          `${envelope.idempotencyKey}@run-${(await bench.client.workflow.getHandle(workflowIdFor(envelope)).describe()).runId}`,
+        ],
       );
       expect(reservation.rows).toEqual([{ status: 'released' }]);
     },
@@ -165,9 +181,11 @@ it('ends in needs-attention, recorded and visible, when the push again is refuse
   await bench.sim.addFault({ kind: 'fail-hard', sellerId: flipkart.accountId, operation: 'listings-update' });
   const envelope = bench.envelope('inventory.deduct', ajio, { skuId: sku.skuId, quantity: ORDER_QUANTITY });
 
-  const result = await bench.execute<SagaResult>(envelope);
+  const result = await bench.sagaEnd(envelope);
 
   expect(result).toMatchObject({
+    failureType: 'SagaNeedsAttention',
+    nonRetryable: true,
     status: 'needs_attention',
     failedStep: `push:flipkart:${flipkart.accountId}`,
     compensations: [{ step: 'reserve', ok: false, error: expect.stringContaining('HTTP 400') }],

@@ -3,10 +3,13 @@
  * versioned push, from stock) → price → status. A failure forced at every step restores exactly the
  * prices and statuses already changed, newest first, and the marketplace shows them as they were;
  * quantities stay what stock says, never a snapshot's; a per-SKU failure hidden in a 200 is still caught.
+ * A price or status update that failed outright may have landed (a lost answer): it is restored too.
+ * A saga that compensated fails its workflow (`SagaCompensated`), so the message is dead-lettered.
  */
 import { randomUUID } from 'node:crypto';
 import type { SimListing } from '../../simulator/src/control';
 import type { SagaResult } from '../../src/workflows/saga';
+import { workflowIdFor } from '../../src/contracts/workflows';
 import { WorkflowBench, type ListingSeed, type Seller } from '../support/workflow-bench';
 
 let bench: WorkflowBench;
@@ -65,9 +68,9 @@ async function marketplaceListings(seller: Seller): Promise<SimListing[]> {
 
 const updatesOf = (seller: Seller) => bench.sim.ledger({ sellerId: seller.accountId, operation: 'listings-update' });
 
-/** A ledger key as the step it belongs to: the versioned push's own keys say `quantity`. */
+/** A ledger key as the step it belongs to: the versioned push's own keys say `quantity`; the run's scope is dropped. */
 const stepKey = (envelopeKey: string, key: string) =>
-  key.startsWith('stock:') ? 'quantity' : key.slice(envelopeKey.length);
+  key.startsWith('stock:') ? 'quantity' : key.slice(envelopeKey.length).replace(/:run-[0-9a-f-]{36}$/, '');
 
 it('pushes every listing in batches of ten: quantities from stock by the versioned push, then price and status', async () => {
   const seller = await seededSeller('flipkart');
@@ -102,9 +105,10 @@ it('a second push sends no quantity the listings already show', async () => {
 
   const keys = (await updatesOf(seller)).map((u) => u.idempotencyKey!);
   expect(keys.filter((key) => key.startsWith('stock:'))).toHaveLength(1);
+  const { runId } = await bench.client.workflow.getHandle(workflowIdFor(again)).describe();
   expect(keys.filter((key) => key.startsWith(again.idempotencyKey))).toEqual([
-    `${again.idempotencyKey}:pricePaise:0`,
-    `${again.idempotencyKey}:status:0`,
+    `${again.idempotencyKey}:pricePaise:0:run-${runId}`,
+    `${again.idempotencyKey}:status:0:run-${runId}`,
   ]);
 });
 
@@ -121,8 +125,19 @@ describe('a failure at every step', () => {
   it.each([
     // A quantity step is failed by refusing one of its SKUs: its key is the batch's, not the message's.
     { fault: { sku: 'FK-00', keyContains: 'stock:' }, failedStep: 'quantity:0', undone: [], batchesPushed: 1 },
-    { fault: { keyContains: ':pricePaise:0' }, failedStep: 'pricePaise:0', undone: [], batchesPushed: 1 },
-    { fault: { keyContains: ':status:0' }, failedStep: 'status:0', undone: ['pricePaise:0'], batchesPushed: 1 },
+    // A price or status update refused outright is restored too: its outcome could have been unknown.
+    {
+      fault: { keyContains: ':pricePaise:0', times: 1 },
+      failedStep: 'pricePaise:0',
+      undone: ['pricePaise:0'],
+      batchesPushed: 1,
+    },
+    {
+      fault: { keyContains: ':status:0', times: 1 },
+      failedStep: 'status:0',
+      undone: ['status:0', 'pricePaise:0'],
+      batchesPushed: 1,
+    },
     {
       fault: { sku: 'FK-10', keyContains: 'stock:' },
       failedStep: 'quantity:1',
@@ -130,9 +145,9 @@ describe('a failure at every step', () => {
       batchesPushed: 2,
     },
     {
-      fault: { keyContains: ':status:1' },
+      fault: { keyContains: ':status:1', times: 1 },
       failedStep: 'status:1',
-      undone: ['pricePaise:1', 'status:0', 'pricePaise:0'],
+      undone: ['status:1', 'pricePaise:1', 'status:0', 'pricePaise:0'],
       batchesPushed: 2,
     },
   ])(
@@ -142,20 +157,22 @@ describe('a failure at every step', () => {
       await bench.sim.addFault({ kind: 'fail-hard', sellerId: seller.accountId, ...fault });
       const envelope = bench.envelope('marketplace.push', seller);
 
-      const result = await bench.execute<SagaResult>(envelope);
+      const result = await bench.sagaEnd(envelope);
 
       expect(result).toMatchObject({
         status: 'compensated',
         failedStep,
         compensations: undone.map((step) => ({ step, ok: true }) as const),
+        failureType: 'SagaCompensated',
+        nonRetryable: true,
       });
       // Quantities that went out stay (they are what stock says), all but the refused SKU's; the
       // batches after the failure were never pushed.
       const quantityPushed = (i: number) => Math.floor(i / 10) < batchesPushed && EXTERNAL_IDS[i] !== fault.sku;
       expect(await marketplaceListings(seller)).toEqual(expected(COUNT, quantityPushed, false));
-      const undos = (await updatesOf(seller)).filter((u) => u.idempotencyKey!.endsWith(':undo'));
-      expect(undos.map((u) => u.idempotencyKey!.slice(envelope.idempotencyKey.length + 1, -':undo'.length))).toEqual(
-        undone,
+      const undos = (await updatesOf(seller)).filter((u) => u.idempotencyKey!.includes(':undo:run-'));
+      expect(undos.map((u) => stepKey(envelope.idempotencyKey, u.idempotencyKey!))).toEqual(
+        undone.map((step) => `:${step}:undo`),
       );
     },
   );
@@ -164,9 +181,14 @@ describe('a failure at every step', () => {
     const seller = await seededSeller('meesho', 3);
     await bench.sim.addFault({ kind: 'fail-hard', sellerId: seller.accountId, operation: 'listings-read' });
 
-    const result = await bench.execute<SagaResult>(bench.envelope('marketplace.push', seller));
+    const result = await bench.sagaEnd(bench.envelope('marketplace.push', seller));
 
-    expect(result).toMatchObject({ status: 'compensated', failedStep: 'snapshot:0', compensations: [] });
+    expect(result).toMatchObject({
+      status: 'compensated',
+      failedStep: 'snapshot:0',
+      compensations: [],
+      failureType: 'SagaCompensated',
+    });
     expect(await updatesOf(seller)).toEqual([]);
   });
 });
@@ -180,16 +202,17 @@ it('catches a per-SKU failure inside an HTTP 200 and undoes the SKUs that were a
     keyContains: ':pricePaise:',
   });
 
-  const result = await bench.execute<SagaResult>(bench.envelope('marketplace.push', seller));
+  const result = await bench.sagaEnd(bench.envelope('marketplace.push', seller));
 
   expect(result).toMatchObject({
+    failureType: 'SagaCompensated',
     status: 'compensated',
     failedStep: 'pricePaise:0',
     reason: expect.stringContaining('rejected FK-03'),
     compensations: [{ step: 'pricePaise:0', ok: true }],
   });
   expect(await marketplaceListings(seller)).toEqual(expected(10, () => true, false));
-  const priceUndo = (await updatesOf(seller)).find((u) => u.idempotencyKey!.endsWith(':pricePaise:0:undo'));
+  const priceUndo = (await updatesOf(seller)).find((u) => u.idempotencyKey!.includes(':pricePaise:0:undo:run-'));
   // Only the nine SKUs that took the new price are put back.
   const undoneSkus = (priceUndo!.request as { items: { sku: string }[] }).items.map((item) => item.sku);
   expect(undoneSkus).toHaveLength(9);

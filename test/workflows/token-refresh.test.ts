@@ -63,13 +63,15 @@ it('restores the previous token when AJIO refuses the new one and the old one is
   const before = await stored(seller);
   await bench.sim.addFault({ kind: 'token-expired', sellerId: seller.accountId, operation: 'profile' });
 
-  const result = await bench.execute<RefreshResult>(bench.envelope('ajio.token-refresh', seller));
+  const result = await bench.sagaEnd(bench.envelope('ajio.token-refresh', seller));
 
+  // Compensated, so the workflow fails and the trigger is dead-lettered with the reason.
   expect(result).toMatchObject({
     status: 'compensated',
     failedStep: 'verify',
-    refreshed: true,
     compensations: [{ step: 'refresh', ok: true }],
+    failureType: 'SagaCompensated',
+    nonRetryable: true,
   });
   const after = await stored(seller);
   expect(after!.secrets.accessToken).toBe(before!.secrets.accessToken);
@@ -81,9 +83,9 @@ it('marks the account needs_reauth when the new token is refused and the old one
   const seller = await bench.seedSeller({ marketplace: 'ajio', tokenExpiresAt: new Date(Date.now() - 60_000) });
   await bench.sim.addFault({ kind: 'token-expired', sellerId: seller.accountId, operation: 'profile' });
 
-  const result = await bench.execute<RefreshResult>(bench.envelope('ajio.token-refresh', seller));
+  const result = await bench.sagaEnd(bench.envelope('ajio.token-refresh', seller));
 
-  expect(result).toMatchObject({ status: 'compensated', failedStep: 'verify' });
+  expect(result).toMatchObject({ status: 'compensated', failedStep: 'verify', failureType: 'SagaCompensated' });
   expect(await accountStatus(seller)).toBe('needs_reauth');
 });
 

@@ -1,15 +1,18 @@
 /**
  * The saga contract of src/workflows/saga.ts, for the saga tests: faults to inject at a step or at
  * its compensation, and the expectations they imply, built from the test's own list of steps rather
- * than from what the workflow computed. On a failure, exactly the compensations of the steps that
- * succeeded before it run, newest first, once each; then the end is recorded once and shown in the
- * `SagaState` search attribute.
+ * than from what the workflow computed. On a business failure, exactly the compensations of the steps
+ * that succeeded before it (and of the failed step itself when its outcome may be unknown) run, newest
+ * first, once each; then the end is recorded once and shown in the `SagaState` search attribute, and
+ * the workflow fails non-retryably with the end (`SagaCompensated`, `SagaNeedsAttention`, or the
+ * refusal's own type when it parks or is refused for good).
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, type TypedSearchAttributes } from '@temporalio/common';
 import type { CompensationRecord } from '../../../src/contracts/sagas';
 import type { SagaRun } from '../../../src/db/saga-runs';
 import { SagaStateKey } from '../../../src/contracts/search-attributes';
+import { SAGA_FAILURES } from '../../../src/contracts/failures';
 import type { Activities } from '../../../src/activities';
 import { ActivityRecorder, refuse, type ActivityCall } from './activity-stubs';
 import type { WorkflowHarness, WorkflowName, Workflows } from './workflow-harness';
@@ -38,9 +41,18 @@ export function injectFaults({ failStep, refusedAs, failUndoOf }: SagaFaults) {
   };
 }
 
-/** The steps before `failStep` that register a compensation, newest first. */
-export function undoneBefore(steps: readonly string[], failStep: string, isCompensable: (step: string) => boolean) {
-  return stepsThrough(steps, failStep).slice(0, -1).filter(isCompensable).reverse();
+/**
+ * The steps before `failStep` that register a compensation, newest first; `failStep` itself first when
+ * it registers its undo even when it fails (`undoneWhenFailed`: its outcome may be unknown).
+ */
+export function undoneBefore(
+  steps: readonly string[],
+  failStep: string,
+  isCompensable: (step: string) => boolean,
+  undoneWhenFailed: (step: string) => boolean = () => false,
+) {
+  const before = stepsThrough(steps, failStep).slice(0, -1).filter(isCompensable).reverse();
+  return undoneWhenFailed(failStep) ? [failStep, ...before] : before;
 }
 
 /** The saga's compensation records: every undo in `undone` ran, and only `failUndoOf`'s failed. */
@@ -71,7 +83,7 @@ export function runSaga<W extends WorkflowName>(...sagaArgs: SagaArgs<W>) {
   return runRecorded(sagaArgs, (harness, workflow, args, activities) => harness.run(workflow, args, activities));
 }
 
-/** Runs a saga that must fail its workflow (a parked one): the failure, with the recorder and the run's trace. */
+/** Runs a saga that must fail its workflow (it compensated): the failure, with the recorder and the run's trace. */
 export function runFailingSaga<W extends WorkflowName>(...sagaArgs: SagaArgs<W>) {
   return runRecorded(sagaArgs, (harness, workflow, args, activities) => harness.runFailing(workflow, args, activities));
 }
@@ -122,6 +134,8 @@ export interface SagaShape {
   sagaRun: Pick<SagaRun, 'saga' | 'accountId'>;
   /** The trace entries a step's undo makes, when it runs more than one activity (default `undo:<step>`). */
   undoTrace?: (step: string) => string[];
+  /** Steps that register their undo even when they fail (an outcome that may be unknown). */
+  undoneWhenFailed?: (step: string) => boolean;
 }
 
 /** What a saga test gets back from one run. */
@@ -134,22 +148,27 @@ export interface SagaOutcome {
 }
 
 /**
- * The whole contract of a run that failed at `failStep` while every undo worked: exactly the steps
- * before it undone, newest first, once each; the end recorded once, last; the UI shows `compensated`.
+ * The whole contract of a run refused at `failStep` while every undo worked: exactly the steps
+ * before it undone, newest first, once each; the end recorded once, last; the UI shows `compensated`;
+ * the workflow fails non-retryably as `SagaCompensated`, so its message is dead-lettered at once.
  * Returns the end, for sagas whose result carries more than it.
  */
-export function expectCompensatedAt(outcome: SagaOutcome, saga: SagaShape, failStep: string) {
-  const undone = undoneBefore(saga.steps, failStep, saga.isCompensable);
+export function expectCompensatedAt(outcome: ParkedOutcome, saga: SagaShape, failStep: string) {
+  const undone = undoneBefore(saga.steps, failStep, saga.isCompensable, saga.undoneWhenFailed);
   const end = {
     status: 'compensated',
     failedStep: failStep,
     reason: stepRefusal(failStep),
     compensations: undoRecords(undone),
   } as const;
-  expect(outcome.trace).toEqual(failedRunTrace(saga.steps, failStep, undone, saga.undoTrace));
-  expectRecordedOnce(outcome.recorder, { workflowId: outcome.workflowId, ...saga.sagaRun, ...end });
-  expect(sagaStateOf(outcome.searchAttributes)).toBe('compensated');
+  expectWorkflowFailedAt(outcome, saga, failStep, SAGA_FAILURES.compensated, /^[^ ]+ refused \(/);
   return end;
+}
+
+/** The saga's workflow failure, once it failed: its type, and whether a retry may run it again. */
+export function workflowFailureOf(outcome: { failure: unknown }) {
+  expect(outcome.failure).toBeInstanceOf(WorkflowFailedError);
+  return (outcome.failure as WorkflowFailedError).cause as ApplicationFailure;
 }
 
 /** What the Temporal UI shows for the saga once it has ended. */
@@ -185,7 +204,7 @@ function expectWorkflowFailedAt(
   type: string,
   message: RegExp,
 ): void {
-  const undone = undoneBefore(saga.steps, failStep, saga.isCompensable);
+  const undone = undoneBefore(saga.steps, failStep, saga.isCompensable, saga.undoneWhenFailed);
   expect(outcome.trace).toEqual(failedRunTrace(saga.steps, failStep, undone, saga.undoTrace));
   expectRecordedOnce(outcome.recorder, {
     workflowId: outcome.workflowId,

@@ -8,11 +8,13 @@
  */
 import type { Activities } from '../../../src/activities';
 import type { StockPushResult } from '../../../src/contracts/stock';
+import type { SagaRun } from '../../../src/db/saga-runs';
 import { refuse, type ActivityCall } from '../support/activity-stubs';
 import { envelopeOf } from '../support/envelopes';
-import { ACCOUNT_FAILURES, PARKING_FAILURES, SELLER_FAILURES } from '../../../src/contracts/failures';
+import { ACCOUNT_FAILURES, PARKING_FAILURES, SAGA_FAILURES, SELLER_FAILURES } from '../../../src/contracts/failures';
 import {
   expectCompensatedAt,
+  workflowFailureOf,
   expectParkedAt,
   expectRecordedOnce,
   expectRefusedAt,
@@ -55,7 +57,16 @@ const isCompensable = (step: string) => step === 'reserve';
 /** Undoing the reservation is two activities: the release, then the SKU pushed again everywhere. */
 const undoTrace = (step: string) =>
   step === 'reserve' ? ['undo:reserve', 'undo:reserve:republish'] : [`undo:${step}`];
-const DEDUCT_SAGA: SagaShape = { steps: STEPS, isCompensable, sagaRun: SAGA_RUN, undoTrace };
+/** The release is registered before the reserve runs: a reserve whose outcome is unknown is undone too. */
+const DEDUCT_SAGA: SagaShape = {
+  steps: STEPS,
+  isCompensable,
+  sagaRun: SAGA_RUN,
+  undoTrace,
+  undoneWhenFailed: (step) => step === 'reserve',
+};
+/** The run's own reservation key: the message's key and the execution's first run id. */
+const RUN_KEY = expect.stringMatching(new RegExp(`^${ENVELOPE.idempotencyKey}@run-[0-9a-f-]{36}$`));
 
 const pushedAll = (input: StockPush): StockPushResult => ({
   pushed: input.skuIds.map((skuId) => ({ skuId, externalId: `X-${skuId}`, quantity: 97, version: '2' })),
@@ -117,14 +128,14 @@ it('reserves the order, pushes the SKU to every listing by the versioned push, c
   expect(result).toEqual({ status: 'completed', compensations: [] });
   expect(trace).toEqual([...STEPS, 'record']);
   expect(recorder.inputsOf('reserveStock')).toEqual([
-    { key: ENVELOPE.idempotencyKey, sellerId: SELLER, accountId: ENVELOPE.accountId, ...ORDER },
+    { key: RUN_KEY, sellerId: SELLER, accountId: ENVELOPE.accountId, ...ORDER },
   ]);
   expect(recorder.inputsOf('listingAccounts')).toEqual([SKU_OF_SELLER]);
   // The quantity is the push's to compute, from PostgreSQL at the time: the workflow sends none.
   expect(recorder.inputsOf('pushStock')).toEqual(
     ACCOUNTS.map((account) => ({ sellerId: SELLER, accountId: account.accountId, skuIds: [ORDER.skuId] })),
   );
-  expect(recorder.inputsOf('commitReservation')).toEqual([{ key: ENVELOPE.idempotencyKey }]);
+  expect(recorder.inputsOf('commitReservation')).toEqual((recorder.inputsOf('reserveStock') as { key: string }[]).map(({ key }) => ({ key })));
   expectRecordedOnce(recorder, { workflowId, ...SAGA_RUN, ...result });
   expect(sagaStateOf(searchAttributes)).toBe('completed');
 });
@@ -132,8 +143,7 @@ it('reserves the order, pushes the SKU to every listing by the versioned push, c
 it.concurrent.each(STEPS)(
   'a failure at %s undoes exactly the steps before it, newest first, once each',
   async (failStep) => {
-    const outcome = await deduct({ failStep });
-    expect(outcome.result).toEqual(expectCompensatedAt(outcome, DEDUCT_SAGA, failStep));
+    expectCompensatedAt(await failingDeduct({ failStep }), DEDUCT_SAGA, failStep);
   },
 );
 
@@ -156,16 +166,19 @@ describe.each([
   });
 });
 
-it('an unknown account is a permanent refusal: the saga compensates and completes, nothing to park', async () => {
-  const outcome = await deduct({ failStep: 'load', refusedAs: ACCOUNT_FAILURES.unknown });
-  expect(outcome.result).toEqual(expectCompensatedAt(outcome, DEDUCT_SAGA, 'load'));
+it('an unknown account is a permanent refusal: the saga compensates and fails as compensated, nothing to park', async () => {
+  expectCompensatedAt(
+    await failingDeduct({ failStep: 'load', refusedAs: ACCOUNT_FAILURES.unknown }),
+    DEDUCT_SAGA,
+    'load',
+  );
 });
 
 it('undoes by releasing the reservation, then pushing the SKU again everywhere: no listing is restored from a snapshot', async () => {
-  const { recorder, trace } = await deduct({ failStep: pushStep(FLIPKART) });
+  const { recorder, trace } = await failingDeduct({ failStep: pushStep(FLIPKART) });
 
   expect(trace.slice(-3)).toEqual(['undo:reserve', 'undo:reserve:republish', 'record']);
-  expect(recorder.inputsOf('releaseReservation')).toEqual([{ key: ENVELOPE.idempotencyKey }]);
+  expect(recorder.inputsOf('releaseReservation')).toEqual([{ key: RUN_KEY }]);
   // Every listing of the SKU, the ones already pushed too, gets what PostgreSQL says after the release.
   expect(recorder.inputsOf('republishSku')).toEqual([SKU_OF_SELLER]);
   expect(recorder.names()).not.toContain('restoreListings');
@@ -176,14 +189,16 @@ it.each([
   { fails: 'the release', faults: { failUndoOf: 'reserve' }, trace: ['undo:reserve'] },
   { fails: 'the push again', faults: { failRepublish: true }, trace: ['undo:reserve', 'undo:reserve:republish'] },
 ])('when $fails of the undo fails too, the saga needs attention', async ({ faults, trace: undoCalls }) => {
-  const { result, trace, recorder, workflowId, searchAttributes } = await deduct({ failStep: 'commit', ...faults });
+  const outcome = await failingDeduct({ failStep: 'commit', ...faults });
+  const { trace, recorder, workflowId, searchAttributes } = outcome;
 
-  expect(result).toEqual({
-    status: 'needs_attention',
+  expect(workflowFailureOf(outcome)).toMatchObject({ type: SAGA_FAILURES.needsAttention, nonRetryable: true });
+  const result = {
+    status: 'needs_attention' as const,
     failedStep: 'commit',
     reason: stepRefusal('commit'),
     compensations: [{ step: 'reserve', ok: false, error: undoRefusal('reserve') }],
-  });
+  };
   expect(trace).toEqual([...STEPS, ...undoCalls, 'record']);
   expectRecordedOnce(recorder, { workflowId, ...SAGA_RUN, ...result });
   expect(sagaStateOf(searchAttributes)).toBe('needs-attention');
@@ -196,10 +211,13 @@ it('a listing the marketplace rejects fails its push; the reservation is undone 
     unlisted: [],
     rejected: [{ skuId: ORDER.skuId, externalId: 'AMZ-7', quantity: 97, version: '2', error: 'listing locked' }],
   };
-  const { result, trace } = await deduct({ answers: { [AMAZON.accountId]: rejected } });
+  const outcome = await failingDeduct({ answers: { [AMAZON.accountId]: rejected } });
 
-  expect(result).toMatchObject({ status: 'compensated', failedStep: pushStep(AMAZON) });
-  expect(result.reason).toBe('rejected AMZ-7 (listing locked)');
-  expect(result.compensations).toEqual(undoRecords(['reserve']));
+  expect(workflowFailureOf(outcome)).toMatchObject({ type: SAGA_FAILURES.compensated, nonRetryable: true });
+  const [recorded] = outcome.recorder.inputsOf('recordSagaRun') as SagaRun[];
+  expect(recorded).toMatchObject({ status: 'compensated', failedStep: pushStep(AMAZON) });
+  expect(recorded!.reason).toBe('rejected AMZ-7 (listing locked)');
+  expect(recorded!.compensations).toEqual(undoRecords(['reserve']));
+  const { trace } = outcome;
   expect(trace).toEqual(failedRunTrace(STEPS, pushStep(AMAZON), ['reserve'], undoTrace));
 });

@@ -12,9 +12,11 @@ import type { Marketplace } from '../../../src/contracts/marketplaces';
 import { MAX_LISTINGS_PER_PUSH } from '../../../src/workflows/marketplace-push';
 import type { ActivityCall } from '../support/activity-stubs';
 import { envelopeOf } from '../support/envelopes';
-import { PARKING_FAILURES } from '../../../src/contracts/failures';
+import { PARKING_FAILURES, SAGA_FAILURES } from '../../../src/contracts/failures';
+import type { SagaRun } from '../../../src/db/saga-runs';
 import {
   expectCompensatedAt,
+  workflowFailureOf,
   expectParkedAt,
   expectRecordedOnce,
   runFailingSaga,
@@ -94,7 +96,8 @@ const envelopeFor = (marketplace: Marketplace) =>
   });
 const ENVELOPE = envelopeFor('flipkart');
 const SAGA_RUN = { saga: 'marketplace-push', accountId: ENVELOPE.accountId };
-const PUSH_SAGA: SagaShape = { steps: STEPS, isCompensable, sagaRun: SAGA_RUN };
+/** A price or status update that failed outright may have landed (answer lost): its own undo is registered too. */
+const PUSH_SAGA: SagaShape = { steps: STEPS, isCompensable, sagaRun: SAGA_RUN, undoneWhenFailed: isCompensable };
 
 /** The field one update or restore carries (every change in it carries the same one). */
 function fieldOf(changes: ListingUpdate['changes']): string {
@@ -174,6 +177,19 @@ const push = (faults: PushFaults = {}, shop = FLIPKART) =>
     pushActivities(shop, faults),
     stepOfCall(shop),
   );
+/** A run that compensates: its workflow fails (SagaCompensated); the end it recorded, with the run. */
+const failingPush = async (faults: PushFaults, shop = FLIPKART) => {
+  const outcome = await runFailingSaga(
+    harness(),
+    'marketplacePushWorkflow',
+    [envelopeFor(shop.marketplace)],
+    pushActivities(shop, faults),
+    stepOfCall(shop),
+  );
+  expect(workflowFailureOf(outcome)).toMatchObject({ type: SAGA_FAILURES.compensated, nonRetryable: true });
+  const [result] = outcome.recorder.inputsOf('recordSagaRun') as SagaRun[];
+  return { ...outcome, result: result! };
+};
 
 /** The changes that set `field` of `listings` to its value in `values`. */
 const changesOf = (
@@ -222,8 +238,7 @@ it('snapshots each batch, pushes its quantities by the versioned push, updates p
 it.concurrent.each(STEPS)(
   'a failure at %s undoes exactly the steps before it, newest first, once each',
   async (failStep) => {
-    const outcome = await push({ failStep });
-    expect(outcome.result).toEqual(expectCompensatedAt(outcome, PUSH_SAGA, failStep));
+    expectCompensatedAt(await failingPush({ failStep }), PUSH_SAGA, failStep);
   },
 );
 
@@ -246,9 +261,9 @@ describe.each(PARKING_FAILURES)('a step refused with %s (the account can be serv
 
 it('restores the values the snapshot showed, field by field, under keys of their own', async () => {
   const lastStep = STEPS.at(-1)!;
-  const { recorder } = await push({ failStep: lastStep });
+  const { recorder } = await failingPush({ failStep: lastStep });
 
-  const undone = undoneBefore(STEPS, lastStep, isCompensable);
+  const undone = undoneBefore(STEPS, lastStep, isCompensable, isCompensable);
   const restores = recorder.inputsOf('restoreListings') as ListingUpdate[];
   expect(restores).toEqual(
     undone.map((step) => {
@@ -267,7 +282,7 @@ it('when the marketplace applies part of a batch, only the applied SKUs are rest
     applied: [accepted!.sku, alsoAccepted!.sku],
     failed: [{ sku: rejected!.sku, error: 'price below floor' }],
   };
-  const { result, recorder, trace } = await push({ answers: { 'pricePaise:1': partly } });
+  const { result, recorder, trace } = await failingPush({ answers: { 'pricePaise:1': partly } });
 
   expect(result).toMatchObject({ status: 'compensated', failedStep: 'pricePaise:1' });
   expect(result.reason).toContain(`${rejected!.sku} (price below floor)`);
@@ -287,7 +302,7 @@ it('a quantity the marketplace refuses fails its step and undoes the earlier pri
     unlisted: [],
     rejected: [{ skuId: refused!.skuId, externalId: refused!.sku, quantity: 7, version: '3', error: 'listing locked' }],
   };
-  const { result, trace, recorder } = await push({ quantityAnswers: { 'quantity:1': refusal } });
+  const { result, trace, recorder } = await failingPush({ quantityAnswers: { 'quantity:1': refusal } });
 
   expect(result).toMatchObject({ status: 'compensated', failedStep: 'quantity:1' });
   expect(result.reason).toBe(`rejected ${refused!.sku} (listing locked)`);

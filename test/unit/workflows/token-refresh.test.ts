@@ -6,9 +6,10 @@
 import type { Activities } from '../../../src/activities';
 import type { ActivityCall } from '../support/activity-stubs';
 import { envelopeOf } from '../support/envelopes';
-import { PARKING_FAILURES } from '../../../src/contracts/failures';
+import { PARKING_FAILURES, SAGA_FAILURES } from '../../../src/contracts/failures';
 import {
   expectCompensatedAt,
+  workflowFailureOf,
   expectParkedAt,
   expectRecordedOnce,
   runFailingSaga,
@@ -60,6 +61,9 @@ const harness = useWorkflowHarness();
 
 const refresh = (faults: RefreshFaults = {}) =>
   runSaga(harness(), 'ajioTokenRefreshWorkflow', [ENVELOPE], tokenActivities(faults), stepOf);
+/** A run that compensates: its workflow fails, so the trigger is dead-lettered with the reason. */
+const failingRefresh = (faults: RefreshFaults) =>
+  runFailingSaga(harness(), 'ajioTokenRefreshWorkflow', [ENVELOPE], tokenActivities(faults), stepOf);
 
 it('refreshes the token for the trigger, verifies it, and undoes nothing', async () => {
   const { result, recorder, trace, workflowId, searchAttributes } = await refresh();
@@ -83,23 +87,18 @@ it('a trigger already served by a newer refresh verifies nothing and restores no
 });
 
 it.concurrent.each(STEPS)('a failure at %s undoes exactly the steps before it, once each', async (failStep) => {
-  const outcome = await refresh({ failStep });
-  const end = expectCompensatedAt(outcome, REFRESH_SAGA, failStep);
-  // A refresh that failed stored nothing: only a verify failure follows a stored new token.
-  expect(outcome.result).toEqual({ ...end, refreshed: failStep !== 'refresh' });
+  expectCompensatedAt(await failingRefresh({ failStep }), REFRESH_SAGA, failStep);
 });
 
 it('restores the previous token of the same account when the new one is refused', async () => {
-  const { recorder } = await refresh({ failStep: 'verify' });
+  const { recorder } = await failingRefresh({ failStep: 'verify' });
 
   expect(recorder.inputsOf('restorePreviousAjioToken')).toEqual([{ accountId: ENVELOPE.accountId }]);
 });
 
 it('a refused new token that cannot be undone either leaves the saga needing attention', async () => {
-  const { result, trace, recorder, workflowId, searchAttributes } = await refresh({
-    failStep: 'verify',
-    failUndoOf: 'refresh',
-  });
+  const outcome = await failingRefresh({ failStep: 'verify', failUndoOf: 'refresh' });
+  const { trace, recorder, workflowId, searchAttributes } = outcome;
 
   const end = {
     status: 'needs_attention',
@@ -107,7 +106,7 @@ it('a refused new token that cannot be undone either leaves the saga needing att
     reason: stepRefusal('verify'),
     compensations: undoRecords(['refresh'], 'refresh'),
   } as const;
-  expect(result).toEqual({ ...end, refreshed: true });
+  expect(workflowFailureOf(outcome)).toMatchObject({ type: SAGA_FAILURES.needsAttention, nonRetryable: true });
   expect(trace).toEqual(failedRunTrace(STEPS, 'verify', ['refresh']));
   expectRecordedOnce(recorder, { workflowId, ...SAGA_RUN, ...end });
   expect(sagaStateOf(searchAttributes)).toBe('needs-attention');
