@@ -2,7 +2,6 @@
  * Fault rules: what a test injects with `POST /_sim/faults`, and how a request is matched against
  * them. Rules are tried in the order they were added.
  */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   SIM_FAULT_KINDS,
@@ -12,6 +11,7 @@ import {
   type SimMarketplace,
   type SimOperation,
 } from './control';
+import { RuleList } from './rule-list';
 import { type Answer, failure, InputError, isNonEmptyString, isRecord, json } from './http';
 
 export interface FaultRule extends SimFault {
@@ -90,22 +90,10 @@ function matches(rule: FaultRule, target: FaultTarget): boolean {
   );
 }
 
-export class FaultRules {
-  private rules: FaultRule[] = [];
-
+export class FaultRules extends RuleList<SimFault> {
   /** `random` decides rules with a `probability`; seeded, a run's draws can be replayed. */
-  constructor(private readonly random: () => number = Math.random) {}
-
-  add(input: unknown): string {
-    const rule = { ...checkFault(input), id: randomUUID() };
-    this.rules.push(rule);
-    return rule.id;
-  }
-
-  remove(id: string): boolean {
-    const before = this.rules.length;
-    this.rules = this.rules.filter((rule) => rule.id !== id);
-    return this.rules.length < before;
+  constructor(private readonly random: () => number = Math.random) {
+    super(checkFault);
   }
 
   removeForSeller(sellerId: string): number {

@@ -6,7 +6,7 @@
  * `Retry-After` and a body naming its bucket and rate. Without a limit set, nothing is limited and no
  * header is sent.
  */
-import { randomUUID } from 'node:crypto';
+import { RuleList } from './rule-list';
 import { SIM_MARKETPLACES, SIM_OPERATIONS, type SimMarketplace, type SimOperation, type SimRateLimit } from './control';
 import { type Answer, InputError, isNonEmptyString, isRecord, json } from './http';
 
@@ -58,21 +58,12 @@ const matches = (rule: LimitRule, target: LimitTarget) =>
 const windowOf = (rate: number) =>
   rate >= 1 ? { ms: 1000, points: Math.floor(rate) } : { ms: 1000 / rate, points: 1 };
 
-export class RateLimits {
-  private rules: LimitRule[] = [];
+export class RateLimits extends RuleList<SimRateLimit> {
   /** When each bucket's admitted requests came, within their window. */
   private readonly admitted = new Map<string, number[]>();
 
-  add(input: unknown): string {
-    const rule = { ...checkLimit(input), id: randomUUID() };
-    this.rules.push(rule);
-    return rule.id;
-  }
-
-  remove(id: string): boolean {
-    const before = this.rules.length;
-    this.rules = this.rules.filter((rule) => rule.id !== id);
-    return this.rules.length < before;
+  constructor() {
+    super(checkLimit);
   }
 
   /** The request's verdict under the latest matching limit; `undefined` when none applies. */

@@ -7,7 +7,7 @@
  */
 import type { SagaResult } from '../../src/workflows/saga';
 import { workflowIdFor } from '../../src/contracts/workflows';
-import { appliedQuantities, externalIdOf, listedSku, shownQuantities } from '../support/stock';
+import { appliedQuantities, expectDeductCommitted, externalIdOf, listedSku, shownQuantities } from '../support/stock';
 import { WorkflowBench } from '../support/workflow-bench';
 
 let bench: WorkflowBench;
@@ -47,14 +47,7 @@ it('completes a deduct through twelve 429s on one push, compensating nothing and
   expect(applied.map(({ accountId, sku: external, quantity }) => [accountId, external, quantity])).toEqual(
     sku.accounts.map((account) => [account.accountId, externalIdOf(account, sku.skuId), left]),
   );
-  const listings = await bench.pool.query('SELECT DISTINCT quantity, pushed_version FROM listings WHERE sku_id = $1', [
-    sku.skuId,
-  ]);
-  expect(listings.rows).toEqual([{ quantity: left, pushed_version: '2' }]);
-  const stock = await bench.pool.query('SELECT stock, reserved FROM skus WHERE id = $1', [sku.skuId]);
-  expect(stock.rows).toEqual([{ stock: left, reserved: 0 }]);
-  const moves = await bench.pool.query('SELECT kind FROM stock_movements WHERE sku_id = $1 ORDER BY id', [sku.skuId]);
-  expect(moves.rows.map((row: { kind: string }) => row.kind)).toEqual(['reserve', 'commit']);
+  await expectDeductCommitted(bench, sku.skuId, left);
 
   const history = await bench.client.workflow.getHandle(workflowIdFor(envelope)).fetchHistory();
   const attempts = (history.events ?? [])

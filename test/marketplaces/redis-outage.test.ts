@@ -12,7 +12,7 @@ import { redisService } from '../../scripts/stack/services/redis';
 import { startService, stopService } from '../../scripts/stack/stack';
 import { eventually } from '../support/pipeline';
 import { privateDataDir, usePrivateServer } from '../support/private-server';
-import { appliedQuantities, externalIdOf, listedSku, shownQuantities } from '../support/stock';
+import { appliedQuantities, expectDeductCommitted, externalIdOf, listedSku, shownQuantities } from '../support/stock';
 import { WorkflowBench } from '../support/workflow-bench';
 
 jest.setTimeout(180_000);
@@ -73,12 +73,5 @@ it('completes a deduct whose Redis stops mid-saga, nothing compensated, ledger a
   for (const account of after) {
     expect(applied.find((entry) => entry.accountId === account.accountId)!.at).toBeGreaterThan(redisGone);
   }
-  const listings = await bench.pool.query('SELECT DISTINCT quantity, pushed_version FROM listings WHERE sku_id = $1', [
-    sku.skuId,
-  ]);
-  expect(listings.rows).toEqual([{ quantity: left, pushed_version: '2' }]);
-  const stock = await bench.pool.query('SELECT stock, reserved FROM skus WHERE id = $1', [sku.skuId]);
-  expect(stock.rows).toEqual([{ stock: left, reserved: 0 }]);
-  const moves = await bench.pool.query('SELECT kind FROM stock_movements WHERE sku_id = $1 ORDER BY id', [sku.skuId]);
-  expect(moves.rows.map((row: { kind: string }) => row.kind)).toEqual(['reserve', 'commit']);
+  await expectDeductCommitted(bench, sku.skuId, left);
 });

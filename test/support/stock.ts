@@ -157,3 +157,18 @@ export async function pushInFlight(pool: Pool): Promise<void> {
   );
   if (held === 0) throw new Error('no versioned push was seen holding its locks');
 }
+
+/**
+ * PostgreSQL's side of a deduct that completed once: every listing at `left` under the SKU's second
+ * version (seeded, then the deduct's), no units held, and the reservation moved reserve → commit.
+ */
+export async function expectDeductCommitted(bench: WorkflowBench, skuId: string, left: number): Promise<void> {
+  const listings = await bench.pool.query('SELECT DISTINCT quantity, pushed_version FROM listings WHERE sku_id = $1', [
+    skuId,
+  ]);
+  expect(listings.rows).toEqual([{ quantity: left, pushed_version: '2' }]);
+  const stock = await bench.pool.query('SELECT stock, reserved FROM skus WHERE id = $1', [skuId]);
+  expect(stock.rows).toEqual([{ stock: left, reserved: 0 }]);
+  const moves = await bench.pool.query('SELECT kind FROM stock_movements WHERE sku_id = $1 ORDER BY id', [skuId]);
+  expect(moves.rows.map((row: { kind: string }) => row.kind)).toEqual(['reserve', 'commit']);
+}
