@@ -49,7 +49,9 @@ export const RATE_LIMITS: Record<Marketplace, Record<MarketplaceOperation, Opera
   ajio: limitsFor(),
   meesho: limitsFor(),
   flipkart: limitsFor(),
-  // SP-API's Orders API allows a burst of 20 then 1 request a minute per seller; we stay well inside it.
+  // SP-API's getOrders grants a burst of 20, then about 1 request a minute per seller. We allow 20 a
+  // minute: the burst, and what Amazon grants after it comes from its `x-amzn-RateLimit-Limit` header,
+  // which lowers this bucket (adaptive-limits.ts); a 429 it still answers is waited out in the attempt.
   amazon: limitsFor({
     orders: { perAccount: { points: 20, seconds: 60 }, perApplication: { points: 100, seconds: 1 } },
     'listings-update': { perAccount: { points: 5, seconds: 1 }, perApplication: { points: 50, seconds: 1 } },
