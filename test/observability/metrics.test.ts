@@ -454,8 +454,8 @@ describe('provisioning alarms and the dashboard', () => {
 
     const alarms = await alarmsOf(namespace);
     // Per queue three, per sweep one, the sagas, claims and schedules needing attention, parked letters
-    // expiring, oversold SKUs and unrepaired drift.
-    expect(alarms).toHaveLength(QUEUES.length * 3 + SWEEPS.length + 6);
+    // expiring, oversold SKUs, unrepaired drift and failing workflow tasks.
+    expect(alarms).toHaveLength(QUEUES.length * 3 + SWEEPS.length + 7);
     const byName = new Map(alarms.map((alarm) => [alarm.AlarmName!, alarm]));
     const find = (kind: string, subject: string) => {
       const alarm = byName.get(`${namespace} ${kind}: ${prefix}${subject}`);
@@ -527,6 +527,14 @@ describe('provisioning alarms and the dashboard', () => {
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       });
     }
+    // Any failed workflow task is a person's problem: its workflow cannot end until the code is fixed.
+    expect(find('workflow-task-failures', 'temporal-workers')).toMatchObject({
+      Namespace: namespace,
+      MetricName: METRICS.workflowTaskFailures.name,
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
     expect(find('claims-need-attention', 'dispatch_claims').AlarmDescription).toContain('docs/operations.md');
     expect(find('skus-oversold', 'skus').AlarmDescription).toContain('docs/operations.md#skus-oversold');
     expect(find('drift-unrepaired', 'drift_findings').AlarmDescription).toContain(
