@@ -559,7 +559,7 @@ describe('provisioning alarms and the dashboard', () => {
     }
     for (const sweep of SWEEPS) expect(referenced).toContain(sweep.name);
     expect(referenced).toContain(namespace);
-    // Every service-wide figure the metrics role publishes has its line.
+    // Every service-wide figure the metrics role and the workers publish has its line.
     for (const metric of [
       METRICS.accountsNeedingReauth,
       METRICS.sagasNeedingAttention,
@@ -569,6 +569,7 @@ describe('provisioning alarms and the dashboard', () => {
       METRICS.oversoldSkus,
       METRICS.unrepairedDriftListings,
       METRICS.driftRepaired,
+      METRICS.workflowTaskFailures,
     ])
       expect(referenced).toContain(metric.name);
 
