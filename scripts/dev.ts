@@ -27,12 +27,15 @@ import { LOGS_DIR } from './stack/paths';
 import { isReady } from './stack/processes';
 
 const ADMIN_PORT = '18100';
+/** The Temporal worker's SDK metrics (Prometheus text at /metrics). */
+const TEMPORAL_METRICS_PORT = '18109';
 /** The first role's health port; each next role of the table takes the next (18101 to 18105). */
 const FIRST_HEALTH_PORT = 18101;
 
 /** What `npm run dev` gives a role beyond the stack's environment. */
 const DEV_ENV: Partial<Record<RoleName, NodeJS.ProcessEnv>> = {
   'admin-worker': { ADMIN_PORT },
+  'temporal-worker': { TEMPORAL_METRICS_PORT },
   // Every 10 s here, so the dashboard moves while you watch.
   'metrics-worker': { METRICS_INTERVAL_SECONDS: '10' },
 };
@@ -131,6 +134,7 @@ Temporal UI  ${ui}
 Bull Board   http://127.0.0.1:${ADMIN_PORT}/login  (token: ADMIN_TOKEN in .data/stack.env)
 CloudWatch   dashboard "local-seller-workflows" and alarms at ${process.env.CLOUDWATCH_ENDPOINT} (moto; read them with the AWS CLI or SDK)
 Health       ${DEV_ROLES.map((role) => `${role.name} :${role.healthPort}/readyz`).join(', ')}
+Temporal SDK http://127.0.0.1:${TEMPORAL_METRICS_PORT}/metrics  (the worker's Prometheus metrics)
 Logs         .data/logs/<role>.log (JSON, one line an event)
 `);
 }

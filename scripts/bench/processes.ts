@@ -69,7 +69,7 @@ export async function startRole({ name, target, env }: RoleSpec): Promise<RolePr
   mkdirSync(BENCH_LOGS_DIR, { recursive: true });
   const log = createWriteStream(path.join(BENCH_LOGS_DIR, `${name}.log`));
   const child = spawnEntry(target, {
-    env: { ...env, HEALTH_PORT: String(healthPort) },
+    env: { ...env, HEALTH_PORT: String(healthPort), TEMPORAL_METRICS_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
     compiled: true,
   });

@@ -53,7 +53,12 @@ export class SupervisedRole {
   start(): void {
     this.killedByUs = false;
     this.ready = false;
-    const child = spawnLogged(this.role, [], { ...this.env, HEALTH_PORT: String(this.healthPort) }, this.logFile);
+    const child = spawnLogged(
+      this.role,
+      [],
+      { ...this.env, HEALTH_PORT: String(this.healthPort), TEMPORAL_METRICS_PORT: '0' },
+      this.logFile,
+    );
     child.on('exit', (code, signal) => {
       if (!this.killedByUs) this.onExit({ role: this.name, code, signal, wasReady: this.ready });
     });

@@ -126,6 +126,8 @@ const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // Every role answers /livez and /readyz here; 0 picks a free port (several roles on one host).
     HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(8081),
+    // The Temporal worker's SDK metrics, for Prometheus to scrape at /metrics; 0 picks a free port.
+    TEMPORAL_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
     // Unset means real AWS; set it to talk to a local CloudWatch-compatible server.
     CLOUDWATCH_ENDPOINT: urlWithScheme(['http', 'https']).optional(),
     METRICS_NAMESPACE: z
@@ -213,6 +215,8 @@ export interface Config {
   observability: {
     logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
     healthPort: number;
+    /** The Temporal worker's Prometheus endpoint (its SDK metrics); 0: a free port, logged. */
+    temporalMetricsPort: number;
     metrics: { namespace: string; intervalSeconds: number };
     alarmTopicArn?: string;
   };
@@ -309,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     observability: {
       logLevel: e.LOG_LEVEL,
       healthPort: e.HEALTH_PORT,
+      temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
       metrics: { namespace: e.METRICS_NAMESPACE, intervalSeconds: e.METRICS_INTERVAL_SECONDS },
       alarmTopicArn: e.ALARM_TOPIC_ARN,
     },

@@ -232,6 +232,31 @@ function inventoryAlarms(config: Config): AlarmDefinition[] {
   ];
 }
 
+/**
+ * A workflow task that fails is retried for ever and its workflow never ends: after a deploy, almost
+ * always a nondeterministic change (docs/deploys.md says what to do: roll back first).
+ */
+function workflowTaskFailuresAlarm(config: Config): AlarmDefinition {
+  return {
+    AlarmName: alarmName(config, 'workflow-task-failures', 'temporal-workers'),
+    AlarmDescription:
+      'Temporal workflow tasks are failing (temporal_workflow_task_execution_failed on the workers): ' +
+      'their workflows are stuck, and so are the FIFO groups waiting on them. A deploy just went out? ' +
+      'Roll it back. See docs/operations.md#workflow-task-failures',
+    Namespace: config.observability.metrics.namespace,
+    MetricName: METRICS.workflowTaskFailures.name,
+    Dimensions: [],
+    Statistic: 'Sum',
+    Period: FIVE_MINUTES,
+    EvaluationPeriods: 1,
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    // Every worker publishes 0 when healthy; no data means no worker is running, which other alarms see.
+    TreatMissingData: 'notBreaching',
+    ...notifications(config),
+  };
+}
+
 export function alarmDefinitions(config: Config): AlarmDefinition[] {
   return [
     ...QUEUES.flatMap((queue) => [
@@ -244,5 +269,6 @@ export function alarmDefinitions(config: Config): AlarmDefinition[] {
     ...dispatchAttentionAlarms(config),
     parkedLettersAlarm(config),
     ...inventoryAlarms(config),
+    workflowTaskFailuresAlarm(config),
   ];
 }

@@ -194,6 +194,12 @@ function inventoryRow(config: Config, index: number): Widget[] {
           line(ns, METRICS.driftRepaired, [], { stat: 'Sum' }),
         ],
       },
+      {
+        width: 6,
+        title: 'Temporal workflow task failures',
+        stat: 'Sum',
+        metrics: [line(ns, METRICS.workflowTaskFailures, [])],
+      },
     ],
     config.aws.region,
   );

@@ -41,6 +41,8 @@ export const METRICS = {
   oversoldSkus: { name: 'OversoldSkus', unit: 'Count' },
   unrepairedDriftListings: { name: 'UnrepairedDriftListings', unit: 'Count' },
   driftRepaired: { name: 'DriftRepaired', unit: 'Count' },
+  // Service-wide, from each Temporal worker (its SDK's temporal_workflow_task_execution_failed).
+  workflowTaskFailures: { name: 'WorkflowTaskFailures', unit: 'Count' },
 } as const satisfies Record<string, { name: string; unit: StandardUnit }>;
 
 export type Metric = (typeof METRICS)[keyof typeof METRICS];

@@ -5,6 +5,9 @@
  */
 import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { configuredFlusher, createCloudWatchClient, type MetricsFlusher } from '../observability/metrics';
+import { workflowTaskFailureSampler } from '../observability/temporal-sdk-metrics';
+import { installTemporalRuntime } from '../platform/temporal-runtime';
 import { createActivities, echo, type Activities } from '../activities';
 import { requireMarketplaceConfig, type Config } from '../config';
 import { loadCredentials } from '../db/credentials';
@@ -15,7 +18,6 @@ import type { ReadinessChecks } from '../platform/health-server';
 import { traceActivities } from '../observability/activity-trace';
 import { rememberHeartbeats } from '../marketplaces/call-wait';
 import { roleLogger, type Logger } from '../platform/logger';
-import { temporalLogger } from '../platform/temporal-logger';
 import { postgresReady, redisReady, temporalWorkersRunning } from '../platform/probes';
 import { temporalProbe } from '../platform/probes';
 import { QUEUES, taskQueueFor } from '../queues/catalogue';
@@ -154,18 +156,24 @@ export async function createServiceWorkers(
  * workflows are bundled (seconds) but is not ready until the workers run.
  */
 export function build(config: Config, log: Logger): Role {
-  // Before anything touches the runtime: the SDK's own lines join ours, as JSON.
-  Runtime.install({ logger: temporalLogger(log) });
   const { namespace } = config.temporal;
   const service = createServiceActivities(config);
   const probeClient = createLazyTemporalClient(config);
   const workers: Worker[] = [];
   let connection: NativeConnection | undefined;
+  let metrics: MetricsFlusher | undefined;
   let stopping = false;
   return {
     servers: [...service.servers, temporalServer(temporalProbe(probeClient, namespace))],
     async prepare() {
       await probeClient.connection.close();
+      // Before the first NativeConnection: the SDK's lines join ours, its metrics get their endpoint.
+      const sdkMetrics = await installTemporalRuntime(config, log);
+      metrics = configuredFlusher(config, {
+        cloudWatch: createCloudWatchClient(config),
+        log,
+        beforeFlush: workflowTaskFailureSampler(sdkMetrics.url),
+      }).start();
       connection = await NativeConnection.connect(temporalConnectionOptions(config));
     },
     get checks() {
@@ -191,6 +199,7 @@ export function build(config: Config, log: Logger): Role {
       workers.forEach((worker) => worker.shutdown());
     },
     async close() {
+      await metrics?.stop();
       await connection?.close();
       await service.close();
     },

@@ -79,7 +79,7 @@ async function outcome(entry: Launchable, args: string[] = [], env: NodeJS.Proce
   const started = Date.now();
   const result = await runEntryPoint(entry, {
     args,
-    env: { ...t.env, HEALTH_PORT: '0', ADMIN_PORT: '0', ...env },
+    env: { ...t.env, HEALTH_PORT: '0', ADMIN_PORT: '0', TEMPORAL_METRICS_PORT: '0', ...env },
   });
   return { code: result.code, stderr: result.stderr.trim().split('\n'), ms: Date.now() - started };
 }

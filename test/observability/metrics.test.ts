@@ -454,8 +454,8 @@ describe('provisioning alarms and the dashboard', () => {
 
     const alarms = await alarmsOf(namespace);
     // Per queue three, per sweep one, the sagas, claims and schedules needing attention, parked letters
-    // expiring, oversold SKUs and unrepaired drift.
-    expect(alarms).toHaveLength(QUEUES.length * 3 + SWEEPS.length + 6);
+    // expiring, oversold SKUs, unrepaired drift and failing workflow tasks.
+    expect(alarms).toHaveLength(QUEUES.length * 3 + SWEEPS.length + 7);
     const byName = new Map(alarms.map((alarm) => [alarm.AlarmName!, alarm]));
     const find = (kind: string, subject: string) => {
       const alarm = byName.get(`${namespace} ${kind}: ${prefix}${subject}`);
@@ -527,6 +527,14 @@ describe('provisioning alarms and the dashboard', () => {
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       });
     }
+    // Any failed workflow task is a person's problem: its workflow cannot end until the code is fixed.
+    expect(find('workflow-task-failures', 'temporal-workers')).toMatchObject({
+      Namespace: namespace,
+      MetricName: METRICS.workflowTaskFailures.name,
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
     expect(find('claims-need-attention', 'dispatch_claims').AlarmDescription).toContain('docs/operations.md');
     expect(find('skus-oversold', 'skus').AlarmDescription).toContain('docs/operations.md#skus-oversold');
     expect(find('drift-unrepaired', 'drift_findings').AlarmDescription).toContain(
@@ -551,7 +559,7 @@ describe('provisioning alarms and the dashboard', () => {
     }
     for (const sweep of SWEEPS) expect(referenced).toContain(sweep.name);
     expect(referenced).toContain(namespace);
-    // Every service-wide figure the metrics role publishes has its line.
+    // Every service-wide figure the metrics role and the workers publish has its line.
     for (const metric of [
       METRICS.accountsNeedingReauth,
       METRICS.sagasNeedingAttention,
@@ -561,6 +569,7 @@ describe('provisioning alarms and the dashboard', () => {
       METRICS.oversoldSkus,
       METRICS.unrepairedDriftListings,
       METRICS.driftRepaired,
+      METRICS.workflowTaskFailures,
     ])
       expect(referenced).toContain(metric.name);
 

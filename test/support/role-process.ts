@@ -10,13 +10,18 @@ export interface RoleProcess {
 
 /**
  * Starts a role (by its name in src/workers/roles.ts) as its own process, as a deployment would. Its
- * health server takes any free port unless `env` names one: test files run in parallel, and so may
+ * health server (and a worker's metrics endpoint) takes any free port unless `env` names one: test files run in parallel, and so may
  * their roles.
  */
 export function startRole(role: Launchable, env: NodeJS.ProcessEnv): RoleProcess {
   const child = spawnEntry(role, {
     // Info: the test reads the role's lines (they are captured here, never printed).
-    env: { ...env, HEALTH_PORT: env.HEALTH_PORT ?? '0', LOG_LEVEL: 'info' },
+    env: {
+      ...env,
+      HEALTH_PORT: env.HEALTH_PORT ?? '0',
+      TEMPORAL_METRICS_PORT: env.TEMPORAL_METRICS_PORT ?? '0',
+      LOG_LEVEL: 'info',
+    },
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
