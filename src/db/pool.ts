@@ -2,8 +2,13 @@ import { Pool, type PoolClient } from 'pg';
 import type { Config } from '../config';
 import { roleLogger, type Logger } from '../platform/logger';
 
-/** The error name (and Temporal failure type) of a connection not free in time: retryable. */
-export const POOL_EXHAUSTED = 'PostgresPoolExhausted';
+/**
+ * A connection not free in time. Temporal reports a thrown error by its class name, so this is the
+ * failure type the activity's attempt fails with: retryable, by its retry policy.
+ */
+export class PostgresPoolExhausted extends Error {
+  override readonly name = 'PostgresPoolExhausted';
+}
 
 export interface PoolOptions {
   max?: number;
@@ -17,13 +22,11 @@ const PG_POOL_TIMEOUT = 'timeout exceeded when trying to connect';
 
 function poolExhausted(error: Error, pool: Pool, timeoutMs: number): Error {
   if (error.message !== PG_POOL_TIMEOUT) return error;
-  const named = new Error(
+  return new PostgresPoolExhausted(
     `no PostgreSQL connection within ${timeoutMs} ms (${pool.totalCount} of ${pool.options.max} open, ` +
       `${pool.waitingCount} waiting); the attempt fails and is retried`,
     { cause: error },
   );
-  named.name = POOL_EXHAUSTED;
-  return named;
 }
 
 type ConnectCallback = (

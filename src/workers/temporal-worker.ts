@@ -5,6 +5,7 @@
  */
 import v8 from 'node:v8';
 import { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, echo, type Activities } from '../activities';
 import { requireMarketplaceConfig, type Config } from '../config';
@@ -66,6 +67,8 @@ export function createServiceActivities(config: Config): {
   checks: ReadinessChecks;
   /** The same servers, for the start-up check. */
   servers: Dependency[];
+  /** The activities' PostgreSQL pool (sized by sizeServiceWorkers). */
+  pool: Pool;
   close: () => Promise<void>;
 } {
   const { documentStoreDir } = requireMarketplaceConfig(config);
@@ -99,6 +102,7 @@ export function createServiceActivities(config: Config): {
   });
   return {
     activities,
+    pool,
     checks: { postgres: postgresReady(pool), redis: redisReady(redis) },
     servers: [postgresServer(pool), redisServer(redis)],
     close: async () => {
