@@ -148,9 +148,11 @@ export function sizeWorkerProcess(
 }
 
 /**
- * How long a stopping worker waits before it stops waiting: the grace lets activities in flight
- * finish, then cancels them; the force time bounds a cancelled activity that does not answer, so the
- * process exits before the orchestrator kills it (stop_grace_period = grace + force margin + close).
+ * How long a stopping worker waits before it stops waiting. Both count from the signal: the grace lets
+ * activities in flight finish, then cancels them; the force time (the margin after the grace) bounds a
+ * cancelled activity that does not answer: the worker then ends with the SDK's
+ * GracefulShutdownPeriodExpiredError, and the process exits before the orchestrator kills it
+ * (stop_grace_period > grace + margin + closing the connections).
  */
 export const SHUTDOWN_FORCE_MARGIN_SECONDS = 15;
 
