@@ -4,6 +4,8 @@ import { parse } from 'yaml';
 import { ROLE_NAMES } from '../src/workers/roles';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
 import { NAMESPACE_RETENTION_SECONDS } from '../src/queues/catalogue';
+import { loadConfig } from '../src/config';
+import { SHUTDOWN_FORCE_MARGIN_SECONDS } from '../src/workers/worker-sizing';
 
 const root = path.resolve(__dirname, '..');
 // `merge`: the roles inherit their settings through `<<: *service`.
@@ -17,6 +19,7 @@ const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'
       environment?: Record<string, string>;
       healthcheck?: { test?: string[] };
       depends_on?: string[] | Record<string, unknown>;
+      stop_grace_period?: string;
     }
   >;
 };
@@ -112,5 +115,15 @@ describe('docker-compose.yml', () => {
     }
     expect(compose.services['admin-worker']?.environment?.ADMIN_TOKEN).toMatch(/^\$\{ADMIN_TOKEN:\?/);
     expect(compose.services['provision']?.depends_on).toEqual(expect.arrayContaining(['cloudwatch']));
+  });
+
+  it('gives the Temporal worker more time to stop than its shutdown grace and force time', () => {
+    const grace = compose.services['temporal-worker']?.stop_grace_period ?? '10s';
+    // The grace the service's environment in the file sets, else the configuration's default.
+    const configured = compose.services['temporal-worker']?.environment?.TEMPORAL_WORKER_SHUTDOWN_GRACE_SECONDS;
+    const env = { ...process.env, TEMPORAL_WORKER_SHUTDOWN_GRACE_SECONDS: configured };
+    const { shutdownGraceSeconds } = loadConfig(env).temporal.worker;
+    expect(grace).toMatch(/^\d+s$/);
+    expect(Number.parseInt(grace, 10)).toBeGreaterThan(shutdownGraceSeconds + SHUTDOWN_FORCE_MARGIN_SECONDS);
   });
 });

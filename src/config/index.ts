@@ -48,6 +48,15 @@ const envSchema = z
     TEMPORAL_TLS_CA_PATH: z.string().optional(),
     TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
     TEMPORAL_API_KEY: z.string().optional(),
+    // The Temporal worker process's budget, shared by its task queues (src/workers/worker-sizing.ts):
+    // activities running at once (and so PostgreSQL connections), workflow tasks at once, and MiB of
+    // heap for the sticky workflow cache (unset: derived from the heap limit).
+    TEMPORAL_WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(4).max(2_000).default(36),
+    TEMPORAL_WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(8).max(2_000).default(20),
+    TEMPORAL_WORKER_CACHE_MIB: z.coerce.number().int().min(16).max(65_536).optional(),
+    // How long a stopping worker lets activities in flight finish before cancelling them; keep it below
+    // the orchestrator's kill timeout (docker-compose stop_grace_period, terminationGracePeriodSeconds).
+    TEMPORAL_WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
 
     REDIS_URL: urlWithScheme(['redis', 'rediss']),
     REDIS_SENTINELS: z
@@ -179,6 +188,15 @@ export interface PollerOverrides {
   visibilityTimeoutSeconds?: number;
 }
 
+/** TEMPORAL_WORKER_*: what one Temporal worker process may hold at once, and how long it drains. */
+export interface WorkerBudgetSettings {
+  activitySlots: number;
+  workflowTaskSlots: number;
+  /** undefined: derived from the heap limit. */
+  cacheMiB?: number;
+  shutdownGraceSeconds: number;
+}
+
 export interface HostPort {
   host: string;
   port: number;
@@ -192,6 +210,8 @@ export interface Config {
     /** undefined: plain TCP (the local dev server). */
     tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string };
     apiKey?: string;
+    /** The worker process's budget (TEMPORAL_WORKER_*); src/workers/worker-sizing.ts splits it. */
+    worker: WorkerBudgetSettings;
   };
   redis: {
     url: string;
@@ -267,6 +287,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           }
         : undefined,
       apiKey: e.TEMPORAL_API_KEY,
+      worker: {
+        activitySlots: e.TEMPORAL_WORKER_ACTIVITY_SLOTS,
+        workflowTaskSlots: e.TEMPORAL_WORKER_WORKFLOW_TASK_SLOTS,
+        cacheMiB: e.TEMPORAL_WORKER_CACHE_MIB,
+        shutdownGraceSeconds: e.TEMPORAL_WORKER_SHUTDOWN_GRACE_SECONDS,
+      },
     },
     redis: {
       url: e.REDIS_URL,

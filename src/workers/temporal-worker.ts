@@ -3,7 +3,9 @@
  * smoke check) and on each queue family's task queue, where the pollers start workflows. One
  * workflow bundle serves all of them.
  */
+import v8 from 'node:v8';
 import { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { configuredFlusher, createCloudWatchClient, type MetricsFlusher } from '../observability/metrics';
 import { workflowTaskFailureSampler } from '../observability/temporal-sdk-metrics';
@@ -34,6 +36,13 @@ import { runRole, type Role } from '../platform/role';
 import { requireKeyring } from '../platform/keyring';
 import { createLazyTemporalClient } from '../platform/temporal-client';
 import { temporalConnectionOptions } from '../platform/temporal-connection';
+import {
+  ACTIVITY_CONNECTION_TIMEOUT_MS,
+  sizeWorkerProcess,
+  workerTuning,
+  type ProcessSizing,
+  type WorkerTuning,
+} from './worker-sizing';
 
 const WORKFLOWS_PATH = require.resolve('../workflows');
 const WORKFLOW_INTERCEPTORS_PATH = require.resolve('../workflows/interceptors');
@@ -42,6 +51,13 @@ const WORKFLOW_INTERCEPTORS_PATH = require.resolve('../workflows/interceptors');
 export function serviceTaskQueues(config: Config): string[] {
   const families = [...new Set(QUEUES.map((queue) => queue.family))];
   return [config.temporal.taskQueue, ...families.map((family) => taskQueueFor(family, config.temporal.taskQueue))];
+}
+
+/** This process's split of TEMPORAL_WORKER_* between its task queues, the cache sized from this heap. */
+export function sizeServiceWorkers(config: Config): ProcessSizing {
+  const { taskQueue, worker } = config.temporal;
+  const heapLimitMiB = v8.getHeapStatistics().heap_size_limit / 2 ** 20;
+  return sizeWorkerProcess(worker, taskQueue, (family) => taskQueueFor(family, taskQueue), heapLimitMiB);
 }
 
 /**
@@ -53,11 +69,17 @@ export function createServiceActivities(config: Config): {
   checks: ReadinessChecks;
   /** The same servers, for the start-up check. */
   servers: Dependency[];
+  /** The activities' PostgreSQL pool (sized by sizeServiceWorkers). */
+  pool: Pool;
   close: () => Promise<void>;
 } {
   const { documentStoreDir } = requireMarketplaceConfig(config);
   const keyring = requireKeyring(config);
-  const pool = createPool(config);
+  // One connection per activity slot that uses PostgreSQL: an activity never waits for another's.
+  const pool = createPool(config, {
+    max: sizeServiceWorkers(config).poolMax,
+    connectionTimeoutMillis: ACTIVITY_CONNECTION_TIMEOUT_MS,
+  });
   const redis = createRedisConnection(config);
   const secrets = async (accountId: string) => {
     const stored = await loadCredentials(pool, keyring, accountId);
@@ -82,6 +104,7 @@ export function createServiceActivities(config: Config): {
   });
   return {
     activities,
+    pool,
     checks: { postgres: postgresReady(pool), redis: redisReady(redis) },
     servers: [postgresServer(pool), redisServer(redis)],
     close: async () => {
@@ -110,6 +133,8 @@ export interface WorkerOptions {
   workflowBundle?: WorkflowBundle;
   /** Where activity lines go, with their trace id. Default: the role's logger. */
   log?: Logger;
+  /** Slots, cache and shutdown times (worker-sizing.ts). Default: the SDK's. */
+  tuning?: WorkerTuning;
 }
 
 export async function createTemporalWorker(
@@ -120,9 +145,11 @@ export async function createTemporalWorker(
     taskQueue = config.temporal.taskQueue,
     workflowBundle,
     log = roleLogger(config, 'worker'),
+    tuning,
   }: WorkerOptions = {},
 ): Promise<Worker> {
   return Worker.create({
+    ...tuning,
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
@@ -143,9 +170,16 @@ export async function createServiceWorkers(
   log: Logger = roleLogger(config, 'worker'),
 ): Promise<Worker[]> {
   const workflowBundle = await bundleWorkflows();
+  const { shutdownGraceSeconds } = config.temporal.worker;
   return Promise.all(
-    serviceTaskQueues(config).map((taskQueue) =>
-      createTemporalWorker(config, connection, { activities, taskQueue, workflowBundle, log }),
+    sizeServiceWorkers(config).taskQueues.map((sizing) =>
+      createTemporalWorker(config, connection, {
+        activities,
+        taskQueue: sizing.taskQueue,
+        workflowBundle,
+        log,
+        tuning: workerTuning(sizing, shutdownGraceSeconds),
+      }),
     ),
   );
 }
@@ -188,8 +222,9 @@ export function build(config: Config, log: Logger): Role {
       workers.push(...(await createServiceWorkers(config, connection!, service.activities, log)));
       // A signal while the workflows were being bundled: the workers never start.
       if (stopping) return;
+      const { taskQueues, poolMax, cacheMiB } = sizeServiceWorkers(config);
       log.info(
-        { taskQueues: serviceTaskQueues(config), address: config.temporal.address },
+        { taskQueues, poolMax, cacheMiB, address: config.temporal.address },
         `temporal-worker: polling ${serviceTaskQueues(config).join(', ')}`,
       );
       await Promise.all(workers.map((worker) => worker.run()));

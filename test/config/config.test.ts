@@ -27,10 +27,29 @@ describe('loadConfig', () => {
       taskQueue: 'seller-workflows',
       tls: undefined,
       apiKey: undefined,
+      worker: { activitySlots: 36, workflowTaskSlots: 20, cacheMiB: undefined, shutdownGraceSeconds: 30 },
     });
     expect(config.aws).toEqual({ region: 'ap-south-1', sqsEndpoint: undefined });
     expect(config.queues.prefix).toBe('');
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', sentinel: undefined, keyPrefix: 'bull' });
+  });
+
+  it('reads the Temporal worker process budget and refuses one too small to split', () => {
+    const config = loadConfig({
+      ...valid,
+      TEMPORAL_WORKER_ACTIVITY_SLOTS: '90',
+      TEMPORAL_WORKER_WORKFLOW_TASK_SLOTS: '40',
+      TEMPORAL_WORKER_CACHE_MIB: '256',
+      TEMPORAL_WORKER_SHUTDOWN_GRACE_SECONDS: '20',
+    });
+    expect(config.temporal.worker).toEqual({
+      activitySlots: 90,
+      workflowTaskSlots: 40,
+      cacheMiB: 256,
+      shutdownGraceSeconds: 20,
+    });
+    // Fewer activity slots than families would leave one without any.
+    expect(errorFor({ ...valid, TEMPORAL_WORKER_ACTIVITY_SLOTS: '3' })).toMatch(/TEMPORAL_WORKER_ACTIVITY_SLOTS/);
   });
 
   it.each(Object.keys(valid))('names the missing variable %s in one line', (variable) => {
