@@ -126,4 +126,13 @@ describe('docker-compose.yml', () => {
     expect(grace).toMatch(/^\d+s$/);
     expect(Number.parseInt(grace, 10)).toBeGreaterThan(shutdownGraceSeconds + SHUTDOWN_FORCE_MARGIN_SECONDS);
   });
+
+  it('gives the poller more time to stop than it waits for its workflows in flight', () => {
+    const grace = compose.services['poller-worker']?.stop_grace_period ?? '10s';
+    const configured = compose.services['poller-worker']?.environment?.POLLER_SHUTDOWN_SECONDS;
+    const { shutdownSeconds } = loadConfig({ ...process.env, POLLER_SHUTDOWN_SECONDS: configured }).pollers;
+    expect(grace).toMatch(/^\d+s$/);
+    // Five seconds to give back what is still held and close.
+    expect(Number.parseInt(grace, 10)).toBeGreaterThanOrEqual(shutdownSeconds + 5);
+  });
 });
