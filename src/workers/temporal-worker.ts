@@ -4,7 +4,7 @@
  * workflow bundle serves all of them.
  */
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, echo, type Activities } from '../activities';
 import { requireMarketplaceConfig, type Config } from '../config';
 import { loadCredentials } from '../db/credentials';
@@ -32,9 +32,7 @@ import { runRole, type Role } from '../platform/role';
 import { requireKeyring } from '../platform/keyring';
 import { createLazyTemporalClient } from '../platform/temporal-client';
 import { temporalConnectionOptions } from '../platform/temporal-connection';
-
-const WORKFLOWS_PATH = require.resolve('../workflows');
-const WORKFLOW_INTERCEPTORS_PATH = require.resolve('../workflows/interceptors');
+import { prebuiltWorkflowBundle } from '../platform/workflow-bundle';
 
 /** The base task queue and every family's. */
 export function serviceTaskQueues(config: Config): string[] {
@@ -90,13 +88,12 @@ export function createServiceActivities(config: Config): {
   };
 }
 
-/** Bundled once and shared by every task queue's worker; logs through the runtime's logger. */
-export function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
-    logger: Runtime.instance().logger,
-  });
+/**
+ * The bundle `npm run build` wrote (workflows and their interceptors), shared by every task queue's
+ * worker; see src/platform/workflow-bundle.ts for what happens when it is missing or stale.
+ */
+export function serviceWorkflowBundle(): Promise<WorkflowBundleOption> {
+  return prebuiltWorkflowBundle(Runtime.instance().logger);
 }
 
 export interface WorkerOptions {
@@ -104,8 +101,8 @@ export interface WorkerOptions {
   activities?: object;
   /** Default: the base task queue. */
   taskQueue?: string;
-  /** Default: bundle `src/workflows` for this worker alone. */
-  workflowBundle?: WorkflowBundle;
+  /** Default: the prebuilt bundle (serviceWorkflowBundle). */
+  workflowBundle?: WorkflowBundleOption;
   /** Where activity lines go, with their trace id. Default: the role's logger. */
   log?: Logger;
 }
@@ -124,13 +121,10 @@ export async function createTemporalWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    // The workflow interceptors are in the bundle.
+    workflowBundle: workflowBundle ?? (await serviceWorkflowBundle()),
     activities,
-    // Workflow interceptors come with the bundle when there is one (bundleWorkflows).
-    interceptors: {
-      activity: [traceActivities(log), rememberHeartbeats],
-      ...(workflowBundle ? {} : { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] }),
-    },
+    interceptors: { activity: [traceActivities(log), rememberHeartbeats] },
   });
 }
 
@@ -140,7 +134,7 @@ export async function createServiceWorkers(
   activities: Activities,
   log: Logger = roleLogger(config, 'worker'),
 ): Promise<Worker[]> {
-  const workflowBundle = await bundleWorkflows();
+  const workflowBundle = await serviceWorkflowBundle();
   return Promise.all(
     serviceTaskQueues(config).map((taskQueue) =>
       createTemporalWorker(config, connection, { activities, taskQueue, workflowBundle, log }),
@@ -150,8 +144,8 @@ export async function createServiceWorkers(
 
 /**
  * The role's life: its servers and Temporal checked at once (Temporal over a lazy client of its own,
- * closed once checked); then one connection for every task queue's worker. It answers /livez while the
- * workflows are bundled (seconds) but is not ready until the workers run.
+ * closed once checked); then one connection for every task queue's worker, all loading the prebuilt
+ * workflow bundle. It answers /livez while the workers are created but is not ready until they run.
  */
 export function build(config: Config, log: Logger): Role {
   // Before anything touches the runtime: the SDK's own lines join ours, as JSON.
@@ -178,7 +172,7 @@ export function build(config: Config, log: Logger): Role {
     },
     async run() {
       workers.push(...(await createServiceWorkers(config, connection!, service.activities, log)));
-      // A signal while the workflows were being bundled: the workers never start.
+      // A signal while the workers were being created: they never start.
       if (stopping) return;
       log.info(
         { taskQueues: serviceTaskQueues(config), address: config.temporal.address },

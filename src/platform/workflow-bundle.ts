@@ -1,0 +1,139 @@
+/**
+ * The workflow bundle, built once (`npm run build`, the image's build stage) and loaded by every
+ * worker with `workflowBundle: { codePath }`: webpack at every start cost seconds of CPU and about
+ * 500 MiB of RSS, and a replay test could not pin the code that is deployed.
+ *
+ * Next to the bundle, a stamp records a hash of the sources it was built from (every file the
+ * workflows and their interceptors import, and the SDK's workflow version). A bundle whose stamp does
+ * not match the sources beside it is stale and is never used silently: compiled code (the image, a
+ * local `node dist/...`) refuses to start; source code run by tsx (dev, tests) rebuilds it.
+ *
+ * This module names the workflow files by path, never imports them: the bundler reads them.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode, type BundleOptions, type WorkflowBundlePath } from '@temporalio/worker';
+import type { Logger } from '@temporalio/common';
+import { FatalError } from './main';
+
+/** package.json's folder, whether this runs from src/ (tsx) or dist/src/ (compiled, the image). */
+function projectRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return dir;
+}
+
+const ROOT = projectRoot();
+const WORKFLOWS_DIR = path.join(ROOT, 'src', 'workflows');
+export const WORKFLOWS_ENTRY = path.join(WORKFLOWS_DIR, 'index.ts');
+export const WORKFLOW_INTERCEPTORS_ENTRY = path.join(WORKFLOWS_DIR, 'interceptors.ts');
+
+/** What the image ships (the service stage copies dist/). */
+export const WORKFLOW_BUNDLE_PATH = path.join(ROOT, 'dist', 'workflow-bundle.js');
+const STAMP_PATH = path.join(ROOT, 'dist', 'workflow-bundle.json');
+export const BUILD_COMMAND = 'npm run build';
+
+interface Stamp {
+  sourceHash: string;
+}
+
+/** Running compiled JavaScript (dist/) rather than TypeScript through tsx or Jest. */
+const RUNNING_COMPILED = __filename.endsWith('.js');
+
+/** Relative imports that reach the bundle: `import type` is erased, so it does not count. */
+const VALUE_IMPORT = /^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?'(\.{1,2}\/[^']+)'/gm;
+
+function resolveSource(fromFile: string, specifier: string): string {
+  const base = path.resolve(path.dirname(fromFile), specifier);
+  const candidates = [`${base}.ts`, path.join(base, 'index.ts'), base];
+  const found = candidates.find((candidate) => existsSync(candidate) && candidate.endsWith('.ts'));
+  if (!found) throw new Error(`${fromFile} imports ${specifier}, which is no TypeScript file`);
+  return found;
+}
+
+/** Every source file the bundle is made of, from the two entries, sorted. */
+export function workflowSourceFiles(): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const match of readFileSync(file, 'utf8').matchAll(VALUE_IMPORT)) visit(resolveSource(file, match[1]!));
+  };
+  [WORKFLOWS_ENTRY, WORKFLOW_INTERCEPTORS_ENTRY].forEach(visit);
+  return [...seen].sort();
+}
+
+/** Undefined where the sources are not there to hash (the image ships dist/ only). */
+export function workflowSourceHash(): string | undefined {
+  if (!existsSync(WORKFLOWS_ENTRY)) return undefined;
+  const hash = createHash('sha256');
+  const sdk = JSON.parse(readFileSync(require.resolve('@temporalio/workflow/package.json'), 'utf8')) as {
+    version: string;
+  };
+  hash.update(`@temporalio/workflow@${sdk.version}\n`);
+  for (const file of workflowSourceFiles()) {
+    hash.update(`${path.relative(ROOT, file)}\n`);
+    hash.update(readFileSync(file));
+  }
+  return hash.digest('hex');
+}
+
+/** The bundler's options for the service's workflows; a test may add to them (a variant's alias). */
+export function workflowBundleOptions(logger?: Logger): BundleOptions {
+  return {
+    workflowsPath: WORKFLOWS_ENTRY,
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_ENTRY],
+    ...(logger ? { logger } : {}),
+  };
+}
+
+/**
+ * Bundles the workflows and writes the bundle and its stamp. Written beside and renamed into place,
+ * so a process loading the bundle at the same time (another Jest worker) never reads half a file.
+ */
+export async function buildWorkflowBundle(logger?: Logger): Promise<string> {
+  const sourceHash = workflowSourceHash();
+  if (!sourceHash) throw new Error(`no workflow sources at ${WORKFLOWS_ENTRY} to bundle`);
+  const { code } = await bundleWorkflowCode(workflowBundleOptions(logger));
+  mkdirSync(path.dirname(WORKFLOW_BUNDLE_PATH), { recursive: true });
+  const suffix = `.${process.pid}.tmp`;
+  writeFileSync(WORKFLOW_BUNDLE_PATH + suffix, code);
+  writeFileSync(STAMP_PATH + suffix, JSON.stringify({ sourceHash } satisfies Stamp, null, 2) + '\n');
+  // The bundle first: a fresh stamp must never stand beside an old bundle.
+  renameSync(WORKFLOW_BUNDLE_PATH + suffix, WORKFLOW_BUNDLE_PATH);
+  renameSync(STAMP_PATH + suffix, STAMP_PATH);
+  return WORKFLOW_BUNDLE_PATH;
+}
+
+function stampedHash(): string | undefined {
+  if (!existsSync(STAMP_PATH)) return undefined;
+  return (JSON.parse(readFileSync(STAMP_PATH, 'utf8')) as Partial<Stamp>).sourceHash;
+}
+
+/** Why the built bundle cannot be used as it is, or undefined when it can. */
+export function staleBundleReason(): string | undefined {
+  if (!existsSync(WORKFLOW_BUNDLE_PATH)) return `no workflow bundle at ${WORKFLOW_BUNDLE_PATH}`;
+  const current = workflowSourceHash();
+  // The image: no sources beside the bundle; its build stage built both from the same tree.
+  if (current === undefined) return undefined;
+  const stamped = stampedHash();
+  if (stamped !== current) {
+    return `the workflow bundle at ${WORKFLOW_BUNDLE_PATH} was built from other sources than ${WORKFLOWS_DIR} holds now`;
+  }
+  return undefined;
+}
+
+/**
+ * The bundle for a worker. Compiled code never bundles: it refuses a missing or stale bundle, naming
+ * the command that builds it. Source code (tsx, Jest) rebuilds a missing or stale one first.
+ */
+export async function prebuiltWorkflowBundle(logger?: Logger): Promise<WorkflowBundlePath> {
+  const stale = staleBundleReason();
+  if (stale && RUNNING_COMPILED) throw new FatalError(`${stale}: run \`${BUILD_COMMAND}\``);
+  if (stale) {
+    logger?.info(`${stale}: bundling the workflows (\`${BUILD_COMMAND}\` does it ahead)`);
+    await buildWorkflowBundle(logger);
+  }
+  return { codePath: WORKFLOW_BUNDLE_PATH };
+}
