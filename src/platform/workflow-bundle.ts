@@ -13,7 +13,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, type BundleOptions, type WorkflowBundlePath } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  type BundleOptions,
+  type WorkflowBundleOption,
+  type WorkflowBundlePath,
+} from '@temporalio/worker';
 import type { Logger } from '@temporalio/common';
 import { FatalError } from './main';
 
@@ -136,4 +141,18 @@ export async function prebuiltWorkflowBundle(logger?: Logger): Promise<WorkflowB
     await buildWorkflowBundle(logger);
   }
   return { codePath: WORKFLOW_BUNDLE_PATH };
+}
+
+/**
+ * What a worker loads, as WORKFLOW_BUNDLE says: the prebuilt bundle, or (`at-start`) the workflows
+ * bundled in memory now, as every start did before the bundle was built once: seconds of CPU and
+ * hundreds of MiB, kept for the benchmark's comparison.
+ */
+export async function workflowBundleFor(mode: 'prebuilt' | 'at-start', logger?: Logger): Promise<WorkflowBundleOption> {
+  if (mode === 'prebuilt') return prebuiltWorkflowBundle(logger);
+  if (!existsSync(WORKFLOWS_ENTRY)) {
+    throw new FatalError(`WORKFLOW_BUNDLE=at-start: no workflow sources at ${WORKFLOWS_ENTRY} to bundle`);
+  }
+  logger?.warn('WORKFLOW_BUNDLE=at-start: bundling the workflows in memory (slow; the default is prebuilt)');
+  return bundleWorkflowCode(workflowBundleOptions(logger));
 }

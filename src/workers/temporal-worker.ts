@@ -32,7 +32,7 @@ import { runRole, type Role } from '../platform/role';
 import { requireKeyring } from '../platform/keyring';
 import { createLazyTemporalClient } from '../platform/temporal-client';
 import { temporalConnectionOptions } from '../platform/temporal-connection';
-import { prebuiltWorkflowBundle } from '../platform/workflow-bundle';
+import { workflowBundleFor } from '../platform/workflow-bundle';
 
 /** The base task queue and every family's. */
 export function serviceTaskQueues(config: Config): string[] {
@@ -92,8 +92,8 @@ export function createServiceActivities(config: Config): {
  * The bundle `npm run build` wrote (workflows and their interceptors), shared by every task queue's
  * worker; see src/platform/workflow-bundle.ts for what happens when it is missing or stale.
  */
-export function serviceWorkflowBundle(): Promise<WorkflowBundleOption> {
-  return prebuiltWorkflowBundle(Runtime.instance().logger);
+export function serviceWorkflowBundle(config: Config): Promise<WorkflowBundleOption> {
+  return workflowBundleFor(config.temporal.workflowBundle, Runtime.instance().logger);
 }
 
 export interface WorkerOptions {
@@ -122,7 +122,7 @@ export async function createTemporalWorker(
     namespace: config.temporal.namespace,
     taskQueue,
     // The workflow interceptors are in the bundle.
-    workflowBundle: workflowBundle ?? (await serviceWorkflowBundle()),
+    workflowBundle: workflowBundle ?? (await serviceWorkflowBundle(config)),
     activities,
     interceptors: { activity: [traceActivities(log), rememberHeartbeats] },
   });
@@ -134,7 +134,7 @@ export async function createServiceWorkers(
   activities: Activities,
   log: Logger = roleLogger(config, 'worker'),
 ): Promise<Worker[]> {
-  const workflowBundle = await serviceWorkflowBundle();
+  const workflowBundle = await serviceWorkflowBundle(config);
   return Promise.all(
     serviceTaskQueues(config).map((taskQueue) =>
       createTemporalWorker(config, connection, { activities, taskQueue, workflowBundle, log }),
