@@ -29,14 +29,29 @@ function projectRoot(): string {
   return dir;
 }
 
-const ROOT = projectRoot();
-const WORKFLOWS_DIR = path.join(ROOT, 'src', 'workflows');
-export const WORKFLOWS_ENTRY = path.join(WORKFLOWS_DIR, 'index.ts');
-export const WORKFLOW_INTERCEPTORS_ENTRY = path.join(WORKFLOWS_DIR, 'interceptors.ts');
+/** Where a project's workflow sources, bundle and stamp are. */
+export interface BundleLocation {
+  workflowsDir: string;
+  workflowsEntry: string;
+  interceptorsEntry: string;
+  bundlePath: string;
+  stampPath: string;
+}
 
-/** What the image ships (the service stage copies dist/). */
-export const WORKFLOW_BUNDLE_PATH = path.join(ROOT, 'dist', 'workflow-bundle.js');
-const STAMP_PATH = path.join(ROOT, 'dist', 'workflow-bundle.json');
+export function bundleLocation(root: string): BundleLocation {
+  const workflowsDir = path.join(root, 'src', 'workflows');
+  return {
+    workflowsDir,
+    workflowsEntry: path.join(workflowsDir, 'index.ts'),
+    interceptorsEntry: path.join(workflowsDir, 'interceptors.ts'),
+    bundlePath: path.join(root, 'dist', 'workflow-bundle.js'),
+    stampPath: path.join(root, 'dist', 'workflow-bundle.json'),
+  };
+}
+
+/** This project's; the image ships `bundlePath` (its service stage copies dist/). */
+export const SERVICE_BUNDLE = bundleLocation(projectRoot());
+export const WORKFLOW_BUNDLE_PATH = SERVICE_BUNDLE.bundlePath;
 export const BUILD_COMMAND = 'npm run build';
 
 interface Stamp {
@@ -58,37 +73,37 @@ function resolveSource(fromFile: string, specifier: string): string {
 }
 
 /** Every source file the bundle is made of, from the two entries, sorted. */
-export function workflowSourceFiles(): string[] {
+export function workflowSourceFiles(at: BundleLocation = SERVICE_BUNDLE): string[] {
   const seen = new Set<string>();
   const visit = (file: string): void => {
     if (seen.has(file)) return;
     seen.add(file);
     for (const match of readFileSync(file, 'utf8').matchAll(VALUE_IMPORT)) visit(resolveSource(file, match[1]!));
   };
-  [WORKFLOWS_ENTRY, WORKFLOW_INTERCEPTORS_ENTRY].forEach(visit);
+  [at.workflowsEntry, at.interceptorsEntry].forEach(visit);
   return [...seen].sort();
 }
 
 /** Undefined where the sources are not there to hash (the image ships dist/ only). */
-export function workflowSourceHash(): string | undefined {
-  if (!existsSync(WORKFLOWS_ENTRY)) return undefined;
+export function workflowSourceHash(at: BundleLocation = SERVICE_BUNDLE): string | undefined {
+  if (!existsSync(at.workflowsEntry)) return undefined;
   const hash = createHash('sha256');
   const sdk = JSON.parse(readFileSync(require.resolve('@temporalio/workflow/package.json'), 'utf8')) as {
     version: string;
   };
   hash.update(`@temporalio/workflow@${sdk.version}\n`);
-  for (const file of workflowSourceFiles()) {
-    hash.update(`${path.relative(ROOT, file)}\n`);
+  for (const file of workflowSourceFiles(at)) {
+    hash.update(`${path.relative(at.workflowsDir, file)}\n`);
     hash.update(readFileSync(file));
   }
   return hash.digest('hex');
 }
 
 /** The bundler's options for the service's workflows; a test may add to them (a variant's alias). */
-export function workflowBundleOptions(logger?: Logger): BundleOptions {
+export function workflowBundleOptions(logger?: Logger, at: BundleLocation = SERVICE_BUNDLE): BundleOptions {
   return {
-    workflowsPath: WORKFLOWS_ENTRY,
-    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_ENTRY],
+    workflowsPath: at.workflowsEntry,
+    workflowInterceptorModules: [at.interceptorsEntry],
     ...(logger ? { logger } : {}),
   };
 }
@@ -97,50 +112,58 @@ export function workflowBundleOptions(logger?: Logger): BundleOptions {
  * Bundles the workflows and writes the bundle and its stamp. Written beside and renamed into place,
  * so a process loading the bundle at the same time (another Jest worker) never reads half a file.
  */
-export async function buildWorkflowBundle(logger?: Logger): Promise<string> {
-  const sourceHash = workflowSourceHash();
-  if (!sourceHash) throw new Error(`no workflow sources at ${WORKFLOWS_ENTRY} to bundle`);
-  const { code } = await bundleWorkflowCode(workflowBundleOptions(logger));
-  mkdirSync(path.dirname(WORKFLOW_BUNDLE_PATH), { recursive: true });
+export async function buildWorkflowBundle(logger?: Logger, at: BundleLocation = SERVICE_BUNDLE): Promise<string> {
+  const sourceHash = workflowSourceHash(at);
+  if (!sourceHash) throw new Error(`no workflow sources at ${at.workflowsEntry} to bundle`);
+  const { code } = await bundleWorkflowCode(workflowBundleOptions(logger, at));
+  mkdirSync(path.dirname(at.bundlePath), { recursive: true });
   const suffix = `.${process.pid}.tmp`;
-  writeFileSync(WORKFLOW_BUNDLE_PATH + suffix, code);
-  writeFileSync(STAMP_PATH + suffix, JSON.stringify({ sourceHash } satisfies Stamp, null, 2) + '\n');
+  writeFileSync(at.bundlePath + suffix, code);
+  writeFileSync(at.stampPath + suffix, JSON.stringify({ sourceHash } satisfies Stamp, null, 2) + '\n');
   // The bundle first: a fresh stamp must never stand beside an old bundle.
-  renameSync(WORKFLOW_BUNDLE_PATH + suffix, WORKFLOW_BUNDLE_PATH);
-  renameSync(STAMP_PATH + suffix, STAMP_PATH);
-  return WORKFLOW_BUNDLE_PATH;
+  renameSync(at.bundlePath + suffix, at.bundlePath);
+  renameSync(at.stampPath + suffix, at.stampPath);
+  return at.bundlePath;
 }
 
-function stampedHash(): string | undefined {
-  if (!existsSync(STAMP_PATH)) return undefined;
-  return (JSON.parse(readFileSync(STAMP_PATH, 'utf8')) as Partial<Stamp>).sourceHash;
+function stampedHash(at: BundleLocation): string | undefined {
+  if (!existsSync(at.stampPath)) return undefined;
+  return (JSON.parse(readFileSync(at.stampPath, 'utf8')) as Partial<Stamp>).sourceHash;
 }
 
 /** Why the built bundle cannot be used as it is, or undefined when it can. */
-export function staleBundleReason(): string | undefined {
-  if (!existsSync(WORKFLOW_BUNDLE_PATH)) return `no workflow bundle at ${WORKFLOW_BUNDLE_PATH}`;
-  const current = workflowSourceHash();
+export function staleBundleReason(at: BundleLocation = SERVICE_BUNDLE): string | undefined {
+  if (!existsSync(at.bundlePath)) return `no workflow bundle at ${at.bundlePath}`;
+  const current = workflowSourceHash(at);
   // The image: no sources beside the bundle; its build stage built both from the same tree.
   if (current === undefined) return undefined;
-  const stamped = stampedHash();
-  if (stamped !== current) {
-    return `the workflow bundle at ${WORKFLOW_BUNDLE_PATH} was built from other sources than ${WORKFLOWS_DIR} holds now`;
+  if (stampedHash(at) !== current) {
+    return `the workflow bundle at ${at.bundlePath} was built from other sources than ${at.workflowsDir} holds now`;
   }
   return undefined;
+}
+
+export interface LoadOptions {
+  at?: BundleLocation;
+  /** Default: whether this module runs compiled. */
+  compiled?: boolean;
 }
 
 /**
  * The bundle for a worker. Compiled code never bundles: it refuses a missing or stale bundle, naming
  * the command that builds it. Source code (tsx, Jest) rebuilds a missing or stale one first.
  */
-export async function prebuiltWorkflowBundle(logger?: Logger): Promise<WorkflowBundlePath> {
-  const stale = staleBundleReason();
-  if (stale && RUNNING_COMPILED) throw new FatalError(`${stale}: run \`${BUILD_COMMAND}\``);
+export async function prebuiltWorkflowBundle(
+  logger?: Logger,
+  { at = SERVICE_BUNDLE, compiled = RUNNING_COMPILED }: LoadOptions = {},
+): Promise<WorkflowBundlePath> {
+  const stale = staleBundleReason(at);
+  if (stale && compiled) throw new FatalError(`${stale}: run \`${BUILD_COMMAND}\``);
   if (stale) {
     logger?.info(`${stale}: bundling the workflows (\`${BUILD_COMMAND}\` does it ahead)`);
-    await buildWorkflowBundle(logger);
+    await buildWorkflowBundle(logger, at);
   }
-  return { codePath: WORKFLOW_BUNDLE_PATH };
+  return { codePath: at.bundlePath };
 }
 
 /**
@@ -150,8 +173,8 @@ export async function prebuiltWorkflowBundle(logger?: Logger): Promise<WorkflowB
  */
 export async function workflowBundleFor(mode: 'prebuilt' | 'at-start', logger?: Logger): Promise<WorkflowBundleOption> {
   if (mode === 'prebuilt') return prebuiltWorkflowBundle(logger);
-  if (!existsSync(WORKFLOWS_ENTRY)) {
-    throw new FatalError(`WORKFLOW_BUNDLE=at-start: no workflow sources at ${WORKFLOWS_ENTRY} to bundle`);
+  if (!existsSync(SERVICE_BUNDLE.workflowsEntry)) {
+    throw new FatalError(`WORKFLOW_BUNDLE=at-start: no workflow sources at ${SERVICE_BUNDLE.workflowsEntry} to bundle`);
   }
   logger?.warn('WORKFLOW_BUNDLE=at-start: bundling the workflows in memory (slow; the default is prebuilt)');
   return bundleWorkflowCode(workflowBundleOptions(logger));
