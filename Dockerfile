@@ -11,6 +11,8 @@ FROM dependencies AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json
+# The workflows bundled once, here: the worker loads dist/workflow-bundle.js and never runs webpack.
+RUN node dist/src/commands/build-workflow-bundle.js
 
 FROM dependencies AS simulator-build
 COPY tsconfig.json ./

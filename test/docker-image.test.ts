@@ -8,6 +8,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { bundleLocation } from '../src/platform/workflow-bundle';
+import { compiledEntry } from '../src/workers/roles';
+
 const root = path.resolve(__dirname, '..');
 
 interface Stage {
@@ -17,6 +20,10 @@ interface Stage {
   contextCopies: string[];
   /** Stages COPY --from reads. */
   copiesFrom: string[];
+  /** COPY --from instructions as written: [stage, source, destination]. */
+  stageCopies: [string, string, string][];
+  /** RUN commands, in order. */
+  runs: string[];
 }
 
 /** Parses FROM and COPY lines (enough for this Dockerfile: one instruction per line). */
@@ -25,17 +32,28 @@ function parseDockerfile(text: string): Stage[] {
   for (const line of text.split('\n').map((l) => l.trim())) {
     const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
     if (from) {
-      stages.push({ name: from[2] ?? `#${stages.length}`, base: from[1]!, contextCopies: [], copiesFrom: [] });
+      stages.push({
+        name: from[2] ?? `#${stages.length}`,
+        base: from[1]!,
+        contextCopies: [],
+        copiesFrom: [],
+        stageCopies: [],
+        runs: [],
+      });
       continue;
     }
+    const stage = stages[stages.length - 1];
+    const run = /^RUN\s+(.*)$/i.exec(line);
+    if (run && stage) stage.runs.push(run[1]!);
     const copy = /^COPY\s+(.*)$/i.exec(line);
-    if (!copy || stages.length === 0) continue;
-    const stage = stages[stages.length - 1]!;
+    if (!copy || !stage) continue;
     const words = copy[1]!.split(/\s+/);
     const fromFlag = words.find((word) => word.startsWith('--from='));
     const sources = words.filter((word) => !word.startsWith('--')).slice(0, -1);
-    if (fromFlag) stage.copiesFrom.push(fromFlag.slice('--from='.length));
-    else stage.contextCopies.push(...sources);
+    if (fromFlag) {
+      stage.copiesFrom.push(fromFlag.slice('--from='.length));
+      stage.stageCopies.push([fromFlag.slice('--from='.length), sources[0]!, words.at(-1)!]);
+    } else stage.contextCopies.push(...sources);
   }
   return stages;
 }
@@ -70,6 +88,17 @@ describe('the service image', () => {
     }
   });
 
+  it('bundles the workflows in the build stage, after tsc, into the dist/ the service copies', () => {
+    const build = stages.find((stage) => stage.name === 'build')!;
+    const tsc = build.runs.findIndex((run) => run.includes('tsc -p tsconfig.build.json'));
+    const bundle = build.runs.indexOf(`node ${compiledEntry({ entry: 'src/commands/build-workflow-bundle.ts' })}`);
+    expect({ tsc, bundle }).toEqual({ tsc: expect.any(Number), bundle: tsc + 1 });
+    expect(tsc).toBeGreaterThanOrEqual(0);
+    // The bundle lands in /app/dist, which the service stage copies whole to where the worker looks.
+    expect(path.relative('/app', bundleLocation('/app').bundlePath)).toBe(path.join('dist', 'workflow-bundle.js'));
+    expect(service.stageCopies).toContainEqual(['build', '/app/dist', './dist']);
+  });
+
   it('leaves the simulator to a stage of its own that the service does not build on', () => {
     const simulator = stages.find((stage) => stage.name === 'simulator');
     const behindSimulator = stagesBehind(stages, 'simulator').flatMap((stage) => stage.contextCopies);
@@ -86,7 +115,12 @@ describe('the service image', () => {
         stdio: 'pipe',
       });
       const files = filesUnder(outDir);
-      expect(files).toEqual(expect.arrayContaining([path.join('src', 'workers', 'temporal-worker.js')]));
+      expect(files).toEqual(
+        expect.arrayContaining([
+          path.join('src', 'workers', 'temporal-worker.js'),
+          path.join('src', 'commands', 'build-workflow-bundle.js'),
+        ]),
+      );
       expect(files.filter((file) => /simulator/i.test(file))).toEqual([]);
       expect(files.filter((file) => !file.startsWith(`src${path.sep}`))).toEqual([]);
       const reachingOut = files

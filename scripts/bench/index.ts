@@ -7,6 +7,7 @@
  *   pipeline  the pipeline benchmark (`pipeline.ts`): throughput, ratio to raw Temporal, latencies
  *   roles     peak RSS of the real roles, each its own process, under one real flow (`roles.ts`)
  *   scaling   throughput with 1 poller + 1 worker process, then 2 + 2 (`scaling.ts`)
+ *   worker    the temporal-worker role's time to ready and RSS, prebuilt bundle vs bundled at start (`worker-start.ts`)
  *
  * Prints one table and writes `.data/bench/bench.json` (and `sweep.json`, `pipeline.json` as the
  * single benchmarks do).
@@ -24,8 +25,9 @@ import { rolesBenchOptionsFromEnv, runRolesBench, type RolesBenchSummary } from 
 import { runScalingBench, scalingBenchOptionsFromEnv, type ScalingBenchSummary } from './scaling';
 import { printSweepTable, runSweepBench, sweepBenchOptionsFromEnv, type SweepBenchSummary } from './sweep';
 import { formatTable, load1, writeBenchJson } from './support';
+import { runWorkerStartBench, workerStartOptionsFromEnv, type WorkerStartSummary } from './worker-start';
 
-const PHASES = ['sweep', 'pipeline', 'roles', 'scaling'] as const;
+const PHASES = ['sweep', 'pipeline', 'roles', 'scaling', 'worker'] as const;
 type Phase = (typeof PHASES)[number];
 
 /** Issue 3: "peak RSS under 200 MB"; in MiB, as the figures are. */
@@ -184,6 +186,31 @@ function scalingFigures(s: ScalingBenchSummary): Figure[] {
   return figures;
 }
 
+/** Issue 17: with the prebuilt bundle, the worker is ready in under 5 s with under 300 MiB. */
+const WORKER_READY_SECONDS = 5;
+const WORKER_RSS_MIB = 300;
+
+function workerFigures(w: WorkerStartSummary): Figure[] {
+  return w.runs.flatMap(({ mode, median, readySeconds }) => {
+    const prebuilt = mode === 'prebuilt';
+    const label = prebuilt ? 'prebuilt bundle' : 'bundled at start (before)';
+    return [
+      {
+        figure: `temporal-worker time to ready, ${label} (median of ${readySeconds.length})`,
+        value: `${median.readySeconds} s (${readySeconds.join(', ')})`,
+        target: prebuilt ? `< ${WORKER_READY_SECONDS} s` : '',
+        result: prebuilt ? verdict(median.readySeconds < WORKER_READY_SECONDS) : '',
+      },
+      {
+        figure: `temporal-worker RSS at ready, ${label}`,
+        value: `${median.rssAtReadyMiB} MiB (peak ${median.peakAtReadyMiB})`,
+        target: prebuilt ? `< ${WORKER_RSS_MIB} MiB` : '',
+        result: prebuilt ? verdict(median.rssAtReadyMiB < WORKER_RSS_MIB) : '',
+      },
+    ];
+  });
+}
+
 runMain(async () => {
   loadStackEnv();
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -195,6 +222,7 @@ runMain(async () => {
     pipeline: pipelineBenchOptionsFromEnv({ messages: 2_000, rawWorkflows: 1_000, latencyMessages: 500 }),
     roles: rolesBenchOptionsFromEnv(),
     scaling: scalingBenchOptionsFromEnv(),
+    worker: workerStartOptionsFromEnv(),
   };
   const started = performance.now();
   const loadAtStart = load1();
@@ -203,6 +231,7 @@ runMain(async () => {
     pipeline?: PipelineBenchSummary;
     roles?: RolesBenchSummary;
     scaling?: ScalingBenchSummary;
+    worker?: WorkerStartSummary;
   } = {};
   const errors: { phase: Phase; error: string }[] = [];
   const figures: Figure[] = [];
@@ -245,6 +274,7 @@ runMain(async () => {
   );
   await phase('roles', () => runRolesBench(options.roles), rolesFigures);
   await phase('scaling', () => runScalingBench(options.scaling), scalingFigures);
+  await phase('worker', () => runWorkerStartBench(options.worker), workerFigures);
 
   const seconds = Math.round((performance.now() - started) / 1000);
   const bench = {

@@ -59,7 +59,7 @@ export interface RolesBenchSummary {
 
 const ACCOUNTS = 5_000;
 
-/** Needs the stack's environment and a compiled `dist/`. */
+/** Needs the stack's environment and a compiled `dist/` with its workflow bundle (`npm run bench` builds both). */
 export async function runRolesBench({ sweepRows, workflows }: RolesBenchOptions): Promise<RolesBenchSummary> {
   const loadAtStart = load1();
   const run = randomUUID().slice(0, 8);

@@ -43,6 +43,7 @@ const envSchema = z
       .regex(/^[\w.-]+$/, 'must be letters, digits, . _ -')
       .default('seller-workflows'),
     TEMPORAL_TLS: flag.default(false),
+    WORKFLOW_BUNDLE: z.enum(['prebuilt', 'at-start']).default('prebuilt'),
     TEMPORAL_TLS_CERT_PATH: z.string().optional(),
     TEMPORAL_TLS_KEY_PATH: z.string().optional(),
     TEMPORAL_TLS_CA_PATH: z.string().optional(),
@@ -212,6 +213,12 @@ export interface Config {
     apiKey?: string;
     /** The worker process's budget (TEMPORAL_WORKER_*); src/workers/worker-sizing.ts splits it. */
     worker: WorkerBudgetSettings;
+    /**
+     * `prebuilt`: load dist/workflow-bundle.js (`npm run build`); `at-start`: bundle the workflows in
+     * memory at every start, as before the bundle was built once (for the benchmark's comparison; needs
+     * src/, so never in the image).
+     */
+    workflowBundle: 'prebuilt' | 'at-start';
   };
   redis: {
     url: string;
@@ -278,6 +285,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
+      workflowBundle: e.WORKFLOW_BUNDLE,
       tls: wantsTls
         ? {
             certPath: e.TEMPORAL_TLS_CERT_PATH,

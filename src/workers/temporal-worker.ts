@@ -6,7 +6,7 @@
 import v8 from 'node:v8';
 import { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { configuredFlusher, createCloudWatchClient, type MetricsFlusher } from '../observability/metrics';
 import { workflowTaskFailureSampler } from '../observability/temporal-sdk-metrics';
 import { installTemporalRuntime } from '../platform/temporal-runtime';
@@ -36,6 +36,7 @@ import { runRole, type Role } from '../platform/role';
 import { requireKeyring } from '../platform/keyring';
 import { createLazyTemporalClient } from '../platform/temporal-client';
 import { temporalConnectionOptions } from '../platform/temporal-connection';
+import { workflowBundleFor } from '../platform/workflow-bundle';
 import {
   ACTIVITY_CONNECTION_TIMEOUT_MS,
   sizeWorkerProcess,
@@ -43,9 +44,6 @@ import {
   type ProcessSizing,
   type WorkerTuning,
 } from './worker-sizing';
-
-const WORKFLOWS_PATH = require.resolve('../workflows');
-const WORKFLOW_INTERCEPTORS_PATH = require.resolve('../workflows/interceptors');
 
 /** The base task queue and every family's. */
 export function serviceTaskQueues(config: Config): string[] {
@@ -115,13 +113,12 @@ export function createServiceActivities(config: Config): {
   };
 }
 
-/** Bundled once and shared by every task queue's worker; logs through the runtime's logger. */
-export function bundleWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
-    logger: Runtime.instance().logger,
-  });
+/**
+ * The bundle `npm run build` wrote (workflows and their interceptors), shared by every task queue's
+ * worker; see src/platform/workflow-bundle.ts for what happens when it is missing or stale.
+ */
+export function serviceWorkflowBundle(config: Config): Promise<WorkflowBundleOption> {
+  return workflowBundleFor(config.temporal.workflowBundle, Runtime.instance().logger);
 }
 
 export interface WorkerOptions {
@@ -129,8 +126,8 @@ export interface WorkerOptions {
   activities?: object;
   /** Default: the base task queue. */
   taskQueue?: string;
-  /** Default: bundle `src/workflows` for this worker alone. */
-  workflowBundle?: WorkflowBundle;
+  /** Default: the prebuilt bundle (serviceWorkflowBundle). */
+  workflowBundle?: WorkflowBundleOption;
   /** Where activity lines go, with their trace id. Default: the role's logger. */
   log?: Logger;
   /** Slots, cache and shutdown times (worker-sizing.ts). Default: the SDK's. */
@@ -153,13 +150,10 @@ export async function createTemporalWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    // The workflow interceptors are in the bundle.
+    workflowBundle: workflowBundle ?? (await serviceWorkflowBundle(config)),
     activities,
-    // Workflow interceptors come with the bundle when there is one (bundleWorkflows).
-    interceptors: {
-      activity: [traceActivities(log), rememberHeartbeats],
-      ...(workflowBundle ? {} : { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] }),
-    },
+    interceptors: { activity: [traceActivities(log), rememberHeartbeats] },
   });
 }
 
@@ -169,7 +163,7 @@ export async function createServiceWorkers(
   activities: Activities,
   log: Logger = roleLogger(config, 'worker'),
 ): Promise<Worker[]> {
-  const workflowBundle = await bundleWorkflows();
+  const workflowBundle = await serviceWorkflowBundle(config);
   const { shutdownGraceSeconds } = config.temporal.worker;
   return Promise.all(
     sizeServiceWorkers(config).taskQueues.map((sizing) =>
@@ -186,8 +180,8 @@ export async function createServiceWorkers(
 
 /**
  * The role's life: its servers and Temporal checked at once (Temporal over a lazy client of its own,
- * closed once checked); then one connection for every task queue's worker. It answers /livez while the
- * workflows are bundled (seconds) but is not ready until the workers run.
+ * closed once checked); then one connection for every task queue's worker, all loading the prebuilt
+ * workflow bundle. It answers /livez while the workers are created but is not ready until they run.
  */
 export function build(config: Config, log: Logger): Role {
   const { namespace } = config.temporal;
@@ -220,7 +214,7 @@ export function build(config: Config, log: Logger): Role {
     },
     async run() {
       workers.push(...(await createServiceWorkers(config, connection!, service.activities, log)));
-      // A signal while the workflows were being bundled: the workers never start.
+      // A signal while the workers were being created: they never start.
       if (stopping) return;
       const { taskQueues, poolMax, cacheMiB } = sizeServiceWorkers(config);
       log.info(

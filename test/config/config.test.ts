@@ -19,6 +19,11 @@ function errorFor(env: NodeJS.ProcessEnv, load: () => unknown = () => loadConfig
 }
 
 describe('loadConfig', () => {
+  it('takes WORKFLOW_BUNDLE prebuilt or at-start, nothing else', () => {
+    expect(loadConfig({ ...valid, WORKFLOW_BUNDLE: 'at-start' }).temporal.workflowBundle).toBe('at-start');
+    expect(() => loadConfig({ ...valid, WORKFLOW_BUNDLE: 'webpack' })).toThrow(/WORKFLOW_BUNDLE/);
+  });
+
   it('gives typed values and defaults from a minimal environment', () => {
     const config = loadConfig(valid);
     expect(config.temporal).toEqual({
@@ -28,6 +33,7 @@ describe('loadConfig', () => {
       tls: undefined,
       apiKey: undefined,
       worker: { activitySlots: 36, workflowTaskSlots: 20, cacheMiB: undefined, shutdownGraceSeconds: 30 },
+      workflowBundle: 'prebuilt',
     });
     expect(config.aws).toEqual({ region: 'ap-south-1', sqsEndpoint: undefined });
     expect(config.queues.prefix).toBe('');

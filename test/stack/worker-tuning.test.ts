@@ -6,14 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
+import type { WorkflowBundleOption } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
-import { bundleWorkflows, createTemporalWorker, sizeServiceWorkers } from '../../src/workers/temporal-worker';
+import { createTemporalWorker, serviceWorkflowBundle, sizeServiceWorkers } from '../../src/workers/temporal-worker';
 import { workerTuning } from '../../src/workers/worker-sizing';
 import { smokeCheckWorkflow } from '../../src/workflows';
 
 let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundle;
+let workflowBundle: WorkflowBundleOption;
 
 beforeAll(async () => {
   const config = loadConfig();
@@ -21,7 +21,7 @@ beforeAll(async () => {
     address: config.temporal.address,
     namespace: config.temporal.namespace,
   });
-  workflowBundle = await bundleWorkflows();
+  workflowBundle = await serviceWorkflowBundle(config);
 });
 
 afterAll(async () => {

@@ -6,17 +6,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import { Runtime, type WorkflowBundleOption } from '@temporalio/worker';
 import { CUSTOM_SEARCH_ATTRIBUTES } from '../../../src/contracts/search-attributes';
+import { prebuiltWorkflowBundle } from '../../../src/platform/workflow-bundle';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 
 /** Built by `go install` the first time the stack comes up (scripts/stack). */
 export const TEMPORAL_CLI = path.join(REPO_ROOT, '.tools/bin/temporal');
-
-/** The workflows and their interceptors exactly as src/workers/temporal-worker.ts bundles them. */
-const WORKFLOWS_PATH = require.resolve('../../../src/workflows');
-const WORKFLOW_INTERCEPTORS_PATH = require.resolve('../../../src/workflows/interceptors');
 
 export async function startTestServer(): Promise<TestWorkflowEnvironment> {
   if (!existsSync(TEMPORAL_CLI)) {
@@ -32,11 +29,10 @@ export async function startTestServer(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-/** Bundling takes seconds: do it once per test file and give every worker the result. */
-export function bundleServiceWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
-    logger: Runtime.instance().logger,
-  });
+/**
+ * The bundle the image ships (dist/workflow-bundle.js), built by `npm run build` or, when missing or
+ * older than src/workflows, by the first test file that asks.
+ */
+export function bundleServiceWorkflows(): Promise<WorkflowBundleOption> {
+  return prebuiltWorkflowBundle(Runtime.instance().logger);
 }

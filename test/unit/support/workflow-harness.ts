@@ -10,7 +10,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type TypedSearchAttributes } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type ActivityInterceptorsFactory } from '@temporalio/worker';
+import { Worker, type ActivityInterceptorsFactory, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Activities } from '../../../src/activities';
 import type * as serviceWorkflows from '../../../src/workflows';
 import { bundleServiceWorkflows, startTestServer } from './temporal-env';
@@ -22,6 +22,8 @@ type StubActivity = (...args: unknown[]) => Promise<unknown>;
 export interface HarnessOptions {
   /** Sees every activity execution of every run, headers included (the stubs do not). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Default: the service's built bundle. A test's variant of it (test/unit/replay/variant-bundle.ts). */
+  workflowBundle?: WorkflowBundleOption;
 }
 
 export interface RunOptions {
@@ -54,7 +56,10 @@ export class WorkflowHarness {
   private constructor(private readonly env: TestWorkflowEnvironment) {}
 
   static async start(options: HarnessOptions = {}): Promise<WorkflowHarness> {
-    const [env, workflowBundle] = await Promise.all([startTestServer(), bundleServiceWorkflows()]);
+    const [env, workflowBundle] = await Promise.all([
+      startTestServer(),
+      options.workflowBundle ?? bundleServiceWorkflows(),
+    ]);
     const harness = new WorkflowHarness(env);
     try {
       harness.worker = await Worker.create({
