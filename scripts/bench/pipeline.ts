@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/config';
 import { destination } from 'pino';
 import { createLogger, type LogLevel } from '../../src/platform/logger';
 import { createPoller } from '../../src/pollers/create-pollers';
+import { IGNORE_POLLER_EVENTS } from '../../src/pollers/poller-metrics';
 import { sendInBatches } from '../../src/queues/batch-sender';
 import { findQueue, taskQueueFor } from '../../src/queues/catalogue';
 import { fifoAttributes, queueForMessage } from '../../src/queues/routing';
@@ -66,7 +67,14 @@ export interface PipelineBenchSummary {
    * `cpuMsPerMessage`: this process's CPU (pollers, their SQS and PostgreSQL calls, the worker) per
    * message while the backlog drained; `cpuRatioToRaw`: that ÷ raw's CPU per workflow.
    */
-  pipeline: { perSecond: number; ratioToRaw: number; cpuMsPerMessage: number; cpuRatioToRaw: number };
+  pipeline: {
+    perSecond: number;
+    ratioToRaw: number;
+    cpuMsPerMessage: number;
+    cpuRatioToRaw: number;
+    /** SQS ReceiveMessage calls per message while the backlog drained. */
+    receivesPerMessage: number;
+  };
   atHalfPeak: { messages: number; ratePerSecond: number; sendToStartMs: Latency; sendToDeleteMs: Latency };
 }
 
@@ -131,6 +139,14 @@ export async function runPipelineBench({
   const envelopeFor = envelopeFactory(run);
   const directory = new QueueDirectory(sqs, config.queues.prefix);
   const completedAt = new Map<string, { deletedAt: number; sentAt: number }>();
+  const receives = { calls: 0, messages: 0 };
+  const countReceives = {
+    ...IGNORE_POLLER_EVENTS,
+    received: (count: number) => {
+      receives.calls += 1;
+      receives.messages += count;
+    },
+  };
   const pollers = await Promise.all(
     FIFO_QUEUES.map((queue) =>
       createPoller(
@@ -142,6 +158,7 @@ export async function runPipelineBench({
           directory,
           // The roles' level, written nowhere: the lines' cost counts in the CPU per message.
           log: createLogger({ level: roleLogLevel() as LogLevel, role: 'poller' }, destination('/dev/null')),
+          observe: () => countReceives,
           onCompleted: (envelope, message) =>
             completedAt.set(envelope.idempotencyKey, {
               deletedAt: Date.now(),
@@ -174,6 +191,7 @@ export async function runPipelineBench({
   await waitFor(peakEnvelopes.map((e) => e.idempotencyKey));
   const peakRate = messages / ((performance.now() - peakStarted) / 1000);
   const pipelineCpuMs = cpuMsSince(peakCpu) / messages;
+  const receivesPerMessage = receives.calls / messages;
 
   // Latency at half the peak rate: messages sent one by one, spread over accounts.
   const interval = 1000 / (peakRate / 2);
@@ -223,6 +241,7 @@ export async function runPipelineBench({
       ratioToRaw: +(peakRate / rawRate).toFixed(2),
       cpuMsPerMessage: +pipelineCpuMs.toFixed(2),
       cpuRatioToRaw: +(pipelineCpuMs / rawCpuMs).toFixed(2),
+      receivesPerMessage: +receivesPerMessage.toFixed(2),
     },
     atHalfPeak: {
       messages: latencyMessages,
@@ -246,6 +265,7 @@ export function printPipelineTables(summary: PipelineBenchSummary): void {
       'ratio to raw': summary.pipeline.ratioToRaw,
       'CPU ms each': summary.pipeline.cpuMsPerMessage,
       'CPU ratio to raw': summary.pipeline.cpuRatioToRaw,
+      'receives each': summary.pipeline.receivesPerMessage,
     },
   ]);
   console.table({
