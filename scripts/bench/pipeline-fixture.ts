@@ -26,6 +26,8 @@ export function envelopeFactory(run: string): (account: number) => Envelope {
     return newEnvelope({
       type,
       accountId: `bench-${account}`,
+      // Inventory work names the seller whose stock it moves (its FIFO group): one per account here.
+      ...(type === 'inventory.deduct' && { sellerId: `bench-seller-${account}` }),
       marketplace,
       idempotencyKey: `${type}:bench-${account}:${run}-${sequence}`,
       dueAt: new Date().toISOString(),

@@ -3,7 +3,8 @@
  * each starting a workflow of one no-op activity through the real pollers; in the same run, the raw
  * rate of the same Temporal server starting and completing the same workflow straight from a client
  * at the same concurrency; then latencies (send → workflow start, send → delete) at half the
- * pipeline's peak rate. Pollers and workers run in this process. Prints a table and writes
+ * pipeline's peak rate. Pollers and workers run in this process, so its CPU over each phase is the
+ * cost per message of ours (pollers + worker) against raw's (client + worker). Prints a table and writes
  * `.data/bench/pipeline.json`. `npm run bench` runs it as one of its parts (`runPipelineBench`).
  */
 import { randomUUID } from 'node:crypto';
@@ -11,8 +12,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
-import { SILENT_LOGGER } from '../../src/platform/logger';
+import { destination } from 'pino';
+import { createLogger, type LogLevel } from '../../src/platform/logger';
 import { createPoller } from '../../src/pollers/create-pollers';
+import { IGNORE_POLLER_EVENTS } from '../../src/pollers/poller-metrics';
 import { sendInBatches } from '../../src/queues/batch-sender';
 import { findQueue, taskQueueFor } from '../../src/queues/catalogue';
 import { fifoAttributes, queueForMessage } from '../../src/queues/routing';
@@ -27,7 +30,7 @@ import { createTemporalClient } from '../../src/platform/temporal-client';
 import { loadStackEnv } from '../stack/stack';
 import { createBenchActivities } from './pipeline-activities';
 import { envelopeFactory, FAMILIES, FIFO_QUEUES } from './pipeline-fixture';
-import { envInt, latencySummary, load1, writeBenchJson, type Latency } from './support';
+import { cpuMsSince, envInt, latencySummary, load1, roleLogLevel, writeBenchJson, type Latency } from './support';
 
 export interface PipelineBenchOptions {
   /** The backlog the pollers drain for the peak rate. */
@@ -58,8 +61,20 @@ export interface PipelineBenchSummary {
   messages: number;
   accounts: number;
   concurrency: number;
-  rawTemporal: { workflows: number; perSecond: number };
-  pipeline: { perSecond: number; ratioToRaw: number };
+  /** `cpuMsPerWorkflow`: this process's user + system CPU (client and worker) per workflow. */
+  rawTemporal: { workflows: number; perSecond: number; cpuMsPerWorkflow: number };
+  /**
+   * `cpuMsPerMessage`: this process's CPU (pollers, their SQS and PostgreSQL calls, the worker) per
+   * message while the backlog drained; `cpuRatioToRaw`: that ÷ raw's CPU per workflow.
+   */
+  pipeline: {
+    perSecond: number;
+    ratioToRaw: number;
+    cpuMsPerMessage: number;
+    cpuRatioToRaw: number;
+    /** SQS ReceiveMessage calls per message while the backlog drained. */
+    receivesPerMessage: number;
+  };
   atHalfPeak: { messages: number; ratePerSecond: number; sendToStartMs: Latency; sendToDeleteMs: Latency };
 }
 
@@ -105,6 +120,7 @@ export async function runPipelineBench({
 
   // Raw: the same workflow, started and awaited straight from a client at the pipeline's concurrency.
   const limit = createLimiter(concurrency);
+  const rawCpu = process.cpuUsage();
   const rawStarted = performance.now();
   await Promise.all(
     Array.from({ length: rawWorkflows }, (_, i) =>
@@ -118,10 +134,19 @@ export async function runPipelineBench({
     ),
   );
   const rawRate = rawWorkflows / ((performance.now() - rawStarted) / 1000);
+  const rawCpuMs = cpuMsSince(rawCpu) / rawWorkflows;
 
   const envelopeFor = envelopeFactory(run);
   const directory = new QueueDirectory(sqs, config.queues.prefix);
   const completedAt = new Map<string, { deletedAt: number; sentAt: number }>();
+  const receives = { calls: 0, messages: 0 };
+  const countReceives = {
+    ...IGNORE_POLLER_EVENTS,
+    received: (count: number) => {
+      receives.calls += 1;
+      receives.messages += count;
+    },
+  };
   const pollers = await Promise.all(
     FIFO_QUEUES.map((queue) =>
       createPoller(
@@ -131,7 +156,9 @@ export async function runPipelineBench({
           client,
           pool,
           directory,
-          log: SILENT_LOGGER,
+          // The roles' level, written nowhere: the lines' cost counts in the CPU per message.
+          log: createLogger({ level: roleLogLevel() as LogLevel, role: 'poller' }, destination('/dev/null')),
+          observe: () => countReceives,
           onCompleted: (envelope, message) =>
             completedAt.set(envelope.idempotencyKey, {
               deletedAt: Date.now(),
@@ -158,10 +185,13 @@ export async function runPipelineBench({
     })),
   );
   await sendInBatches(sqs, outgoing);
+  const peakCpu = process.cpuUsage();
   const peakStarted = performance.now();
   const running = pollers.map((poller) => poller.run());
   await waitFor(peakEnvelopes.map((e) => e.idempotencyKey));
   const peakRate = messages / ((performance.now() - peakStarted) / 1000);
+  const pipelineCpuMs = cpuMsSince(peakCpu) / messages;
+  const receivesPerMessage = receives.calls / messages;
 
   // Latency at half the peak rate: messages sent one by one, spread over accounts.
   const interval = 1000 / (peakRate / 2);
@@ -205,8 +235,14 @@ export async function runPipelineBench({
     messages,
     accounts,
     concurrency,
-    rawTemporal: { workflows: rawWorkflows, perSecond: Math.round(rawRate) },
-    pipeline: { perSecond: Math.round(peakRate), ratioToRaw: +(peakRate / rawRate).toFixed(2) },
+    rawTemporal: { workflows: rawWorkflows, perSecond: Math.round(rawRate), cpuMsPerWorkflow: +rawCpuMs.toFixed(2) },
+    pipeline: {
+      perSecond: Math.round(peakRate),
+      ratioToRaw: +(peakRate / rawRate).toFixed(2),
+      cpuMsPerMessage: +pipelineCpuMs.toFixed(2),
+      cpuRatioToRaw: +(pipelineCpuMs / rawCpuMs).toFixed(2),
+      receivesPerMessage: +receivesPerMessage.toFixed(2),
+    },
     atHalfPeak: {
       messages: latencyMessages,
       ratePerSecond: Math.round(peakRate / 2),
@@ -218,11 +254,18 @@ export async function runPipelineBench({
 
 export function printPipelineTables(summary: PipelineBenchSummary): void {
   console.table([
-    { measure: 'raw Temporal start+complete', 'per second': summary.rawTemporal.perSecond },
+    {
+      measure: 'raw Temporal start+complete',
+      'per second': summary.rawTemporal.perSecond,
+      'CPU ms each': summary.rawTemporal.cpuMsPerWorkflow,
+    },
     {
       measure: `pipeline, ${summary.messages} msgs / ${summary.accounts} accounts`,
       'per second': summary.pipeline.perSecond,
       'ratio to raw': summary.pipeline.ratioToRaw,
+      'CPU ms each': summary.pipeline.cpuMsPerMessage,
+      'CPU ratio to raw': summary.pipeline.cpuRatioToRaw,
+      'receives each': summary.pipeline.receivesPerMessage,
     },
   ]);
   console.table({

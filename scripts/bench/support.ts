@@ -1,5 +1,5 @@
 /** What every benchmark shares: sizes from the environment, a fresh database, percentiles, output. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -54,6 +54,31 @@ export function latencySummary(values: number[]): Latency {
 /** The machine's 1-minute load average, to read figures against (other work on a 2-core box depresses them). */
 export function load1(): number {
   return +loadavg()[0]!.toFixed(2);
+}
+
+/** User + system CPU milliseconds this process has used since `start` (`process.cpuUsage()`). */
+export function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1000;
+}
+
+/** Linux counts a process's CPU time in clock ticks of 1/100 s (`getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * User + system CPU milliseconds a process has used so far (`/proc/<pid>/stat` utime + stime), so a
+ * benchmark can charge a child process, or a server it did not start, for the work done in a window;
+ * undefined when the process is gone or /proc is not there.
+ */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which sits in parentheses and may hold spaces: utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Drops and re-creates `name` on the stack's PostgreSQL, migrated; returns its URL. */

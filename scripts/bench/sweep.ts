@@ -133,7 +133,9 @@ export async function runSweepBench({ sizes, rawMessages, heaps }: SweepBenchOpt
     const sweeps: SweepRun[] = [];
     for (const rows of sizes) {
       for (const heap of heaps) {
-        await deps.pool.query('TRUNCATE dispatch_claims, schedules, account_credentials, seller_accounts CASCADE');
+        await deps.pool.query(
+          'TRUNCATE dispatch_claims, schedules, account_credentials, seller_accounts, sellers CASCADE',
+        );
         await seedManyDueSchedules(deps.pool, {
           prefix: 'bench',
           accounts: ACCOUNTS,

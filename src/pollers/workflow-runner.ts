@@ -126,6 +126,8 @@ export class WorkflowRunner {
     const workflowId = workflowIdFor(request.envelope);
     try {
       if (await isWorkCompleted(this.options.pool, workflowId)) return { kind: 'completed', runId: 'recorded' };
+      const firstRun = await this.startIfNeverRun(request, events);
+      if (firstRun) events.finished(firstRun);
       for (;;) {
         const fate = await this.fates.next(workflowId, request.replayedAt);
         if (fate.kind === 'retry') await this.recordTimedOutSaga(request.envelope, fate);
@@ -184,11 +186,39 @@ export class WorkflowRunner {
     );
   }
 
+  /**
+   * Nearly every message is new: its workflow id has no run yet, and the fate would be `start`. A start
+   * that only succeeds when the id has never run (REJECT_DUPLICATE, conflict FAIL) saves reading the
+   * runs first, one describe call per message. Any run of the id, open or closed, refuses it: then the
+   * fates decide, as for every message before. Returns the run's outcome, or undefined if refused.
+   */
+  private async startIfNeverRun(request: RunRequest, events: RunEvents): Promise<WorkflowOutcome | undefined> {
+    const { client, baseTaskQueue, source, executionTimeouts } = this.options;
+    const { envelope, sqsMessageId } = request;
+    let handle: WorkflowHandle;
+    try {
+      handle = await client.workflow.start(WORKFLOW_TYPES[envelope.type], {
+        ...workflowStartOptions(envelope, baseTaskQueue, source, sqsMessageId, executionTimeouts),
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return undefined;
+      throw error;
+    }
+    events.started();
+    return this.awaitRun(handle);
+  }
+
   /** One run, started or attached to, awaited until it closes however it closes. */
   private async runOnce(request: RunRequest, events: RunEvents): Promise<WorkflowOutcome> {
+    const handle = await this.startOrAttach(request);
+    events.started();
+    return this.awaitRun(handle);
+  }
+
+  private async awaitRun(handle: WorkflowHandle): Promise<WorkflowOutcome> {
     try {
-      const handle = await this.startOrAttach(request);
-      events.started();
       await handle.result();
       return 'completed';
     } catch (error) {

@@ -15,11 +15,14 @@ jest.setTimeout(120_000);
 
 type Line = Record<string, unknown>;
 
-function capturingLogger(role: string): { log: Logger; lines: Line[]; raw: string[] } {
+function capturingLogger(
+  role: string,
+  level: 'info' | 'debug' = 'info',
+): { log: Logger; lines: Line[]; raw: string[] } {
   const raw: string[] = [];
   const lines: Line[] = [];
   const log = createLogger(
-    { level: 'info', role },
+    { level, role },
     {
       write: (line: string) => {
         raw.push(line);
@@ -30,7 +33,7 @@ function capturingLogger(role: string): { log: Logger; lines: Line[]; raw: strin
   return { log, lines, raw };
 }
 
-const sweeper = capturingLogger('sweeper');
+const sweeper = capturingLogger('sweeper', 'debug');
 const poller = capturingLogger('poller');
 const worker = capturingLogger('worker');
 let bench: WorkflowBench;
@@ -59,6 +62,11 @@ it('carries one trace id from the sweep through SQS, the poller and the workflow
   const sent = sweeper.lines.find((line) => line.msg === 'message sent' && line.accountId === seller.accountId);
   expect(sent).toMatchObject({ role: 'sweeper', type: 'payout.sync', queue: 'payout-sync' });
   const traceId = sent!.traceId as string;
+  // Per message at debug only; at info, one line for the page.
+  expect(sent).toMatchObject({ level: 'debug' });
+  expect(sweeper.lines.filter((line) => line.msg === 'page of messages sent')).toEqual([
+    expect.objectContaining({ level: 'info', sent: 1, failed: 0, sentByQueue: { 'payout-sync': 1 } }),
+  ]);
   expect(traceId).toMatch(/^[0-9a-f-]{36}$/);
 
   await bench.startPoller('payout-sync', poller.log);
