@@ -4,7 +4,14 @@
  * names the variable (and never echoes its value: some of them are secrets).
  */
 import { z } from 'zod';
-import { QUEUE_NAMES, isQueueName, type QueueName } from '../contracts/queues';
+import {
+  QUEUE_FAMILIES,
+  QUEUE_NAMES,
+  isQueueFamily,
+  isQueueName,
+  type QueueFamily,
+  type QueueName,
+} from '../contracts/queues';
 import { MARKETPLACES, type Marketplace } from '../contracts/marketplaces';
 
 export class ConfigError extends Error {
@@ -58,6 +65,14 @@ const envSchema = z
     // How long a stopping worker lets activities in flight finish before cancelling them; keep it below
     // the orchestrator's kill timeout (docker-compose stop_grace_period, terminationGracePeriodSeconds).
     TEMPORAL_WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
+    // Which families' task queues this worker process polls (comma-separated); unset: every family's
+    // and the base task queue's (the smoke check). One process per family is the smaller footprint.
+    TEMPORAL_WORKER_FAMILIES: z
+      .string()
+      .refine((list) => list.split(',').every(isQueueFamily), {
+        message: `must list queue families: ${QUEUE_FAMILIES.join(', ')}`,
+      })
+      .optional(),
 
     REDIS_URL: urlWithScheme(['redis', 'rediss']),
     REDIS_SENTINELS: z
@@ -196,6 +211,8 @@ export interface WorkerBudgetSettings {
   /** undefined: derived from the heap limit. */
   cacheMiB?: number;
   shutdownGraceSeconds: number;
+  /** undefined: every family, and the base task queue. */
+  families?: readonly QueueFamily[];
 }
 
 export interface HostPort {
@@ -300,6 +317,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         workflowTaskSlots: e.TEMPORAL_WORKER_WORKFLOW_TASK_SLOTS,
         cacheMiB: e.TEMPORAL_WORKER_CACHE_MIB,
         shutdownGraceSeconds: e.TEMPORAL_WORKER_SHUTDOWN_GRACE_SECONDS,
+        families: e.TEMPORAL_WORKER_FAMILIES
+          ? [...new Set(e.TEMPORAL_WORKER_FAMILIES.split(',') as QueueFamily[])]
+          : undefined,
       },
     },
     redis: {

@@ -17,3 +17,10 @@ export const QUEUE_NAMES = [
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export const isQueueName = (name: string): name is QueueName => (QUEUE_NAMES as readonly string[]).includes(name);
+
+/** The queue families: each has a Temporal task queue of its own (`<TEMPORAL_TASK_QUEUE>.<family>`). */
+export const QUEUE_FAMILIES = ['account', 'inventory', 'marketplace-push', 'background'] as const;
+export type QueueFamily = (typeof QUEUE_FAMILIES)[number];
+
+export const isQueueFamily = (name: string): name is QueueFamily =>
+  (QUEUE_FAMILIES as readonly string[]).includes(name);

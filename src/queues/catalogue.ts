@@ -6,7 +6,7 @@
  * operations run in order and never at once; Standard queues carry work that may run in parallel.
  */
 import { MARKETPLACES } from '../contracts/marketplaces';
-import type { QueueName } from '../contracts/queues';
+import type { QueueFamily, QueueName } from '../contracts/queues';
 
 export interface QueueDefinition {
   /** Logical name; the physical name adds the environment prefix and `.fifo`. */
@@ -42,7 +42,7 @@ export interface QueueAlarmThresholds {
   readonly consumerStallMinutes: number;
 }
 
-export type QueueFamily = 'account' | 'inventory' | 'marketplace-push' | 'background';
+export type { QueueFamily } from '../contracts/queues';
 
 export interface PollerSettings {
   /** Messages one poller process holds (and workflows it waits on) at once. */

@@ -45,17 +45,16 @@ import {
   type WorkerTuning,
 } from './worker-sizing';
 
-/** The base task queue and every family's. */
-export function serviceTaskQueues(config: Config): string[] {
-  const families = [...new Set(QUEUES.map((queue) => queue.family))];
-  return [config.temporal.taskQueue, ...families.map((family) => taskQueueFor(family, config.temporal.taskQueue))];
-}
-
 /** This process's split of TEMPORAL_WORKER_* between its task queues, the cache sized from this heap. */
 export function sizeServiceWorkers(config: Config): ProcessSizing {
   const { taskQueue, worker } = config.temporal;
   const heapLimitMiB = v8.getHeapStatistics().heap_size_limit / 2 ** 20;
   return sizeWorkerProcess(worker, taskQueue, (family) => taskQueueFor(family, taskQueue), heapLimitMiB);
+}
+
+/** The task queues this process polls: the base one and every family's, or TEMPORAL_WORKER_FAMILIES'. */
+export function serviceTaskQueues(config: Config): string[] {
+  return sizeServiceWorkers(config).taskQueues.map((sizing) => sizing.taskQueue);
 }
 
 /**

@@ -109,28 +109,39 @@ export function apportion<K extends string>(
   return parts;
 }
 
+/** The shares of the families this process serves (TEMPORAL_WORKER_FAMILIES; all when unset). */
+function sharesOf(families: readonly QueueFamily[] | undefined): Readonly<Record<string, number>> {
+  if (!families) return FAMILY_SHARES;
+  return Object.fromEntries(families.map((family) => [family, FAMILY_SHARES[family]]));
+}
+
 /**
- * Every task queue's slots and cache from the process budget. `familyTaskQueue` names a family's task
- * queue; `heapLimitMiB` is this process's V8 heap limit (the cache's budget when none is configured).
+ * Every task queue's slots and cache from the process budget, split between the families the process
+ * serves (a process of one family gives it the whole budget). The base task queue (the smoke check)
+ * is polled only by a process that serves every family: each task queue's worker runs the workflows
+ * in a V8 context of its own (about 50 MiB), so a process of one family is one worker.
+ * `familyTaskQueue` names a family's task queue; `heapLimitMiB` is this process's V8 heap limit (the
+ * cache's budget when none is configured).
  */
 export function sizeWorkerProcess(
-  budget: Pick<WorkerBudgetSettings, 'activitySlots' | 'workflowTaskSlots' | 'cacheMiB'>,
+  budget: Pick<WorkerBudgetSettings, 'activitySlots' | 'workflowTaskSlots' | 'cacheMiB' | 'families'>,
   baseTaskQueue: string,
   familyTaskQueue: (family: QueueFamily) => string,
   heapLimitMiB: number,
 ): ProcessSizing {
   const cacheMiB = budget.cacheMiB ?? defaultCacheMiB(heapLimitMiB);
-  const activitySlots = apportion(budget.activitySlots, FAMILY_SHARES, 1);
+  const shares = sharesOf(budget.families);
+  const activitySlots = apportion(budget.activitySlots, shares, 1);
   // The SDK refuses fewer than 2 workflow task slots on a worker with a cache.
-  const workflowTaskSlots = apportion(budget.workflowTaskSlots, FAMILY_SHARES, 2);
-  const cachedWorkflows = apportion(Math.floor(cacheMiB / CACHED_WORKFLOW_MIB), FAMILY_SHARES, 2);
-  const families = (Object.keys(FAMILY_SHARES) as QueueFamily[]).map((family): TaskQueueSizing => ({
+  const workflowTaskSlots = apportion(budget.workflowTaskSlots, shares, 2);
+  const cachedWorkflows = apportion(Math.floor(cacheMiB / CACHED_WORKFLOW_MIB), shares, 2);
+  const families = (Object.keys(shares) as QueueFamily[]).map((family): TaskQueueSizing => ({
     taskQueue: familyTaskQueue(family),
     family,
-    maxConcurrentActivityTaskExecutions: activitySlots[family],
-    maxConcurrentWorkflowTaskExecutions: workflowTaskSlots[family],
+    maxConcurrentActivityTaskExecutions: activitySlots[family]!,
+    maxConcurrentWorkflowTaskExecutions: workflowTaskSlots[family]!,
     // The SDK caps workflow task slots at the cache size: a cache never smaller than them.
-    maxCachedWorkflows: Math.max(cachedWorkflows[family], workflowTaskSlots[family]),
+    maxCachedWorkflows: Math.max(cachedWorkflows[family]!, workflowTaskSlots[family]!),
     usesPostgres: true,
   }));
   const base: TaskQueueSizing = {
@@ -140,7 +151,7 @@ export function sizeWorkerProcess(
     maxCachedWorkflows: BASE_QUEUE_SIZING.cachedWorkflows,
     usesPostgres: false,
   };
-  const taskQueues = [base, ...families];
+  const taskQueues = budget.families ? families : [base, ...families];
   const postgresSlots = taskQueues
     .filter((queue) => queue.usesPostgres)
     .reduce((acc, queue) => acc + queue.maxConcurrentActivityTaskExecutions, 0);

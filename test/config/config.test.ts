@@ -58,6 +58,16 @@ describe('loadConfig', () => {
     expect(errorFor({ ...valid, TEMPORAL_WORKER_ACTIVITY_SLOTS: '3' })).toMatch(/TEMPORAL_WORKER_ACTIVITY_SLOTS/);
   });
 
+  it('reads the families a worker process polls, and refuses one that is not a family', () => {
+    expect(
+      loadConfig({ ...valid, TEMPORAL_WORKER_FAMILIES: 'inventory,marketplace-push,inventory' }).temporal.worker,
+    ).toMatchObject({ families: ['inventory', 'marketplace-push'] });
+    expect(loadConfig(valid).temporal.worker.families).toBeUndefined();
+    expect(errorFor({ ...valid, TEMPORAL_WORKER_FAMILIES: 'inventory,stock' })).toMatch(
+      /TEMPORAL_WORKER_FAMILIES must list queue families: account, inventory, marketplace-push, background/,
+    );
+  });
+
   it.each(Object.keys(valid))('names the missing variable %s in one line', (variable) => {
     const message = errorFor({ ...valid, [variable]: undefined });
     expect(message).toBe(`Configuration error: ${variable} is required`);

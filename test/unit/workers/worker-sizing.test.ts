@@ -83,6 +83,35 @@ describe('worker sizing: one process budget split between its task queues', () =
   });
 });
 
+describe('a process of some families (TEMPORAL_WORKER_FAMILIES)', () => {
+  const budget = { activitySlots: 36, workflowTaskSlots: 20, cacheMiB: 600 };
+
+  it('polls only those families, without the base task queue, and gives them the whole budget', () => {
+    const one = sizeWorkerProcess({ ...budget, families: ['inventory'] }, 'base', familyQueue, 4096);
+    expect(one.taskQueues).toEqual([
+      {
+        taskQueue: 'base.inventory',
+        family: 'inventory',
+        maxConcurrentActivityTaskExecutions: 36,
+        maxConcurrentWorkflowTaskExecutions: 20,
+        maxCachedWorkflows: Math.floor(600 / CACHED_WORKFLOW_MIB),
+        usesPostgres: true,
+      },
+    ]);
+    expect(one.poolMax).toBe(36 + POOL_HEADROOM);
+  });
+
+  it('splits the budget between the families it has, by their shares', () => {
+    const two = sizeWorkerProcess({ ...budget, families: ['background', 'account'] }, 'base', familyQueue, 4096);
+    // One slot each first, then 34 by shares 2:1 (account, background): 22.67 and 11.33, the spare slot
+    // to the larger remainder.
+    expect(two.taskQueues.map((queue) => [queue.family, queue.maxConcurrentActivityTaskExecutions])).toEqual([
+      ['background', 12],
+      ['account', 24],
+    ]);
+  });
+});
+
 describe('apportion', () => {
   it('splits by largest remainders and adds up to the total', () => {
     expect(apportion(20, { a: 3, b: 3, c: 2, d: 1 }, 2)).toEqual({ a: 6, b: 6, c: 5, d: 3 });
