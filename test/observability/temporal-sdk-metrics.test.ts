@@ -12,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { METRICS, createCloudWatchClient } from '../../src/observability/metrics';
 import { sumCounter, WORKFLOW_TASK_FAILED_COUNTER } from '../../src/observability/temporal-sdk-metrics';
 import { TEMPORAL_METRICS_LISTENING } from '../../src/platform/temporal-runtime';
+import { taskQueueFor } from '../../src/queues/catalogue';
 import { serviceTaskQueues } from '../../src/workers/temporal-worker';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import { eventually } from '../support/pipeline';
@@ -126,6 +127,32 @@ it('counts failing workflow tasks and publishes them to CloudWatch as WorkflowTa
     expect(published).toBeGreaterThanOrEqual(1);
   } finally {
     await client.workflow.getHandle(workflowId).terminate('test done');
+  }
+});
+
+it('a worker process of one family (TEMPORAL_WORKER_FAMILIES) polls only the task queue of that family', async () => {
+  const inventoryOnly = startRole('temporal-worker', { ...t.env, TEMPORAL_WORKER_FAMILIES: 'inventory' });
+  try {
+    const port = await loggedPort(inventoryOnly, TEMPORAL_METRICS_LISTENING);
+    await inventoryOnly.waitForOutput('temporal-worker: polling', 120_000);
+    // The slot gauges appear once the workers have polled.
+    const exposition = await eventually(
+      async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+      (text) => samples(text, 'temporal_worker_task_slots_available').length > 0,
+      30_000,
+    );
+    const polled = new Set(
+      samples(exposition, 'temporal_worker_task_slots_available').map((line) => /task_queue="([^"]+)"/.exec(line)?.[1]),
+    );
+    expect([...polled]).toEqual([taskQueueFor('inventory', t.config.temporal.taskQueue)]);
+    // The whole activity budget is the family's.
+    const activitySlots = samples(exposition, 'temporal_worker_task_slots_available').find((line) =>
+      line.includes('worker_type="ActivityWorker"'),
+    );
+    expect(Number(activitySlots?.split(' ').at(-1))).toBe(t.config.temporal.worker.activitySlots);
+  } finally {
+    inventoryOnly.child.kill('SIGTERM');
+    await inventoryOnly.exited;
   }
 });
 
