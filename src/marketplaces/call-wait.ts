@@ -23,6 +23,13 @@ export const CALL_WAIT_BUDGET_MS = 3 * 60_000;
 /** Heartbeat at least this often while waiting (well inside any heartbeat timeout we set). */
 const HEARTBEAT_SLICE_MS = 5_000;
 
+/**
+ * The worker sends an activity's heartbeats at most this often (Worker `maxHeartbeatThrottleInterval`;
+ * the SDK's default is 80 % of the heartbeat timeout, 48 s for a marketplace call): a cancel arrives
+ * in a heartbeat's answer, so this bounds how long a cancelled activity goes on.
+ */
+export const HEARTBEAT_THROTTLE = '2 seconds';
+
 /** Room left at the end of an attempt for the call the wait was for. */
 const CALL_MARGIN_MS = 5_000;
 
@@ -95,10 +102,45 @@ function attemptState(context: Context): AttemptState {
   return state;
 }
 
-/** A worker's activity interceptor: every attempt's heartbeats are remembered from its start. */
+/**
+ * The running activity's cancellation signal (undefined outside an activity): passed to every
+ * marketplace call and PostgreSQL statement, so a cancelled activity stops what it is doing.
+ */
+export function currentCancellation(): AbortSignal | undefined {
+  return currentContext()?.cancellationSignal;
+}
+
+/**
+ * What an operation cut off by `signal` must fail with: the SDK's CancelledFailure (the signal's
+ * reason), so the activity ends cancelled, not as a network or database failure to retry.
+ */
+export function cancellationOf(signal: AbortSignal | undefined, error: unknown): unknown {
+  return signal?.aborted ? signal.reason : error;
+}
+
+/**
+ * A worker's activity interceptor: every attempt's heartbeats are remembered from its start, and an
+ * activity with a heartbeat timeout heartbeats (what it last sent) every few seconds while it runs,
+ * whatever it is waiting on (a marketplace call, a query, a lock): a cancel reaches an activity only
+ * in the answer to a heartbeat.
+ */
 export const rememberHeartbeats: ActivityInterceptorsFactory = (context) => {
-  attemptState(context);
-  return {};
+  const state = attemptState(context);
+  if (!context.info.heartbeatTimeoutMs) return {};
+  return {
+    inbound: {
+      async execute(input, next) {
+        const beat = () => context.heartbeat(state.details);
+        beat();
+        const ticker = setInterval(beat, HEARTBEAT_SLICE_MS);
+        try {
+          return await next(input);
+        } finally {
+          clearInterval(ticker);
+        }
+      },
+    },
+  };
 };
 
 export function waitBudget(callTimeoutMs: number): WaitBudget {

@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import type { Marketplace } from '../contracts/marketplaces';
 import { RATE_LIMIT_HEADER } from './adaptive-limits';
-import { waitBudget, type WaitBudget } from './call-wait';
+import { cancellationOf, currentCancellation, waitBudget, type WaitBudget } from './call-wait';
 import {
   cutOffFailure,
   failureForResponse,
@@ -33,6 +33,11 @@ export interface MarketplaceCall {
   body?: unknown;
   /** Required on every mutation: the marketplace applies one key once. */
   idempotencyKey?: string;
+  /**
+   * A cancel stops the call before it is sent, never once it is on its way: for a call whose answer
+   * must be kept (AJIO's refresh rotates the refresh token; an answer never heard loses it).
+   */
+  finishOnceSent?: boolean;
 }
 
 export interface HttpCoreOptions {
@@ -104,6 +109,9 @@ export class MarketplaceHttp {
     const configured = RATE_LIMITS[bucket.marketplace][bucket.operation].perAccount;
     await rateLimiter.acquire(bucket, budget);
     budget.alive();
+    const cancellation = currentCancellation();
+    if (cancellation?.aborted) throw cancellationOf(cancellation, undefined);
+    const abortsOnCancel = cancellation && !call.finishOnceSent ? cancellation : undefined;
     let response: Response;
     try {
       response = await fetch(this.url(call.path), {
@@ -115,9 +123,11 @@ export class MarketplaceHttp {
           ...call.headers,
         },
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        signal: signal(),
+        // A cancelled activity aborts its call (and the reading of its body) at once.
+        signal: abortsOnCancel ? AbortSignal.any([signal(), abortsOnCancel]) : signal(),
       });
     } catch (error) {
+      if (abortsOnCancel?.aborted) throw cancellationOf(abortsOnCancel, error);
       throw networkFailure(site, error);
     }
     rateLimiter.answered(bucket, response.headers.get(RATE_LIMIT_HEADER));
@@ -139,6 +149,8 @@ export class MarketplaceHttp {
     try {
       text = await response.text();
     } catch (error) {
+      const cancellation = currentCancellation();
+      if (!call.finishOnceSent && cancellation?.aborted) throw cancellationOf(cancellation, error);
       throw cutOffFailure(site, 'response body cut off', error);
     }
     let parsed: unknown;

@@ -13,7 +13,7 @@ import { missingSecret } from '../marketplaces/access-tokens';
 import { createMarketplaces } from '../marketplaces';
 import type { ReadinessChecks } from '../platform/health-server';
 import { traceActivities } from '../observability/activity-trace';
-import { rememberHeartbeats } from '../marketplaces/call-wait';
+import { HEARTBEAT_THROTTLE, rememberHeartbeats } from '../marketplaces/call-wait';
 import { roleLogger, type Logger } from '../platform/logger';
 import { temporalLogger } from '../platform/temporal-logger';
 import { postgresReady, redisReady, temporalWorkersRunning } from '../platform/probes';
@@ -126,6 +126,7 @@ export async function createTemporalWorker(
     taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
     // Workflow interceptors come with the bundle when there is one (bundleWorkflows).
     interceptors: {
       activity: [traceActivities(log), rememberHeartbeats],
