@@ -21,8 +21,12 @@ const own = benchOnOwnSimulator();
 
 const STOCK = 100;
 const ORDER_QUANTITY = 3;
-/** How long the marketplace holds the push: far longer than a cancel takes to reach it. */
-const HELD_MS = 15_000;
+/**
+ * How long the marketplace holds the push: longer than a cancel takes to reach the activity (a
+ * heartbeat every few seconds), shorter than the call's own timeout (MARKETPLACE_TIMEOUT_MS, 15 s), so
+ * only the cancel can stop it.
+ */
+const HELD_MS = 10_000;
 
 const deductOf = (sku: ListedSku) =>
   own.bench.envelope('inventory.deduct', sku.accounts[0]!, { skuId: sku.skuId, quantity: ORDER_QUANTITY });
@@ -77,15 +81,15 @@ it('a cancel aborts the push held at the marketplace: it never applies, the saga
   // Past the moment the held push would have been applied, had it not been aborted.
   await sleep(Math.max(0, heldFrom + HELD_MS + 2_000 - Date.now()));
 
+  // The first account took the deduct and its undo; the held push never reached the second, which
+  // only heard the undo's republish (the release's version).
+  expect(await appliedPerAccount(sku)).toEqual([[STOCK - ORDER_QUANTITY, STOCK], [STOCK]]);
   expect(await sagaRow(envelope)).toEqual({
     status: 'compensated',
     failed_step: 'push:flipkart:' + sku.accounts[1]!.accountId,
   });
   expect(await stockRow(sku.skuId)).toEqual({ stock: STOCK, reserved: 0 });
   expect(await shownQuantities(own.bench, sku)).toEqual([STOCK, STOCK]);
-  // The first account took the deduct and its undo; the held push never reached the second, which
-  // only heard the undo's republish (the release's version).
-  expect(await appliedPerAccount(sku)).toEqual([[STOCK - ORDER_QUANTITY, STOCK], [STOCK]]);
 });
 
 describe('a step stuck on a PostgreSQL lock', () => {
