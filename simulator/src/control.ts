@@ -109,11 +109,6 @@ export interface SimFault {
   times?: number;
   probability?: number;
   ms?: number;
-  /**
-   * `latency` only: a client that hangs up during the wait takes its request with it (never handled,
-   * not in the ledger), as at a gateway that queues requests; by default the request proceeds.
-   */
-  dropOnHangUp?: boolean;
   status?: number;
   retryAfterSeconds?: number;
   body?: string;

@@ -60,7 +60,6 @@ const FIELD_CHECKS: Record<keyof SimFault, (value: unknown) => boolean> = {
   times: isIntegerIn(1, Number.MAX_SAFE_INTEGER),
   probability: (value) => typeof value === 'number' && value >= 0 && value <= 1,
   ms: isIntegerIn(0, MAX_LATENCY_MS),
-  dropOnHangUp: (value) => typeof value === 'boolean',
   status: isIntegerIn(100, 599),
   retryAfterSeconds: isIntegerIn(0, 86_400),
   body: (value) => typeof value === 'string',
@@ -111,13 +110,12 @@ export class FaultRules extends RuleList<SimFault> {
    * Fires the matching rules in order: latency waits and goes on, a SKU-scoped fail-hard marks its
    * SKU and goes on, any other rule decides the answer and ends the evaluation.
    */
-  async evaluate(target: FaultTarget, signal: AbortSignal, hungUp?: AbortSignal): Promise<FaultVerdict> {
+  async evaluate(target: FaultTarget, signal: AbortSignal): Promise<FaultVerdict> {
     const verdict: FaultVerdict = { failSkus: new Set() };
     for (const rule of [...this.rules]) {
       if (!this.fires(rule, target)) continue;
       if (rule.kind === 'latency') {
-        const waitEnds = rule.dropOnHangUp && hungUp ? AbortSignal.any([signal, hungUp]) : signal;
-        await sleep(rule.ms ?? 0, undefined, { signal: waitEnds });
+        await sleep(rule.ms ?? 0, undefined, { signal });
       } else if (rule.kind === 'fail-hard' && target.skuFailures && (rule.sku || target.skuFailures === 'single')) {
         for (const sku of rule.sku ? [rule.sku] : target.skus) verdict.failSkus.add(sku);
       } else {

@@ -107,11 +107,6 @@ export class Simulator implements ControlTarget {
     const identity = route.identify(ctx);
     const mutation = MUTATIONS.has(route.operation);
     const key = mutation ? (ctx.header('idempotency-key') ?? null) : null;
-    // A client that hangs up before the answer is written (only a `dropOnHangUp` latency listens).
-    const hungUp = new AbortController();
-    res.once('close', () => {
-      if (!res.writableEnded) hungUp.abort();
-    });
     const verdict = await this.faults.evaluate(
       {
         marketplace: ctx.marketplace,
@@ -122,7 +117,6 @@ export class Simulator implements ControlTarget {
         skuFailures: route.skuFailures,
       },
       this.stopping.signal,
-      hungUp.signal,
     );
     // A request an injected fault answers is not counted against its bucket's rate.
     const limit = verdict.decider

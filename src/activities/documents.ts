@@ -114,7 +114,6 @@ async function streamToFile(
     );
   } catch (error) {
     await rm(partial, { force: true });
-    if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
     const site = { marketplace: input.marketplace, operation: 'document-content', accountId: input.accountId };
     throw cutOffFailure(site, `document ${input.documentId} cut off after ${bytes} bytes`, error);
   }

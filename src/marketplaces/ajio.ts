@@ -33,7 +33,6 @@ export function createAjio(deps: ClientDeps): { client: MarketplaceClient; token
             path: '/auth/token',
             body: { grant_type: 'refresh_token', refresh_token: refreshToken },
             idempotencyKey,
-            finishOnceSent: true,
           },
           tokenResponseSchema,
         ),

@@ -119,22 +119,25 @@ export function cancellationOf(signal: AbortSignal | undefined, error: unknown):
 }
 
 /**
- * A worker's activity interceptor: every attempt's heartbeats are remembered from its start, and an
+ * A worker's activity interceptor: every attempt's heartbeats are remembered from its start; an
  * activity with a heartbeat timeout heartbeats (what it last sent) every few seconds while it runs,
- * whatever it is waiting on (a marketplace call, a query, a lock): a cancel reaches an activity only
- * in the answer to a heartbeat.
+ * whatever it is waiting on (a marketplace call, a query, a lock), since a cancel reaches an activity
+ * only in the answer to a heartbeat; and a cancelled activity ends with the SDK's CancelledFailure.
  */
 export const rememberHeartbeats: ActivityInterceptorsFactory = (context) => {
   const state = attemptState(context);
-  if (!context.info.heartbeatTimeoutMs) return {};
+  const beats = Boolean(context.info.heartbeatTimeoutMs);
   return {
     inbound: {
       async execute(input, next) {
-        const beat = () => context.heartbeat(state.details);
-        beat();
-        const ticker = setInterval(beat, HEARTBEAT_SLICE_MS);
+        const ticker = beats ? setInterval(() => context.heartbeat(state.details), HEARTBEAT_SLICE_MS) : undefined;
         try {
           return await next(input);
+        } catch (error) {
+          // Whatever a cancelled activity fails with (a call's timeout, a statement's cancel, a 503
+          // heard after the cancel), it ends cancelled: a saga compensates a cancel, whereas a
+          // retryable failure would end it "retries spent" with nothing undone.
+          throw cancellationOf(context.cancellationSignal, error);
         } finally {
           clearInterval(ticker);
         }

@@ -33,11 +33,6 @@ export interface MarketplaceCall {
   body?: unknown;
   /** Required on every mutation: the marketplace applies one key once. */
   idempotencyKey?: string;
-  /**
-   * A cancel stops the call before it is sent, never once it is on its way: for a call whose answer
-   * must be kept (AJIO's refresh rotates the refresh token; an answer never heard loses it).
-   */
-  finishOnceSent?: boolean;
 }
 
 export interface HttpCoreOptions {
@@ -110,8 +105,11 @@ export class MarketplaceHttp {
     await rateLimiter.acquire(bucket, budget);
     budget.alive();
     const cancellation = currentCancellation();
+    // A cancelled activity sends nothing more. A read on its way is aborted; a mutation on its way is
+    // not: abandoned, it could still land after the saga's undo, so its answer is awaited (within
+    // the call's timeout) and the activity ends cancelled after it (call-wait.ts).
     if (cancellation?.aborted) throw cancellationOf(cancellation, undefined);
-    const abortsOnCancel = cancellation && !call.finishOnceSent ? cancellation : undefined;
+    const abortsOnCancel = call.idempotencyKey === undefined ? cancellation : undefined;
     let response: Response;
     try {
       response = await fetch(this.url(call.path), {
@@ -123,7 +121,6 @@ export class MarketplaceHttp {
           ...call.headers,
         },
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        // A cancelled activity aborts its call (and the reading of its body) at once.
         signal: abortsOnCancel ? AbortSignal.any([signal(), abortsOnCancel]) : signal(),
       });
     } catch (error) {
@@ -149,8 +146,8 @@ export class MarketplaceHttp {
     try {
       text = await response.text();
     } catch (error) {
-      const cancellation = currentCancellation();
-      if (!call.finishOnceSent && cancellation?.aborted) throw cancellationOf(cancellation, error);
+      if (call.idempotencyKey === undefined)
+        throw cancellationOf(currentCancellation(), cutOffFailure(site, 'response body cut off', error));
       throw cutOffFailure(site, 'response body cut off', error);
     }
     let parsed: unknown;
