@@ -2,6 +2,8 @@
  * Every activity of the service. Activities do all the I/O (PostgreSQL, marketplaces, document
  * store); workflows only decide. Each is idempotent: keys come from the message's business identity.
  */
+import { cancellablePool } from '../db/cancellable';
+import { currentCancellation } from '../marketplaces/call-wait';
 import { documentActivities } from './documents';
 import type { ActivityDeps } from './activity-deps';
 import { listingActivities } from './listings';
@@ -13,7 +15,12 @@ import { tokenActivities } from './tokens';
 export type { ActivityDeps } from './activity-deps';
 export { echo } from './smoke-check';
 
-export function createActivities(deps: ActivityDeps) {
+/**
+ * The activities over `deps`, their PostgreSQL work cancelled on the server when the activity
+ * running it is cancelled (src/db/cancellable.ts); their marketplace calls abort likewise (http.ts).
+ */
+export function createActivities(serviceDeps: ActivityDeps) {
+  const deps = { ...serviceDeps, pool: cancellablePool(serviceDeps.pool, currentCancellation) };
   return {
     echo,
     ...tokenActivities(deps),

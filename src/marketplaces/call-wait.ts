@@ -23,6 +23,13 @@ export const CALL_WAIT_BUDGET_MS = 3 * 60_000;
 /** Heartbeat at least this often while waiting (well inside any heartbeat timeout we set). */
 const HEARTBEAT_SLICE_MS = 5_000;
 
+/**
+ * The worker sends an activity's heartbeats at most this often (Worker `maxHeartbeatThrottleInterval`;
+ * the SDK's default is 80 % of the heartbeat timeout, 48 s for a marketplace call): a cancel arrives
+ * in a heartbeat's answer, so this bounds how long a cancelled activity goes on.
+ */
+export const HEARTBEAT_THROTTLE = '2 seconds';
+
 /** Room left at the end of an attempt for the call the wait was for. */
 const CALL_MARGIN_MS = 5_000;
 
@@ -95,10 +102,48 @@ function attemptState(context: Context): AttemptState {
   return state;
 }
 
-/** A worker's activity interceptor: every attempt's heartbeats are remembered from its start. */
+/**
+ * The running activity's cancellation signal (undefined outside an activity): passed to every
+ * marketplace call and PostgreSQL statement, so a cancelled activity stops what it is doing.
+ */
+export function currentCancellation(): AbortSignal | undefined {
+  return currentContext()?.cancellationSignal;
+}
+
+/**
+ * What an operation cut off by `signal` must fail with: the SDK's CancelledFailure (the signal's
+ * reason), so the activity ends cancelled, not as a network or database failure to retry.
+ */
+export function cancellationOf(signal: AbortSignal | undefined, error: unknown): unknown {
+  return signal?.aborted ? signal.reason : error;
+}
+
+/**
+ * A worker's activity interceptor: every attempt's heartbeats are remembered from its start; an
+ * activity with a heartbeat timeout heartbeats (what it last sent) every few seconds while it runs,
+ * whatever it is waiting on (a marketplace call, a query, a lock), since a cancel reaches an activity
+ * only in the answer to a heartbeat; and a cancelled activity ends with the SDK's CancelledFailure.
+ */
 export const rememberHeartbeats: ActivityInterceptorsFactory = (context) => {
-  attemptState(context);
-  return {};
+  const state = attemptState(context);
+  const beats = Boolean(context.info.heartbeatTimeoutMs);
+  return {
+    inbound: {
+      async execute(input, next) {
+        const ticker = beats ? setInterval(() => context.heartbeat(state.details), HEARTBEAT_SLICE_MS) : undefined;
+        try {
+          return await next(input);
+        } catch (error) {
+          // Whatever a cancelled activity fails with (a call's timeout, a statement's cancel, a 503
+          // heard after the cancel), it ends cancelled: a saga compensates a cancel, whereas a
+          // retryable failure would end it "retries spent" with nothing undone.
+          throw cancellationOf(context.cancellationSignal, error);
+        } finally {
+          clearInterval(ticker);
+        }
+      },
+    },
+  };
 };
 
 export function waitBudget(callTimeoutMs: number): WaitBudget {

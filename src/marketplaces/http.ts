@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import type { Marketplace } from '../contracts/marketplaces';
 import { RATE_LIMIT_HEADER } from './adaptive-limits';
-import { waitBudget, type WaitBudget } from './call-wait';
+import { cancellationOf, currentCancellation, waitBudget, type WaitBudget } from './call-wait';
 import {
   cutOffFailure,
   failureForResponse,
@@ -104,6 +104,12 @@ export class MarketplaceHttp {
     const configured = RATE_LIMITS[bucket.marketplace][bucket.operation].perAccount;
     await rateLimiter.acquire(bucket, budget);
     budget.alive();
+    const cancellation = currentCancellation();
+    // A cancelled activity sends nothing more. A read on its way is aborted; a mutation on its way is
+    // not: abandoned, it could still land after the saga's undo, so its answer is awaited (within
+    // the call's timeout) and the activity ends cancelled after it (call-wait.ts).
+    if (cancellation?.aborted) throw cancellationOf(cancellation, undefined);
+    const abortsOnCancel = call.idempotencyKey === undefined ? cancellation : undefined;
     let response: Response;
     try {
       response = await fetch(this.url(call.path), {
@@ -115,9 +121,10 @@ export class MarketplaceHttp {
           ...call.headers,
         },
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        signal: signal(),
+        signal: abortsOnCancel ? AbortSignal.any([signal(), abortsOnCancel]) : signal(),
       });
     } catch (error) {
+      if (abortsOnCancel?.aborted) throw cancellationOf(abortsOnCancel, error);
       throw networkFailure(site, error);
     }
     rateLimiter.answered(bucket, response.headers.get(RATE_LIMIT_HEADER));
@@ -139,6 +146,8 @@ export class MarketplaceHttp {
     try {
       text = await response.text();
     } catch (error) {
+      if (call.idempotencyKey === undefined)
+        throw cancellationOf(currentCancellation(), cutOffFailure(site, 'response body cut off', error));
       throw cutOffFailure(site, 'response body cut off', error);
     }
     let parsed: unknown;

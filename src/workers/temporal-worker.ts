@@ -18,7 +18,7 @@ import { missingSecret } from '../marketplaces/access-tokens';
 import { createMarketplaces } from '../marketplaces';
 import type { ReadinessChecks } from '../platform/health-server';
 import { traceActivities } from '../observability/activity-trace';
-import { rememberHeartbeats } from '../marketplaces/call-wait';
+import { HEARTBEAT_THROTTLE, rememberHeartbeats } from '../marketplaces/call-wait';
 import { roleLogger, type Logger } from '../platform/logger';
 import { postgresReady, redisReady, temporalWorkersRunning } from '../platform/probes';
 import { temporalProbe } from '../platform/probes';
@@ -152,6 +152,7 @@ export async function createTemporalWorker(
     // The workflow interceptors are in the bundle.
     workflowBundle: workflowBundle ?? (await serviceWorkflowBundle(config)),
     activities,
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
     interceptors: { activity: [traceActivities(log), rememberHeartbeats] },
   });
 }

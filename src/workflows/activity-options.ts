@@ -11,9 +11,14 @@ import type { Activities } from '../activities';
  */
 const WAIT_FOR_STEP_IN_FLIGHT = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
 
-/** PostgreSQL only: quick, and retried while the database is briefly away. */
+/**
+ * PostgreSQL only: quick, and retried while the database is briefly away. The heartbeat timeout lets
+ * a cancel reach a step stuck on a lock or a slow query (the worker heartbeats it every few seconds,
+ * call-wait.ts): its statement is cancelled on the server and its transaction rolled back.
+ */
 export const database = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 10 },
   ...WAIT_FOR_STEP_IN_FLIGHT,
 });
@@ -34,7 +39,8 @@ export const bookkeeping = proxyActivities<Activities>({
  * is waited out inside the attempt, heartbeating, for up to 3 minutes of waits in all
  * (`CALL_WAIT_BUDGET_MS`, src/marketplaces/call-wait.ts), so a rate-limit storm spends no attempts;
  * a longer wait is passed on as the next retry delay. Start-to-close leaves room for that budget and
- * the calls; the heartbeat timeout notices a dead worker within a minute.
+ * the calls; the heartbeat timeout notices a dead worker within a minute. A cancel reaches the step at
+ * its next heartbeat (every few seconds) and aborts its call in flight.
  */
 export const marketplace = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
@@ -57,9 +63,13 @@ export const downloads = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
-/** The token refresh waits for the account's credentials row while another refresh holds it. */
+/**
+ * The token refresh: one AJIO call, then a compare-and-set of the credentials row (no lock is held
+ * across the call). Heartbeated so a cancel reaches it during the call.
+ */
 export const tokens = proxyActivities<Activities>({
   startToCloseTimeout: '90 seconds',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 

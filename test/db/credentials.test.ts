@@ -69,6 +69,8 @@ describe('the credentials table', () => {
       secrets: secret,
       tokenExpiresAt: expires,
       tokenRefreshedAt: null,
+      // The first write of the row: what a token refresh's compare-and-set checks.
+      version: '0',
     });
     expect(await loadCredentials(t.deps.pool, t.config.credentials!, 'nobody')).toBeUndefined();
   });

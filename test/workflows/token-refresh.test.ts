@@ -1,11 +1,13 @@
 /**
  * The AJIO token-refresh saga on the real stack: refresh and store → verify; a refused new token is
  * replaced by the previous one while it is valid, else the account needs re-authorisation; and any
- * number of concurrent triggers for one account make exactly one refresh call at AJIO.
+ * number of concurrent triggers for one account make exactly one refresh call at AJIO; no lock is held
+ * across the AJIO call, and a write that came in meanwhile is not overwritten (compare-and-set).
  */
-import { loadCredentials } from '../../src/db/credentials';
+import { loadCredentials, saveCredentials } from '../../src/db/credentials';
 import { requireKeyring } from '../../src/platform/keyring';
 import type { SagaResult } from '../../src/workflows/saga';
+import { eventually } from '../support/pipeline';
 import { WorkflowBench, type Seller } from '../support/workflow-bench';
 
 let bench: WorkflowBench;
@@ -55,6 +57,43 @@ it('makes exactly one refresh call for concurrent triggers of one account', asyn
 
   expect(results.map((r) => r.refreshed).sort()).toEqual([false, false, true]);
   expect(results.every((r) => r.status === 'completed')).toBe(true);
+  expect(await tokenCalls(seller)).toHaveLength(1);
+});
+
+it('holds no lock on the credentials across the AJIO call, and a write that comes in meanwhile stands', async () => {
+  const seller = await bench.seedSeller({ marketplace: 'ajio' });
+  const keyring = requireKeyring(bench.t.config);
+  await bench.sim.addFault({ kind: 'latency', ms: 3_000, sellerId: seller.accountId, operation: 'token', times: 1 });
+  const trigger = bench.envelope('ajio.token-refresh', seller, {}, new Date(Date.now() - 60_000));
+  const handle = await bench.start(trigger);
+  // The refresh has taken its lease and is on its way to AJIO (which holds the call 3 s).
+  await eventually(
+    async () =>
+      (
+        await bench.pool.query('SELECT refresh_lease_key FROM account_credentials WHERE account_id = $1', [
+          seller.accountId,
+        ])
+      ).rows[0].refresh_lease_key,
+    (key) => key === trigger.idempotencyKey,
+    30_000,
+  );
+
+  // Another writer (another refresh, say) takes the row at once, and stores its token first.
+  const other = await bench.pool.connect();
+  try {
+    await other.query('BEGIN');
+    await other.query('SELECT 1 FROM account_credentials WHERE account_id = $1 FOR UPDATE NOWAIT', [seller.accountId]);
+    const current = await loadCredentials(other, keyring, seller.accountId);
+    const theirs = { ...current!.secrets, accessToken: `written-meanwhile-${seller.accountId}` };
+    await saveCredentials(other, keyring, seller.accountId, theirs, new Date(Date.now() + 3_600_000), new Date());
+    await other.query('COMMIT');
+  } finally {
+    other.release();
+  }
+
+  // The refresh's compare-and-set lost: the newer write served the trigger and stands.
+  expect(await handle.result()).toEqual({ status: 'completed', compensations: [], refreshed: false });
+  expect((await stored(seller))!.secrets.accessToken).toBe(`written-meanwhile-${seller.accountId}`);
   expect(await tokenCalls(seller)).toHaveLength(1);
 });
 
