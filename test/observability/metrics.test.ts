@@ -40,6 +40,7 @@ import { isolatedEnvironment } from '../support/isolated-env';
 import { envelope, eventually, pipelineBench } from '../support/pipeline';
 import { seedAccount, seedSellerRow } from '../../scripts/harness/accounts';
 import { sqsServers } from '../support/sqs';
+import { readStatistic, type Stat } from '../support/cloudwatch';
 
 jest.setTimeout(120_000);
 
@@ -52,44 +53,9 @@ beforeAll(() => {
 });
 afterAll(() => cloudWatch.destroy());
 
-type Stat = 'Sum' | 'Maximum' | 'Minimum' | 'Average' | 'SampleCount';
-
-/** One statistic of one series over the last ten minutes, summed across its one-minute periods. */
-async function read(
-  namespace: string,
-  metric: Metric,
-  dimensions: Dimensions,
-  stat: Stat,
-): Promise<number | undefined> {
-  const now = Date.now();
-  const { MetricDataResults = [] } = await cloudWatch.send(
-    new GetMetricDataCommand({
-      StartTime: new Date(now - 10 * 60_000),
-      EndTime: new Date(now + 60_000),
-      MetricDataQueries: [
-        {
-          Id: 'q',
-          MetricStat: {
-            Metric: {
-              Namespace: namespace,
-              MetricName: metric.name,
-              Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
-            },
-            Period: 600,
-            Stat: stat,
-          },
-        },
-      ],
-    }),
-  );
-  const values = MetricDataResults[0]?.Values ?? [];
-  if (values.length === 0) return undefined;
-  return stat === 'Maximum'
-    ? Math.max(...values)
-    : stat === 'Minimum'
-      ? Math.min(...values)
-      : values.reduce((a, b) => a + b, 0);
-}
+/** One statistic of one series over the last ten minutes (test/support/cloudwatch.ts). */
+const read = (namespace: string, metric: Metric, dimensions: Dimensions, stat: Stat) =>
+  readStatistic(cloudWatch, namespace, metric, dimensions, stat);
 
 function flusherFor(namespace: string, intervalMs = 60_000): MetricsFlusher {
   return new MetricsFlusher({ cloudWatch, namespace, intervalMs, log: silent });

@@ -7,13 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Client, Connection } from '@temporalio/client';
 import { METRICS, createCloudWatchClient } from '../../src/observability/metrics';
 import { sumCounter, WORKFLOW_TASK_FAILED_COUNTER } from '../../src/observability/temporal-sdk-metrics';
 import { TEMPORAL_METRICS_LISTENING } from '../../src/platform/temporal-runtime';
 import { taskQueueFor } from '../../src/queues/catalogue';
 import { serviceTaskQueues } from '../../src/workers/temporal-worker';
+import { readStatistic } from '../support/cloudwatch';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import { eventually } from '../support/pipeline';
 import { loggedPort, startRole, type RoleProcess } from '../support/role-process';
@@ -58,26 +59,8 @@ const scrape = async () => (await fetch(metricsUrl)).text();
 const samples = (exposition: string, name: string) =>
   exposition.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
 
-async function workflowTaskFailuresInCloudWatch(): Promise<number> {
-  const now = Date.now();
-  const { MetricDataResults = [] } = await cloudWatch.send(
-    new GetMetricDataCommand({
-      StartTime: new Date(now - 10 * 60_000),
-      EndTime: new Date(now + 60_000),
-      MetricDataQueries: [
-        {
-          Id: 'q',
-          MetricStat: {
-            Metric: { Namespace: namespace, MetricName: METRICS.workflowTaskFailures.name, Dimensions: [] },
-            Period: 600,
-            Stat: 'Sum',
-          },
-        },
-      ],
-    }),
-  );
-  return (MetricDataResults[0]?.Values ?? []).reduce((sum, value) => sum + value, 0);
-}
+const workflowTaskFailuresInCloudWatch = async () =>
+  (await readStatistic(cloudWatch, namespace, METRICS.workflowTaskFailures, {}, 'Sum')) ?? 0;
 
 it('exports schedule-to-start latencies, slots and the sticky cache for every task queue it polls', async () => {
   const taskQueue = t.config.temporal.taskQueue;

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { Envelope } from '../../src/contracts/envelope';
-import { listedSku, pushInFlight } from '../support/stock';
+import { holdNextListingUpdate, listedSku, pushInFlight } from '../support/stock';
 import { WorkflowBench, type Seller } from '../support/workflow-bench';
 import { TEMPORAL_CLI } from '../unit/support/temporal-env';
 
@@ -101,13 +101,7 @@ it('inventoryDeductWorkflow: needs-attention (the push and its undo refused)', a
 
 it('inventoryDeductWorkflow: cancelled (an operator cancels while a push is in flight)', async () => {
   const { sku, envelope } = await deductOn(['ajio', 'flipkart', 'meesho']);
-  await bench.sim.addFault({
-    kind: 'latency',
-    ms: 4_000,
-    sellerId: sku.accounts[1]!.accountId,
-    operation: 'listings-update',
-    times: 1,
-  });
+  await holdNextListingUpdate(bench, sku.accounts[1]!, 4_000);
   const handle = await start(envelope);
   await pushInFlight(bench.pool);
   await handle.cancel();

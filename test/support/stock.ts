@@ -158,6 +158,27 @@ export async function pushInFlight(pool: Pool): Promise<void> {
   if (held === 0) throw new Error('no versioned push was seen holding its locks');
 }
 
+/** Holds `account`'s next listing update at the marketplace for `ms`: the simulator answers it that late. */
+export async function holdNextListingUpdate(bench: WorkflowBench, account: Seller, ms: number): Promise<void> {
+  await bench.sim.addFault({
+    kind: 'latency',
+    ms,
+    sellerId: account.accountId,
+    operation: 'listings-update',
+    times: 1,
+  });
+}
+
+/** The backends of this database whose statement (ILIKE `statement`) waits for a lock. */
+export async function waitingForLock(pool: Pool, statement: string): Promise<{ pid: number }[]> {
+  const { rows } = await pool.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE $1`,
+    [statement],
+  );
+  return rows;
+}
+
 /**
  * PostgreSQL's side of a deduct that completed once: every listing at `left` under the SKU's second
  * version (seeded, then the deduct's), no units held, and the reservation moved reserve → commit.

@@ -13,7 +13,14 @@ import type { temporal } from '@temporalio/proto';
 import { workflowIdFor } from '../../src/contracts/workflows';
 import type { Envelope } from '../../src/contracts/envelope';
 import { eventually } from '../support/pipeline';
-import { listedSku, pushInFlight, shownQuantities, type ListedSku } from '../support/stock';
+import {
+  holdNextListingUpdate,
+  listedSku,
+  pushInFlight,
+  shownQuantities,
+  waitingForLock,
+  type ListedSku,
+} from '../support/stock';
 import { WorkflowBench } from '../support/workflow-bench';
 
 jest.setTimeout(180_000);
@@ -99,13 +106,7 @@ async function interruptedPush(envelope: Envelope): Promise<{ ending: string; at
 }
 
 /** The second account's push, waiting for its listing's row lock (held by the test), by its backend. */
-const waitingForListing = async () =>
-  (
-    await bench.pool.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%FROM listings%FOR UPDATE%'`,
-    )
-  ).rows;
+const waitingForListing = () => waitingForLock(bench.pool, '%FROM listings%FOR UPDATE%');
 
 it('a cancel stops a push waiting for its locks: it never goes out, the saga compensates, both sides agree', async () => {
   const sku = await listedSku(bench, STOCK, ['ajio', 'flipkart']);
@@ -145,13 +146,7 @@ it('a cancel stops a push waiting for its locks: it never goes out, the saga com
 it('a cancel lets a push already on the wire land before the cancel completes, then undoes it', async () => {
   const sku = await listedSku(bench, STOCK, ['ajio', 'flipkart']);
   // Held below the call's own timeout (MARKETPLACE_TIMEOUT_MS, 15 s): it answers.
-  await bench.sim.addFault({
-    kind: 'latency',
-    ms: 8_000,
-    sellerId: sku.accounts[1]!.accountId,
-    operation: 'listings-update',
-    times: 1,
-  });
+  await holdNextListingUpdate(bench, sku.accounts[1]!, 8_000);
   const envelope = deductOf(sku);
   await bench.start(envelope);
   await pushInFlight(bench.pool);
@@ -178,13 +173,7 @@ it('a cancel lets a push already on the wire land before the cancel completes, t
 
 describe('a step stuck on a PostgreSQL lock', () => {
   /** The reserve's statement while it waits for the SKU's row lock, by its backend. */
-  const waitingReserve = async () =>
-    (
-      await bench.pool.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%FROM skus%FOR UPDATE%'`,
-      )
-    ).rows;
+  const waitingReserve = () => waitingForLock(bench.pool, '%FROM skus%FOR UPDATE%');
 
   it('is cancelled on the server: the statement is gone while the lock is still held, and nothing is committed', async () => {
     const sku = await listedSku(bench, STOCK, ['ajio']);

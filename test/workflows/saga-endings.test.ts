@@ -19,7 +19,7 @@ import { WorkflowRuns } from '../../src/pollers/workflow-runs';
 import { queueForMessage } from '../../src/queues/routing';
 import { eventually } from '../support/pipeline';
 import { sqsServers } from '../support/sqs';
-import { listedSku, pushInFlight, shownQuantities, type ListedSku } from '../support/stock';
+import { holdNextListingUpdate, listedSku, pushInFlight, shownQuantities, type ListedSku } from '../support/stock';
 import { WorkflowBench, type ListingSeed, type Seller } from '../support/workflow-bench';
 
 jest.setTimeout(240_000);
@@ -201,14 +201,8 @@ describe('inventory.deduct', () => {
     /** A deduct sent to its queue, its push to the second account held at the marketplace. */
     async function deductHeldInFlight() {
       const sku = await listedSku(bench, STOCK, ['ajio', 'flipkart', 'meesho']);
-      await bench.sim.addFault({
-        kind: 'latency',
-        // Longer than a cancel takes to reach the step (a heartbeat every 5 s), shorter than the call's timeout.
-        ms: 8_000,
-        sellerId: sku.accounts[1]!.accountId,
-        operation: 'listings-update',
-        times: 1,
-      });
+      // Longer than a cancel takes to reach the step (a heartbeat every 5 s), shorter than the call's timeout.
+      await holdNextListingUpdate(bench, sku.accounts[1]!, 8_000);
       const envelope = deductOf(sku);
       await bench.send(envelope);
       await pushInFlight(bench.pool);
