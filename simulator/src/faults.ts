@@ -107,22 +107,30 @@ export class FaultRules extends RuleList<SimFault> {
   }
 
   /**
-   * Fires the matching rules in order: latency waits and goes on, a SKU-scoped fail-hard marks its
-   * SKU and goes on, any other rule decides the answer and ends the evaluation.
+   * Fires the matching rules in order: latency waits and goes on, any rule but a SKU-scoped fail-hard
+   * decides the answer and ends the evaluation. A SKU-scoped fail-hard marks its SKU, but only once
+   * the request reaches the listings: a rule that answers first (a 503, a 429) leaves it, and its
+   * `times`, for the request's retry, as a refusal the marketplace never got to make would.
    */
   async evaluate(target: FaultTarget, signal: AbortSignal): Promise<FaultVerdict> {
     const verdict: FaultVerdict = { failSkus: new Set() };
+    const skuRules: FaultRule[] = [];
     for (const rule of [...this.rules]) {
+      if (rule.kind === 'fail-hard' && target.skuFailures && (rule.sku || target.skuFailures === 'single')) {
+        skuRules.push(rule);
+        continue;
+      }
       if (!this.fires(rule, target)) continue;
       if (rule.kind === 'latency') {
         await sleep(rule.ms ?? 0, undefined, { signal });
-      } else if (rule.kind === 'fail-hard' && target.skuFailures && (rule.sku || target.skuFailures === 'single')) {
-        for (const sku of rule.sku ? [rule.sku] : target.skus) verdict.failSkus.add(sku);
       } else {
         verdict.decider = rule;
         break;
       }
     }
+    if (verdict.decider && faultAnswer(verdict.decider)) return verdict;
+    for (const rule of skuRules.filter((candidate) => this.fires(candidate, target)))
+      for (const sku of rule.sku ? [rule.sku] : target.skus) verdict.failSkus.add(sku);
     return verdict;
   }
 

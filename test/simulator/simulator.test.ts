@@ -504,6 +504,22 @@ describe('faults', () => {
     await sim.clearFaults(id);
   });
 
+  it('a SKU refusal stays for the retry when another fault answers the request first', async () => {
+    const { id, auth } = await seller('meesho');
+    await sim.addFault({ kind: 'fail-hard', sellerId: id, sku: 'B', times: 1 });
+    const unavailable = await sim.addFault({ kind: 'error', status: 503, sellerId: id, times: 1 });
+    const first = await batchUpdate('meesho', auth, [{ sku: 'B', quantity: 2 }]);
+    expect(first.status).toBe(503);
+    await sim.removeFault(unavailable);
+    // The marketplace never saw the first request: its refusal comes with the retry, once.
+    expect((await batchUpdate('meesho', auth, [{ sku: 'B', quantity: 2 }])).body.results).toEqual([
+      { sku: 'B', status: 'FAILURE', error: 'validation failed (injected)' },
+    ]);
+    expect((await batchUpdate('meesho', auth, [{ sku: 'B', quantity: 3 }])).body.results[0].status).toBe('SUCCESS');
+    expect(await quantities('meesho', id)).toMatchObject({ B: 3 });
+    await sim.clearFaults(id);
+  });
+
   it('fail-hard on Amazon answers 400 INVALID for that SKU', async () => {
     const { id, auth } = await seller('amazon');
     await sim.addFault({ kind: 'fail-hard', sellerId: id, sku: 'A' });
