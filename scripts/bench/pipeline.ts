@@ -24,8 +24,8 @@ import { provisionQueues } from '../../src/queues/provision';
 import { QueueDirectory } from '../../src/queues/queue-urls';
 import { createSqsClient } from '../../src/platform/sqs-client';
 import { createPool } from '../../src/db/pool';
-import { createLimiter } from '../../src/platform/concurrency';
 import { runMain } from '../../src/platform/main';
+import { runRawTemporal } from './raw-temporal';
 import { createTemporalClient } from '../../src/platform/temporal-client';
 import { loadStackEnv } from '../stack/stack';
 import { createBenchActivities } from './pipeline-activities';
@@ -100,10 +100,7 @@ export async function runPipelineBench({
   const startedAt = new Map<string, number>();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const workers = await Promise.all(
-    [
-      ...FAMILIES.map((family) => taskQueueFor(family, config.temporal.taskQueue)),
-      `${config.temporal.taskQueue}.raw`,
-    ].map((taskQueue) =>
+    FAMILIES.map((family) => taskQueueFor(family, config.temporal.taskQueue)).map((taskQueue) =>
       Worker.create({
         connection,
         namespace: config.temporal.namespace,
@@ -119,22 +116,9 @@ export async function runPipelineBench({
   const concurrency = FIFO_QUEUES.length * findQueue('account-sync').poller.concurrency;
 
   // Raw: the same workflow, started and awaited straight from a client at the pipeline's concurrency.
-  const limit = createLimiter(concurrency);
-  const rawCpu = process.cpuUsage();
-  const rawStarted = performance.now();
-  await Promise.all(
-    Array.from({ length: rawWorkflows }, (_, i) =>
-      limit(() =>
-        client.workflow.execute('noopWorkflow', {
-          taskQueue: `${config.temporal.taskQueue}.raw`,
-          workflowId: `bench-raw/${run}/${i}`,
-          args: [{ idempotencyKey: `raw-${run}-${i}` }],
-        }),
-      ),
-    ),
-  );
-  const rawRate = rawWorkflows / ((performance.now() - rawStarted) / 1000);
-  const rawCpuMs = cpuMsSince(rawCpu) / rawWorkflows;
+  const raw = await runRawTemporal(config.temporal.address, config.temporal.namespace, rawWorkflows, concurrency);
+  const rawRate = rawWorkflows / raw.seconds;
+  const rawCpuMs = raw.cpuMsPerWorkflow;
 
   const envelopeFor = envelopeFactory(run);
   const directory = new QueueDirectory(sqs, config.queues.prefix);

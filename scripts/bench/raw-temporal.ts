@@ -18,6 +18,8 @@ export interface RawTemporalSummary {
   workflows: number;
   concurrency: number;
   perSecond: number;
+  /** How long the workflows took, start of the first to end of the last. */
+  seconds: number;
   /** user + system CPU of the client and worker process, per workflow. */
   cpuMsPerWorkflow: number;
   /** The Temporal server's CPU per workflow over the same window, when its process id is known. */
@@ -71,6 +73,7 @@ export async function runRawTemporal(
     workflows,
     concurrency,
     perSecond: Math.round(workflows / seconds),
+    seconds: +seconds.toFixed(3),
     cpuMsPerWorkflow: +(cpuMs / workflows).toFixed(2),
     ...(serverCpuBefore !== undefined &&
       serverCpuAfter !== undefined && {

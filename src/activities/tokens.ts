@@ -3,7 +3,7 @@
  * credentials by account id and returns only what the workflow may record (outcomes, no secrets).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Context } from '@temporalio/activity';
+import { currentContext } from '../marketplaces/call-wait';
 import { ApplicationFailure } from '@temporalio/common';
 import { markAccountNeedsReauth } from '../db/accounts';
 import { uncancellable } from '../db/cancellable';
@@ -45,13 +45,8 @@ const LEASE_POLL_MS = 250;
 
 /** Waits in the activity (ending with CancelledFailure if it is cancelled); a plain sleep outside one. */
 function pause(ms: number): Promise<void> {
-  let context: Context | undefined;
-  try {
-    context = Context.current();
-  } catch {
-    return sleep(ms);
-  }
-  return context.sleep(ms);
+  const context = currentContext();
+  return context ? context.sleep(ms) : sleep(ms);
 }
 
 export function tokenActivities(deps: ActivityDeps) {

@@ -69,7 +69,8 @@ interface AttemptState {
 
 const attempts = new WeakMap<Context, AttemptState>();
 
-function currentContext(): Context | undefined {
+/** The running activity's context; undefined outside an activity (a script, a test calling the code). */
+export function currentContext(): Context | undefined {
   try {
     return Context.current();
   } catch {

@@ -61,7 +61,10 @@ export function serviceTaskQueues(config: Config): string[] {
  * The activities with their real dependencies; `checks` tell whether those answer, `close` releases
  * the connections they hold.
  */
-export function createServiceActivities(config: Config): {
+export function createServiceActivities(
+  config: Config,
+  sizing: ProcessSizing = sizeServiceWorkers(config),
+): {
   activities: Activities;
   checks: ReadinessChecks;
   /** The same servers, for the start-up check. */
@@ -74,7 +77,7 @@ export function createServiceActivities(config: Config): {
   const keyring = requireKeyring(config);
   // One connection per activity slot that uses PostgreSQL: an activity never waits for another's.
   const pool = createPool(config, {
-    max: sizeServiceWorkers(config).poolMax,
+    max: sizing.poolMax,
     connectionTimeoutMillis: ACTIVITY_CONNECTION_TIMEOUT_MS,
   });
   const redis = createRedisConnection(config);
@@ -162,17 +165,18 @@ export async function createServiceWorkers(
   connection: NativeConnection,
   activities: Activities,
   log: Logger = roleLogger(config, 'worker'),
+  sizing: ProcessSizing = sizeServiceWorkers(config),
 ): Promise<Worker[]> {
   const workflowBundle = await serviceWorkflowBundle(config);
   const { shutdownGraceSeconds } = config.temporal.worker;
   return Promise.all(
-    sizeServiceWorkers(config).taskQueues.map((sizing) =>
+    sizing.taskQueues.map((queue) =>
       createTemporalWorker(config, connection, {
         activities,
-        taskQueue: sizing.taskQueue,
+        taskQueue: queue.taskQueue,
         workflowBundle,
         log,
-        tuning: workerTuning(sizing, shutdownGraceSeconds),
+        tuning: workerTuning(queue, shutdownGraceSeconds),
       }),
     ),
   );
@@ -185,7 +189,9 @@ export async function createServiceWorkers(
  */
 export function build(config: Config, log: Logger): Role {
   const { namespace } = config.temporal;
-  const service = createServiceActivities(config);
+  // Derived once: the pool, the workers and the start-up line must agree on the same split.
+  const sizing = sizeServiceWorkers(config);
+  const service = createServiceActivities(config, sizing);
   const probeClient = createLazyTemporalClient(config);
   const workers: Worker[] = [];
   let connection: NativeConnection | undefined;
@@ -213,13 +219,13 @@ export function build(config: Config, log: Logger): Role {
       };
     },
     async run() {
-      workers.push(...(await createServiceWorkers(config, connection!, service.activities, log)));
+      workers.push(...(await createServiceWorkers(config, connection!, service.activities, log, sizing)));
       // A signal while the workers were being created: they never start.
       if (stopping) return;
-      const { taskQueues, poolMax, cacheMiB } = sizeServiceWorkers(config);
+      const { taskQueues, poolMax, cacheMiB } = sizing;
       log.info(
         { taskQueues, poolMax, cacheMiB, address: config.temporal.address },
-        `temporal-worker: polling ${serviceTaskQueues(config).join(', ')}`,
+        `temporal-worker: polling ${taskQueues.map((queue) => queue.taskQueue).join(', ')}`,
       );
       await Promise.all(workers.map((worker) => worker.run()));
     },
