@@ -11,19 +11,15 @@ import path from 'node:path';
 import type { Envelope } from '../../src/contracts/envelope';
 import type { SagaResult } from '../../src/workflows/saga';
 import { PATH_LIKE_IDS, SQL_LOOKING, tableRowCounts } from '../support/hostile';
-import { WorkflowBench, type Seller, type WorkflowEnd } from '../support/workflow-bench';
+import { useWorkflowBench, type Seller, type WorkflowEnd } from '../support/workflow-bench';
 
 jest.setTimeout(60_000);
 
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create();
+const bench = useWorkflowBench({}, async (created) => {
   for (const queue of ['account-sync', 'inventory-deduct', 'marketplace-push-meesho', 'document-download']) {
-    await bench.startPoller(queue);
+    await created.startPoller(queue);
   }
-}, 120_000);
-afterAll(() => bench?.close());
+});
 
 // Ids of this run's own: workflow ids follow them, and Temporal keeps earlier runs' workflows for 15 days.
 const ghostId = randomUUID().slice(0, 8);

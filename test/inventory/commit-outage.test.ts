@@ -14,7 +14,7 @@ import { workflowIdFor } from '../../src/contracts/workflows';
 import { eventually } from '../support/pipeline';
 import { privateDataDir, usePrivateServer } from '../support/private-server';
 import { appliedQuantities, listedSku, shownQuantities } from '../support/stock';
-import { WorkflowBench } from '../support/workflow-bench';
+import { useWorkflowBench } from '../support/workflow-bench';
 
 jest.setTimeout(300_000);
 
@@ -32,13 +32,7 @@ const OUTAGE_MS = 70_000;
 const STOCK = 100;
 const ORDER_QUANTITY = 4;
 
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create({ env: { DATABASE_URL: databaseUrl } });
-}, 120_000);
-
-afterAll(() => bench?.close());
+const bench = useWorkflowBench({ env: { DATABASE_URL: databaseUrl } });
 
 /** A session of the test's own holding the run's reservation row, so the commit waits on it. */
 async function holdReservation(messageKey: string): Promise<Client> {

@@ -9,17 +9,11 @@
 import type { SagaResult } from '../../src/workflows/saga';
 import { workflowIdFor } from '../../src/contracts/workflows';
 import { aboveAvailable, appliedQuantities, holdsOf, listedSku, pushInFlight, shownQuantities } from '../support/stock';
-import { WorkflowBench } from '../support/workflow-bench';
+import { useWorkflowBench } from '../support/workflow-bench';
 
 jest.setTimeout(60_000);
 
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create();
-}, 120_000);
-
-afterAll(() => bench?.close());
+const bench = useWorkflowBench();
 
 const STOCK = 10;
 

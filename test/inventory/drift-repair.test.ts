@@ -13,17 +13,11 @@ import { randomUUID } from 'node:crypto';
 import type { StockRepairCounts } from '../../src/contracts/stock';
 import type { Marketplace } from '../../src/contracts/marketplaces';
 import { NO_STOCK_REPAIRS } from '../../src/contracts/stock';
-import { WorkflowBench, type Seller } from '../support/workflow-bench';
+import { useWorkflowBench, type Seller } from '../support/workflow-bench';
 
 jest.setTimeout(60_000);
 
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create();
-}, 120_000);
-
-afterAll(() => bench?.close());
+const bench = useWorkflowBench();
 
 /** A seller's account listing SKUs with the given stock, each shown at the marketplace as its stock, as D-00, D-01… */
 async function sellerListing(

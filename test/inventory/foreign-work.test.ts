@@ -11,20 +11,16 @@ import type { Envelope } from '../../src/contracts/envelope';
 import { deadLetters } from '../support/hostile';
 import { sqsServers } from '../support/sqs';
 import { listedSku, type ListedSku } from '../support/stock';
-import { WorkflowBench, type Seller } from '../support/workflow-bench';
+import { useWorkflowBench, type Seller } from '../support/workflow-bench';
 
 jest.setTimeout(120_000);
 
 const STOCK = 10;
 
 describe.each(sqsServers())('work naming another seller’s SKU or account on %s', (_server, sqsOverrides) => {
-  let bench: WorkflowBench;
-
-  beforeAll(async () => {
-    bench = await WorkflowBench.create({ env: sqsOverrides });
-    await bench.startPoller('inventory-deduct');
-  }, 120_000);
-  afterAll(() => bench?.close());
+  const bench = useWorkflowBench({ env: sqsOverrides }, async (created) => {
+    await created.startPoller('inventory-deduct');
+  });
 
   /** What the other seller has: untouched by any of the refused messages. */
   async function untouched(theirs: ListedSku) {

@@ -26,7 +26,7 @@ import {
   shownQuantities,
   type ListedSku,
 } from '../support/stock';
-import { WorkflowBench } from '../support/workflow-bench';
+import { useWorkflowBench, WorkflowBench } from '../support/workflow-bench';
 
 jest.setTimeout(120_000);
 
@@ -62,15 +62,11 @@ async function expectConverged(
 }
 
 describe.each(sqsServers())('oversell interleavings on %s', (_server, sqsOverrides) => {
-  let bench: WorkflowBench;
-
-  beforeAll(async () => {
-    bench = await WorkflowBench.create({ env: sqsOverrides });
+  const bench = useWorkflowBench({ env: sqsOverrides }, async (created) => {
     for (const queue of ['inventory-deduct', 'marketplace-push-meesho', 'marketplace-push-flipkart']) {
-      await bench.startPoller(queue);
+      await created.startPoller(queue);
     }
-  }, 120_000);
-  afterAll(() => bench?.close());
+  });
 
   it('(a) deducts of one SKU from two accounts of the seller, sent at once: 10 − 1 − 2 = 7 everywhere', async () => {
     const sku = await listedSku(bench, STOCK, ['meesho', 'flipkart', 'amazon']);

@@ -21,17 +21,11 @@ import {
   pushInFlight,
   shownQuantities,
 } from '../support/stock';
-import { WorkflowBench } from '../support/workflow-bench';
+import { useWorkflowBench } from '../support/workflow-bench';
 
 jest.setTimeout(60_000);
 
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create();
-}, 120_000);
-
-afterAll(() => bench?.close());
+const bench = useWorkflowBench();
 
 const STOCK = 10;
 const completedSaga = { status: 'completed', result: { status: 'completed', compensations: [] } };

@@ -7,17 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { SimListing } from '../../simulator/src/control';
 import { MAX_LISTINGS_PER_PUSH } from '../../src/workflows/marketplace-push';
 import type { SagaResult } from '../../src/workflows/saga';
-import { WorkflowBench, type ListingSeed } from '../support/workflow-bench';
+import { useWorkflowBench, type ListingSeed } from '../support/workflow-bench';
 
 jest.setTimeout(300_000);
 
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create();
-}, 120_000);
-
-afterAll(() => bench?.close());
+const bench = useWorkflowBench();
 
 const COUNT = 1_000;
 const skuOf = (i: number) => `BIG-${String(i).padStart(4, '0')}`;

@@ -8,14 +8,9 @@
 import type { SagaResult } from '../../src/workflows/saga';
 import { workflowIdFor } from '../../src/contracts/workflows';
 import { appliedQuantities, expectDeductCommitted, externalIdOf, listedSku, shownQuantities } from '../support/stock';
-import { WorkflowBench } from '../support/workflow-bench';
+import { useWorkflowBench } from '../support/workflow-bench';
 
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create();
-}, 120_000);
-afterAll(() => bench?.close());
+const bench = useWorkflowBench();
 
 const STOCK = 50;
 const ORDER_QUANTITY = 4;

@@ -9,7 +9,7 @@ import { findSweep } from '../../src/sweeps/registry';
 import { runSweep } from '../../src/sweeps/run-sweep';
 import { eventually } from '../support/pipeline';
 import { SECRET_MARKER } from '../../scripts/harness/sellers';
-import { WorkflowBench } from '../support/workflow-bench';
+import { useWorkflowBench } from '../support/workflow-bench';
 
 jest.setTimeout(120_000);
 
@@ -36,13 +36,7 @@ function capturingLogger(
 const sweeper = capturingLogger('sweeper', 'debug');
 const poller = capturingLogger('poller');
 const worker = capturingLogger('worker');
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create({ log: worker.log });
-}, 120_000);
-
-afterAll(() => bench?.close());
+const bench = useWorkflowBench({ log: worker.log });
 
 it('carries one trace id from the sweep through SQS, the poller and the workflow to the activity logs', async () => {
   const past = new Date(Date.now() - 60_000);

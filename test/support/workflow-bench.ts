@@ -51,6 +51,12 @@ function innermostFailure(error: WorkflowFailedError): Extract<WorkflowEnd, { st
     : { message: cause.message };
 }
 
+export interface WorkflowBenchOptions {
+  log?: Logger;
+  simulatorUrl?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
 export class WorkflowBench {
   readonly workflowIds: string[] = [];
   readonly sellers: SellerSeeder;
@@ -77,11 +83,7 @@ export class WorkflowBench {
    * `simulatorUrl`: a simulator of the test's own for all four marketplaces (default: the stack's).
    * `env`: more settings for the isolated environment (another SQS server, say).
    */
-  static async create({
-    log,
-    simulatorUrl,
-    env = {},
-  }: { log?: Logger; simulatorUrl?: string; env?: NodeJS.ProcessEnv } = {}): Promise<WorkflowBench> {
+  static async create({ log, simulatorUrl, env = {} }: WorkflowBenchOptions = {}): Promise<WorkflowBench> {
     const marketplaceUrls = simulatorUrl
       ? Object.fromEntries(MARKETPLACES.map((m) => [`MARKETPLACE_${m.toUpperCase()}_URL`, `${simulatorUrl}/${m}`]))
       : {};
@@ -256,4 +258,30 @@ export class WorkflowBench {
     await Promise.all(this.running);
     await this.releaseResources();
   }
+}
+
+/**
+ * The bench of a test file (or of a describe block): created in `beforeAll`, then `prepare`d (its
+ * pollers started, say), and closed in `afterAll`. Call it where `beforeAll` may be called. What it
+ * returns stands for the bench once created, so tests use it as the bench itself; touching it before
+ * `beforeAll` has run fails, naming what was touched.
+ */
+export function useWorkflowBench(
+  options: WorkflowBenchOptions = {},
+  prepare: (bench: WorkflowBench) => Promise<void> = async () => {},
+): WorkflowBench {
+  let created: WorkflowBench | undefined;
+  beforeAll(async () => {
+    created = await WorkflowBench.create(options);
+    await prepare(created);
+  }, 120_000);
+  afterAll(() => created?.close());
+  return new Proxy({} as WorkflowBench, {
+    get(_unused, property) {
+      if (!created)
+        throw new Error(`the workflow bench is not created yet (its beforeAll has not run): ${String(property)}`);
+      const value: unknown = Reflect.get(created, property, created);
+      return typeof value === 'function' ? value.bind(created) : value;
+    },
+  });
 }

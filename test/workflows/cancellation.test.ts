@@ -21,17 +21,11 @@ import {
   waitingForLock,
   type ListedSku,
 } from '../support/stock';
-import { WorkflowBench } from '../support/workflow-bench';
+import { useWorkflowBench } from '../support/workflow-bench';
 
 jest.setTimeout(180_000);
 
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create();
-}, 120_000);
-
-afterAll(() => bench?.close());
+const bench = useWorkflowBench();
 
 const STOCK = 100;
 const ORDER_QUANTITY = 3;

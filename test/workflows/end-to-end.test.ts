@@ -8,16 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { findSweep } from '../../src/sweeps/registry';
 import { runSweep } from '../../src/sweeps/run-sweep';
 import { eventually } from '../support/pipeline';
-import { WorkflowBench } from '../support/workflow-bench';
+import { useWorkflowBench } from '../support/workflow-bench';
 
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create();
-  for (const name of ['inventory-deduct', 'marketplace-push-meesho', 'payout-sync']) await bench.startPoller(name);
-}, 120_000);
-
-afterAll(() => bench?.close());
+const bench = useWorkflowBench({}, async (created) => {
+  for (const name of ['inventory-deduct', 'marketplace-push-meesho', 'payout-sync']) await created.startPoller(name);
+});
 
 it('a sweep of due schedules and a deduct end in marketplace updates, a drift repair and stored payouts', async () => {
   const past = new Date(Date.now() - 60_000);

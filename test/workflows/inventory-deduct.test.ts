@@ -9,15 +9,9 @@ import type { SagaResult } from '../../src/workflows/saga';
 import { SagaStateKey } from '../../src/contracts/search-attributes';
 import { workflowIdFor } from '../../src/contracts/workflows';
 import { appliedQuantities, externalIdOf, listedSku, shownQuantities, type ListedSku } from '../support/stock';
-import { WorkflowBench, type Seller } from '../support/workflow-bench';
+import { useWorkflowBench, type Seller } from '../support/workflow-bench';
 
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create();
-}, 120_000);
-
-afterAll(() => bench?.close());
+const bench = useWorkflowBench();
 
 const STOCK = 100;
 const ORDER_QUANTITY = 3;

@@ -10,15 +10,9 @@ import { randomUUID } from 'node:crypto';
 import type { SimListing } from '../../simulator/src/control';
 import type { SagaResult } from '../../src/workflows/saga';
 import { workflowIdFor } from '../../src/contracts/workflows';
-import { WorkflowBench, type ListingSeed, type Seller } from '../support/workflow-bench';
+import { useWorkflowBench, type ListingSeed, type Seller } from '../support/workflow-bench';
 
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create();
-}, 120_000);
-
-afterAll(() => bench?.close());
+const bench = useWorkflowBench();
 
 const COUNT = 12;
 /** The marketplace codes of the 12 listings: two Flipkart batches (10 + 2). */

@@ -5,15 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SagaResult } from '../../src/workflows/saga';
-import { WorkflowBench, type Seller, type SellerSeed } from '../support/workflow-bench';
+import { useWorkflowBench, type Seller, type SellerSeed } from '../support/workflow-bench';
 
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create();
-}, 120_000);
-
-afterAll(() => bench?.close());
+const bench = useWorkflowBench();
 
 /** A seller of its own whose two SKUs (7 and 8 in stock) are listed as RT-1 and RT-2, showing 1 each. */
 async function sellerOn(marketplace: SellerSeed['marketplace']): Promise<Seller> {

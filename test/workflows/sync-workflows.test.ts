@@ -6,15 +6,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { MARKETPLACES } from '../../src/contracts/marketplaces';
-import { WorkflowBench } from '../support/workflow-bench';
+import { useWorkflowBench } from '../support/workflow-bench';
 
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create();
-}, 120_000);
-
-afterAll(() => bench?.close());
+const bench = useWorkflowBench();
 
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 

@@ -13,7 +13,7 @@ import type { temporal } from '@temporalio/proto';
 import { workflowIdFor } from '../../src/contracts/workflows';
 import type { Envelope, MessageType } from '../../src/contracts/envelope';
 import { sqsServers } from '../support/sqs';
-import { WorkflowBench, type Seller } from '../support/workflow-bench';
+import { useWorkflowBench, WorkflowBench, type Seller } from '../support/workflow-bench';
 
 jest.setTimeout(300_000);
 
@@ -43,13 +43,9 @@ async function closeTime(bench: WorkflowBench, workflowId: string): Promise<numb
 }
 
 describe.each(sqsServers())('an expired AJIO token on %s', (_server, sqsOverrides) => {
-  let bench: WorkflowBench;
-
-  beforeAll(async () => {
-    bench = await WorkflowBench.create({ env: sqsOverrides });
-    for (const queue of ['account-sync', 'returns-sync', 'payout-sync']) await bench.startPoller(queue);
-  }, 120_000);
-  afterAll(() => bench?.close());
+  const bench = useWorkflowBench({ env: sqsOverrides }, async (created) => {
+    for (const queue of ['account-sync', 'returns-sync', 'payout-sync']) await created.startPoller(queue);
+  });
 
   it('is refreshed once, in its own group, before the syncs that met it spend their retries', async () => {
     const expiredAt = new Date(Date.now() - 60_000);

@@ -8,15 +8,9 @@ import { loadCredentials, saveCredentials } from '../../src/db/credentials';
 import { requireKeyring } from '../../src/platform/keyring';
 import type { SagaResult } from '../../src/workflows/saga';
 import { eventually } from '../support/pipeline';
-import { WorkflowBench, type Seller } from '../support/workflow-bench';
+import { useWorkflowBench, type Seller } from '../support/workflow-bench';
 
-let bench: WorkflowBench;
-
-beforeAll(async () => {
-  bench = await WorkflowBench.create();
-}, 120_000);
-
-afterAll(() => bench?.close());
+const bench = useWorkflowBench();
 
 type RefreshResult = SagaResult & { refreshed: boolean };
 
