@@ -8,7 +8,7 @@
  */
 import type { DatabaseError, Pool, PoolClient } from 'pg';
 import type { Marketplace } from '../contracts/marketplaces';
-import { checkOut, type Queryable } from './transaction';
+import { inTransaction, type Queryable } from './transaction';
 
 /** A listing as the push sees it once locked: what it last showed and what its SKU has now. */
 export interface LockedListing {
@@ -53,22 +53,7 @@ export async function withPushLocks<T>(
   { accountId, skuIds, holdMs }: { accountId: string; skuIds: readonly string[]; holdMs: number },
   work: (client: PoolClient, listings: LockedListing[]) => Promise<T>,
 ): Promise<T> {
-  // The server ends a session idle in its transaction past the timeout: checkOut hears it.
-  const { client, broke, release } = await checkOut(pool);
-  try {
-    await client.query('BEGIN');
-    await client.query(`SET LOCAL lock_timeout = ${Math.ceil(holdMs)}`);
-    await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${Math.ceil(holdMs)}`);
-    const listings = await lockListings(client, accountId, skuIds);
-    const result = await work(client, listings);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(broke);
-    throw error;
-  } finally {
-    release();
-  }
+  return inTransaction(pool, async (client) => work(client, await lockListings(client, accountId, skuIds)), { holdMs });
 }
 
 async function lockListings(

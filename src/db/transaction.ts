@@ -26,10 +26,29 @@ export async function checkOut(
   };
 }
 
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export interface TransactionLimits {
+  /**
+   * Bounds both how long the transaction waits for another's locks and how long it may sit idle
+   * holding its own (a call made while it is open): past it the server ends the session, and the
+   * client is thrown away, not pooled.
+   */
+  holdMs?: number;
+}
+
+async function limitHold(client: PoolClient, holdMs: number): Promise<void> {
+  await client.query(`SET LOCAL lock_timeout = ${Math.ceil(holdMs)}`);
+  await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${Math.ceil(holdMs)}`);
+}
+
+export async function inTransaction<T>(
+  pool: Pool,
+  work: (client: PoolClient) => Promise<T>,
+  { holdMs }: TransactionLimits = {},
+): Promise<T> {
   const { client, broke, release } = await checkOut(pool);
   try {
     await client.query('BEGIN');
+    if (holdMs !== undefined) await limitHold(client, holdMs);
     const result = await work(client);
     await client.query('COMMIT');
     return result;
