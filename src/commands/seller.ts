@@ -60,7 +60,7 @@ async function printStatus(asked: { id: string; json: boolean }): Promise<void> 
     throw error;
   } finally {
     redis.disconnect();
-    await temporal.connection.close().catch(() => undefined);
+    await temporal.connection.close();
     await pool.end();
   }
 }
