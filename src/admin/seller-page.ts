@@ -151,7 +151,8 @@ function statusBody(status: SellerStatus): Html {
     s.failedStep,
     s.reason,
   ])}
-  ${table('Rate-limit cooldowns', status.cooldowns, ['bucket', 'used', 'next call at'], (c) => [
+  ${table('Rate-limit cooldowns', status.cooldowns, ['account', 'bucket', 'used', 'next call at'], (c) => [
+    c.accountId,
     `${c.marketplace} ${c.operation}`,
     `${c.used}/${c.points}`,
     c.until,

@@ -124,7 +124,7 @@ function statusText(status: SellerStatus): string {
     ...sectionLines(
       'rate-limit cooldowns',
       status.cooldowns,
-      (c) => `${c.marketplace} ${c.operation}: ${c.used}/${c.points} used, next call at ${at(c.until)}`,
+      (c) => `${c.accountId}  ${c.marketplace} ${c.operation}: ${c.used}/${c.points} used, next call at ${at(c.until)}`,
     ),
   ].join('\n');
 }

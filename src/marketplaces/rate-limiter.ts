@@ -39,6 +39,7 @@ const ACCOUNT_TIER = 'account';
 
 /** An account's bucket whose own limit is used up: no call of it starts before `until`. */
 export interface Cooldown {
+  accountId: string;
   marketplace: Marketplace;
   operation: MarketplaceOperation;
   used: number;
@@ -104,6 +105,7 @@ export class MarketplaceRateLimiter {
       const state = await this.limiter(marketplace, operation, ACCOUNT_TIER, limit).get(accountId);
       if (!state || state.consumedPoints < limit.points) continue;
       cooling.push({
+        accountId,
         marketplace,
         operation,
         used: state.consumedPoints,
