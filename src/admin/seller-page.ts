@@ -107,7 +107,7 @@ function statusBody(status: SellerStatus): Html {
   ${table(
     'Open workflows',
     status.workflows,
-    ['workflow', 'type', 'account', 'started', 'pending activity', 'attempt', 'last failure'],
+    ['workflow', 'type', 'account', 'started', 'pending activity', 'attempt', 'next attempt', 'last failure'],
     (w) => [
       w.workflowId,
       w.workflowType,
@@ -115,6 +115,7 @@ function statusBody(status: SellerStatus): Html {
       w.startedAt,
       w.pendingActivities.map((p) => html`<div>${p.activityType} (${p.state})</div>`),
       w.pendingActivities.map((p) => html`<div>${p.attempt}</div>`),
+      w.pendingActivities.map((p) => html`<div>${p.nextAttemptAt ?? '-'}</div>`),
       w.pendingActivities.map((p) => html`<pre>${p.lastFailure ?? ''}</pre>`),
     ],
   )}
