@@ -1,6 +1,7 @@
 /**
- * The admin HTTP app: Bull Board over the sweep queues, and `/attention` (the claims and schedules
- * flagged for a person, as JSON), every route behind the admin token except the sign-in form.
+ * The admin HTTP app: Bull Board over the sweep queues, `/attention` (the claims and schedules
+ * flagged for a person, as JSON) and `/sellers/:id` (one seller at a glance, seller-page.ts), every
+ * route behind the admin token except the sign-in form.
  * Read-only: obliterating a queue from a browser would lose its jobs, a removed job scheduler stops
  * its sweep until a sweep process re-creates it, and the audit of runs is in `sweep_runs`.
  */
@@ -10,8 +11,10 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import express, { type Express, type Router } from 'express';
 import type { AttentionSummary } from '../db/attention';
+import type { SellerStatus } from '../observability/seller-status';
 import type { Logger } from '../platform/logger';
 import { loginRoutes, requireToken, tokenMatcher } from './bearer-auth';
+import { sellerRoutes } from './seller-page';
 
 export interface AdminAppOptions {
   queues: readonly Queue[];
@@ -19,6 +22,8 @@ export interface AdminAppOptions {
   log: Logger;
   /** What `/attention` answers: read from PostgreSQL on each request. */
   attention: () => Promise<AttentionSummary>;
+  /** What `/sellers/:id` shows: read from PostgreSQL, Temporal and Redis on each request. */
+  sellerStatus: (id: string) => Promise<SellerStatus>;
 }
 
 /** PostgreSQL down answers 503 here; the board, which needs only Redis, goes on working. */
@@ -46,13 +51,14 @@ function boardApp(queues: readonly Queue[]): Express {
   return serverAdapter.getRouter();
 }
 
-export function createAdminApp({ queues, token, log, attention }: AdminAppOptions): Express {
+export function createAdminApp({ queues, token, log, attention, sellerStatus }: AdminAppOptions): Express {
   const matches = tokenMatcher(token);
   const app = express();
   app.disable('x-powered-by');
   app.use(loginRoutes(matches, log));
   app.use(requireToken(matches));
   app.use(attentionRoutes(attention, log));
+  app.use(sellerRoutes(sellerStatus, log));
   app.use(boardApp(queues));
   return app;
 }

@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from '../platform/logger';
+import { escapeHtml } from './html';
 
 export const TOKEN_COOKIE = 'admin_token';
 const COOKIE_MAX_AGE_MS = 12 * 60 * 60 * 1_000;
@@ -39,8 +40,6 @@ function cookieToken(req: Request): string | undefined {
   }
   return undefined;
 }
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 function loginPage(notice?: string): string {
   return `<!doctype html>

@@ -81,3 +81,55 @@ export async function accountsThatCannotRun(
   }
   return unable;
 }
+
+export interface SellerAccount {
+  id: string;
+  marketplace: Marketplace;
+  displayName: string;
+  enabled: boolean;
+  /** `needs_reauth` once a marketplace refused its authorisation. */
+  status: string;
+}
+
+export interface SellerWithAccounts {
+  /** Whether the id asked for was the seller's own or one of its accounts'. */
+  matched: 'seller' | 'account';
+  seller: { id: string; displayName: string };
+  accounts: SellerAccount[];
+}
+
+/**
+ * The seller an id names, directly or through one of its accounts, with all its accounts (id order);
+ * undefined when the id is neither. A seller's own id wins: an account may be named like its seller.
+ */
+export async function sellerWithAccounts(db: Queryable, id: string): Promise<SellerWithAccounts | undefined> {
+  const { rows } = await db.query(
+    `WITH target AS (
+       SELECT id AS seller_id, 'seller' AS matched, 0 AS rank FROM sellers WHERE id = $1
+       UNION ALL
+       SELECT seller_id, 'account', 1 FROM seller_accounts WHERE id = $1
+       ORDER BY rank LIMIT 1)
+     SELECT t.matched, s.id AS seller_id, s.display_name AS seller_name,
+            a.id, a.marketplace, a.display_name, a.enabled, a.status
+       FROM target t
+       JOIN sellers s ON s.id = t.seller_id
+       LEFT JOIN seller_accounts a ON a.seller_id = s.id
+      ORDER BY a.id`,
+    [id],
+  );
+  const first = rows[0];
+  if (!first) return undefined;
+  return {
+    matched: first.matched,
+    seller: { id: first.seller_id, displayName: first.seller_name },
+    accounts: rows
+      .filter((row) => row.id !== null)
+      .map((row) => ({
+        id: row.id,
+        marketplace: row.marketplace,
+        displayName: row.display_name,
+        enabled: row.enabled,
+        status: row.status,
+      })),
+  };
+}

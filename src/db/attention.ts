@@ -45,18 +45,26 @@ export async function attentionCounts(pool: Pool): Promise<{ claims: number; sch
 }
 
 /** The flagged claims and schedules, oldest first. */
-export async function attentionSummary(pool: Pool, limit = ATTENTION_LIST_LIMIT): Promise<AttentionSummary> {
+/** `accountIds`: only these accounts' (one seller's, say); all of them when absent. */
+export async function attentionSummary(
+  pool: Pool,
+  limit = ATTENTION_LIST_LIMIT,
+  accountIds?: readonly string[],
+): Promise<AttentionSummary> {
+  const ofAccounts = accountIds ?? null;
   const [claims, schedules] = await Promise.all([
     pool.query(
       `SELECT idempotency_key, account_id, queue, message_type, schedule_id, attention_reason, attempts, last_error,
               claimed_at, attention_since
-         FROM dispatch_claims WHERE needs_attention ORDER BY claimed_at, idempotency_key LIMIT $1`,
-      [limit],
+         FROM dispatch_claims WHERE needs_attention AND ($2::text[] IS NULL OR account_id = ANY($2))
+        ORDER BY claimed_at, idempotency_key LIMIT $1`,
+      [limit, ofAccounts],
     ),
     pool.query(
       `SELECT id, account_id, kind, attention_reason, attention_since
-         FROM schedules WHERE needs_attention ORDER BY id LIMIT $1`,
-      [limit],
+         FROM schedules WHERE needs_attention AND ($2::text[] IS NULL OR account_id = ANY($2))
+        ORDER BY id LIMIT $1`,
+      [limit, ofAccounts],
     ),
   ]);
   return {

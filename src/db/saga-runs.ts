@@ -53,3 +53,34 @@ export async function recordUnfinishedSaga(
   );
   return (rowCount ?? 0) > 0;
 }
+
+export interface SagaNeedingAttention {
+  workflowId: string;
+  saga: string;
+  accountId: string;
+  failedStep: string | null;
+  reason: string | null;
+  finishedAt: Date;
+}
+
+/** These accounts' saga runs an operator must look at (a compensation failed), newest first. */
+export async function sagasNeedingAttention(
+  pool: Pool,
+  accountIds: readonly string[],
+  limit: number,
+): Promise<SagaNeedingAttention[]> {
+  const { rows } = await pool.query(
+    `SELECT workflow_id, saga, account_id, failed_step, reason, finished_at FROM saga_runs
+      WHERE status = 'needs_attention' AND account_id = ANY($1)
+      ORDER BY finished_at DESC, workflow_id LIMIT $2`,
+    [accountIds, limit],
+  );
+  return rows.map((row) => ({
+    workflowId: row.workflow_id,
+    saga: row.saga,
+    accountId: row.account_id,
+    failedStep: row.failed_step,
+    reason: row.reason,
+    finishedAt: row.finished_at,
+  }));
+}

@@ -16,7 +16,7 @@ import type { Marketplace } from '../contracts/marketplaces';
 import { MARKETPLACE_FAILURES } from '../contracts/failures';
 import { AdaptiveLimits, type Bucket } from './adaptive-limits';
 import type { WaitBudget } from './call-wait';
-import { RATE_LIMITS, type MarketplaceOperation, type RateLimit } from './limits';
+import { RATE_LIMITS, type MarketplaceOperation, type OperationLimits, type RateLimit } from './limits';
 
 /** How many worker processes share the limits while Redis is away, unless configured (as the config's default). */
 export const DEFAULT_EXPECTED_PROCESSES = 4;
@@ -34,6 +34,19 @@ export interface RateLimiterOptions {
  */
 const SPACING_MARGIN = 1.05;
 
+/** The tier each account's own budget is kept under (the other is the application's, `all`). */
+const ACCOUNT_TIER = 'account';
+
+/** An account's bucket whose own limit is used up: no call of it starts before `until`. */
+export interface Cooldown {
+  accountId: string;
+  marketplace: Marketplace;
+  operation: MarketplaceOperation;
+  used: number;
+  points: number;
+  until: Date;
+}
+
 const bucketKey = ({ marketplace, operation, accountId }: Bucket) => `${marketplace}:${operation}:${accountId}`;
 
 export class MarketplaceRateLimiter {
@@ -50,7 +63,7 @@ export class MarketplaceRateLimiter {
     const what = `${marketplace} ${operation}`;
     await this.waitOrHandOver(this.adaptive.pausedFor(bucket), budget, `${what}: the marketplace asked us to wait`);
     const tiers: [string, RateLimit, string][] = [
-      ['account', limits.perAccount, accountId],
+      [ACCOUNT_TIER, limits.perAccount, accountId],
       ['app', limits.perApplication, 'all'],
     ];
     for (const [tier, limit, key] of tiers) {
@@ -77,6 +90,32 @@ export class MarketplaceRateLimiter {
    * call's start (or answer, when later) is kept, so the first call after the lowering is spaced
    * from the one that said it.
    */
+  /**
+   * The account's buckets whose own limit is used up now, read from Redis through the limiters the
+   * calls take their turns from, without taking a point. A marketplace's `Retry-After` pause lives in
+   * each worker's memory (adaptive-limits.ts) and cannot be seen from here.
+   */
+  async cooldowns(marketplace: Marketplace, accountId: string, now = Date.now()): Promise<Cooldown[]> {
+    const cooling: Cooldown[] = [];
+    for (const [operation, limits] of Object.entries(RATE_LIMITS[marketplace]) as [
+      MarketplaceOperation,
+      OperationLimits,
+    ][]) {
+      const limit = limits.perAccount;
+      const state = await this.limiter(marketplace, operation, ACCOUNT_TIER, limit).get(accountId);
+      if (!state || state.consumedPoints < limit.points) continue;
+      cooling.push({
+        accountId,
+        marketplace,
+        operation,
+        used: state.consumedPoints,
+        points: limit.points,
+        until: new Date(now + state.msBeforeNext),
+      });
+    }
+    return cooling;
+  }
+
   private async spaceLowered(bucket: Bucket, budget: WaitBudget, what: string): Promise<void> {
     const { marketplace, operation } = bucket;
     const lowered = this.adaptive.loweredRate(bucket, RATE_LIMITS[marketplace][operation].perAccount);

@@ -269,6 +269,24 @@ export async function listDeadLetters(
   return rows.map(fromRow);
 }
 
+/**
+ * Every queue's letters still in its DLQ that belong to a seller: naming the seller, or one of its
+ * accounts. Newest first, at most `limit` (the seller status page, not a replay: order is for people).
+ */
+export async function openDeadLettersOfSeller(
+  pool: Pool,
+  seller: { sellerId: string; accountIds: readonly string[] },
+  limit: number,
+): Promise<ListedDeadLetter[]> {
+  const { rows } = await pool.query<DeadLetterRow>(
+    `SELECT * FROM dead_letters
+      WHERE state = 'in_dlq' AND (seller_id = $1 OR account_id = ANY($2))
+      ORDER BY dead_lettered_at DESC, id DESC LIMIT $3`,
+    [seller.sellerId, seller.accountIds, limit],
+  );
+  return rows.map(fromRow);
+}
+
 export async function setDeadLetterState(
   pool: Pool,
   sourceQueue: string,

@@ -1,5 +1,5 @@
 /**
- * The admin role: Bull Board over the sweep queues and `/attention` on ADMIN_PORT, behind ADMIN_TOKEN
+ * The admin role: Bull Board over the sweep queues, `/attention` and `/sellers/:id` on ADMIN_PORT, behind ADMIN_TOKEN
  * (it will not start without one), plus /livez and /readyz on HEALTH_PORT. SIGTERM/SIGINT: stop answering, exit 0.
  */
 import { createServer } from 'node:http';
@@ -8,6 +8,7 @@ import { createAdminApp } from '../admin/app';
 import { requireAdminToken, type Config } from '../config';
 import { attentionSummary } from '../db/attention';
 import { createPool } from '../db/pool';
+import { readSellerStatus } from '../observability/seller-status';
 import { closeServer, listen } from '../platform/http-server';
 import type { Logger } from '../platform/logger';
 import { redisReady } from '../platform/probes';
@@ -15,14 +16,18 @@ import { createRedisConnection } from '../platform/redis';
 import { findRole } from './roles';
 import { runRole, untilStopped, type Role } from '../platform/role';
 import { redisServer } from '../platform/startup-checks';
+import { createLazyTemporalClient } from '../platform/temporal-client';
 import { SWEEPS } from '../sweeps/registry';
 import { sweepQueue } from '../sweeps/schedulers';
 
 export function build(config: Config, log: Logger): Role {
   const token = requireAdminToken(config);
   const redis = createRedisConnection(config);
-  // Only `/attention` reads it, on demand: not a start-up or readiness dependency of the board.
-  const pool = createPool(config, { max: 2, log });
+  // Only `/attention` and `/sellers` read them, on demand: not start-up or readiness dependencies of the board.
+  const pool = createPool(config, { max: 4, log });
+  const temporal = createLazyTemporalClient(config);
+  const sellerStatus = (id: string) =>
+    readSellerStatus({ pool, temporal, redis, redisKeyPrefix: config.redis.keyPrefix }, id);
   const lifetime = untilStopped();
   let queues: Queue[] = [];
   let server: ReturnType<typeof createServer> | undefined;
@@ -35,7 +40,9 @@ export function build(config: Config, log: Logger): Role {
     },
     checks: { redis: redisReady(redis) },
     async run() {
-      server = createServer(createAdminApp({ queues, token, log, attention: () => attentionSummary(pool) }));
+      server = createServer(
+        createAdminApp({ queues, token, log, attention: () => attentionSummary(pool), sellerStatus }),
+      );
       const port = await listen(server, config.admin.port, 'ADMIN_PORT');
       log.info({ port, queues: SWEEPS.map((sweep) => sweep.name) }, 'admin server listening');
       await lifetime.stopped;
@@ -48,6 +55,7 @@ export function build(config: Config, log: Logger): Role {
     async close() {
       await Promise.all(queues.map((queue) => queue.close()));
       await pool.end();
+      await temporal.connection.close();
       await redis.quit();
     },
   };
