@@ -10,7 +10,6 @@ import { readOperationalFigures, secondsSinceLastSuccessfulSweeps } from '../db/
 import { QUEUES, deadLetterQueueName, queueName } from '../queues/catalogue';
 import { oldestParkedLetterAgeSeconds } from '../queues/dead-letter-record';
 import type { QueueDirectory } from '../queues/queue-urls';
-import { oldestMessageAgeSeconds } from '../queues/oldest-message';
 import { METRICS, type MetricsBuffer } from './metrics';
 import type { SqsMirror } from './sqs-mirror';
 
@@ -38,12 +37,13 @@ export function sweepSampler(sweepQueues: readonly Queue[], pool: Pool): Sampler
 
 /**
  * Visible, in-flight and delayed messages of every queue and DLQ, as SQS approximates them; with a
- * mirror (a local SQS server at `sqsEndpoint`), the same figures and the oldest message's age under `AWS/SQS` too.
+ * mirror (a local SQS server), the figures the alarms watch under `AWS/SQS` too, read at `now`.
  */
 export function sqsSampler(
   directory: QueueDirectory,
   prefix: string,
-  mirror?: { to: SqsMirror; sqsEndpoint: string; now?: () => Date },
+  mirror?: SqsMirror,
+  now = () => new Date(),
 ): Sampler {
   const targets = QUEUES.flatMap((queue) => [
     { name: queueName(queue, prefix), url: () => directory.url(queue) },
@@ -57,11 +57,7 @@ export function sqsSampler(
         buffer.gauge(METRICS.messagesVisible, dimensions, depth.visible);
         buffer.gauge(METRICS.messagesInFlight, dimensions, depth.inFlight);
         buffer.gauge(METRICS.messagesDelayed, dimensions, depth.delayed);
-        if (!mirror) return;
-        const age = mirror.to.needsOldestMessageAge
-          ? await oldestMessageAgeSeconds(mirror.sqsEndpoint, target.name, mirror.now?.() ?? new Date())
-          : undefined;
-        mirror.to.record(target.name, { ...depth, oldestMessageAgeSeconds: age });
+        await mirror?.record(target.name, depth, now());
       }),
     );
   };

@@ -8,6 +8,7 @@
 import type { StandardUnit } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Config } from '../config';
+import { oldestMessageAgeSeconds } from '../queues/oldest-message';
 import type { QueueDepth } from '../queues/queue-urls';
 import { SQS_NAMESPACE, alarmDefinitions, type AlarmDefinition } from './alarms';
 import { MetricsBuffer, putMetrics, type Metric } from './metrics';
@@ -71,7 +72,10 @@ export class SqsMirror {
   readonly buffer = new MetricsBuffer();
   private readonly sampled: (typeof FROM_SAMPLE)[string][];
 
+  private readonly sqsEndpoint?: string;
+
   constructor(config: Config) {
+    this.sqsEndpoint = config.aws.sqsEndpoint;
     const watched = watchedSqsMetricNames(alarmDefinitions(config));
     const unmirrored = watched.filter((name) => !(name in FROM_SAMPLE) && !FROM_POLLERS.has(name));
     if (unmirrored.length)
@@ -79,12 +83,12 @@ export class SqsMirror {
     this.sampled = watched.flatMap((name) => (name in FROM_SAMPLE ? [FROM_SAMPLE[name]!] : []));
   }
 
-  /** Whether the sample must read the oldest message's age (an extra request per queue). */
-  get needsOldestMessageAge(): boolean {
-    return this.sampled.some(({ metric }) => metric.name === 'ApproximateAgeOfOldestMessage');
-  }
-
-  record(queueName: string, figures: QueueFigures): void {
+  /** A queue's sampled depth, and its oldest message's age when an alarm watches it and the server tells. */
+  async record(queueName: string, depth: QueueDepth, now: Date): Promise<void> {
+    const figures: QueueFigures = { ...depth };
+    if (this.sampled.some(({ metric }) => metric.name === 'ApproximateAgeOfOldestMessage') && this.sqsEndpoint) {
+      figures.oldestMessageAgeSeconds = await oldestMessageAgeSeconds(this.sqsEndpoint, queueName, now);
+    }
     for (const { metric, value } of this.sampled) {
       const figure = value(figures);
       if (figure !== undefined) this.buffer.gauge(metric, { QueueName: queueName }, figure);

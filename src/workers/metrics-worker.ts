@@ -48,19 +48,14 @@ export function createMetricsRole(
 ): MetricsRole {
   const cloudWatch = createCloudWatchClient(config);
   const sweepQueues = SWEEPS.map((sweep) => sweepQueue(config, redis, sweep));
-  const sqsEndpoint = config.aws.sqsEndpoint;
-  const mirror = sqsEndpoint !== undefined && mirrorsSqsMetrics(config) ? new SqsMirror(config) : undefined;
+  const mirror = mirrorsSqsMetrics(config) ? new SqsMirror(config) : undefined;
   const flusher = configuredFlusher(config, {
     cloudWatch,
     log,
     now,
     beforeFlush: allSamplers([
       sweepSampler(sweepQueues, pool),
-      sqsSampler(
-        new QueueDirectory(sqs, config.queues.prefix),
-        config.queues.prefix,
-        mirror && sqsEndpoint ? { to: mirror, sqsEndpoint, now } : undefined,
-      ),
+      sqsSampler(new QueueDirectory(sqs, config.queues.prefix), config.queues.prefix, mirror, now),
       businessSampler(pool),
     ]),
     afterSample: mirror && publishMirror(cloudWatch, mirror.buffer),

@@ -72,12 +72,13 @@ describe('an idle stack after one metrics interval', () => {
   let t: IsolatedEnvironment;
   afterAll(() => t?.cleanup());
 
-  it('has data on every dashboard line but latency, and every alarm has a figure to judge', async () => {
+  it('has data on every dashboard line but latency, and every alarm but sweep-stale is judged OK', async () => {
     const id = unique();
     t = await isolated({ TEMPORAL_TASK_QUEUE: `alarms-idle-${id}` });
     await provisionMonitoring(cloudWatch, t.config);
-    // As `npm run dev` does: every sweep ran once (finding nothing to send), so each has a last success.
-    for (const sweep of SWEEPS) await runSweep(t.deps, sweep, { trigger: 'manual' });
+    // No sweep runs here: its staleness would be published under Sweep=<name>, a series moto shares
+    // with every other environment (it ignores the namespace of a query with dimensions), and
+    // test/observability/metrics.test.ts expects none for claim-sweeper. sweep-stale is judged below.
 
     // The three publishing roles, as processes; nothing is sent to any queue. Each publishes what is
     // left when it stops: the interval in progress, whatever its length.
@@ -100,19 +101,20 @@ describe('an idle stack after one metrics interval', () => {
     // Per queue: visible + in flight, DLQ depth, four workflow counters, latency; per sweep: four job
     // counts and staleness; five lines of what needs a person; four of stock and workflow tasks.
     expect(lines).toHaveLength(QUEUES.length * 8 + SWEEPS.length * 5 + 5 + 4);
-    const empty: string[] = [];
-    for (const line of lines) {
-      if ((await read(line.namespace, line.name, line.dimensions, line.stat)) === undefined)
-        empty.push(`${line.name} ${JSON.stringify(line.dimensions)}`);
-    }
-    // SendToStartLatency is a statistic set of the messages started: with none started there is no
-    // sample, and a 0 would be a false one (it would pull Minimum and Average down). Every other line,
-    // counters included (WorkflowsFailed, MessagesDeadLettered, ...), has a figure.
-    const latencyLines = lines
-      .filter((line) => line.name === METRICS.sendToStartLatency.name)
-      .map((line) => `${line.name} ${JSON.stringify(line.dimensions)}`);
-    expect(empty.sort()).toEqual(latencyLines.sort());
+    // SendToStartLatency has no figure by design: it is a statistic set of the messages started, with
+    // none started there is no sample, and a 0 would be a false one (it would pull Minimum and Average
+    // down). The per-sweep lines (Sweep=<name>) are left out of the reading: moto shares them with every
+    // other environment, so what it returns may be another's (metrics.test.ts checks the role's own).
+    // Every other line, every counter included (WorkflowsFailed, MessagesDeadLettered, ...), has a figure.
+    const label = (line: DashboardLine) => `${line.name} ${JSON.stringify(line.dimensions)}`;
+    const ownLines = lines.filter((line) => !('Sweep' in line.dimensions));
+    expect(ownLines).toHaveLength(lines.length - SWEEPS.length * 5);
+    const latencyLines = ownLines.filter((line) => line.name === METRICS.sendToStartLatency.name).map(label);
     expect(latencyLines).toHaveLength(QUEUES.length);
+    const empty: string[] = [];
+    for (const line of ownLines)
+      if ((await read(line.namespace, line.name, line.dimensions, line.stat)) === undefined) empty.push(label(line));
+    expect(empty.sort()).toEqual(latencyLines.sort());
 
     // Every provisioned alarm now has data to judge, and an idle stack alarms on nothing it owns alone.
     // The roles' last figures went out between the signal and their exit; a 1-minute alarm's window
@@ -123,11 +125,11 @@ describe('an idle stack after one metrics interval', () => {
     ]);
     const statuses = atExit.map((status, i) => (status.values.some((v) => v !== null) ? status : atSignal[i]!));
     expect(statuses).toHaveLength(alarmDefinitions(t.config).length);
-    expect(statuses.filter((s) => s.values.every((v) => v === null)).map((s) => s.name)).toEqual([]);
-    // sweep-stale's series is shared by name with every other environment in moto (it ignores the
-    // namespace of a query with dimensions, and Sweep=<name> is the same everywhere): judged elsewhere.
-    const ownSeries = statuses.filter((s) => !s.name.includes('sweep-stale'));
-    expect(ownSeries.filter((s) => s.state !== 'OK').map((s) => `${s.name}: ${s.state} ${s.reason}`)).toEqual([]);
+    // sweep-stale is judged in the tests below, in a time window of their own.
+    const judged = statuses.filter((s) => !s.name.includes('sweep-stale'));
+    expect(judged).toHaveLength(statuses.length - SWEEPS.length);
+    expect(judged.filter((s) => s.values.every((v) => v === null)).map((s) => s.name)).toEqual([]);
+    expect(judged.filter((s) => s.state !== 'OK').map((s) => `${s.name}: ${s.state} ${s.reason}`)).toEqual([]);
   });
 });
 
