@@ -1,6 +1,7 @@
 /**
- * `npm run alarms -- status [--json]`: every alarm provisioned for this environment with the value
- * it watches, its threshold and the state it would be in (src/observability/alarm-status.ts).
+ * `npm run alarms -- status [--json] [--at <ISO time>]`: every alarm provisioned for this environment
+ * with the value it watches, its threshold and the state it would be in (src/observability/alarm-status.ts),
+ * now or as of `--at` (what it would have been then).
  * Exit status: 0 when no alarm would be in ALARM, 3 when one would (so a script can wait for red or
  * green), 1 when CloudWatch cannot be read. `help`, `--help` or `-h` prints the usage.
  */
@@ -11,15 +12,19 @@ import { comparisonSymbol } from '../observability/alarm-evaluation';
 import { createCloudWatchClient } from '../observability/metrics';
 import { FatalError, runMain } from '../platform/main';
 
-const USAGE = 'usage: npm run alarms -- status [--json] | help';
+const USAGE = 'usage: npm run alarms -- status [--json] [--at <ISO time>] | help';
 export const EXIT_ANY_ALARM = 3;
 
-function request(): { json: boolean } | undefined {
+function request(): { json: boolean; at: Date } | undefined {
   let parsed;
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+      options: {
+        json: { type: 'boolean', default: false },
+        at: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
     });
   } catch (error) {
     throw new FatalError(`${(error as Error).message.split(/\.\s|\n/)[0]}; ${USAGE}`);
@@ -27,7 +32,9 @@ function request(): { json: boolean } | undefined {
   const [action, ...extra] = parsed.positionals;
   if (parsed.values.help || action === 'help') return undefined;
   if (action !== 'status' || extra.length) throw new FatalError(USAGE);
-  return { json: parsed.values.json };
+  const at = parsed.values.at === undefined ? new Date() : new Date(parsed.values.at);
+  if (Number.isNaN(at.getTime())) throw new FatalError(`--at takes an ISO time such as 2026-12-02T03:00:00Z; ${USAGE}`);
+  return { json: parsed.values.json, at };
 }
 
 const figure = (value: number | null) => (value === null ? '-' : String(Math.round(value * 100) / 100));
@@ -50,7 +57,7 @@ runMain(async () => {
   const config = loadConfig();
   const cloudWatch = createCloudWatchClient(config);
   try {
-    const statuses = await alarmStatuses(cloudWatch, config);
+    const statuses = await alarmStatuses(cloudWatch, config, asked.at);
     if (asked.json) console.log(JSON.stringify(statuses, null, 2));
     else {
       for (const status of statuses) console.log(line(status));

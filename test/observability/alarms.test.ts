@@ -26,6 +26,7 @@ import { createMetricsRole, openMetricsConnections } from '../../src/workers/met
 import { readStatistic, type Stat } from '../support/cloudwatch';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import { startRole } from '../support/role-process';
+import { runEntryPoint } from '../support/run-command';
 import { drainRawQueue, sqsServers } from '../support/sqs';
 
 jest.setTimeout(240_000);
@@ -241,15 +242,30 @@ describe.each(sqsServers())('alarms turning red and back on %s', (_server, serve
     return alarmStatus(cloudWatch, alarm, clock.now());
   }
 
-  it('a DLQ message turns dlq-not-empty red, and its removal back to OK', async () => {
+  /** `npm run alarms -- status --json --at <clock>` as an operator runs it: exit status and the states by alarm. */
+  async function command() {
+    const { code, stdout, stderr } = await runEntryPoint('src/commands/alarms.ts', {
+      args: ['status', '--json', '--at', clock.now().toISOString()],
+      env: t.env,
+    });
+    if (code !== 0 && code !== 3) throw new Error(`alarms status failed (${code}): ${stderr}`);
+    const statuses = JSON.parse(stdout) as { name: string; state: string }[];
+    return { code, red: statuses.filter((s) => s.state === 'ALARM').map((s) => s.name) };
+  }
+
+  it('a DLQ message turns dlq-not-empty red, and its removal back to OK, in the command too', async () => {
     const returns = t.queues.find((q) => q.queue.name === 'returns-sync')!;
+    const alarm = `${t.config.observability.metrics.namespace} dlq-not-empty: ${t.config.queues.prefix}returns-sync-dlq`;
     await t.deps.sqs.send(new SendMessageCommand({ QueueUrl: returns.dlqUrl, MessageBody: 'dead' }));
     const red = await stateAfterInterval('dlq-not-empty', 'returns-sync-dlq');
     expect(red).toMatchObject({ state: 'ALARM', values: [1] });
+    // Exit status 3: an alarm is red, and it is this one alone.
+    expect(await command()).toEqual({ code: 3, red: [alarm] });
 
     expect(await drainRawQueue(t.deps.sqs, returns.dlqUrl)).toHaveLength(1);
     clock.advance(60); // the alarm's period: 1 min
     expect(await stateAfterInterval('dlq-not-empty', 'returns-sync-dlq')).toMatchObject({ state: 'OK', values: [0] });
+    expect(await command()).toEqual({ code: 0, red: [] });
   });
 
   it('a sweep without a success for twice its period turns sweep-stale red, and its next run back to OK', async () => {
