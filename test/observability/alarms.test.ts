@@ -117,6 +117,23 @@ describe('an idle stack after one metrics interval', () => {
       if ((await read(line.namespace, line.name, line.dimensions, line.stat)) === undefined) empty.push(label(line));
     expect(empty.sort()).toEqual(latencyLines.sort());
 
+    // Every AWS/SQS series an alarm watches (directly or in its expression) was mirrored: depth and
+    // oldest message by the metrics role, receives by the pollers.
+    const watchedSqsSeries = alarmDefinitions(t.config).flatMap((alarm) => [
+      ...(alarm.Namespace === SQS_NAMESPACE ? [{ MetricName: alarm.MetricName, Dimensions: alarm.Dimensions }] : []),
+      ...(alarm.Metrics ?? []).flatMap(({ MetricStat }) =>
+        MetricStat?.Metric?.Namespace === SQS_NAMESPACE ? [MetricStat.Metric] : [],
+      ),
+    ]);
+    expect(watchedSqsSeries).toHaveLength(QUEUES.length * 4);
+    const unmirrored: string[] = [];
+    for (const { MetricName, Dimensions = [] } of watchedSqsSeries) {
+      const dimensions = Object.fromEntries(Dimensions.map((d) => [d.Name!, d.Value!]));
+      if ((await read(SQS_NAMESPACE, MetricName!, dimensions, 'SampleCount')) === undefined)
+        unmirrored.push(`${MetricName} ${JSON.stringify(dimensions)}`);
+    }
+    expect(unmirrored).toEqual([]);
+
     // Every provisioned alarm now has data to judge, and an idle stack alarms on nothing it owns alone.
     // The roles' last figures went out between the signal and their exit; a 1-minute alarm's window
     // holds them at one of the two instants (the minute may turn in between).
