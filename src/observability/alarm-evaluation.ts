@@ -44,22 +44,25 @@ export interface Evaluation {
   reason: string;
 }
 
-export function comparisonSymbol(comparison: string): string {
+function comparisonOf(comparison: string) {
   const known = COMPARISONS[comparison];
   if (!known) throw new Error(`comparison ${comparison} is not supported here (anomaly-detection bands are not)`);
-  return known.symbol;
+  return known;
+}
+
+export function comparisonSymbol(comparison: string): string {
+  return comparisonOf(comparison).symbol;
 }
 
 /** `datapoints`: one per period of the evaluation range, oldest first, undefined where missing. */
 export function evaluateAlarm(rule: AlarmRule, datapoints: readonly (number | undefined)[]): Evaluation {
-  const comparison = COMPARISONS[rule.comparison];
-  if (!comparison) comparisonSymbol(rule.comparison);
+  const comparison = comparisonOf(rule.comparison);
   const required = rule.datapointsToAlarm ?? rule.evaluationPeriods;
   const treat = (rule.treatMissingData ?? 'missing') as TreatMissingData;
   const lastN = datapoints.slice(-rule.evaluationPeriods);
   const real = lastN.filter((value): value is number => value !== undefined);
   const missing = lastN.length - real.length + Math.max(0, rule.evaluationPeriods - lastN.length);
-  const breachingReal = real.filter((value) => comparison!.breaches(value, rule.threshold)).length;
+  const breachingReal = real.filter((value) => comparison.breaches(value, rule.threshold)).length;
 
   if (treat === 'breaching' || treat === 'notBreaching') {
     const breaching = breachingReal + (treat === 'breaching' ? missing : 0);
