@@ -20,7 +20,7 @@ import { METRICS, type Metric } from './metrics';
 
 export type AlarmDefinition = PutMetricAlarmCommandInput & { AlarmName: string };
 
-const SQS_NAMESPACE = 'AWS/SQS';
+export const SQS_NAMESPACE = 'AWS/SQS';
 const ONE_MINUTE = 60;
 const FIVE_MINUTES = 300;
 

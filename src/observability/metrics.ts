@@ -45,7 +45,8 @@ export const METRICS = {
   workflowTaskFailures: { name: 'WorkflowTaskFailures', unit: 'Count' },
 } as const satisfies Record<string, { name: string; unit: StandardUnit }>;
 
-export type Metric = (typeof METRICS)[keyof typeof METRICS];
+/** A metric by name and unit: ours (METRICS) or one of another namespace's (the local `AWS/SQS` mirror). */
+export type Metric = { readonly name: string; readonly unit: StandardUnit };
 export type Dimensions = Readonly<Record<string, string>>;
 
 /** PutMetricData takes at most 1000 datums (and 1 MB) a call; ours are small. */
@@ -72,6 +73,8 @@ const seriesKey = ({ metric, dimensions }: Series) =>
 /** What a process recorded since its last flush. */
 export class MetricsBuffer {
   private readonly counters = new Map<string, Series & { value: number }>();
+  /** Counters published every interval, as 0 when nothing touched them: a dashboard line never goes empty. */
+  private readonly declared = new Map<string, Series>();
   private readonly gauges = new Map<string, Series & { value: number }>();
   private readonly distributions = new Map<string, Series & Statistics>();
 
@@ -80,6 +83,11 @@ export class MetricsBuffer {
     const key = seriesKey({ metric, dimensions });
     const current = this.counters.get(key) ?? { metric, dimensions, value: 0 };
     this.counters.set(key, { ...current, value: current.value + value });
+  }
+
+  /** From now on the counter is sent every interval, 0 when nothing happened (the declaration outlives drains). */
+  declareCounter(metric: Metric, dimensions: Dimensions): void {
+    this.declared.set(seriesKey({ metric, dimensions }), { metric, dimensions });
   }
 
   /** The latest value wins. */
@@ -112,6 +120,8 @@ export class MetricsBuffer {
       Timestamp: timestamp,
       Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
     });
+    for (const [key, series] of this.declared)
+      if (!this.counters.has(key)) this.count(series.metric, series.dimensions, 0);
     const datums: MetricDatum[] = [
       ...[...this.counters.values(), ...this.gauges.values()].map((series) => ({
         ...datum(series),
@@ -153,12 +163,19 @@ export interface MetricsFlusherOptions {
   log: Logger;
   /** Runs before each flush: the metrics role samples its gauges here. */
   beforeFlush?: (buffer: MetricsBuffer) => Promise<void>;
+  /**
+   * Publishes datums of other namespaces after each sample (the metrics role's local `AWS/SQS`
+   * mirror); what it publishes, and its failures, never hold back the buffer's own datums.
+   */
+  afterSample?: (timestamp: Date) => Promise<void>;
+  /** The time datums are stamped with; tests move it to a window of their own. */
+  now?: () => Date;
 }
 
 /** A flusher on the configured namespace and interval: the one every publishing role uses. */
 export function configuredFlusher(
   config: Config,
-  options: Pick<MetricsFlusherOptions, 'cloudWatch' | 'log' | 'beforeFlush'>,
+  options: Pick<MetricsFlusherOptions, 'cloudWatch' | 'log' | 'beforeFlush' | 'afterSample' | 'now'>,
 ): MetricsFlusher {
   const { namespace, intervalSeconds } = config.observability.metrics;
   return new MetricsFlusher({ ...options, namespace, intervalMs: intervalSeconds * 1_000 });
@@ -194,10 +211,12 @@ export class MetricsFlusher {
   }
 
   private async flushOnce(): Promise<void> {
-    const { cloudWatch, namespace, log, beforeFlush } = this.options;
+    const { cloudWatch, namespace, log, beforeFlush, afterSample, now = () => new Date() } = this.options;
     // A failed sample (a server down) still lets the counters already recorded go out.
     await beforeFlush?.(this.buffer).catch((error: unknown) => log.warn({ err: error }, 'metrics sample incomplete'));
-    const datums = this.buffer.drain();
+    const timestamp = now();
+    await afterSample?.(timestamp).catch((error: unknown) => log.warn({ err: error }, 'metrics mirror not published'));
+    const datums = this.buffer.drain(timestamp);
     try {
       await putMetrics(cloudWatch, namespace, datums);
       log.debug({ datums: datums.length, namespace }, 'metrics published');

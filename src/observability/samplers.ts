@@ -11,6 +11,7 @@ import { QUEUES, deadLetterQueueName, queueName } from '../queues/catalogue';
 import { oldestParkedLetterAgeSeconds } from '../queues/dead-letter-record';
 import type { QueueDirectory } from '../queues/queue-urls';
 import { METRICS, type MetricsBuffer } from './metrics';
+import type { SqsMirror } from './sqs-mirror';
 
 export type Sampler = (buffer: MetricsBuffer) => Promise<void>;
 
@@ -34,8 +35,16 @@ export function sweepSampler(sweepQueues: readonly Queue[], pool: Pool): Sampler
   };
 }
 
-/** Visible, in-flight and delayed messages of every queue and DLQ, as SQS approximates them. */
-export function sqsSampler(directory: QueueDirectory, prefix: string): Sampler {
+/**
+ * Visible, in-flight and delayed messages of every queue and DLQ, as SQS approximates them; with a
+ * mirror (a local SQS server), the figures the alarms watch under `AWS/SQS` too, read at `now`.
+ */
+export function sqsSampler(
+  directory: QueueDirectory,
+  prefix: string,
+  mirror?: SqsMirror,
+  now = () => new Date(),
+): Sampler {
   const targets = QUEUES.flatMap((queue) => [
     { name: queueName(queue, prefix), url: () => directory.url(queue) },
     { name: deadLetterQueueName(queue, prefix), url: () => directory.deadLetterUrl(queue) },
@@ -43,11 +52,12 @@ export function sqsSampler(directory: QueueDirectory, prefix: string): Sampler {
   return async (buffer) => {
     await Promise.all(
       targets.map(async (target) => {
-        const { visible, inFlight, delayed } = await directory.depth(await target.url());
+        const depth = await directory.depth(await target.url());
         const dimensions = { QueueName: target.name };
-        buffer.gauge(METRICS.messagesVisible, dimensions, visible);
-        buffer.gauge(METRICS.messagesInFlight, dimensions, inFlight);
-        buffer.gauge(METRICS.messagesDelayed, dimensions, delayed);
+        buffer.gauge(METRICS.messagesVisible, dimensions, depth.visible);
+        buffer.gauge(METRICS.messagesInFlight, dimensions, depth.inFlight);
+        buffer.gauge(METRICS.messagesDelayed, dimensions, depth.delayed);
+        await mirror?.record(target.name, depth, now());
       }),
     );
   };

@@ -1,5 +1,6 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { METRICS, type MetricsBuffer } from '../observability/metrics';
+import { NUMBER_OF_MESSAGES_RECEIVED } from '../observability/sqs-mirror';
 import type { WorkflowOutcome } from './workflow-runner';
 
 /** What a poller reports as it works; metrics and benchmarks listen. */
@@ -18,11 +19,34 @@ export const IGNORE_POLLER_EVENTS: PollerObserver = {
   deadLettered: () => undefined,
 };
 
-/** Records a queue's poller events as CloudWatch metrics with the dimension QueueName. */
-export function pollerMetrics(buffer: MetricsBuffer, queueName: string, now = Date.now): PollerObserver {
+/** The counters a poller publishes every interval, 0 when nothing happened (the dashboard's workflow lines). */
+export const POLLER_COUNTERS = [
+  METRICS.messagesReceived,
+  METRICS.workflowsStarted,
+  METRICS.workflowsCompleted,
+  METRICS.workflowsFailed,
+  METRICS.messagesDeadLettered,
+] as const;
+
+/**
+ * Records a queue's poller events as CloudWatch metrics with the dimension QueueName. With a
+ * mirror buffer (a local SQS server: src/observability/sqs-mirror.ts) the receives are also counted
+ * as `AWS/SQS NumberOfMessagesReceived`, which only SQS publishes on AWS.
+ */
+export function pollerMetrics(
+  buffer: MetricsBuffer,
+  queueName: string,
+  now = Date.now,
+  mirror?: MetricsBuffer,
+): PollerObserver {
   const dimensions = { QueueName: queueName };
+  for (const counter of POLLER_COUNTERS) buffer.declareCounter(counter, dimensions);
+  mirror?.declareCounter(NUMBER_OF_MESSAGES_RECEIVED, dimensions);
   return {
-    received: (count) => buffer.count(METRICS.messagesReceived, dimensions, count),
+    received: (count) => {
+      buffer.count(METRICS.messagesReceived, dimensions, count);
+      mirror?.count(NUMBER_OF_MESSAGES_RECEIVED, dimensions, count);
+    },
     started: (message) => {
       buffer.count(METRICS.workflowsStarted, dimensions);
       // SQS stamps every message when it accepts it: the latency covers the queue wait and any redelivery.

@@ -10,6 +10,7 @@ import type { Logger } from '../platform/logger';
 import { configuredFlusher, createCloudWatchClient, type MetricsFlusher } from '../observability/metrics';
 import { postgresReady, redisReady, sqsReady } from '../platform/probes';
 import { allSamplers, businessSampler, sqsSampler, sweepSampler } from '../observability/samplers';
+import { SqsMirror, mirrorsSqsMetrics, publishMirror } from '../observability/sqs-mirror';
 import { QUEUES, queueName } from '../queues/catalogue';
 import { QueueDirectory } from '../queues/queue-urls';
 import { createSqsClient } from '../platform/sqs-client';
@@ -35,21 +36,29 @@ export function openMetricsConnections(config: Config) {
   };
 }
 
+/**
+ * `now` stamps the datums (tests move it to a window of their own). With `SQS_ENDPOINT` set (a local
+ * SQS server) the role also mirrors the queue figures the alarms watch under `AWS/SQS`.
+ */
 export function createMetricsRole(
   config: Config,
   log: Logger,
   { redis, pool, sqs } = openMetricsConnections(config),
+  { now }: { now?: () => Date } = {},
 ): MetricsRole {
   const cloudWatch = createCloudWatchClient(config);
   const sweepQueues = SWEEPS.map((sweep) => sweepQueue(config, redis, sweep));
+  const mirror = mirrorsSqsMetrics(config) ? new SqsMirror(config) : undefined;
   const flusher = configuredFlusher(config, {
     cloudWatch,
     log,
+    now,
     beforeFlush: allSamplers([
       sweepSampler(sweepQueues, pool),
-      sqsSampler(new QueueDirectory(sqs, config.queues.prefix), config.queues.prefix),
+      sqsSampler(new QueueDirectory(sqs, config.queues.prefix), config.queues.prefix, mirror, now),
       businessSampler(pool),
     ]),
+    afterSample: mirror && publishMirror(cloudWatch, mirror.buffer),
   });
   return {
     flusher,

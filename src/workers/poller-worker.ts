@@ -5,7 +5,8 @@
  * completion records and dead letters it writes.
  */
 import type { Config } from '../config';
-import { configuredFlusher, createCloudWatchClient } from '../observability/metrics';
+import { MetricsBuffer, configuredFlusher, createCloudWatchClient } from '../observability/metrics';
+import { mirrorsSqsMetrics, publishMirror } from '../observability/sqs-mirror';
 import type { Logger } from '../platform/logger';
 import { postgresReady, sqsReady } from '../platform/probes';
 import { findRole } from './roles';
@@ -31,9 +32,16 @@ export function build(config: Config, log: Logger): Role {
   const client = createLazyTemporalClient(config);
   const temporal = temporalProbe(client, config.temporal.namespace);
   const cloudWatch = createCloudWatchClient(config);
-  const metrics = configuredFlusher(config, { cloudWatch, log });
+  // Locally the pollers' receives stand in for SQS's own NumberOfMessagesReceived (src/observability/sqs-mirror.ts).
+  const mirror = mirrorsSqsMetrics(config) ? new MetricsBuffer() : undefined;
+  const metrics = configuredFlusher(config, {
+    cloudWatch,
+    log,
+    afterSample: mirror && publishMirror(cloudWatch, mirror),
+  });
   const directory = new QueueDirectory(sqs, config.queues.prefix);
-  const observe = (_queue: unknown, physicalName: string) => pollerMetrics(metrics.buffer, physicalName);
+  const observe = (_queue: unknown, physicalName: string) =>
+    pollerMetrics(metrics.buffer, physicalName, Date.now, mirror);
   let pollers: QueuePoller[] = [];
   let stopping = false;
 
