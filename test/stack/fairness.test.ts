@@ -11,14 +11,18 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { temporalService } from '../../scripts/stack/services/temporal';
 import type { FairnessProbeActivities } from '../../scripts/bench/fairness-workflows';
-import { newEnvelope } from '../../src/contracts/envelope';
-import { WORKFLOW_TYPES } from '../../src/contracts/workflows';
-import { workflowStartOptions, type MessageSource } from '../../src/pollers/workflow-runner';
-import { findQueue, taskQueueFor } from '../../src/queues/catalogue';
+import {
+  BIG_SELLER,
+  createProbeWorker,
+  SMALL_SELLER,
+  sellerDeduct,
+  startDeduct,
+  type Keys,
+} from '../../scripts/bench/fairness';
 import { privateDataDir, usePrivateServer } from '../support/private-server';
 
 jest.setTimeout(300_000);
@@ -32,24 +36,11 @@ const namespace = 'default';
 
 const FLOOD = 200;
 const SMALL = 5;
-const source: MessageSource = { queue: findQueue('inventory-deduct'), physicalName: 'fairness-test.fifo' };
 
 /** One activity as it started: whose work it was, and the fairness key the server handed it with. */
 interface Started {
   sellerId: string;
   fairnessKey: string | undefined;
-}
-
-function deductOf(run: string, sellerId: string, index: number) {
-  return newEnvelope({
-    type: 'inventory.deduct',
-    accountId: `${sellerId}-acct`,
-    sellerId,
-    marketplace: 'ajio',
-    idempotencyKey: `inventory.deduct:${run}:${sellerId}:${index}`,
-    dueAt: new Date().toISOString(),
-    payload: { skuId: `sku-${index}`, quantity: 1 },
-  });
 }
 
 /** Polls until each workflow has scheduled its activity (running or waiting in the task queue). */
@@ -68,7 +59,7 @@ async function untilActivitiesScheduled(handles: WorkflowHandle[]): Promise<void
  * Floods, then adds the small seller's work, with the poller's start options (fairness keys kept or
  * dropped); returns the activities in the order they started.
  */
-async function startOrder(client: Client, keys: 'with keys' | 'without keys'): Promise<Started[]> {
+async function startOrder(client: Client, keys: Keys): Promise<Started[]> {
   const run = randomUUID().slice(0, 8);
   const baseTaskQueue = `fairness-test-${run}`;
   const started: Started[] = [];
@@ -81,25 +72,14 @@ async function startOrder(client: Client, keys: 'with keys' | 'without keys'): P
     },
   };
   const connection = await NativeConnection.connect({ address });
-  const worker = await Worker.create({
-    connection,
-    namespace,
-    taskQueue: taskQueueFor(source.queue.family, baseTaskQueue),
-    workflowsPath: require.resolve('../../scripts/bench/fairness-workflows'),
-    activities,
-    maxConcurrentActivityTaskExecutions: 2,
-  });
-  const start = async (sellerId: string, index: number) => {
-    const envelope = deductOf(run, sellerId, index);
-    const { priority, ...withoutKey } = workflowStartOptions(envelope, baseTaskQueue, source, `sqs-${index}`);
-    const options = keys === 'with keys' ? { ...withoutKey, priority } : withoutKey;
-    return client.workflow.start(WORKFLOW_TYPES[envelope.type], options);
-  };
+  const worker = await createProbeWorker(connection, namespace, baseTaskQueue, activities, 2);
+  const start = (sellerId: string, index: number) =>
+    startDeduct(client, baseTaskQueue, sellerDeduct(run, sellerId, index), keys);
   try {
     await worker.runUntil(async () => {
-      const flood = await Promise.all(Array.from({ length: FLOOD }, (_, i) => start('seller-big', i)));
+      const flood = await Promise.all(Array.from({ length: FLOOD }, (_, i) => start(BIG_SELLER, i)));
       await untilActivitiesScheduled(flood);
-      const small = await Promise.all(Array.from({ length: SMALL }, (_, i) => start('seller-small', i)));
+      const small = await Promise.all(Array.from({ length: SMALL }, (_, i) => start(SMALL_SELLER, i)));
       await untilActivitiesScheduled(small);
       openGate();
       await Promise.all([...flood, ...small].map((handle) => handle.result()));
@@ -113,8 +93,8 @@ async function startOrder(client: Client, keys: 'with keys' | 'without keys'): P
 /** The small seller's activities: how many flood activities started before each. */
 const floodBeforeEachSmall = (order: Started[]) =>
   order.flatMap((entry, position) =>
-    entry.sellerId === 'seller-small'
-      ? [order.slice(0, position).filter((earlier) => earlier.sellerId === 'seller-big').length]
+    entry.sellerId === SMALL_SELLER
+      ? [order.slice(0, position).filter((earlier) => earlier.sellerId === BIG_SELLER).length]
       : [],
   );
 
