@@ -6,6 +6,7 @@ import { CUSTOM_SEARCH_ATTRIBUTES } from '../src/contracts/search-attributes';
 import { NAMESPACE_RETENTION_SECONDS } from '../src/queues/catalogue';
 import { loadConfig } from '../src/config';
 import { SHUTDOWN_FORCE_MARGIN_SECONDS } from '../src/workers/worker-sizing';
+import { FAIRNESS_DYNAMIC_CONFIG } from '../scripts/stack/services/temporal';
 
 const root = path.resolve(__dirname, '..');
 // `merge`: the roles inherit their settings through `<<: *service`.
@@ -20,8 +21,10 @@ const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'
       healthcheck?: { test?: string[] };
       depends_on?: string[] | Record<string, unknown>;
       stop_grace_period?: string;
+      configs?: { source: string; target: string }[];
     }
   >;
+  configs?: Record<string, { content?: string }>;
 };
 
 /** The service names the README's Docker section promises, written there as `name`. */
@@ -70,6 +73,19 @@ describe('docker-compose.yml', () => {
     expect(setup).toContain(
       `namespace update --address temporal:7233 --namespace default --retention ${NAMESPACE_RETENTION_SECONDS / 3600}h`,
     );
+  });
+
+  it('runs Temporal with per-seller fairness on, as the local stack does (FAIRNESS_DYNAMIC_CONFIG)', () => {
+    const temporal = compose.services.temporal!;
+    const mounted = temporal.configs?.find(
+      (config) => config.target === temporal.environment?.DYNAMIC_CONFIG_FILE_PATH,
+    );
+    const dynamicConfig = parse(compose.configs?.[mounted?.source ?? '']?.content ?? '') as Record<
+      string,
+      { value: unknown }[]
+    >;
+    for (const [key, value] of Object.entries(FAIRNESS_DYNAMIC_CONFIG))
+      expect({ key, value: String(dynamicConfig?.[key]?.[0]?.value) }).toEqual({ key, value });
   });
 
   it('gives every role of the service the variables the configuration requires', () => {

@@ -8,6 +8,7 @@
  *   roles     peak RSS of the real roles, each its own process, under one real flow (`roles.ts`)
  *   scaling   throughput with 1 poller + 1 worker process, then 2 + 2 (`scaling.ts`)
  *   worker    the temporal-worker role's time to ready and RSS, prebuilt bundle vs bundled at start (`worker-start.ts`)
+ *   fairness  a small seller's wait while one seller floods, alone / FIFO / fair (`fairness.ts`; issue 18)
  *
  * Prints one table and writes `.data/bench/bench.json` (and `sweep.json`, `pipeline.json` as the
  * single benchmarks do).
@@ -15,6 +16,12 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { describeFatal, runMain } from '../../src/platform/main';
 import { loadStackEnv } from '../stack/stack';
+import {
+  fairnessBenchOptionsFromEnv,
+  printFairnessTable,
+  runFairnessBench,
+  type FairnessBenchSummary,
+} from './fairness';
 import {
   pipelineBenchOptionsFromEnv,
   printPipelineTables,
@@ -27,7 +34,7 @@ import { printSweepTable, runSweepBench, sweepBenchOptionsFromEnv, type SweepBen
 import { formatTable, load1, writeBenchJson } from './support';
 import { runWorkerStartBench, workerStartOptionsFromEnv, type WorkerStartSummary } from './worker-start';
 
-const PHASES = ['sweep', 'pipeline', 'roles', 'scaling', 'worker'] as const;
+const PHASES = ['sweep', 'pipeline', 'roles', 'scaling', 'worker', 'fairness'] as const;
 type Phase = (typeof PHASES)[number];
 
 /** Issue 3: "peak RSS under 200 MB"; in MiB, as the figures are. */
@@ -221,6 +228,16 @@ function workerFigures(w: WorkerStartSummary): Figure[] {
   });
 }
 
+/** Issue 18: the small seller's wait while one seller floods; figures, no target (the bench asserts nothing). */
+function fairnessFigures({ options, runs }: FairnessBenchSummary): Figure[] {
+  return runs.map((run) => ({
+    figure: `small seller's activity schedule → start p50 / p99, ${run.run} (flood ${n(options.flood)}, ${options.slots} slots)`,
+    value: `${run.scheduleToStartMs.p50} / ${run.scheduleToStartMs.p99} ms`,
+    target: '',
+    result: '',
+  }));
+}
+
 runMain(async () => {
   loadStackEnv();
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -233,6 +250,7 @@ runMain(async () => {
     roles: rolesBenchOptionsFromEnv(),
     scaling: scalingBenchOptionsFromEnv(),
     worker: workerStartOptionsFromEnv(),
+    fairness: fairnessBenchOptionsFromEnv(),
   };
   const started = performance.now();
   const loadAtStart = load1();
@@ -242,6 +260,7 @@ runMain(async () => {
     roles?: RolesBenchSummary;
     scaling?: ScalingBenchSummary;
     worker?: WorkerStartSummary;
+    fairness?: FairnessBenchSummary;
   } = {};
   const errors: { phase: Phase; error: string }[] = [];
   const figures: Figure[] = [];
@@ -285,6 +304,15 @@ runMain(async () => {
   await phase('roles', () => runRolesBench(options.roles), rolesFigures);
   await phase('scaling', () => runScalingBench(options.scaling), scalingFigures);
   await phase('worker', () => runWorkerStartBench(options.worker), workerFigures);
+  await phase(
+    'fairness',
+    async () => {
+      const summary = await runFairnessBench(options.fairness);
+      printFairnessTable(summary);
+      return summary;
+    },
+    fairnessFigures,
+  );
 
   const seconds = Math.round((performance.now() - started) / 1000);
   const bench = {

@@ -20,6 +20,7 @@ import { type Envelope, type MessageType } from '../contracts/envelope';
 import { AccountIdKey, MarketplaceKey, MessageTypeKey, SourceQueueKey } from '../contracts/search-attributes';
 import { isWorkCompleted, recordCompletedWork } from '../db/completed-work';
 import { recordUnfinishedSaga } from '../db/saga-runs';
+import { fairnessStartOptions } from './fairness';
 import { MessageFates, type Fate } from './message-fate';
 import { WorkflowRuns } from './workflow-runs';
 
@@ -85,6 +86,7 @@ export function workflowStartOptions(
       { key: MessageTypeKey, value: envelope.type },
     ],
     memo: { traceId: envelope.traceId, sqsMessageId },
+    ...fairnessStartOptions(envelope),
   } satisfies WorkflowStartOptions;
 }
 
