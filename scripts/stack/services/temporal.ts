@@ -142,11 +142,19 @@ const sqlitePragmaArgs = (): string[] =>
  * backlog key by key only with both on; without them the keys are ignored and dispatch is FIFO.
  * Measured on the embedded server (1.29.1), 2 activity slots, 200 workflows of one key then 5 of
  * another: the small key's completions came at positions 11–145 of 205 with these, 167–188 without.
- * A self-hosted cluster sets the same two keys in its dynamic config (docs/operations.md, "Fairness").
+ * A self-hosted cluster sets the same keys in its dynamic config (docs/operations.md, "Fairness").
+ *
+ * One partition per task queue: the matcher is fair within a partition, and a worker's pollers pick
+ * partitions at random, so with the default four a small seller's task still queued behind the flood's
+ * in its partition. `npm run bench:fairness`, 800 flooding workflows, the small seller's workflow start →
+ * activity p99: alone 239–343 ms; fair with 4 partitions 1,400–2,980 ms, with 1 partition 481–581 ms;
+ * FIFO 22–39 s. One partition was no slower for raw throughput here (scripts/bench/raw-temporal.ts).
  */
 export const FAIRNESS_DYNAMIC_CONFIG = {
   'matching.enableFairness': 'true',
   'matching.useNewMatcher': 'true',
+  'matching.numTaskqueueReadPartitions': '1',
+  'matching.numTaskqueueWritePartitions': '1',
 } as const;
 
 const dynamicConfigArgs = (): string[] =>
