@@ -79,6 +79,15 @@ describe.each(sqsServers())('a message produced before ids dropped their repetit
       ),
     );
 
+  /** One run, under the old id, where the completion is recorded; one deduction; one push per listing. */
+  async function expectRanOnceUnderOldId(message: Envelope, sku: ListedSku): Promise<void> {
+    expect(await settled(message)).toEqual([oldId(message)]);
+    expect(await runsUnder(oldId(message))).toBe(1);
+    expect(await runsUnder(newId(message))).toBe(0);
+    await expectDeductCommitted(bench, sku.skuId, STOCK - QUANTITY);
+    expect(await updatesPerAccount(sku)).toEqual([1, 1]);
+  }
+
   it('attaches to the run still open under the old id: one run, one deduction, one push per listing', async () => {
     const sku = await listedSku(bench, STOCK, ['ajio', 'flipkart']);
     const message = await deductOf(sku);
@@ -88,11 +97,7 @@ describe.each(sqsServers())('a message produced before ids dropped their repetit
     expect((await old.describe()).status.name).toBe('RUNNING');
     await bench.send(message);
 
-    expect(await settled(message)).toEqual([oldId(message)]);
-    expect(await runsUnder(oldId(message))).toBe(1);
-    expect(await runsUnder(newId(message))).toBe(0);
-    await expectDeductCommitted(bench, sku.skuId, STOCK - QUANTITY);
-    expect(await updatesPerAccount(sku)).toEqual([1, 1]);
+    await expectRanOnceUnderOldId(message, sku);
   });
 
   it('counts a run completed under the old id as done, recording it under that id', async () => {
@@ -101,11 +106,7 @@ describe.each(sqsServers())('a message produced before ids dropped their repetit
     await (await startUnderOldId(message)).result();
     await bench.send(message);
 
-    expect(await settled(message)).toEqual([oldId(message)]);
-    expect(await runsUnder(oldId(message))).toBe(1);
-    expect(await runsUnder(newId(message))).toBe(0);
-    await expectDeductCommitted(bench, sku.skuId, STOCK - QUANTITY);
-    expect(await updatesPerAccount(sku)).toEqual([1, 1]);
+    await expectRanOnceUnderOldId(message, sku);
   });
 
   it('finds a completion recorded under the old id when Temporal has forgotten its run', async () => {
