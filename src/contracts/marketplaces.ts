@@ -17,3 +17,11 @@ export function inUpdateBatches<T>(items: readonly T[], marketplace: Marketplace
   for (let i = 0; i < items.length; i += size) batches.push(items.slice(i, i + size));
   return batches;
 }
+
+/** How people write each marketplace's name, for summaries a person reads (the Temporal UI). */
+export const MARKETPLACE_NAMES: Readonly<Record<Marketplace, string>> = {
+  ajio: 'AJIO',
+  meesho: 'Meesho',
+  amazon: 'Amazon',
+  flipkart: 'Flipkart',
+};

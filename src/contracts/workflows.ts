@@ -49,6 +49,36 @@ export const SAGA_NAMES: Partial<Record<MessageType, string>> = {
   'ajio.token-refresh': 'ajio-token-refresh',
 };
 
-export function workflowIdFor(envelope: Pick<Envelope, 'type' | 'accountId' | 'idempotencyKey'>): string {
-  return `${envelope.type}/${envelope.accountId}/${envelope.idempotencyKey}`;
+type WorkflowIdentity = Pick<Envelope, 'type' | 'accountId' | 'idempotencyKey'>;
+
+/**
+ * The idempotency key without what the id already says: producers' keys begin with `<type>:` and most
+ * go on with `<accountId>:` (`inventory.deduct:A-7:20261122T1005Z`), which the id's first two parts
+ * name. A key that does not begin with its type is kept whole.
+ */
+function businessKey({ type, accountId, idempotencyKey }: WorkflowIdentity): string {
+  if (!idempotencyKey.startsWith(`${type}:`)) return idempotencyKey;
+  const afterType = idempotencyKey.slice(type.length + 1);
+  if (!afterType) return idempotencyKey;
+  const afterAccount = afterType.startsWith(`${accountId}:`) ? afterType.slice(accountId.length + 1) : afterType;
+  return afterAccount || afterType;
+}
+
+/**
+ * The workflow id of a message: `<type>/<accountId>/<key>`, the key without the type and account it
+ * repeats (`inventory.deduct/A-7/20261122T1005Z`). A pure function of the business identity, so a
+ * redelivered or duplicated message attaches to the same execution.
+ */
+export function workflowIdFor(envelope: WorkflowIdentity): string {
+  return `${envelope.type}/${envelope.accountId}/${businessKey(envelope)}`;
+}
+
+/**
+ * The id the same message had before ids dropped the repetition (`<type>/<accountId>/<whole key>`),
+ * when it differs: its runs, open or closed, and its completion record may live under that id
+ * (docs/messages.md, "Workflow ids"). Undefined when both ids are the same.
+ */
+export function legacyWorkflowIdFor(envelope: WorkflowIdentity): string | undefined {
+  const legacy = `${envelope.type}/${envelope.accountId}/${envelope.idempotencyKey}`;
+  return legacy === workflowIdFor(envelope) ? undefined : legacy;
 }

@@ -23,7 +23,10 @@ export async function recordCompletedWork(pool: Pool, work: CompletedWork): Prom
   );
 }
 
-export async function isWorkCompleted(pool: Pool, workflowId: string): Promise<boolean> {
-  const { rowCount } = await pool.query('SELECT 1 FROM completed_work WHERE workflow_id = $1', [workflowId]);
+/** Whether the work was completed under any of its ids (its workflow id, and the id it had before). */
+export async function isWorkCompleted(pool: Pool, ...workflowIds: string[]): Promise<boolean> {
+  const { rowCount } = await pool.query('SELECT 1 FROM completed_work WHERE workflow_id = ANY($1) LIMIT 1', [
+    workflowIds,
+  ]);
   return (rowCount ?? 0) > 0;
 }

@@ -3,7 +3,8 @@
  * `completed_work` first), to be dead-lettered, or to run again after the retry delay (message-fate.ts
  * decides which from the workflow id's runs). The workflow id is the message's business identity, so a
  * redelivered or duplicated message attaches to the same execution: a running one is reused
- * (USE_EXISTING) and a completed one is never run again.
+ * (USE_EXISTING) and a completed one is never run again. A message whose runs began under the id it
+ * had before ids dropped their repetition (legacyWorkflowIdFor) stays under that id.
  */
 import {
   WorkflowExecutionAlreadyStartedError,
@@ -15,7 +16,14 @@ import {
 } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { taskQueueFor, type QueueDefinition } from '../queues/catalogue';
-import { SAGA_NAMES, WORKFLOW_EXECUTION_TIMEOUT_HOURS, WORKFLOW_TYPES, workflowIdFor } from '../contracts/workflows';
+import {
+  SAGA_NAMES,
+  WORKFLOW_EXECUTION_TIMEOUT_HOURS,
+  WORKFLOW_TYPES,
+  legacyWorkflowIdFor,
+  workflowIdFor,
+} from '../contracts/workflows';
+import { workflowStaticDetails, workflowStaticSummary } from '../contracts/workflow-summaries';
 import { type Envelope, type MessageType } from '../contracts/envelope';
 import { AccountIdKey, MarketplaceKey, MessageTypeKey, SourceQueueKey } from '../contracts/search-attributes';
 import { isWorkCompleted, recordCompletedWork } from '../db/completed-work';
@@ -61,17 +69,21 @@ export interface MessageSource {
   physicalName: string;
 }
 
-/** How a message's workflow is started: id, task queue, timeout, policies, search attributes and memo. */
+/**
+ * How a message's workflow is started: id, task queue, timeout, policies, search attributes, memo, and
+ * the summary and details the Temporal UI shows. `workflowId`: the id the message's runs live under.
+ */
 export function workflowStartOptions(
   envelope: Envelope,
   baseTaskQueue: string,
   source: MessageSource,
   sqsMessageId: string,
   timeoutHours: ExecutionTimeouts = {},
+  workflowId = workflowIdFor(envelope),
 ) {
   const hours = timeoutHours[envelope.type] ?? WORKFLOW_EXECUTION_TIMEOUT_HOURS[envelope.type];
   return {
-    workflowId: workflowIdFor(envelope),
+    workflowId,
     taskQueue: taskQueueFor(source.queue.family, baseTaskQueue),
     args: [envelope],
     workflowExecutionTimeout: Math.round(hours * 3_600_000),
@@ -86,6 +98,8 @@ export function workflowStartOptions(
       { key: MessageTypeKey, value: envelope.type },
     ],
     memo: { traceId: envelope.traceId, sqsMessageId },
+    staticSummary: workflowStaticSummary(envelope),
+    staticDetails: workflowStaticDetails(envelope),
     ...fairnessStartOptions(envelope),
   } satisfies WorkflowStartOptions;
 }
@@ -107,6 +121,11 @@ export interface RunRequest {
   replayedAt?: Date;
 }
 
+/** A message with the workflow id its runs live under. */
+interface Work extends RunRequest {
+  workflowId: string;
+}
+
 export interface RunEvents {
   /** A run of the message's workflow is under way (started, or an existing one attached to). */
   started: () => void;
@@ -114,10 +133,12 @@ export interface RunEvents {
 }
 
 export class WorkflowRunner {
+  private readonly runs: WorkflowRuns;
   private readonly fates: MessageFates;
 
   constructor(private readonly options: RunnerOptions) {
-    this.fates = new MessageFates(new WorkflowRuns(options.client), {
+    this.runs = new WorkflowRuns(options.client);
+    this.fates = new MessageFates(this.runs, {
       failedRunBudget: options.source.queue.failedRunBudget,
       retryDelayMs: options.retryDelaySeconds * 1_000,
     });
@@ -125,19 +146,22 @@ export class WorkflowRunner {
 
   /** Runs the message's workflow as its fate says, until the fate is one the poller acts on. */
   async settle(request: RunRequest, events: RunEvents): Promise<SettledFate> {
-    const workflowId = workflowIdFor(request.envelope);
+    const { envelope } = request;
+    const legacyId = legacyWorkflowIdFor(envelope);
     try {
-      if (await isWorkCompleted(this.options.pool, workflowId)) return { kind: 'completed', runId: 'recorded' };
-      const firstRun = await this.startIfNeverRun(request, events);
+      const ids = [workflowIdFor(envelope), ...(legacyId ? [legacyId] : [])];
+      if (await isWorkCompleted(this.options.pool, ...ids)) return { kind: 'completed', runId: 'recorded' };
+      const work: Work = { ...request, workflowId: await this.idWithRuns(envelope) };
+      const firstRun = await this.startIfNeverRun(work, events);
       if (firstRun) events.finished(firstRun);
       for (;;) {
-        const fate = await this.fates.next(workflowId, request.replayedAt);
-        if (fate.kind === 'retry') await this.recordTimedOutSaga(request.envelope, fate);
+        const fate = await this.fates.next(work.workflowId, request.replayedAt);
+        if (fate.kind === 'retry') await this.recordTimedOutSaga(work, fate);
         if (fate.kind === 'start' || fate.kind === 'attach' || (fate.kind === 'retry' && fate.afterMs === 0)) {
-          events.finished(await this.runOnce(request, events));
+          events.finished(await this.runOnce(work, events));
           continue;
         }
-        await this.record(request.envelope, fate);
+        await this.record(work, fate);
         return fate;
       }
     } catch (error) {
@@ -147,9 +171,21 @@ export class WorkflowRunner {
     }
   }
 
+  /**
+   * The id the message's runs live under: the id it had before ids dropped their repetition while that
+   * id has a run Temporal still knows (open, or closed within retention), so a message produced before
+   * the change and delivered after it attaches to its run, or retries and counts under it, instead of
+   * starting the work a second time; otherwise its workflow id. Costs one describe for a message whose
+   * two ids differ; its completion record is looked for under both ids before.
+   */
+  private async idWithRuns(envelope: Envelope): Promise<string> {
+    const legacyId = legacyWorkflowIdFor(envelope);
+    if (legacyId && (await this.runs.latest(legacyId))) return legacyId;
+    return workflowIdFor(envelope);
+  }
+
   /** What the poller must find in PostgreSQL once it acts on the fate: the completion, or an unfinished saga. */
-  private async record(envelope: Envelope, fate: SettledFate): Promise<void> {
-    const workflowId = workflowIdFor(envelope);
+  private async record({ envelope, workflowId }: Work, fate: SettledFate): Promise<void> {
     if (fate.kind === 'retry') return;
     this.fates.forget(workflowId);
     if (fate.kind === 'completed') {
@@ -167,23 +203,27 @@ export class WorkflowRunner {
     }
     // A terminate skips compensation and the saga's own record: needs attention whatever an earlier run recorded.
     const terminated = fate.verdict.disposition === 'stopped';
-    if (fate.unfinishedSaga) await this.recordUnfinishedSaga(envelope, fate.verdict.reason, terminated);
+    if (fate.unfinishedSaga) await this.recordUnfinishedSaga({ envelope, workflowId }, fate.verdict.reason, terminated);
   }
 
   /**
    * A saga run that timed out may have stopped half-way: needs_attention at once, so the alarm fires
    * while the retries run; a later run that finishes the saga records its own end over it.
    */
-  private async recordTimedOutSaga(envelope: Envelope, fate: Extract<Fate, { kind: 'retry' }>): Promise<void> {
-    if (fate.timedOutSaga) await this.recordUnfinishedSaga(envelope, fate.timedOutSaga.reason);
+  private async recordTimedOutSaga(work: Work, fate: Extract<Fate, { kind: 'retry' }>): Promise<void> {
+    if (fate.timedOutSaga) await this.recordUnfinishedSaga(work, fate.timedOutSaga.reason);
   }
 
-  private async recordUnfinishedSaga(envelope: Envelope, reason: string, overwrite = false): Promise<void> {
+  private async recordUnfinishedSaga(
+    { envelope, workflowId }: Pick<Work, 'envelope' | 'workflowId'>,
+    reason: string,
+    overwrite = false,
+  ): Promise<void> {
     const saga = SAGA_NAMES[envelope.type];
     if (!saga) return;
     await recordUnfinishedSaga(
       this.options.pool,
-      { workflowId: workflowIdFor(envelope), saga, accountId: envelope.accountId, reason },
+      { workflowId, saga, accountId: envelope.accountId, reason },
       { overwrite },
     );
   }
@@ -194,13 +234,11 @@ export class WorkflowRunner {
    * runs first, one describe call per message. Any run of the id, open or closed, refuses it: then the
    * fates decide, as for every message before. Returns the run's outcome, or undefined if refused.
    */
-  private async startIfNeverRun(request: RunRequest, events: RunEvents): Promise<WorkflowOutcome | undefined> {
-    const { client, baseTaskQueue, source, executionTimeouts } = this.options;
-    const { envelope, sqsMessageId } = request;
+  private async startIfNeverRun(work: Work, events: RunEvents): Promise<WorkflowOutcome | undefined> {
     let handle: WorkflowHandle;
     try {
-      handle = await client.workflow.start(WORKFLOW_TYPES[envelope.type], {
-        ...workflowStartOptions(envelope, baseTaskQueue, source, sqsMessageId, executionTimeouts),
+      handle = await this.options.client.workflow.start(WORKFLOW_TYPES[work.envelope.type], {
+        ...this.startOptions(work),
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });
@@ -213,8 +251,8 @@ export class WorkflowRunner {
   }
 
   /** One run, started or attached to, awaited until it closes however it closes. */
-  private async runOnce(request: RunRequest, events: RunEvents): Promise<WorkflowOutcome> {
-    const handle = await this.startOrAttach(request);
+  private async runOnce(work: Work, events: RunEvents): Promise<WorkflowOutcome> {
+    const handle = await this.startOrAttach(work);
     events.started();
     return this.awaitRun(handle);
   }
@@ -230,18 +268,19 @@ export class WorkflowRunner {
     }
   }
 
-  private async startOrAttach({ envelope, sqsMessageId }: RunRequest): Promise<WorkflowHandle> {
-    const { client, baseTaskQueue, source, executionTimeouts } = this.options;
+  private async startOrAttach(work: Work): Promise<WorkflowHandle> {
+    const { client } = this.options;
     try {
-      return await client.workflow.start(
-        WORKFLOW_TYPES[envelope.type],
-        workflowStartOptions(envelope, baseTaskQueue, source, sqsMessageId, executionTimeouts),
-      );
+      return await client.workflow.start(WORKFLOW_TYPES[work.envelope.type], this.startOptions(work));
     } catch (error) {
       // Completed meanwhile: its run is what this message asked for.
-      if (error instanceof WorkflowExecutionAlreadyStartedError)
-        return client.workflow.getHandle(workflowIdFor(envelope));
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(work.workflowId);
       throw error;
     }
+  }
+
+  private startOptions({ envelope, sqsMessageId, workflowId }: Work) {
+    const { baseTaskQueue, source, executionTimeouts } = this.options;
+    return workflowStartOptions(envelope, baseTaskQueue, source, sqsMessageId, executionTimeouts, workflowId);
   }
 }

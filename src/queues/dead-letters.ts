@@ -9,6 +9,7 @@
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
 import { parseEnvelope } from '../contracts/envelope';
+import { legacyWorkflowIdFor, workflowIdFor } from '../contracts/workflows';
 import { accountsThatCannotRun } from '../db/accounts';
 import { QUEUES, type QueueDefinition } from './catalogue';
 import {
@@ -205,6 +206,17 @@ async function completedWorkflowIds(pool: Pool, workflowIds: readonly string[]):
   return new Set(rows.map((row) => row.workflow_id));
 }
 
+/**
+ * The ids a letter's work may have been completed under: the one recorded with it, and its envelope's
+ * workflow id and the id it had before ids dropped their repetition (a letter recorded before the
+ * change may have been completed under the new id since, or the other way round).
+ */
+function completionIds(letter: ListedDeadLetter): string[] {
+  const parsed = parseEnvelope(letter.body);
+  const fromEnvelope = parsed.ok ? [workflowIdFor(parsed.envelope), legacyWorkflowIdFor(parsed.envelope)] : [];
+  return [letter.workflowId, ...fromEnvelope].filter((id): id is string => id !== undefined);
+}
+
 const ACCOUNT_STATES = {
   unknown: 'does not exist',
   disabled: 'still disabled',
@@ -220,10 +232,7 @@ export async function planReplay(
   queue: QueueDefinition,
   letters: readonly ListedDeadLetter[],
 ): Promise<PlannedLetter[]> {
-  const completed = await completedWorkflowIds(
-    pool,
-    letters.flatMap((letter) => (letter.workflowId ? [letter.workflowId] : [])),
-  );
+  const completed = await completedWorkflowIds(pool, letters.flatMap(completionIds));
   const parkedAccounts = letters.flatMap((l) => (l.disposition === 'parked' && l.accountId ? [l.accountId] : []));
   const unable = await accountsThatCannotRun(pool, [...new Set(parkedAccounts)]);
   const waitingGroups = new Map<string, string>();
@@ -250,7 +259,7 @@ function stepFor(
       why: letter.disposition === 'invalid' || parsed.ok ? letter.reason : parsed.reason,
     };
   }
-  if (letter.workflowId && completed.has(letter.workflowId)) return { letter, step: 'already-completed' };
+  if (completionIds(letter).some((id) => completed.has(id))) return { letter, step: 'already-completed' };
   const standing = letter.disposition === 'parked' && letter.accountId ? unable.get(letter.accountId) : undefined;
   if (standing) return { letter, step: 'wait', why: `account ${letter.accountId} ${ACCOUNT_STATES[standing]}` };
   return { letter, step: 'replay' };

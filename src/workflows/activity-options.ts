@@ -2,8 +2,27 @@
  * Activity proxies, one per kind of work, each with its own timeouts and retry policy. A failure an
  * activity marks non-retryable (validation, revoked authorisation) fails at once whatever the policy.
  */
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  proxyActivities,
+  type ActivityFunction,
+  type ActivityFunctionWithOptions,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
+
+/**
+ * Runs an activity of one of the proxies below with a one-line summary of this call, which the Temporal
+ * UI shows on its events (`push quantity batch 2/5 to Flipkart (10 SKUs)`). The summary travels as
+ * user metadata of the schedule command: replay does not compare it, so runs recorded without one
+ * still replay.
+ */
+export function withSummary<F extends ActivityFunction>(
+  activity: ActivityFunctionWithOptions<F>,
+  summary: string,
+  ...args: Parameters<F>
+): Promise<Awaited<ReturnType<F>>> {
+  return activity.executeWithOptions({ summary }, args);
+}
 
 /**
  * A cancelled workflow waits for a forward step in flight to finish (or acknowledge the cancel) before

@@ -1,7 +1,8 @@
 import type { Envelope } from '../contracts/envelope';
 import { rejectionReason } from '../contracts/stock';
 import { reservationKey } from '../contracts/sagas';
-import { bookkeeping, compensations, database, marketplace } from './activity-options';
+import { MARKETPLACE_NAMES } from '../contracts/marketplaces';
+import { bookkeeping, compensations, database, marketplace, withSummary } from './activity-options';
 import { Saga, SagaStepFailed, runScope, type SagaResult } from './saga';
 
 /**
@@ -22,22 +23,33 @@ export async function inventoryDeductWorkflow(envelope: Envelope): Promise<SagaR
   const key = reservationKey(idempotencyKey, runScope());
   const saga = new Saga('inventory-deduct', accountId);
   return saga.run(async () => {
-    const { sellerId, skuId, quantity } = await saga.step('load', () => database.loadDeductRequest(envelope));
+    const request = await saga.activity('load', 'load the deduct request', database.loadDeductRequest, envelope);
+    const { sellerId, skuId, quantity } = request;
     const sku = { sellerId, accountId, skuId };
-    saga.compensateWith('reserve', async () => {
-      // A reserve that never happened changed no version: nothing to push again.
-      if (await compensations.releaseReservation({ key })) await compensations.republishSku(sku);
-    });
-    await saga.step('reserve', () => database.reserveStock({ key, sellerId, accountId, skuId, quantity }));
+    const units = `${quantity} unit${quantity === 1 ? '' : 's'} of SKU ${skuId}`;
+    saga.compensateWith(
+      'reserve',
+      async () => {
+        // A reserve that never happened changed no version: nothing to push again.
+        if (await withSummary(compensations.releaseReservation, `compensate: release ${units}`, { key }))
+          await withSummary(compensations.republishSku, `compensate: push SKU ${skuId} to every listing again`, sku);
+      },
+      `release the reservation of ${units}`,
+    );
+    const reserve = { key, sellerId, accountId, skuId, quantity };
+    const listings = `find the listings of SKU ${skuId}`;
+    await saga.activity('reserve', `reserve ${units}`, database.reserveStock, reserve);
 
-    const accounts = await saga.step('listings', () => database.listingAccounts(sku));
-    for (const account of accounts) {
+    const accounts = await saga.activity('listings', listings, database.listingAccounts, sku);
+    saga.expectSteps(accounts.length + 4);
+    for (const [index, account] of accounts.entries()) {
       const step = `push:${account.marketplace}:${account.accountId}`;
-      const pushed = await saga.step(step, () =>
-        marketplace.pushStock({ sellerId, accountId: account.accountId, skuIds: [skuId] }),
-      );
+      const where = `${MARKETPLACE_NAMES[account.marketplace]} account ${account.accountId}`;
+      const summary = `push SKU ${skuId} quantity to ${where} (${index + 1}/${accounts.length})`;
+      const push = { sellerId, accountId: account.accountId, skuIds: [skuId] };
+      const pushed = await saga.activity(step, summary, marketplace.pushStock, push);
       if (pushed.rejected.length > 0) throw new SagaStepFailed(step, rejectionReason(pushed.rejected));
     }
-    await saga.step('commit', () => bookkeeping.commitReservation({ key }));
+    await saga.activity('commit', `commit the deduction of ${units}`, bookkeeping.commitReservation, { key });
   });
 }

@@ -1,6 +1,7 @@
 import type { Envelope } from '../contracts/envelope';
 import type { RejectedQuantity } from '../contracts/stock';
-import { database, marketplace } from './activity-options';
+import { MARKETPLACE_NAMES } from '../contracts/marketplaces';
+import { database, marketplace, withSummary } from './activity-options';
 
 export interface PublishResult {
   skuId: string;
@@ -21,17 +22,20 @@ export interface PublishResult {
  * then applies; a re-run skips the listings already showing the version).
  */
 export async function inventoryPublishWorkflow(envelope: Envelope): Promise<PublishResult> {
-  const { skuId, accounts } = await database.publishTargets(envelope);
+  const targets = `find the listings of SKU ${String(envelope.payload.skuId ?? '(none given)')}`;
+  const { skuId, accounts } = await withSummary(database.publishTargets, targets, envelope);
   const sellerId = envelope.sellerId!;
   const result: PublishResult = { skuId, pushed: 0, upToDate: 0, rejected: [] };
   const failures: unknown[] = [];
-  for (const { accountId } of accounts) {
+  for (const [index, { accountId, marketplace: market }] of accounts.entries()) {
+    const where = `${MARKETPLACE_NAMES[market]} account ${accountId}`;
     try {
-      const pushed = await marketplace.pushStock({ sellerId, accountId, skuIds: [skuId] });
+      const summary = `push SKU ${skuId} quantity to ${where} (${index + 1}/${accounts.length})`;
+      const pushed = await withSummary(marketplace.pushStock, summary, { sellerId, accountId, skuIds: [skuId] });
       result.pushed += pushed.pushed.length;
       result.upToDate += pushed.upToDate.length;
       if (pushed.rejected.length === 0) continue;
-      await database.recordPushRejections({
+      await withSummary(database.recordPushRejections, `record what ${where} refused for SKU ${skuId}`, {
         runKey: envelope.idempotencyKey,
         sellerId,
         accountId,

@@ -1,8 +1,8 @@
 import { workflowInfo } from '@temporalio/workflow';
 import type { Envelope } from '../contracts/envelope';
-import { inUpdateBatches } from '../contracts/marketplaces';
 import { addStockRepairs, NO_STOCK_REPAIRS, type StockRepairCounts } from '../contracts/stock';
-import { database, marketplace } from './activity-options';
+import { MARKETPLACE_NAMES, inUpdateBatches } from '../contracts/marketplaces';
+import { database, marketplace, withSummary } from './activity-options';
 
 /**
  * `inventory.repair` (schedule kind `inventory`): reads every listing of the account back from its
@@ -16,16 +16,17 @@ import { database, marketplace } from './activity-options';
  */
 export async function inventoryRepairWorkflow(envelope: Envelope): Promise<StockRepairCounts> {
   const { accountId, idempotencyKey: runKey } = envelope;
-  const { sellerId, marketplace: market, skuIds } = await database.repairTargets(envelope);
+  const targets = `find the listings of account ${accountId}`;
+  const { sellerId, marketplace: market, skuIds } = await withSummary(database.repairTargets, targets, envelope);
   const pushKey = `${runKey}:run-${workflowInfo().runId}`;
   let counts = { ...NO_STOCK_REPAIRS };
   const failures: unknown[] = [];
-  for (const batch of inUpdateBatches(skuIds, market)) {
+  const batches = inUpdateBatches(skuIds, market);
+  for (const [index, batch] of batches.entries()) {
+    const summary = `read back and repair batch ${index + 1}/${batches.length} on ${MARKETPLACE_NAMES[market]} (${batch.length} SKUs)`;
     try {
-      counts = addStockRepairs(
-        counts,
-        await marketplace.repairStock({ sellerId, accountId, skuIds: batch, runKey, pushKey }),
-      );
+      const repair = { sellerId, accountId, skuIds: batch, runKey, pushKey };
+      counts = addStockRepairs(counts, await withSummary(marketplace.repairStock, summary, repair));
     } catch (error) {
       failures.push(error);
     }

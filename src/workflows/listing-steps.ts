@@ -1,10 +1,13 @@
 import type { ListingChange, UpdateOutcome } from '../contracts/marketplace-records';
 import type { Marketplace } from '../contracts/marketplaces';
-import { compensations, marketplace } from './activity-options';
+import { compensations, marketplace, withSummary } from './activity-options';
 import { SagaStepFailed, type Saga } from './saga';
 
 export interface ListingPush {
   step: string;
+  /** What the update and its undo do, as their activities' summaries say it. */
+  summary: string;
+  undoSummary: string;
   accountId: string;
   marketplace: Marketplace;
   changes: ListingChange[];
@@ -24,15 +27,18 @@ export interface ListingPush {
  * changed is harmless.
  */
 export async function pushListings(saga: Saga, push: ListingPush): Promise<void> {
-  const { step, previous, idempotencyKey, runScope, ...target } = push;
+  const { step, summary, undoSummary, previous, idempotencyKey, runScope, ...target } = push;
   const input = { ...target, idempotencyKey: `${idempotencyKey}:${runScope}` };
+  const undoKey = `${idempotencyKey}:undo:${runScope}`;
   const restore = (changes: ListingChange[]) =>
-    saga.compensateWith(step, () =>
-      compensations.restoreListings({ ...target, changes, idempotencyKey: `${idempotencyKey}:undo:${runScope}` }),
+    saga.compensateWith(
+      step,
+      () => withSummary(compensations.restoreListings, undoSummary, { ...target, changes, idempotencyKey: undoKey }),
+      undoSummary,
     );
   let outcome: UpdateOutcome;
   try {
-    outcome = await saga.step(step, () => marketplace.updateListings(input));
+    outcome = await saga.activity(step, summary, marketplace.updateListings, input);
   } catch (error) {
     restore(previous);
     throw error;

@@ -2,6 +2,7 @@ import { continueAsNew } from '@temporalio/workflow';
 import { inUpdateBatches } from '../contracts/marketplaces';
 import type { Envelope } from '../contracts/envelope';
 import { rejectionReason } from '../contracts/stock';
+import { MARKETPLACE_NAMES } from '../contracts/marketplaces';
 import { database, marketplace } from './activity-options';
 import { pushListings } from './listing-steps';
 import { Saga, SagaStepFailed, runScope, type SagaResult } from './saga';
@@ -40,14 +41,21 @@ export async function marketplacePushWorkflow(
   const saga = new Saga('marketplace-push', accountId);
   let next: PushProgress | undefined;
   const result = await saga.run(async () => {
-    const chunk = await saga.step('load', () =>
-      database.desiredListings({ accountId, limit: MAX_LISTINGS_PER_PUSH, afterSku: progress.afterSku }),
+    const after = progress.afterSku === undefined ? '' : ` after SKU ${progress.afterSku}`;
+    const chunk = await saga.activity(
+      'load',
+      `load up to ${MAX_LISTINGS_PER_PUSH} listings of account ${accountId}${after}`,
+      database.desiredListings,
+      { accountId, limit: MAX_LISTINGS_PER_PUSH, afterSku: progress.afterSku },
     );
     const batches = inUpdateBatches(chunk, envelope.marketplace);
+    const continues = chunk.length === MAX_LISTINGS_PER_PUSH;
+    saga.expectSteps(1 + STEPS_PER_BATCH * batches.length);
     for (const [index, batch] of batches.entries()) {
-      await pushBatch(saga, envelope, batch, progress.batchesBefore + index);
+      const label = batchLabel(progress.batchesBefore, index, batches.length, continues);
+      await pushBatch(saga, envelope, batch, { index: progress.batchesBefore + index, label });
     }
-    if (chunk.length === MAX_LISTINGS_PER_PUSH) {
+    if (continues) {
       next = { afterSku: chunk.at(-1)!.sku, batchesBefore: progress.batchesBefore + batches.length };
     }
   });
@@ -57,20 +65,49 @@ export async function marketplacePushWorkflow(
 
 type Listing = Awaited<ReturnType<typeof database.desiredListings>>[number];
 
-async function pushBatch(saga: Saga, envelope: Envelope, batch: Listing[], index: number): Promise<void> {
+/** Snapshot, quantities, then each of FIELDS. */
+const STEPS_PER_BATCH = 2 + FIELDS.length;
+
+const FIELD_NAMES: Record<(typeof FIELDS)[number], string> = { pricePaise: 'prices', status: 'statuses' };
+
+/**
+ * `batch 2/5` when this run pushes the whole catalogue; a push continued as new counts its batches on
+ * from the earlier runs' (`batch 203, 3/5 of this run`), and cannot know yet how many follow.
+ */
+function batchLabel(batchesBefore: number, index: number, batchesHere: number, continues: boolean): string {
+  if (batchesBefore === 0 && !continues) return `batch ${index + 1}/${batchesHere}`;
+  return `batch ${batchesBefore + index + 1}, ${index + 1}/${batchesHere} of this run`;
+}
+
+async function pushBatch(
+  saga: Saga,
+  envelope: Envelope,
+  batch: Listing[],
+  { index, label }: { index: number; label: string },
+): Promise<void> {
   const { accountId, sellerId, marketplace: market, idempotencyKey: key } = envelope;
   const skus = batch.map((listing) => listing.sku);
-  const snapshot = await saga.step(`snapshot:${index}`, () =>
-    marketplace.readListings({ accountId, marketplace: market, skus }),
+  const size = `${batch.length} SKU${batch.length === 1 ? '' : 's'}`;
+  const name = MARKETPLACE_NAMES[market];
+  const snapshot = await saga.activity(
+    `snapshot:${index}`,
+    `read ${label} back from ${name} (${size})`,
+    marketplace.readListings,
+    { accountId, marketplace: market, skus },
   );
   const quantityStep = `quantity:${index}`;
-  const quantities = await saga.step(quantityStep, () =>
-    marketplace.pushStock({ sellerId, accountId, skuIds: batch.map((listing) => listing.skuId) }),
+  const quantities = await saga.activity(
+    quantityStep,
+    `push quantity ${label} to ${name} (${size})`,
+    marketplace.pushStock,
+    { sellerId, accountId, skuIds: batch.map((listing) => listing.skuId) },
   );
   if (quantities.rejected.length > 0) throw new SagaStepFailed(quantityStep, rejectionReason(quantities.rejected));
   for (const field of FIELDS) {
     await pushListings(saga, {
       step: `${field}:${index}`,
+      summary: `push ${FIELD_NAMES[field]} ${label} to ${name} (${size})`,
+      undoSummary: `compensate: restore the ${FIELD_NAMES[field]} of ${label} on ${name}`,
       accountId,
       marketplace: market,
       changes: batch.map((listing) => ({ sku: listing.sku, [field]: listing[field] })),

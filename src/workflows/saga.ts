@@ -11,14 +11,21 @@
  * fails it non-retryably (`SagaCompensated`, or the refusal's own type when it parks or is refused for
  * good), so the poller dead-letters the message at once and a replay runs the saga again; an undo that
  * failed fails it as `SagaNeedsAttention`. A cancel compensates likewise, then ends the run cancelled.
+ *
+ * Each step and undo has a one-line summary: its activity carries it (the UI shows it on the events),
+ * and the saga's progress (step n of m, what is done, what is being undone) is the workflow's current
+ * details, updated at every step, undo and end (saga-progress.ts).
  */
 import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
+  type ActivityFunction,
+  type ActivityFunctionWithOptions,
 } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import type { CompensationRecord, SagaStatus } from '../contracts/sagas';
@@ -32,7 +39,8 @@ import {
   SAGA_FAILURES,
 } from '../contracts/failures';
 import { SagaStateKey } from '../contracts/search-attributes';
-import { bookkeeping } from './activity-options';
+import { bookkeeping, withSummary } from './activity-options';
+import { sagaProgressDetails, type SagaProgress } from './saga-progress';
 
 export interface SagaResult {
   status: SagaStatus;
@@ -107,23 +115,47 @@ function showState(state: 'compensating' | 'completed' | 'compensated' | 'needs-
 }
 
 export class Saga {
-  private readonly undo: { step: string; run: () => Promise<unknown> }[] = [];
+  private readonly undo: { step: string; summary: string; run: () => Promise<unknown> }[] = [];
   /** The step under way, named in the record when a cancel interrupts it. */
   private current = 'start';
+  private readonly progress: SagaProgress;
 
   constructor(
     private readonly name: string,
     private readonly accountId: string,
-  ) {}
+  ) {
+    this.progress = { saga: name, phase: 'running', step: 0, done: [], undone: [], undoFailed: [] };
+  }
+
+  /** How many steps the saga runs in all, once the workflow knows: its progress reads `step n of m`. */
+  expectSteps(total: number): void {
+    this.progress.stepsExpected = total;
+    this.show();
+  }
+
+  /** One activity as a step (see step()): the activity's events and the saga's progress show `summary`. */
+  activity<F extends ActivityFunction>(
+    step: string,
+    summary: string,
+    activity: ActivityFunctionWithOptions<F>,
+    ...args: Parameters<F>
+  ): Promise<Awaited<ReturnType<F>>> {
+    return this.step(step, () => withSummary(activity, summary, ...args), summary);
+  }
 
   /**
    * Runs one step. A business failure becomes this step's SagaStepFailed (the saga compensates);
    * retryable trouble that spent its attempts fails the workflow retryably, with nothing undone.
    */
-  async step<T>(step: string, run: () => Promise<T>): Promise<T> {
+  async step<T>(step: string, run: () => Promise<T>, summary = step): Promise<T> {
     this.current = step;
+    this.progress.step += 1;
+    this.progress.current = summary;
+    this.show();
     try {
-      return await run();
+      const result = await run();
+      this.progress.done.push(summary);
+      return result;
     } catch (error) {
       if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
       if (isBusinessFailure(error)) throw new SagaStepFailed(step, failureReason(error), failureTypeOf(error));
@@ -140,8 +172,8 @@ export class Saga {
    * Registers how to undo `step`. Call it once the step succeeded, or before a step whose outcome may
    * be unknown when it fails, with an undo that is harmless where the step did not land.
    */
-  compensateWith(step: string, run: () => Promise<unknown>): void {
-    this.undo.push({ step, run });
+  compensateWith(step: string, run: () => Promise<unknown>, summary = `undo ${step}`): void {
+    this.undo.push({ step, summary, run });
   }
 
   /**
@@ -167,15 +199,23 @@ export class Saga {
   private compensate(cause: { failedStep: string; reason: string }): Promise<SagaResult> {
     return CancellationScope.nonCancellable(async () => {
       showState('compensating');
+      this.progress.phase = 'compensating';
+      this.progress.failed = { step: cause.failedStep, reason: cause.reason };
       const compensations: CompensationRecord[] = [];
-      for (const { step, run } of [...this.undo].reverse()) {
+      const undos = [...this.undo].reverse();
+      for (const [index, { step, summary, run }] of undos.entries()) {
+        this.progress.undoing = { number: index + 1, of: undos.length, summary };
+        this.show();
         try {
           await run();
           compensations.push({ step, ok: true });
+          this.progress.undone.push(summary);
         } catch (error) {
           compensations.push({ step, ok: false, error: failureReason(error) });
+          this.progress.undoFailed.push(`${summary} (${failureReason(error)})`);
         }
       }
+      this.progress.undoing = undefined;
       const status = compensations.every((c) => c.ok) ? 'compensated' : 'needs_attention';
       return this.finish({ status, ...cause, compensations });
     });
@@ -184,7 +224,7 @@ export class Saga {
   /** Recorded first, then shown: the attribute never claims an end PostgreSQL does not hold. */
   private async finish(result: SagaResult): Promise<SagaResult> {
     await CancellationScope.nonCancellable(() =>
-      bookkeeping.recordSagaRun({
+      withSummary(bookkeeping.recordSagaRun, `record the saga's end: ${result.status}`, {
         workflowId: workflowInfo().workflowId,
         saga: this.name,
         accountId: this.accountId,
@@ -192,7 +232,13 @@ export class Saga {
       }),
     );
     showState(result.status === 'needs_attention' ? 'needs-attention' : result.status);
+    this.progress.phase = result.status;
+    this.show();
     return result;
+  }
+
+  private show(): void {
+    setCurrentDetails(sagaProgressDetails(this.progress));
   }
 }
 

@@ -3,27 +3,37 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { SyncInput } from '../activities/sync';
 import { DOCUMENT_FAILURES, failureReason } from '../contracts/failures';
 import type { Envelope } from '../contracts/envelope';
-import { database, downloads, reads } from './activity-options';
+import { MARKETPLACE_NAMES } from '../contracts/marketplaces';
+import { database, downloads, reads, withSummary } from './activity-options';
 
 const syncInput = ({ accountId, marketplace, dueAt }: Envelope): SyncInput => ({ accountId, marketplace, dueAt });
 
+/** One paged read of the account's `what` from its marketplace, summarised so on its events. */
+function read(sync: typeof reads.syncOrders, what: string, envelope: Envelope) {
+  return withSummary(
+    sync,
+    `read ${what} from ${MARKETPLACE_NAMES[envelope.marketplace]} into PostgreSQL`,
+    syncInput(envelope),
+  );
+}
+
 /** Orders, then returns (a return refers to an order). */
 export async function accountSyncWorkflow(envelope: Envelope) {
-  const orders = await reads.syncOrders(syncInput(envelope));
-  const returns = await reads.syncReturns(syncInput(envelope));
+  const orders = await read(reads.syncOrders, 'orders', envelope);
+  const returns = await read(reads.syncReturns, 'returns', envelope);
   return { orders: orders.stored, returns: returns.stored };
 }
 
 export async function ajioOrdersSyncWorkflow(envelope: Envelope) {
-  return { orders: (await reads.syncOrders(syncInput(envelope))).stored };
+  return { orders: (await read(reads.syncOrders, 'orders', envelope)).stored };
 }
 
 export async function returnsSyncWorkflow(envelope: Envelope) {
-  return { returns: (await reads.syncReturns(syncInput(envelope))).stored };
+  return { returns: (await read(reads.syncReturns, 'returns', envelope)).stored };
 }
 
 export async function payoutSyncWorkflow(envelope: Envelope) {
-  return { payouts: (await reads.syncPayouts(syncInput(envelope))).stored };
+  return { payouts: (await read(reads.syncPayouts, 'payouts', envelope)).stored };
 }
 
 /** Documents downloaded per run; the rest wait for the schedule's next run. */
@@ -37,13 +47,18 @@ export const MAX_DOCUMENTS_PER_RUN = 50;
  */
 export async function documentDownloadWorkflow(envelope: Envelope) {
   const { accountId, marketplace } = envelope;
-  await reads.syncDocumentList(syncInput(envelope));
-  const pending = await database.documentsToDownload({ accountId, limit: MAX_DOCUMENTS_PER_RUN });
+  await read(reads.syncDocumentList, 'the document list', envelope);
+  const toDownload = `find up to ${MAX_DOCUMENTS_PER_RUN} documents not yet downloaded`;
+  const pending = await withSummary(database.documentsToDownload, toDownload, {
+    accountId,
+    limit: MAX_DOCUMENTS_PER_RUN,
+  });
   const downloaded = [];
   const failed: string[] = [];
-  for (const documentId of pending) {
+  for (const [index, documentId] of pending.entries()) {
+    const summary = `download document ${documentId} (${index + 1}/${pending.length}) from ${MARKETPLACE_NAMES[marketplace]}`;
     try {
-      const { sha256 } = await downloads.downloadDocument({ accountId, marketplace, documentId });
+      const { sha256 } = await withSummary(downloads.downloadDocument, summary, { accountId, marketplace, documentId });
       downloaded.push({ documentId, sha256 });
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
@@ -61,5 +76,8 @@ export async function documentDownloadWorkflow(envelope: Envelope) {
 
 /** Orders against payouts; mismatches are recorded under this run's idempotency key. */
 export async function reconciliationWorkflow(envelope: Envelope) {
-  return database.reconcileOrders({ accountId: envelope.accountId, runKey: envelope.idempotencyKey });
+  return withSummary(database.reconcileOrders, 'reconcile orders against payouts', {
+    accountId: envelope.accountId,
+    runKey: envelope.idempotencyKey,
+  });
 }

@@ -1,5 +1,5 @@
 import type { Envelope } from '../contracts/envelope';
-import { compensations, tokens } from './activity-options';
+import { compensations, tokens, withSummary } from './activity-options';
 import { Saga, type SagaResult } from './saga';
 
 /**
@@ -13,12 +13,18 @@ export async function ajioTokenRefreshWorkflow(envelope: Envelope): Promise<Saga
   const saga = new Saga('ajio-token-refresh', accountId);
   let refreshed = false;
   const result = await saga.run(async () => {
-    ({ refreshed } = await saga.step('refresh', () =>
-      tokens.refreshAjioToken({ accountId, dueAt: envelope.dueAt, idempotencyKey: envelope.idempotencyKey }),
-    ));
+    const { dueAt, idempotencyKey } = envelope;
+    const refresh = { accountId, dueAt, idempotencyKey };
+    ({ refreshed } = await saga.activity('refresh', 'refresh the AJIO token', tokens.refreshAjioToken, refresh));
     if (!refreshed) return;
-    saga.compensateWith('refresh', () => compensations.restorePreviousAjioToken({ accountId }));
-    await saga.step('verify', () => tokens.verifyAjioToken({ accountId }));
+    const restore = 'compensate: restore the previous AJIO token';
+    saga.compensateWith(
+      'refresh',
+      () => withSummary(compensations.restorePreviousAjioToken, restore, { accountId }),
+      restore,
+    );
+    saga.expectSteps(2);
+    await saga.activity('verify', 'verify the new AJIO token with one call', tokens.verifyAjioToken, { accountId });
   });
   return { ...result, refreshed };
 }

@@ -16,9 +16,8 @@ import { bundleWithEditedWorkflow, replaceOnce } from './variant-bundle';
 
 jest.setTimeout(180_000);
 
-const RESERVE =
-  "    await saga.step('reserve', () => database.reserveStock({ key, sellerId, accountId, skuId, quantity }));\n";
-const LISTINGS = "    const accounts = await saga.step('listings', () => database.listingAccounts(sku));\n";
+const RESERVE = "    await saga.activity('reserve', `reserve ${units}`, database.reserveStock, reserve);\n";
+const LISTINGS = "    const accounts = await saga.activity('listings', listings, database.listingAccounts, sku);\n";
 const RESERVE_THEN_LISTINGS = `${RESERVE}\n${LISTINGS}`;
 const PATCH_ID = 'deduct-listings-before-reserve';
 
@@ -34,11 +33,11 @@ const patchedChange = (source: string) =>
       [
         `    let accounts: Awaited<ReturnType<typeof database.listingAccounts>>;\n`,
         `    if (patched('${PATCH_ID}')) {\n`,
-        `      accounts = await saga.step('listings', () => database.listingAccounts(sku));\n`,
+        `      accounts = await saga.activity('listings', listings, database.listingAccounts, sku);\n`,
         `  ${RESERVE}`,
         `    } else {\n`,
         `  ${RESERVE}`,
-        `      accounts = await saga.step('listings', () => database.listingAccounts(sku));\n`,
+        `      accounts = await saga.activity('listings', listings, database.listingAccounts, sku);\n`,
         `    }\n`,
       ].join(''),
     ),

@@ -55,6 +55,11 @@ export class WorkflowHarness {
 
   private constructor(private readonly env: TestWorkflowEnvironment) {}
 
+  /** The test server's client: to read a finished run's history or query it as the Temporal UI does. */
+  get client(): TestWorkflowEnvironment['client'] {
+    return this.env.client;
+  }
+
   static async start(options: HarnessOptions = {}): Promise<WorkflowHarness> {
     const [env, workflowBundle] = await Promise.all([
       startTestServer(),
