@@ -5,8 +5,6 @@
  * and everything completes in order once Temporal is back. A Temporal server of its own, so the
  * outage disturbs no other test. Production poller settings (the role's defaults).
  */
-import { portFromEnv } from '../../scripts/stack/service';
-import { temporalService } from '../../scripts/stack/services/temporal';
 import { startService, stopService } from '../../scripts/stack/stack';
 import {
   expectAllRanInOrderUnharmed,
@@ -15,7 +13,7 @@ import {
   ReceiveCounter,
 } from '../support/backpressure';
 import { envelope, pipelineBench, type PipelineBench } from '../support/pipeline';
-import { privateDataDir, usePrivateServer } from '../support/private-server';
+import { usePrivateTemporal } from '../support/private-server';
 import { startRole, type RoleProcess } from '../support/role-process';
 import { drainRawQueue, sqsServers } from '../support/sqs';
 
@@ -29,15 +27,11 @@ const REPLICAS = 3;
  */
 const ALL_REPLICAS_PAUSED = { pauseAfterMs: REPLICAS * 25_000, releaseWithinMs: 30_000 };
 
-const port = portFromEnv('STACK_TEST_REPLICAS_TEMPORAL_PORT', 27253);
-const dataDir = privateDataDir('temporal-outage-replicas');
-const server = temporalService({
-  name: 'temporal-outage-replicas-test',
-  port,
-  uiPort: portFromEnv('STACK_TEST_REPLICAS_TEMPORAL_UI_PORT', 28253),
-  dataDir,
+const { server, port } = usePrivateTemporal('temporal-outage-replicas', {
+  envName: 'REPLICAS',
+  port: 27253,
+  uiPort: 28253,
 });
-usePrivateServer(server, dataDir);
 
 describe.each(sqsServers())(
   'a Temporal outage under %s poller replicas, on %s'.replace('%s', String(REPLICAS)),

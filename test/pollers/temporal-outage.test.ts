@@ -3,25 +3,15 @@
  * towards it), and everything completes once Temporal is back. A Temporal server of its own, so the
  * outage disturbs no other test.
  */
-import { privateDataDir, usePrivateServer } from '../support/private-server';
+import { usePrivateTemporal } from '../support/private-server';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { portFromEnv } from '../../scripts/stack/service';
-import { temporalService } from '../../scripts/stack/services/temporal';
 import { startService, stopService } from '../../scripts/stack/stack';
 import { envelope, eventually, pipelineBench, type PipelineBench } from '../support/pipeline';
 
 jest.setTimeout(240_000);
 
-const port = portFromEnv('STACK_TEST_OUTAGE_TEMPORAL_PORT', 27243);
-const dataDir = privateDataDir('temporal-outage');
-const server = temporalService({
-  name: 'temporal-outage-test',
-  port,
-  uiPort: portFromEnv('STACK_TEST_OUTAGE_TEMPORAL_UI_PORT', 28243),
-  dataDir,
-});
-usePrivateServer(server, dataDir);
+const { server, port } = usePrivateTemporal('temporal-outage', { envName: 'OUTAGE', port: 27243, uiPort: 28243 });
 // The poller bench lives in an inner block, so it is set up after the server starts and closed
 // before the server stops.
 describe('with a live poller', () => {

@@ -13,8 +13,6 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { NativeConnection } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { portFromEnv } from '../../scripts/stack/service';
-import { temporalService } from '../../scripts/stack/services/temporal';
 import type { FairnessProbeActivities } from '../../scripts/bench/fairness-workflows';
 import {
   BIG_SELLER,
@@ -24,19 +22,11 @@ import {
   startDeduct,
   type Keys,
 } from '../../scripts/bench/fairness';
-import { privateDataDir, usePrivateServer } from '../support/private-server';
+import { usePrivateTemporal } from '../support/private-server';
 
 jest.setTimeout(300_000);
 
-const port = portFromEnv('STACK_TEST_FAIRNESS_TEMPORAL_PORT', 42233);
-const dataDir = privateDataDir('fairness');
-const server = temporalService({
-  name: 'fairness-test',
-  port,
-  uiPort: portFromEnv('STACK_TEST_FAIRNESS_TEMPORAL_UI_PORT', 42243),
-  dataDir,
-});
-usePrivateServer(server, dataDir);
+const { server, port } = usePrivateTemporal('fairness', { envName: 'FAIRNESS', port: 27263, uiPort: 28263 });
 const address = `127.0.0.1:${port}`;
 const namespace = 'default';
 

@@ -2,14 +2,12 @@
  * The stack's Temporal server keeps history across a restart. This runs a second server from the
  * same service definition on its own ports and data folder, so stopping it disturbs no other test.
  */
-import { privateDataDir, usePrivateServer } from '../support/private-server';
+import { usePrivateTemporal } from '../support/private-server';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { portFromEnv } from '../../scripts/stack/service';
-import { temporalService } from '../../scripts/stack/services/temporal';
 import { startService, stopService } from '../../scripts/stack/stack';
 import { loadConfig } from '../../src/config';
 import { DLQ_RETENTION_SECONDS, NAMESPACE_RETENTION_SECONDS } from '../../src/queues/catalogue';
@@ -18,15 +16,7 @@ import { smokeCheckWorkflow } from '../../src/workflows';
 
 jest.setTimeout(180_000);
 
-const port = portFromEnv('STACK_TEST_TEMPORAL_PORT', 27233);
-const dataDir = privateDataDir('temporal-restart');
-const server = temporalService({
-  name: 'temporal-restart-test',
-  port,
-  uiPort: portFromEnv('STACK_TEST_TEMPORAL_UI_PORT', 28233),
-  dataDir,
-});
-usePrivateServer(server, dataDir);
+const { server, port, dataDir } = usePrivateTemporal('temporal-restart', { envName: '', port: 27233, uiPort: 28233 });
 const config = loadConfig({
   ...process.env,
   TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
