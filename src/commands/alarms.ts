@@ -6,11 +6,11 @@
  * green), 1 when CloudWatch cannot be read. `help`, `--help` or `-h` prints the usage.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
+import { runCommand } from './command';
 import { alarmStatuses, type AlarmStatus } from '../observability/alarm-status';
 import { comparisonSymbol } from '../observability/alarm-evaluation';
 import { createCloudWatchClient } from '../observability/metrics';
-import { FatalError, runMain } from '../platform/main';
+import { FatalError } from '../platform/main';
 
 const USAGE = 'usage: npm run alarms -- status [--json] [--at <ISO time>] | help';
 export const EXIT_ANY_ALARM = 3;
@@ -48,13 +48,7 @@ function line(status: AlarmStatus): string {
   );
 }
 
-runMain(async () => {
-  const asked = request();
-  if (!asked) {
-    console.log(USAGE);
-    return;
-  }
-  const config = loadConfig();
+runCommand(USAGE, request, async (asked, config) => {
   const cloudWatch = createCloudWatchClient(config);
   try {
     const statuses = await alarmStatuses(cloudWatch, config, asked.at);

@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
+import { runCommand } from './command';
 import {
   deadLetterCounts,
   peekDeadLetters,
@@ -24,7 +24,7 @@ import { attentionSummary, type AttentionSummary } from '../db/attention';
 import { createPool } from '../db/pool';
 import { createSqsClient } from '../platform/sqs-client';
 import { postgresServer, requireServers, sqsServer } from '../platform/startup-checks';
-import { FatalError, runMain } from '../platform/main';
+import { FatalError } from '../platform/main';
 
 const USAGE =
   'usage: npm run dlq -- list | peek <queue> [--account ID | --seller ID] [--max N] | ' +
@@ -81,7 +81,9 @@ function accountOrSeller({ account, seller }: { account?: string; seller?: strin
     throw new FatalError(`give --account or --seller, not both; ${USAGE}`);
   const [option, id] = seller === undefined ? ['account', account] : ['seller', seller];
   if (id !== undefined && !ACCOUNT_ID.test(id)) {
-    throw new FatalError(`--${option} takes ${option === 'account' ? 'an account' : 'a seller'} id (letters, digits, _ and -); ${USAGE}`);
+    throw new FatalError(
+      `--${option} takes ${option === 'account' ? 'an account' : 'a seller'} id (letters, digits, _ and -); ${USAGE}`,
+    );
   }
   return id;
 }
@@ -119,13 +121,7 @@ function request(): Request | undefined {
   };
 }
 
-runMain(async () => {
-  const asked = request();
-  if (!asked) {
-    console.log(USAGE);
-    return;
-  }
-  const config = loadConfig();
+runCommand(USAGE, request, async (asked, config) => {
   const sqs = createSqsClient(config);
   const pool = createPool(config, { max: 2 });
   try {

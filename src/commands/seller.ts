@@ -5,7 +5,8 @@
  * A server that does not answer shows as "unavailable: <reason>"; the rest is still printed.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
+import type { Config } from '../config';
+import { runCommand } from './command';
 import { createPool } from '../db/pool';
 import {
   InvalidSellerIdError,
@@ -14,7 +15,7 @@ import {
   type Section,
   type SellerStatus,
 } from '../observability/seller-status';
-import { FatalError, runMain } from '../platform/main';
+import { FatalError } from '../platform/main';
 import { createRedisConnection } from '../platform/redis';
 import { createLazyTemporalClient } from '../platform/temporal-client';
 import { SILENT_LOGGER } from '../platform/logger';
@@ -39,14 +40,9 @@ function request(): { id: string; json: boolean } | undefined {
   return { id, json: values.json };
 }
 
-runMain(async () => {
-  const asked = request();
-  if (asked) await printStatus(asked);
-  else console.log(USAGE);
-});
+runCommand(USAGE, request, printStatus);
 
-async function printStatus(asked: { id: string; json: boolean }): Promise<void> {
-  const config = loadConfig();
+async function printStatus(asked: { id: string; json: boolean }, config: Config): Promise<void> {
   const pool = createPool(config, { max: 4 });
   // A Redis that is away makes the cooldowns unavailable (within the reader's deadline), not the answer.
   const redis = createRedisConnection(config, { log: SILENT_LOGGER });
