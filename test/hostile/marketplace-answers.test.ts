@@ -15,6 +15,7 @@ import type { SimFault } from '../../simulator/src/control';
 import { startSimulator, type RunningSimulator } from '../../simulator/src/server';
 import { SILENT_LOGGER } from '../../src/platform/logger';
 import { WorkflowBench, type Seller } from '../support/workflow-bench';
+import { workflowIdFor } from '../../src/contracts/workflows';
 
 jest.setTimeout(60_000);
 
@@ -149,7 +150,7 @@ it.each(CASES)('$name: each attempt fails naming it, is retried, and the work co
 
   expect(result).toEqual(EXPECTED_RESULT[c.type]);
   expect(bystanderResult).toEqual(EXPECTED_RESULT[c.type]);
-  const workflowId = bench.workflowIds.find((id) => id.endsWith(envelope.idempotencyKey))!;
+  const workflowId = workflowIdFor(envelope);
   const retried = await retriedActivity(workflowId, c.activity);
   expect(retried).toEqual({
     attempt: c.times + 1,
