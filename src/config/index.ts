@@ -130,6 +130,8 @@ const envSchema = z
       .optional(),
     // How long a stopping poller waits for workflows in flight before releasing their messages.
     POLLER_SHUTDOWN_SECONDS: z.coerce.number().int().min(0).max(3_600).default(25),
+    // Whether a message's work is looked for under its old workflow id (docs/messages.md, "Workflow ids").
+    POLLER_LEGACY_ID_LOOKUP: z.enum(['on', 'off']).default('on'),
     // Overrides of the catalogue's per-queue poller settings, for this process.
     POLLER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).optional(),
     POLLER_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(3).max(43_200).optional(),
@@ -246,7 +248,13 @@ export interface Config {
   aws: { region: string; sqsEndpoint?: string; cloudWatchEndpoint?: string };
   queues: { prefix: string };
   sweeps: { timezone: string; claimLeaseSeconds: number };
-  pollers: { queueNames: readonly QueueName[]; shutdownSeconds: number; overrides: PollerOverrides };
+  pollers: {
+    queueNames: readonly QueueName[];
+    shutdownSeconds: number;
+    overrides: PollerOverrides;
+    /** POLLER_LEGACY_ID_LOOKUP: look for a message's work under its old workflow id too. */
+    legacyIdLookup: boolean;
+  };
   /** undefined entries where not configured: only the Temporal worker role requires them. */
   marketplaces: {
     urls: Partial<Record<Marketplace, string>>;
@@ -340,6 +348,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pollers: {
       queueNames: e.POLLER_QUEUES ? (e.POLLER_QUEUES.split(',') as QueueName[]) : QUEUE_NAMES,
       shutdownSeconds: e.POLLER_SHUTDOWN_SECONDS,
+      legacyIdLookup: e.POLLER_LEGACY_ID_LOOKUP === 'on',
       overrides: Object.fromEntries(
         Object.entries({
           concurrency: e.POLLER_CONCURRENCY,

@@ -38,6 +38,7 @@ export async function createPoller(wiring: PollerWiring, queue: QueueDefinition)
     source: { queue, physicalName },
     retryDelaySeconds,
     executionTimeouts: wiring.executionTimeouts,
+    legacyIdLookup: config.pollers.legacyIdLookup,
   });
   const endpoints = { queue, url: await directory.url(queue), deadLetterUrl: await directory.deadLetterUrl(queue) };
   return new QueuePoller({

@@ -112,6 +112,12 @@ export interface RunnerOptions {
   /** The catalogue's retry delay, as the poller applies it. */
   retryDelaySeconds: number;
   executionTimeouts?: ExecutionTimeouts;
+  /**
+   * Whether a message whose old id differs is looked for under it in Temporal (one describe per
+   * message; POLLER_LEGACY_ID_LOOKUP). Default: on. Its completion record is looked for under both ids
+   * either way.
+   */
+  legacyIdLookup?: boolean;
 }
 
 /** A message as the runner needs it: its SQS id, and when it was replayed from the DLQ, if it was. */
@@ -176,10 +182,11 @@ export class WorkflowRunner {
    * id has a run Temporal still knows (open, or closed within retention), so a message produced before
    * the change and delivered after it attaches to its run, or retries and counts under it, instead of
    * starting the work a second time; otherwise its workflow id. Costs one describe for a message whose
-   * two ids differ; its completion record is looked for under both ids before.
+   * two ids differ, until POLLER_LEGACY_ID_LOOKUP turns it off; its completion record is looked for
+   * under both ids before.
    */
   private async idWithRuns(envelope: Envelope): Promise<string> {
-    const legacyId = legacyWorkflowIdFor(envelope);
+    const legacyId = this.options.legacyIdLookup === false ? undefined : legacyWorkflowIdFor(envelope);
     if (legacyId && (await this.runs.latest(legacyId))) return legacyId;
     return workflowIdFor(envelope);
   }

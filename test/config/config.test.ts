@@ -24,6 +24,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...valid, WORKFLOW_BUNDLE: 'webpack' })).toThrow(/WORKFLOW_BUNDLE/);
   });
 
+  it('looks for old workflow ids unless POLLER_LEGACY_ID_LOOKUP is off, and takes nothing but on or off', () => {
+    expect(loadConfig(valid).pollers.legacyIdLookup).toBe(true);
+    expect(loadConfig({ ...valid, POLLER_LEGACY_ID_LOOKUP: 'off' }).pollers.legacyIdLookup).toBe(false);
+    expect(errorFor({ ...valid, POLLER_LEGACY_ID_LOOKUP: 'false' })).toMatch(/POLLER_LEGACY_ID_LOOKUP/);
+  });
+
   it('gives typed values and defaults from a minimal environment', () => {
     const config = loadConfig(valid);
     expect(config.temporal).toEqual({

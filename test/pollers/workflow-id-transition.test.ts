@@ -11,7 +11,7 @@
 import { WORKFLOW_TYPES } from '../../src/contracts/workflows';
 import { recordCompletedWork } from '../../src/db/completed-work';
 import { findQueue, queueName } from '../../src/queues/catalogue';
-import { workflowStartOptions } from '../../src/pollers/workflow-runner';
+import { WorkflowRunner, workflowStartOptions } from '../../src/pollers/workflow-runner';
 import type { Envelope } from '../../src/contracts/envelope';
 import { eventually } from '../support/pipeline';
 import { queueIsEmpty, sqsServers } from '../support/sqs';
@@ -56,6 +56,17 @@ describe.each(sqsServers())('a message produced before ids dropped their repetit
     );
     return bench.client.workflow.start(WORKFLOW_TYPES[message.type], options);
   }
+
+  /** A completion the old poller recorded under the old id, its run since gone past Temporal's retention. */
+  const recordOldCompletion = (message: Envelope) =>
+    recordCompletedWork(bench.pool, {
+      workflowId: oldId(message),
+      idempotencyKey: message.idempotencyKey,
+      messageType: message.type,
+      accountId: message.accountId,
+      runId: 'gone-past-retention',
+      sourceQueue: QUEUE.name,
+    });
 
   const runsUnder = async (workflowId: string) =>
     (await bench.client.workflow.count(`WorkflowId = '${workflowId}'`)).count;
@@ -112,14 +123,7 @@ describe.each(sqsServers())('a message produced before ids dropped their repetit
   it('finds a completion recorded under the old id when Temporal has forgotten its run', async () => {
     const sku = await listedSku(bench, STOCK, ['ajio']);
     const message = await deductOf(sku);
-    await recordCompletedWork(bench.pool, {
-      workflowId: oldId(message),
-      idempotencyKey: message.idempotencyKey,
-      messageType: message.type,
-      accountId: message.accountId,
-      runId: 'gone-past-retention',
-      sourceQueue: QUEUE.name,
-    });
+    await recordOldCompletion(message);
     await bench.send(message);
 
     expect(await settled(message)).toEqual([oldId(message)]);
@@ -128,6 +132,38 @@ describe.each(sqsServers())('a message produced before ids dropped their repetit
     const { rows } = await bench.pool.query('SELECT stock, reserved FROM skus WHERE id = $1', [sku.skuId]);
     expect(rows).toEqual([{ stock: STOCK, reserved: 0 }]);
     expect(await updatesPerAccount(sku)).toEqual([0]);
+  });
+
+  const stockOf = async (sku: ListedSku) =>
+    (await bench.pool.query('SELECT stock, reserved FROM skus WHERE id = $1', [sku.skuId])).rows[0];
+
+  /** The runner as a poller with POLLER_LEGACY_ID_LOOKUP=off has it, settling one message. */
+  function settleWithoutLookup(message: Envelope) {
+    const runner = new WorkflowRunner({
+      client: bench.client,
+      pool: bench.pool,
+      baseTaskQueue: bench.t.config.temporal.taskQueue,
+      source: { queue: QUEUE, physicalName: queueName(QUEUE, bench.t.config.queues.prefix) },
+      retryDelaySeconds: QUEUE.poller.retryDelaySeconds,
+      legacyIdLookup: false,
+    });
+    return runner.settle({ envelope: message, sqsMessageId: 'lookup-off' }, { started: () => {}, finished: () => {} });
+  }
+
+  it('with the old-id lookup off, looks no more at Temporal under the old id, but still at its completion record', async () => {
+    const sku = await listedSku(bench, STOCK, ['ajio']);
+    const ranBefore = await deductOf(sku);
+    await (await startUnderOldId(ranBefore)).result();
+    // Turned off too early (before retention passed): the run Temporal still holds is not seen.
+    expect(await settleWithoutLookup(ranBefore)).toMatchObject({ kind: 'completed' });
+    expect(await runsUnder(newId(ranBefore))).toBe(1);
+    expect(await stockOf(sku)).toEqual({ stock: STOCK - 2 * QUANTITY, reserved: 0 });
+
+    const recorded = await deductOf(sku);
+    await recordOldCompletion(recorded);
+    expect(await settleWithoutLookup(recorded)).toEqual({ kind: 'completed', runId: 'recorded' });
+    expect(await runsUnder(newId(recorded))).toBe(0);
+    expect(await stockOf(sku)).toEqual({ stock: STOCK - 2 * QUANTITY, reserved: 0 });
   });
 
   it('runs a message never run before under the new id, its start saying what it does', async () => {
