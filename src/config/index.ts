@@ -81,6 +81,10 @@ const envSchema = z
       .optional(),
     REDIS_SENTINEL_MASTER: z.string().optional(),
     REDIS_SENTINEL_PASSWORD: z.string().optional(),
+    // Sentinels spoken to over TLS (with the same CA as a `rediss://` master).
+    REDIS_SENTINEL_TLS: z.enum(['on', 'off']).default('off'),
+    // PEM file of the CA that signed Redis's certificate, when the system's CAs do not include it.
+    REDIS_TLS_CA_FILE: z.string().optional(),
     // BullMQ key prefix. A `{hash-tag}` keeps every key of a queue in one Redis Cluster slot.
     REDIS_KEY_PREFIX: z
       .string()
@@ -241,7 +245,9 @@ export interface Config {
   };
   redis: {
     url: string;
-    sentinel?: { sentinels: HostPort[]; masterName: string; password?: string };
+    sentinel?: { sentinels: HostPort[]; masterName: string; password?: string; tls: boolean };
+    /** REDIS_TLS_CA_FILE: verify Redis's (and TLS sentinels') certificates against this CA. */
+    tlsCaFile?: string;
     keyPrefix: string;
   };
   database: { url: string };
@@ -337,8 +343,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             sentinels: parseHostPorts(e.REDIS_SENTINELS),
             masterName: e.REDIS_SENTINEL_MASTER!,
             password: e.REDIS_SENTINEL_PASSWORD,
+            tls: e.REDIS_SENTINEL_TLS === 'on',
           }
         : undefined,
+      tlsCaFile: e.REDIS_TLS_CA_FILE,
       keyPrefix: e.REDIS_KEY_PREFIX,
     },
     database: { url: e.DATABASE_URL },
