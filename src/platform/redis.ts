@@ -2,6 +2,8 @@
  * Redis connections for BullMQ. Sweeps keep their schedule in Redis, so a Redis that may evict keys
  * could silently drop a scheduler: start-up refuses one.
  */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config';
 import { roleLogger, type Logger } from './logger';
@@ -36,21 +38,71 @@ export function createRedisConnection(
   return reportConnectionErrors(openConnection(config, blocking), log);
 }
 
+/**
+ * How long a Sentinel fail-over may keep the master away (down-after-milliseconds plus the promotion)
+ * before commands fail and readiness turns red: until then commands wait for the new master.
+ */
+export const SENTINEL_FAILOVER_RIDE_OUT_MS = 15_000;
+
+/** How long commands wait for, and readiness forgives, a master that is away. */
+export const failoverRideOutMs = (config: Config): number =>
+  config.redis.sentinel ? SENTINEL_FAILOVER_RIDE_OUT_MS : 0;
+
+/** Reconnect attempts back off to this, so a new master is found within about a second. */
+const MAX_RECONNECT_DELAY_MS = 1_000;
+const reconnectDelay = (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS);
+
+/** Reconnect attempts a command waits through before it fails: they add up to `rideOutMs`. */
+function retriesWithin(rideOutMs: number): number {
+  let attempts = 0;
+  for (let waited = 0; waited < rideOutMs; waited += reconnectDelay(attempts)) attempts += 1;
+  return Math.max(attempts, 3);
+}
+
+/**
+ * A demoted master (a fail-over, or a replica behind a stale address) answers writes with READONLY:
+ * reconnect (Sentinel names the new master) and send the command again (2) instead of failing it.
+ */
+export const reconnectOnReadonly = (error: Error): 2 | false => (error.message.startsWith('READONLY') ? 2 : false);
+
+function tlsOptions(config: Config): ConnectionOptions {
+  const file = config.redis.tlsCaFile;
+  if (!file) return {};
+  try {
+    return { ca: readFileSync(file) };
+  } catch (error) {
+    throw new FatalError(`REDIS_TLS_CA_FILE: cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
 function openConnection(config: Config, blocking: boolean): Redis {
   const { redis } = config;
-  const options: RedisOptions = { maxRetriesPerRequest: blocking ? null : 3 };
-  if (!redis.sentinel) return new Redis(redis.url, options);
-
+  const options: RedisOptions = {
+    maxRetriesPerRequest: blocking ? null : retriesWithin(failoverRideOutMs(config)),
+    retryStrategy: reconnectDelay,
+    reconnectOnError: reconnectOnReadonly,
+  };
   const url = new URL(redis.url);
+  const tls = url.protocol === 'rediss:' ? tlsOptions(config) : undefined;
+  if (!redis.sentinel) return new Redis(redis.url, { ...options, tls });
+
+  const { sentinel } = redis;
   return new Redis({
     ...options,
-    sentinels: redis.sentinel.sentinels,
-    name: redis.sentinel.masterName,
-    sentinelPassword: redis.sentinel.password,
+    sentinels: sentinel.sentinels,
+    name: sentinel.masterName,
+    sentinelPassword: sentinel.password,
+    // Without it ioredis ignores `tls` in Sentinel mode and speaks plaintext to a rediss:// master.
+    enableTLSForSentinelMode: tls !== undefined,
+    sentinelTLS: sentinel.tls ? tlsOptions(config) : undefined,
+    // Watch the sentinels for +switch-master: a planned fail-over leaves the old master writable
+    // (until Sentinel demotes it seconds later), and writes it takes then are lost.
+    failoverDetector: true,
+    sentinelRetryStrategy: reconnectDelay,
     username: url.username || undefined,
     password: url.password ? decodeURIComponent(url.password) : undefined,
     db: Number(url.pathname.slice(1) || 0),
-    tls: url.protocol === 'rediss:' ? {} : undefined,
+    tls,
   });
 }
 

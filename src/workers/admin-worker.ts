@@ -12,7 +12,7 @@ import { readSellerStatus } from '../observability/seller-status';
 import { closeServer, listen } from '../platform/http-server';
 import type { Logger } from '../platform/logger';
 import { redisReady } from '../platform/probes';
-import { createRedisConnection } from '../platform/redis';
+import { createRedisConnection, failoverRideOutMs } from '../platform/redis';
 import { findRole } from './roles';
 import { runRole, untilStopped, type Role } from '../platform/role';
 import { redisServer } from '../platform/startup-checks';
@@ -38,7 +38,7 @@ export function build(config: Config, log: Logger): Role {
     async prepare() {
       queues = SWEEPS.map((sweep) => sweepQueue(config, redis, sweep));
     },
-    checks: { redis: redisReady(redis) },
+    checks: { redis: redisReady(redis, failoverRideOutMs(config)) },
     async run() {
       server = createServer(
         createAdminApp({ queues, token, log, attention: () => attentionSummary(pool), sellerStatus }),

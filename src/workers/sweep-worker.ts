@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../platform/logger';
 import { postgresReady, redisReady } from '../platform/probes';
-import { assertNoEviction, createRedisConnection } from '../platform/redis';
+import { assertNoEviction, createRedisConnection, failoverRideOutMs } from '../platform/redis';
 import { findRole } from './roles';
 import { runRole, untilStopped, type Role } from '../platform/role';
 import { postgresServer, redisServer } from '../platform/startup-checks';
@@ -50,7 +50,7 @@ export function build(config: Config, log: Logger): Role {
       guard = guardSweepSchedulers(config, redis, log);
     },
     checks: {
-      redis: redisReady(redis),
+      redis: redisReady(redis, failoverRideOutMs(config)),
       postgres: postgresReady(deps.pool),
       schedulers: () => guard!.ready(),
     },
