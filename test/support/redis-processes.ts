@@ -58,8 +58,17 @@ export function redisProcesses(name: string) {
   const restart = (port: number, extra: string[] = []) =>
     start(port, serverArgs(port, path.join(dir, String(port)), extra));
 
-  /** A sentinel watching `masterName` at `masterPort`; Sentinel rewrites its config file, so each has its own. */
-  const sentinel = (port: number, masterName: string, masterPort: number, settings: string[]) => {
+  /**
+   * A sentinel watching `masterName` at `masterPort`, with `settings` (`sentinel …` lines, MASTER for
+   * the name) and `serverConfig` (other lines, later ones win); Sentinel rewrites its config file, so each has its own.
+   */
+  const sentinel = (
+    port: number,
+    masterName: string,
+    masterPort: number,
+    settings: string[],
+    serverConfig: string[] = [],
+  ) => {
     const file = path.join(dir, `sentinel-${port}.conf`);
     writeFileSync(
       file,
@@ -69,6 +78,7 @@ export function redisProcesses(name: string) {
         `dir ${dir}`,
         `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 2`,
         ...settings.map((line) => `sentinel ${line.replace('MASTER', masterName)}`),
+        ...serverConfig,
         '',
       ].join('\n'),
     );
