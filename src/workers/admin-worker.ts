@@ -33,7 +33,7 @@ export function build(config: Config, log: Logger): Role {
   let server: ReturnType<typeof createServer> | undefined;
 
   return {
-    servers: [redisServer(redis)],
+    servers: [redisServer(redis, failoverRideOutMs(config))],
     // After the start-up check: a BullMQ queue prints every connection error of a Redis that is not there.
     async prepare() {
       queues = SWEEPS.map((sweep) => sweepQueue(config, redis, sweep));

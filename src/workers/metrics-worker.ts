@@ -85,7 +85,11 @@ export function build(config: Config, log: Logger): Role {
   const lifetime = untilStopped();
   const { redis, pool, sqs } = connections;
   return {
-    servers: [redisServer(redis), postgresServer(pool), sqsServer(sqs, queueName(QUEUES[0]!, config.queues.prefix))],
+    servers: [
+      redisServer(redis, failoverRideOutMs(config)),
+      postgresServer(pool),
+      sqsServer(sqs, queueName(QUEUES[0]!, config.queues.prefix)),
+    ],
     async prepare() {
       role = createMetricsRole(config, log, connections);
     },

@@ -43,7 +43,7 @@ export function build(config: Config, log: Logger): Role {
     );
 
   return {
-    servers: [redisServer(redis), postgresServer(deps.pool)],
+    servers: [redisServer(redis, failoverRideOutMs(config)), postgresServer(deps.pool)],
     async prepare() {
       await assertNoEviction(redis);
       await upsertSweepSchedulers(config, redis);

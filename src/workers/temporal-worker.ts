@@ -106,7 +106,7 @@ export function createServiceActivities(
     activities,
     pool,
     checks: { postgres: postgresReady(pool), redis: redisReady(redis, failoverRideOutMs(config)) },
-    servers: [postgresServer(pool), redisServer(redis)],
+    servers: [postgresServer(pool), redisServer(redis, failoverRideOutMs(config))],
     close: async () => {
       sqs.destroy();
       redis.disconnect();

@@ -220,4 +220,22 @@ describe('the sweep role on Redis Sentinel', () => {
     }
     expect(role.output()).not.toContain('job scheduler was missing');
   });
+
+  it('starts a second sweep role while the master is down, instead of exiting', async () => {
+    await kill(servers.get(FIRST)!.child, 'SIGKILL');
+    const killedAt = Date.now();
+    const second = startRole('sweep-worker', t.env);
+    try {
+      await second.waitForOutput('schedulers upserted', 60_000);
+      const startedMs = Date.now() - killedAt;
+      expect(await masterPort()).toBe(SECOND);
+      const secondHealth = `http://127.0.0.1:${await loggedPort(second, 'health server listening')}/readyz`;
+      expect((await fetch(secondHealth)).status).toBe(200);
+      console.log(`a sweep role started ${startedMs} ms after the master was killed`);
+      expect(await lostWrites()).toEqual([]);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
 });
