@@ -60,7 +60,7 @@ function retriesWithin(rideOutMs: number): number {
 }
 
 /**
- * A demoted master (a fail-over, or a replica behind a stale address) answers writes with READONLY:
+ * A demoted master (a fail-over the connection has not heard of yet) answers writes with READONLY:
  * reconnect (Sentinel names the new master) and send the command again (2) instead of failing it.
  */
 export const reconnectOnReadonly = (error: Error): 2 | false => (error.message.startsWith('READONLY') ? 2 : false);
@@ -80,7 +80,6 @@ function openConnection(config: Config, blocking: boolean): Redis {
   const options: RedisOptions = {
     maxRetriesPerRequest: blocking ? null : retriesWithin(failoverRideOutMs(config)),
     retryStrategy: reconnectDelay,
-    reconnectOnError: reconnectOnReadonly,
   };
   const url = new URL(redis.url);
   const tls = url.protocol === 'rediss:' ? tlsOptions(config) : undefined;
@@ -98,6 +97,9 @@ function openConnection(config: Config, blocking: boolean): Redis {
     // Watch the sentinels for +switch-master: a planned fail-over leaves the old master writable
     // (until Sentinel demotes it seconds later), and writes it takes then are lost.
     failoverDetector: true,
+    // Only here: the sentinels name the new master. A plain REDIS_URL at a replica would reconnect
+    // to the same replica and send the write again forever; there READONLY fails the command.
+    reconnectOnError: reconnectOnReadonly,
     sentinelRetryStrategy: reconnectDelay,
     username: url.username || undefined,
     password: url.password ? decodeURIComponent(url.password) : undefined,
