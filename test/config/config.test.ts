@@ -148,9 +148,17 @@ describe('loadConfig', () => {
       ],
       masterName: 'bullmq',
       password: undefined,
+      tls: false,
     });
     expect(config.redis.keyPrefix).toBe('{sweeps}');
     expect(errorFor({ ...valid, REDIS_SENTINELS: 's1:26379' })).toContain('REDIS_SENTINEL_MASTER is required');
+  });
+
+  it('speaks TLS to the sentinels only when REDIS_SENTINEL_TLS is on, and takes nothing but on or off', () => {
+    const sentinel = { ...valid, REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_MASTER: 'bullmq' };
+    expect(loadConfig({ ...sentinel, REDIS_SENTINEL_TLS: 'on' }).redis.sentinel?.tls).toBe(true);
+    expect(errorFor({ ...sentinel, REDIS_SENTINEL_TLS: 'yes' })).toMatch(/REDIS_SENTINEL_TLS/);
+    expect(loadConfig({ ...valid, REDIS_TLS_CA_FILE: '/etc/redis/ca.pem' }).redis.tlsCaFile).toBe('/etc/redis/ca.pem');
   });
 
   it('names every marketplace setting the worker is missing, in one line', () => {
