@@ -6,7 +6,7 @@ import { GetQueueUrlCommand, ListQueuesCommand, type SQSClient } from '@aws-sdk/
 import { randomUUID } from 'node:crypto';
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis';
 import type { Pool } from 'pg';
 import type { ReadinessCheck } from './health-server';
 
@@ -14,7 +14,7 @@ import type { ReadinessCheck } from './health-server';
  * `rideOutMs`: a connection lost less than this long ago counts as ready, so a Sentinel fail-over
  * (the master away for a few seconds, commands waiting for the new one) does not flap readiness.
  */
-export function redisReady(redis: Redis, rideOutMs = 0): ReadinessCheck {
+export function redisReady(redis: RedisConnection, rideOutMs = 0): ReadinessCheck {
   let awaySince: number | undefined;
   redis.on('close', () => (awaySince ??= Date.now()));
   redis.on('ready', () => (awaySince = undefined));

@@ -4,16 +4,19 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Redis, type RedisOptions } from 'ioredis';
-import type { Config } from '../config';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Config, HostPort } from '../config';
 import { roleLogger, type Logger } from './logger';
 import { FatalError } from './main';
+
+/** A single Redis (Sentinel's master included) or a Redis Cluster (REDIS_CLUSTER_NODES). */
+export type RedisConnection = Redis | Cluster;
 
 /**
  * While Redis is away, ioredis reports every reconnect attempt; without a listener it prints each as
  * an "Unhandled error event" stack trace. One warning per distinct error until it is back is enough.
  */
-function reportConnectionErrors(redis: Redis, log: Logger): Redis {
+function reportConnectionErrors<C extends RedisConnection>(redis: C, log: Logger): C {
   let lastReported: string | undefined;
   redis.on('error', (error: Error) => {
     if (error.message === lastReported) return;
@@ -34,7 +37,7 @@ function reportConnectionErrors(redis: Redis, log: Logger): Redis {
 export function createRedisConnection(
   config: Config,
   { blocking = false, log = roleLogger(config, 'redis') }: { blocking?: boolean; log?: Logger } = {},
-): Redis {
+): RedisConnection {
   return reportConnectionErrors(openConnection(config, blocking), log);
 }
 
@@ -75,7 +78,7 @@ function tlsOptions(config: Config): ConnectionOptions {
   }
 }
 
-function openConnection(config: Config, blocking: boolean): Redis {
+function openConnection(config: Config, blocking: boolean): RedisConnection {
   const { redis } = config;
   const options: RedisOptions = {
     maxRetriesPerRequest: blocking ? null : retriesWithin(failoverRideOutMs(config)),
@@ -83,6 +86,7 @@ function openConnection(config: Config, blocking: boolean): Redis {
   };
   const url = new URL(redis.url);
   const tls = url.protocol === 'rediss:' ? tlsOptions(config) : undefined;
+  if (redis.clusterNodes) return openCluster(redis.clusterNodes, url, { ...options, tls });
   if (!redis.sentinel) return new Redis(redis.url, { ...options, tls });
 
   const { sentinel } = redis;
@@ -108,17 +112,33 @@ function openConnection(config: Config, blocking: boolean): Redis {
   });
 }
 
+/** The nodes named are a start: ioredis discovers the others and follows the slots as they move. */
+function openCluster(nodes: HostPort[], url: URL, options: RedisOptions): Cluster {
+  return new Cluster(nodes, {
+    clusterRetryStrategy: reconnectDelay,
+    redisOptions: {
+      ...options,
+      username: url.username || undefined,
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+    },
+  });
+}
+
 /** Reads the policy from INFO, which managed Redis services allow even where CONFIG is disabled. */
 export async function readMaxmemoryPolicy(redis: Redis): Promise<string | undefined> {
   const info = await redis.info('memory');
   return /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
 }
 
-export async function assertNoEviction(redis: Redis): Promise<void> {
-  const policy = await readMaxmemoryPolicy(redis);
-  if (policy !== 'noeviction') {
-    throw new FatalError(
-      `Redis maxmemory-policy is "${policy ?? 'unknown'}"; BullMQ needs "noeviction" or it may lose jobs and schedulers`,
-    );
+/** On a Cluster, every master's: BullMQ's keys may be on any of them. */
+export async function assertNoEviction(redis: RedisConnection): Promise<void> {
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  for (const node of nodes) {
+    const policy = await readMaxmemoryPolicy(node);
+    if (policy !== 'noeviction') {
+      throw new FatalError(
+        `Redis maxmemory-policy is "${policy ?? 'unknown'}"; BullMQ needs "noeviction" or it may lose jobs and schedulers`,
+      );
+    }
   }
 }

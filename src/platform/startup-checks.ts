@@ -6,7 +6,7 @@
  * Servers starting alongside (compose, `npm run dev`) get that long to answer.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis';
 import type { Pool } from 'pg';
 import { runChecks, type ReadinessCheck } from './health-server';
 import { postgresReady, redisReady, sqsAnswers, sqsReady } from './probes';
@@ -36,7 +36,7 @@ export const postgresServer = (pool: Pool): Dependency => ({
  * ioredis only says "reconnecting"; at start-up the operator wants the last connection error, which
  * says why. `rideOutMs`: a role starting during a Sentinel fail-over waits that long for the new master.
  */
-export function redisServer(redis: Redis, rideOutMs = 0): Dependency {
+export function redisServer(redis: RedisConnection, rideOutMs = 0): Dependency {
   let lastError: Error | undefined;
   redis.on('error', (error: Error) => (lastError = error));
   const ready = redisReady(redis);

@@ -5,7 +5,7 @@
  * same window from sending anything twice.
  */
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../platform/redis';
 import type { Config } from '../config';
 import type { Logger } from '../platform/logger';
 import { postgresReady, redisReady } from '../platform/probes';
@@ -22,12 +22,12 @@ export function build(config: Config, log: Logger): Role {
   const redis = createRedisConnection(config);
   const deps = createSweepDependencies(config, log);
   // BullMQ leaves connections it is given open; the role owns and closes them.
-  let connections: Redis[] = [];
+  let connections: RedisConnection[] = [];
   let workers: Worker[] = [];
   let guard: SchedulerGuard | undefined;
   const lifetime = untilStopped();
 
-  const sweepWorker = (sweep: (typeof SWEEPS)[number], connection: Redis) =>
+  const sweepWorker = (sweep: (typeof SWEEPS)[number], connection: RedisConnection) =>
     new Worker(
       sweep.name,
       async (job) => {

@@ -4,17 +4,16 @@
  * sending it again forever. Reconnecting on READONLY is for Sentinel, where the sentinels name the
  * new master (test/stack/sentinel.test.ts). On this test's own ports, 44051-44052.
  */
-import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config';
 import { SILENT_LOGGER } from '../../src/platform/logger';
-import { createRedisConnection } from '../../src/platform/redis';
+import { createRedisConnection, type RedisConnection } from '../../src/platform/redis';
 import { redisProcesses, waitForRedis } from '../support/redis-processes';
 
 const [MASTER, REPLICA] = [44051, 44052];
 
 describe('a REDIS_URL that points at a replica', () => {
   const redis = redisProcesses('redis-readonly-test');
-  let connection: Redis;
+  let connection: RedisConnection;
 
   beforeAll(async () => {
     redis.server(MASTER);

@@ -7,10 +7,10 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config';
 import { SILENT_LOGGER } from '../../src/platform/logger';
-import { createRedisConnection } from '../../src/platform/redis';
+import { createRedisConnection, type RedisConnection } from '../../src/platform/redis';
 import { redisProcesses, waitForRedis } from '../support/redis-processes';
 import { makeCertificates, tlsOnlyArgs, type CertificateFiles } from '../support/test-certificates';
 
@@ -22,7 +22,7 @@ describe('Redis over TLS', () => {
   const redis = redisProcesses('redis-tls-test');
   let right: CertificateFiles;
   let wrong: CertificateFiles;
-  const opened: Redis[] = [];
+  const opened: RedisConnection[] = [];
 
   const connect = (env: NodeJS.ProcessEnv) => {
     const connection = createRedisConnection(loadConfig({ ...process.env, ...env }), { log: SILENT_LOGGER });
@@ -84,7 +84,8 @@ describe('Redis over TLS', () => {
     await connection.set('tls-sentinel-check', 'through TLS');
     expect(await connection.get('tls-sentinel-check')).toBe('through TLS');
     // The master has no plaintext port: the connection that answered is a TLS one.
-    expect(connection.options.tls).toBeDefined();
+    expect(connection).toBeInstanceOf(Redis);
+    expect((connection as Redis).options.tls).toBeDefined();
   });
 
   it('refuses a TLS sentinel whose certificate another CA signed', async () => {

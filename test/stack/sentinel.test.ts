@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config';
-import { createRedisConnection } from '../../src/platform/redis';
+import { createRedisConnection, type RedisConnection } from '../../src/platform/redis';
 import { SILENT_LOGGER } from '../../src/platform/logger';
 import { SWEEPS } from '../../src/sweeps/registry';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
@@ -33,7 +33,7 @@ const PAUSE_FOR_FAILOVER_MS = 10_000;
 const DEMOTION_WINDOW_MS = 15_000;
 
 /** One writer, one write at a time: what Redis acknowledged, and the longest time without a success. */
-function startWriter(redis: Redis) {
+function startWriter(redis: RedisConnection) {
   const acknowledged: number[] = [];
   let lastSuccess = Date.now();
   let longestGapMs = 0;
@@ -76,7 +76,7 @@ describe('the sweep role on Redis Sentinel', () => {
   const servers = new Map<number, RedisProcess>();
   let t: IsolatedEnvironment;
   let role: RoleProcess;
-  let client: Redis;
+  let client: RedisConnection;
   let writer: ReturnType<typeof startWriter>;
   let health: string;
   const readinessStatuses: number[] = [];
