@@ -332,6 +332,11 @@ describe('docker-compose.yml as a production template: nothing open beyond loopb
     expect(hostNetwork.map(([name]) => name)).toEqual([]);
   });
 
+  it("checks Redis's health with its password: only PONG counts (redis-cli exits 0 on NOAUTH too)", () => {
+    const redis = compose.services.redis!;
+    expect(redis.healthcheck?.test?.join(' ')).toContain('redis-cli ping | grep -q PONG');
+  });
+
   it('runs the Temporal UI read-only (no terminate, cancel, signal or reset)', () => {
     expect(compose.services['temporal-ui']?.environment?.TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
   });
