@@ -128,28 +128,41 @@ describe('npm run credentials -- reseal', () => {
       [tampered.accountId],
     );
     const good = await accountSealedWith(keyring('a', 'a'));
-
-    const run = await credentialsCommand(keyringEnv('b', 'a', 'b'), 'reseal');
-    expect(run.code).not.toBe(0);
-    expect(run.stdout).toContain('resealed: 1\n');
-    expect(run.stdout).toContain('failed (no key opens them): 2\n');
-    expect(run.stdout).toContain(
-      `account ${lostKey.accountId}: credentials sealed with key "c", which is not in CREDENTIALS_KEYS`,
-    );
-    expect(run.stdout).toContain(`account ${tampered.accountId}: credentials of account ${tampered.accountId} failed`);
-    for (const { secrets } of [lostKey, tampered, good]) expect(run.stdout + run.stderr).not.toContain(secrets.apiKey);
-
-    expect(await keyIdOf(good.accountId)).toBe('b');
-    expect(await loadCredentials(t.deps.pool, keyring('b', 'b'), good.accountId)).toMatchObject({
-      secrets: good.secrets,
-    });
-    // The unopenable rows stay as they were, for a seller to re-authorise or for the lost key to be found.
-    expect(await keyIdOf(lostKey.accountId)).toBe('c');
-    await t.deps.pool.query('DELETE FROM account_credentials WHERE account_id = ANY($1)', [
-      [lostKey.accountId, tampered.accountId],
-    ]);
+    try {
+      await expectUnopenableReported({ lostKey, tampered, good });
+    } finally {
+      // Gone again whatever the outcome, so the other tests' reports are theirs alone.
+      await t.deps.pool.query('DELETE FROM account_credentials WHERE account_id = ANY($1)', [
+        [lostKey.accountId, tampered.accountId],
+      ]);
+    }
   });
 });
+
+type SealedAccount = Awaited<ReturnType<typeof accountSealedWith>>;
+
+async function expectUnopenableReported({
+  lostKey,
+  tampered,
+  good,
+}: Record<'lostKey' | 'tampered' | 'good', SealedAccount>): Promise<void> {
+  const run = await credentialsCommand(keyringEnv('b', 'a', 'b'), 'reseal');
+  expect(run.code).toBe(1);
+  expect(run.stdout).toContain('resealed: 1\n');
+  expect(run.stdout).toContain('failed (no key opens them): 2\n');
+  expect(run.stdout).toContain(
+    `account ${lostKey.accountId}: credentials sealed with key "c", which is not in CREDENTIALS_KEYS`,
+  );
+  expect(run.stdout).toContain(`account ${tampered.accountId}: credentials of account ${tampered.accountId} failed`);
+  for (const { secrets } of [lostKey, tampered, good]) expect(run.stdout + run.stderr).not.toContain(secrets.apiKey);
+
+  expect(await keyIdOf(good.accountId)).toBe('b');
+  expect(await loadCredentials(t.deps.pool, keyring('b', 'b'), good.accountId)).toMatchObject({
+    secrets: good.secrets,
+  });
+  // The unopenable rows stay as they were, for a seller to re-authorise or for the lost key to be found.
+  expect(await keyIdOf(lostKey.accountId)).toBe('c');
+}
 
 describe('resealCredentials against concurrent writes', () => {
   it('leaves a row rewritten between its read and its re-seal as rewritten; the next run re-seals it', async () => {
