@@ -160,8 +160,21 @@ async function expectUnopenableReported({
   expect(await loadCredentials(t.deps.pool, keyring('b', 'b'), good.accountId)).toMatchObject({
     secrets: good.secrets,
   });
-  // The unopenable rows stay as they were, for a seller to re-authorise or for the lost key to be found.
+  // The unopenable rows stay as they were, for a seller to re-authorise or for the lost key to be found,
+  // and keep key "a" from looking droppable.
   expect(await keyIdOf(lostKey.accountId)).toBe('c');
+  const status = await credentialsCommand(keyringEnv('b', 'a', 'b'), 'status', '--json');
+  expect(status.json()).toEqual({
+    keys: [
+      { keyId: 'a', accounts: 1, active: false, inKeyring: true },
+      { keyId: 'b', accounts: 5, active: true, inKeyring: true },
+      { keyId: 'c', accounts: 1, active: false, inKeyring: false },
+    ],
+    droppable: [],
+  });
+  expect((await credentialsCommand(keyringEnv('b', 'a', 'b'), 'status')).stdout).toContain(
+    'c  1 account(s)  NOT IN CREDENTIALS_KEYS',
+  );
 }
 
 describe('resealCredentials against concurrent writes', () => {
