@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Config } from '../config';
-import { runCommand } from './command';
+import { readArguments, runCommand } from './command';
 import { credentialsPerKey, resealCredentials, type ResealReport } from '../db/credential-keys';
 import { createPool } from '../db/pool';
 import type { Queryable } from '../db/transaction';
@@ -21,17 +21,12 @@ const EXIT_UNOPENABLE_ROWS = 1;
 type Action = 'reseal' | 'status';
 
 function request(): { action: Action; json: boolean } | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const { positionals, values } = readArguments(USAGE, () =>
+    parseArgs({
       allowPositionals: true,
       options: { help: { type: 'boolean', short: 'h', default: false }, json: { type: 'boolean', default: false } },
-    });
-  } catch (error) {
-    const problem = (error as Error).message.split(/\.\s|\n/)[0]!.replace(/\.$/, '');
-    throw new FatalError(`${problem}; ${USAGE}`);
-  }
-  const { positionals, values } = parsed;
+    }),
+  );
   if (values.help || positionals[0] === 'help') return undefined;
   const [action, ...extra] = positionals;
   if ((action !== 'reseal' && action !== 'status') || extra.length > 0) throw new FatalError(USAGE);
