@@ -90,7 +90,7 @@ export class MarketplaceHttp {
       return response;
     }
     if (announcedLength(response) > cap.bytes) {
-      await response.body.cancel();
+      await discard(response);
       throw tooLarge();
     }
     const body = capped(watchdog.watch(response.body), cap.bytes, tooLarge);
@@ -155,7 +155,7 @@ export class MarketplaceHttp {
     rateLimiter.answered(bucket, response.headers.get(RATE_LIMIT_HEADER));
     if (response.ok) return response;
     if (isRedirect(response.status)) {
-      await response.body?.cancel();
+      await discard(response);
       throw redirectFailure(site, response.status, response.headers.get('location'), url);
     }
     const body = (await textWithin(response, ERROR_BODY_MAX_BYTES).catch(() => undefined)) ?? '';
@@ -212,6 +212,11 @@ export class MarketplaceHttp {
 /** 3xx: with `redirect: 'manual'` fetch hands these back instead of following them. */
 const isRedirect = (status: number) => status >= 300 && status < 400;
 
+/** Lets an answer's unread body go; a connection that fails meanwhile changes nothing about the call's failure. */
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
+}
+
 /** The Content-Length the answer announces; 0 when it announces none (chunked). */
 function announcedLength(response: Response): number {
   return Number(response.headers.get('content-length')) || 0;
@@ -225,7 +230,7 @@ function announcedLength(response: Response): number {
 async function textWithin(response: Response, maxBytes: number): Promise<string | undefined> {
   if (!response.body) return '';
   if (announcedLength(response) > maxBytes) {
-    await response.body.cancel();
+    await discard(response);
     return undefined;
   }
   const reader = response.body.getReader();
