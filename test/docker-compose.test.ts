@@ -253,6 +253,7 @@ describe('docker-compose.yml', () => {
         'MARKETPLACE_AMAZON_URL',
         'MARKETPLACE_FLIPKART_URL',
         'MARKETPLACE_MEESHO_URL',
+        'MARKETPLACE_ALLOW_HTTP',
         'AMAZON_LWA_CLIENT_ID',
         'AMAZON_LWA_CLIENT_SECRET',
         'DOCUMENT_STORE_DIR',
@@ -274,6 +275,21 @@ describe('docker-compose.yml', () => {
     }
     expect(compose.services['admin-worker']?.environment?.ADMIN_TOKEN).toMatch(/^\$\{ADMIN_TOKEN:\?/);
     expect(compose.services['provision']?.depends_on).toEqual(expect.arrayContaining(['cloudwatch']));
+  });
+
+  it("lets the demo's worker reach the simulator over http:// only because its MARKETPLACE_ALLOW_HTTP says so", () => {
+    const environment = compose.services['temporal-worker']?.environment ?? {};
+    // `${NAME:-default}`: what the demo runs with when the operator sets nothing.
+    const defaults = Object.fromEntries(
+      Object.entries(environment)
+        .filter(([name]) => name.startsWith('MARKETPLACE_'))
+        .map(([name, value]) => [name, /^\$\{\w+:-(.*)\}$/.exec(value)?.[1] ?? value]),
+    );
+    expect(defaults.MARKETPLACE_AJIO_URL).toMatch(/^http:\/\//);
+    expect(loadConfig({ ...process.env, ...defaults }).marketplaces.urls.ajio).toBe(defaults.MARKETPLACE_AJIO_URL);
+    expect(() => loadConfig({ ...process.env, ...defaults, MARKETPLACE_ALLOW_HTTP: 'false' })).toThrow(
+      /MARKETPLACE_AJIO_URL must be an https:\/\/ URL/,
+    );
   });
 
   it('gives the Temporal worker more time to stop than its shutdown grace and force time', () => {

@@ -41,6 +41,17 @@ const urlWithScheme = (schemes: string[]) =>
     `must be a ${schemes.map((s) => `${s}://`).join(' or ')} URL`,
   );
 
+const MARKETPLACE_URL_VARIABLES = [
+  'MARKETPLACE_AJIO_URL',
+  'MARKETPLACE_AMAZON_URL',
+  'MARKETPLACE_FLIPKART_URL',
+  'MARKETPLACE_MEESHO_URL',
+] as const;
+
+function isHttpUrl(value: string | undefined): boolean {
+  return URL.parse(value ?? '')?.protocol === 'http:';
+}
+
 const envSchema = z
   .object({
     TEMPORAL_ADDRESS: hostPort,
@@ -149,6 +160,11 @@ const envSchema = z
     MARKETPLACE_RATE_LIMIT_PROCESSES: z.coerce.number().int().min(1).max(1_000).default(4),
     // Where downloaded marketplace documents are kept (a mounted volume in deployments).
     DOCUMENT_STORE_DIR: z.string().min(1).optional(),
+    // Marketplace credentials travel over TLS only: an http:// base URL (the local simulator's) needs this.
+    MARKETPLACE_ALLOW_HTTP: flag.default(false),
+    // The largest JSON answer and document taken from a marketplace; a larger one fails its call.
+    MARKETPLACE_MAX_JSON_BYTES: z.coerce.number().int().min(1_024).max(268_435_456).default(4_194_304),
+    DOCUMENT_MAX_BYTES: z.coerce.number().int().min(1_024).max(68_719_476_736).default(209_715_200),
 
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // Every role answers /livez and /readyz here; 0 picks a free port (several roles on one host).
@@ -190,6 +206,15 @@ const envSchema = z
     if (Boolean(env.AMAZON_LWA_CLIENT_ID) !== Boolean(env.AMAZON_LWA_CLIENT_SECRET)) {
       const missing = env.AMAZON_LWA_CLIENT_ID ? 'AMAZON_LWA_CLIENT_SECRET' : 'AMAZON_LWA_CLIENT_ID';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'is required when the other LWA credential is set' });
+    }
+    for (const variable of MARKETPLACE_URL_VARIABLES) {
+      if (!env.MARKETPLACE_ALLOW_HTTP && isHttpUrl(env[variable])) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [variable],
+          message: 'must be an https:// URL (set MARKETPLACE_ALLOW_HTTP=true to allow http:// for a local simulator)',
+        });
+      }
     }
     if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_MASTER) {
       ctx.addIssue({
@@ -263,6 +288,9 @@ export interface Config {
     /** How many worker processes share the rate limits when Redis is away. */
     rateLimitProcesses: number;
     documentStoreDir?: string;
+    /** The size caps of marketplace answers: a JSON answer (MARKETPLACE_MAX_JSON_BYTES), a document (DOCUMENT_MAX_BYTES). */
+    maxJsonBytes: number;
+    documentMaxBytes: number;
   };
   observability: {
     logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -372,6 +400,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.MARKETPLACE_TIMEOUT_MS,
       rateLimitProcesses: e.MARKETPLACE_RATE_LIMIT_PROCESSES,
       documentStoreDir: e.DOCUMENT_STORE_DIR,
+      maxJsonBytes: e.MARKETPLACE_MAX_JSON_BYTES,
+      documentMaxBytes: e.DOCUMENT_MAX_BYTES,
     },
     observability: {
       logLevel: e.LOG_LEVEL,

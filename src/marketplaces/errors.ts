@@ -91,6 +91,39 @@ export function cutOffFailure(site: CallSite, what: string, error: unknown): Err
   );
 }
 
+/**
+ * A redirect answer (3xx). Never followed: fetch would send the call on with its headers and body,
+ * stripping only `Authorization` across origins, so Meesho's API key, Amazon's access token or a
+ * token request's secrets would reach wherever the Location points. Says where that is by its origin
+ * only (a Location's path and query may carry anything), and never what the call carried.
+ */
+export function redirectFailure(site: CallSite, status: number, location: string | null, requestUrl: string): Error {
+  return ApplicationFailure.nonRetryable(
+    describe(site, `redirected (HTTP ${status}) to ${redirectTarget(location, requestUrl)}, not followed`),
+    MARKETPLACE_FAILURES.redirected,
+  );
+}
+
+function redirectTarget(location: string | null, requestUrl: string): string {
+  if (!location) return 'no Location';
+  let target: URL;
+  try {
+    target = new URL(location, requestUrl);
+  } catch {
+    return 'an invalid Location';
+  }
+  if (target.origin === 'null') return `a ${target.protocol} URL`;
+  return target.origin === new URL(requestUrl).origin ? `${target.origin} (the same origin)` : target.origin;
+}
+
+/** An answer larger than its cap: no retry makes it smaller; the cap's setting is named to raise it. */
+export function tooLargeFailure(site: CallSite, what: string, cap: { setting: string; bytes: number }): Error {
+  return ApplicationFailure.nonRetryable(
+    describe(site, `${what} over ${cap.setting} (${cap.bytes} bytes)`),
+    MARKETPLACE_FAILURES.responseTooLarge,
+  );
+}
+
 export function malformedFailure(site: CallSite, problem: string): Error {
   return ApplicationFailure.retryable(describe(site, `malformed response: ${problem}`), MARKETPLACE_FAILURES.malformed);
 }

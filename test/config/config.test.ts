@@ -166,6 +166,44 @@ describe('loadConfig', () => {
     expect(errorFor({ ...valid, AMAZON_LWA_CLIENT_ID: 'id' })).toContain('AMAZON_LWA_CLIENT_SECRET is required');
   });
 
+  it('takes http:// marketplace URLs only with MARKETPLACE_ALLOW_HTTP=true, naming each refused one', () => {
+    const plain = { MARKETPLACE_AJIO_URL: 'http://ajio.example/api', MARKETPLACE_AMAZON_URL: 'HTTP://amazon.example' };
+    expect(errorFor({ ...valid, ...plain })).toBe(
+      'Configuration error: ' +
+        ['MARKETPLACE_AJIO_URL', 'MARKETPLACE_AMAZON_URL']
+          .map(
+            (variable) =>
+              `${variable} must be an https:// URL (set MARKETPLACE_ALLOW_HTTP=true to allow http:// for a local simulator)`,
+          )
+          .join('; '),
+    );
+    expect(errorFor({ ...valid, ...plain, MARKETPLACE_ALLOW_HTTP: 'false' })).toMatch(
+      /^Configuration error: MARKETPLACE_AJIO_URL must be an https/,
+    );
+    expect(loadConfig({ ...valid, ...plain, MARKETPLACE_ALLOW_HTTP: 'true' }).marketplaces.urls).toEqual({
+      ajio: 'http://ajio.example/api',
+      amazon: 'HTTP://amazon.example',
+    });
+    expect(loadConfig({ ...valid, MARKETPLACE_MEESHO_URL: 'https://meesho.example' }).marketplaces.urls).toEqual({
+      meesho: 'https://meesho.example',
+    });
+    expect(errorFor({ ...valid, MARKETPLACE_ALLOW_HTTP: 'yes' })).toMatch(/MARKETPLACE_ALLOW_HTTP/);
+  });
+
+  it('caps marketplace answers: 4 MiB of JSON and 200 MiB a document unless configured', () => {
+    expect(loadConfig(valid).marketplaces).toMatchObject({
+      maxJsonBytes: 4 * 1024 * 1024,
+      documentMaxBytes: 200 * 1024 * 1024,
+    });
+    expect(
+      loadConfig({ ...valid, MARKETPLACE_MAX_JSON_BYTES: '65536', DOCUMENT_MAX_BYTES: '1048576' }).marketplaces,
+    ).toMatchObject({ maxJsonBytes: 65_536, documentMaxBytes: 1_048_576 });
+    expect(errorFor({ ...valid, MARKETPLACE_MAX_JSON_BYTES: '4MiB' })).toMatch(
+      /^Configuration error: MARKETPLACE_MAX_JSON_BYTES /,
+    );
+    expect(errorFor({ ...valid, DOCUMENT_MAX_BYTES: '0' })).toMatch(/^Configuration error: DOCUMENT_MAX_BYTES /);
+  });
+
   it('reads the marketplace settings', () => {
     const config = loadConfig({
       ...valid,
