@@ -3,6 +3,7 @@
  * missing or malformed variable stops the process before it touches a server, with one line that
  * names the variable (and never echoes its value: some of them are secrets).
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import {
   QUEUE_FAMILIES,
@@ -187,6 +188,11 @@ const envSchema = z
     // The admin role (Bull Board) refuses every request without `Authorization: Bearer <token>`.
     ADMIN_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
     ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+    // Which proxies' X-Forwarded-For/-Proto the admin server believes (Express `trust proxy`): unset, trust none.
+    ADMIN_TRUST_PROXY: z
+      .string()
+      .refine(isTrustProxy, 'must be true, false, a number of hops, or a comma-separated list of addresses/subnets')
+      .default('false'),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
@@ -301,7 +307,12 @@ export interface Config {
     alarmTopicArn?: string;
   };
   /** token undefined where not configured: only the admin role requires it. */
-  admin: { port: number; token?: string };
+  admin: {
+    port: number;
+    token?: string;
+    /** ADMIN_TRUST_PROXY in Express `trust proxy` form: whether, how many hops, or which proxy addresses. */
+    trustProxy: boolean | number | string[];
+  };
   /** undefined where no key is configured: only roles that read or write credentials require it. */
   credentials?: { activeKeyId: string; keys: ReadonlyMap<string, Buffer> };
 }
@@ -311,6 +322,27 @@ function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string 
   const missing = env[variable] === undefined || env[variable] === '';
   if (missing && issue.code !== 'custom') return `${variable} is required`;
   return `${variable} ${issue.message}`;
+}
+
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address, `address/prefix`, or one of Express's names for a range (loopback, linklocal, uniquelocal). */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+function isTrustProxy(value: string): boolean {
+  return /^(true|false|\d{1,2})$/.test(value) || value.split(',').every((entry) => isProxyAddress(entry.trim()));
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((entry) => entry.trim());
 }
 
 function parseHostPorts(list: string): HostPort[] {
@@ -410,7 +442,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metrics: { namespace: e.METRICS_NAMESPACE, intervalSeconds: e.METRICS_INTERVAL_SECONDS },
       alarmTopicArn: e.ALARM_TOPIC_ARN,
     },
-    admin: { port: e.ADMIN_PORT, token: e.ADMIN_TOKEN },
+    admin: { port: e.ADMIN_PORT, token: e.ADMIN_TOKEN, trustProxy: parseTrustProxy(e.ADMIN_TRUST_PROXY) },
     credentials: e.CREDENTIALS_KEYS
       ? {
           activeKeyId: e.CREDENTIALS_ACTIVE_KEY_ID!,

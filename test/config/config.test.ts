@@ -30,6 +30,23 @@ describe('loadConfig', () => {
     expect(errorFor({ ...valid, POLLER_LEGACY_ID_LOOKUP: 'false' })).toMatch(/POLLER_LEGACY_ID_LOOKUP/);
   });
 
+  it('trusts no proxy unless ADMIN_TRUST_PROXY says which, in Express trust proxy terms, and refuses anything else by name', () => {
+    expect(loadConfig(valid).admin.trustProxy).toBe(false);
+    expect(loadConfig({ ...valid, ADMIN_TRUST_PROXY: 'true' }).admin.trustProxy).toBe(true);
+    expect(loadConfig({ ...valid, ADMIN_TRUST_PROXY: '2' }).admin.trustProxy).toBe(2);
+    expect(loadConfig({ ...valid, ADMIN_TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8' }).admin.trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+    ]);
+    for (const wrong of ['yes', '10.0.0.0/33', '10.0.0', 'loopback,proxy.internal', '1.2.3.4/8/8']) {
+      expect({ wrong, error: errorFor({ ...valid, ADMIN_TRUST_PROXY: wrong }) }).toEqual({
+        wrong,
+        error: expect.stringMatching(/^Configuration error: .*ADMIN_TRUST_PROXY must be true, false, a number of hops/),
+      });
+    }
+  });
+
   it('gives typed values and defaults from a minimal environment', () => {
     const config = loadConfig(valid);
     expect(config.temporal).toEqual({
