@@ -25,21 +25,28 @@ export interface LoggerOptions {
 }
 
 export function createLogger({ level, role }: LoggerOptions, destination?: DestinationStream): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       base: { role, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }), bindings: scrubbedFields, log: scrubbedFields },
-      // The message once formatted, with the `%s`/`%o` arguments in it.
-      // pino's own `err` serializer would take the scrubbed (plain) error for an object of type Object.
+      formatters: { level: (label) => ({ level: label }), log: scrubbedFields },
       serializers: {
+        // The message once formatted, with the `%s`/`%o` arguments in it.
         msg: scrubText,
+        // pino's own `err` serializer would take the scrubbed (plain) error for an object of type Object.
         err: (value: unknown) => (value instanceof Error ? scrubbedFields({ value }).value : value),
       },
     },
     destination,
   );
+  // pino formats a child's bindings without the log formatter: they are scrubbed on the way in.
+  // Children inherit this `child` from the root (pino builds them on it), so grandchildren too.
+  const child = logger.child;
+  logger.child = function scrubbedChild(this: Logger, bindings, options) {
+    return child.call(this, scrubbedFields(bindings), options);
+  } as Logger['child'];
+  return logger;
 }
 
 /** The role's logger from its configuration. */
