@@ -140,6 +140,20 @@ export function scrubText(text: string): string {
   return redactPairs(scrubbed);
 }
 
+/**
+ * Scrubs an error's message and stack, and its causes', in place: its class and fields stay, so a
+ * Temporal failure keeps the type and retry flags its retry policy reads.
+ */
+export function scrubError<T>(error: T): T {
+  const seen = new Set<unknown>();
+  for (let current: unknown = error; current instanceof Error && !seen.has(current); current = current.cause) {
+    seen.add(current);
+    current.message = scrubText(current.message);
+    if (current.stack) current.stack = scrubText(current.stack);
+  }
+  return error;
+}
+
 const CIRCULAR = '[Circular]';
 
 /**
