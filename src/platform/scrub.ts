@@ -1,7 +1,8 @@
 /**
  * The one scrubber for text that leaves the process: log lines (logger.ts) and failure messages,
  * which Temporal keeps unencrypted in workflow history (src/marketplaces/errors.ts and the token
- * activities). It replaces with `[redacted]`, keeping the text around it readable:
+ * activities; every activity failure, by the worker's scrubActivityFailures interceptor). It
+ * replaces with `[redacted]`, keeping the text around it readable:
  * - values under a field named like a credential, in any case, at any depth (`SECRET_FIELDS` are
  *   examples; `isSecretKey` is the rule: a name ending in token, secret, password, api key,
  *   credentials, cookie, authorization, signature, ...), and such `name: value`, `name=value`,
