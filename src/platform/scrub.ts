@@ -67,7 +67,11 @@ export function isSecretKey(name: string): boolean {
 
 type Rule = [pattern: RegExp, replace: (match: string, ...groups: string[]) => string];
 
-/** Applied in order; each rule leaves `[redacted]` as it is, so scrubbing twice changes nothing. */
+/**
+ * Applied in order; each rule leaves `[redacted]` as it is, so scrubbing twice changes nothing. A
+ * rule that starts with a run of letters starts it only where no such run goes on before it
+ * (lookbehind): otherwise a long run (a base64 blob) would be scanned again from each of its letters.
+ */
 const RULES: Rule[] = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, () => REDACTED],
   // Headers whose value runs to the end of the line: `;`-separated cookies, an authorization's
@@ -95,7 +99,7 @@ const RULES: Rule[] = [
   [/\bsim-(?:ajio|amazon|flipkart|meesho)-[a-z]+-[A-Za-z0-9_-]+/g, () => REDACTED],
   [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, () => REDACTED],
   [
-    /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'<>]*)@/gi,
+    /(?<![\w+.-])([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'<>]*)@/gi,
     (match, scheme: string, userinfo: string) => {
       if (userinfo === '' || userinfo === REDACTED) return match;
       const colon = userinfo.indexOf(':');
@@ -105,7 +109,7 @@ const RULES: Rule[] = [
 ];
 
 /** `name: value`, `name=value`, `"name": "value"` (also JSON escaped in a string), `?name=value&`. */
-const PAIR_NAME = /([A-Za-z][\w.-]*)(\\?["']?\s*[:=]\s*)/g;
+const PAIR_NAME = /(?<![\w.-])([A-Za-z][\w.-]*)(\\?["']?\s*[:=]\s*)/g;
 const PAIR_VALUE = /\[redacted\]|\\"(?:[^"\\]|\\[^"])*(?:\\")?|"(?:[^"\\]|\\.)*"?|'[^']*'?|[^\s"',;&}\]#)<>[\\]+/y;
 
 /** The value of every pair whose name is a credential's, quotes kept; other pairs' values are read on. */
