@@ -9,7 +9,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { failureForResponse, networkFailure, type CallSite } from '../../../src/marketplaces/errors';
-import { createLogger, REDACTED } from '../../../src/platform/logger';
+import { createLogger, REDACTED, scrubText } from '../../../src/platform/logger';
 
 const b64 = (bytes: number) => randomBytes(bytes).toString('base64');
 const b64url = (bytes: number) => randomBytes(bytes).toString('base64url');
@@ -370,4 +370,19 @@ it('keeps ordinary text as it is, in logs and in failure messages', () => {
   expect(written).not.toContain(REDACTED);
   for (const text of ORDINARY) expect(written).toContain(text);
   for (const text of ORDINARY) expect(messages).toContain(`amazon listings-update for acc-7: HTTP 500 (${text})`);
+});
+
+it('scrubs long text in time linear in its length (a base64 blob, a run of letters, repeated names)', () => {
+  const long = [
+    randomBytes(150_000).toString('base64'),
+    'a'.repeat(200_000),
+    'a.'.repeat(100_000),
+    'token: "'.repeat(25_000),
+  ];
+  for (const text of long) {
+    const startedAt = Date.now();
+    scrubText(text);
+    // Linear takes a few milliseconds here; quadratic took minutes.
+    expect(Date.now() - startedAt).toBeLessThan(2_000);
+  }
 });
