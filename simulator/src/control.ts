@@ -32,6 +32,7 @@ export const SIM_FAULT_KINDS = [
   'truncate',
   'trickle',
   'stall',
+  'redirect',
 ] as const;
 export type SimFaultKind = (typeof SIM_FAULT_KINDS)[number];
 
@@ -113,6 +114,8 @@ export interface SimFault {
   retryAfterSeconds?: number;
   body?: string;
   contentType?: string;
+  /** Where a `redirect` points (its `Location`), e.g. another origin that should never see a credential. */
+  location?: string;
 }
 /**
  * A marketplace rate limit on a bucket (operation × seller): answers carry `x-amzn-RateLimit-Limit:

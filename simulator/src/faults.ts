@@ -64,6 +64,7 @@ const FIELD_CHECKS: Record<keyof SimFault, (value: unknown) => boolean> = {
   retryAfterSeconds: isIntegerIn(0, 86_400),
   body: (value) => typeof value === 'string',
   contentType: isNonEmptyString,
+  location: isNonEmptyString,
 };
 
 export function checkFault(input: unknown): SimFault {
@@ -77,7 +78,14 @@ export function checkFault(input: unknown): SimFault {
   if ((input.kind === 'latency' || input.kind === 'trickle') && input.ms === undefined) {
     throw new InputError(`a ${input.kind} rule needs ms`);
   }
+  if (input.kind === 'redirect') checkRedirect(input);
   return input as unknown as SimFault;
+}
+
+function checkRedirect(input: Record<string, unknown>): void {
+  if (input.location === undefined) throw new InputError('a redirect rule needs location');
+  const status = input.status as number | undefined;
+  if (status !== undefined && (status < 300 || status > 399)) throw new InputError('a redirect status must be 3xx');
 }
 
 function matches(rule: FaultRule, target: FaultTarget): boolean {
@@ -172,6 +180,8 @@ export function faultAnswer(rule: FaultRule): Answer | undefined {
           contentType: rule.contentType ?? MALFORMED_DEFAULT.contentType,
         },
       };
+    case 'redirect':
+      return json(rule.status ?? 307, { error: 'moved' }, { location: rule.location! });
     case 'lose-response':
     case 'truncate':
     case 'trickle':

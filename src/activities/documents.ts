@@ -1,14 +1,15 @@
 /**
  * Document downloads: streamed to the document store through a SHA-256 hash, heartbeating as bytes
  * arrive. A transfer that stalls (no answer, or no bytes, for MARKETPLACE_TIMEOUT_MS) is cut off and
- * retried; a slow but steady one runs as long as it needs (http.ts `stream`). Each attempt writes to
- * a temporary name of its own (`.part-<attempt>`, removed when it fails) and renames it, so a
- * half-written file never carries the final name.
+ * retried; a slow but steady one runs as long as it needs (http.ts `stream`), up to DOCUMENT_MAX_BYTES
+ * (a larger one fails for good). Each attempt writes to a temporary name of its own
+ * (`.part-<attempt>`, removed when it fails) and renames it, so a half-written file never carries
+ * the final name.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { DOCUMENT_FAILURES } from '../contracts/failures';
+import { DOCUMENT_FAILURES, MARKETPLACE_FAILURES } from '../contracts/failures';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,7 +18,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { documentsToDownload, recordDownloadedDocument, upsertDocuments } from '../db/marketplace-data';
 import type { ReadItem } from '../contracts/marketplace-records';
-import { cutOffFailure } from '../marketplaces/errors';
+import { cutOffFailure, isFailureOfType } from '../marketplaces/errors';
 import type { Marketplace } from '../contracts/marketplaces';
 import { forAccount } from './account-guard';
 import type { ActivityDeps } from './activity-deps';
@@ -88,7 +89,8 @@ export function documentActivities(deps: ActivityDeps) {
 /**
  * Streams a document's bytes to `partial` through a SHA-256, heartbeating as they arrive. A body
  * that breaks off (the connection dropped before its Content-Length) leaves no partial file behind
- * and fails, for a retry, saying how far it got.
+ * and fails, for a retry, saying how far it got; one over DOCUMENT_MAX_BYTES leaves none either and
+ * fails as that, for good.
  */
 async function streamToFile(
   input: DownloadInput,
@@ -114,6 +116,7 @@ async function streamToFile(
     );
   } catch (error) {
     await rm(partial, { force: true });
+    if (isFailureOfType(error, MARKETPLACE_FAILURES.responseTooLarge)) throw error;
     const site = { marketplace: input.marketplace, operation: 'document-content', accountId: input.accountId };
     throw cutOffFailure(site, `document ${input.documentId} cut off after ${bytes} bytes`, error);
   }

@@ -6,7 +6,8 @@
  * it (src/sweeps/claim-sweeper.ts).
  */
 import { Context } from '@temporalio/activity';
-import { newEnvelope, serializeEnvelope } from '../contracts/envelope';
+import { createHash } from 'node:crypto';
+import { IDEMPOTENCY_KEY_PATTERN, newEnvelope, serializeEnvelope } from '../contracts/envelope';
 import type { Claim } from '../db/dispatch-claims';
 import type { Outbox, StockAccount, StockChange } from '../db/order-stock';
 import { queueForMessage } from '../queues/routing';
@@ -16,13 +17,26 @@ import type { ActivityDeps } from './activity-deps';
 export const ORDER_SYNC_CLAIMS = 'order-sync';
 
 /**
- * One `inventory.publish` per changed SKU, in the seller's group, keyed by the SKU's newest movement:
- * the same stock change always makes the same key, a later one a new key.
+ * An announcement's key: `inventory.publish:<seller>:m<movement id>`; for a SKU only the marketplace
+ * moved, `inventory.publish:<seller>:v<version>:<SKU id>` (the SKU id hashed when it does not fit a key).
+ */
+export function publishKey(sellerId: string, change: StockChange): string {
+  if (change.movementId !== undefined) return `inventory.publish:${sellerId}:m${change.movementId}`;
+  const byVersion = `inventory.publish:${sellerId}:v${change.version}`;
+  const plain = `${byVersion}:${change.skuId}`;
+  if (IDEMPOTENCY_KEY_PATTERN.test(plain)) return plain;
+  return `${byVersion}:h${createHash('sha256').update(change.skuId).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * One `inventory.publish` per announced SKU, in the seller's group, keyed by the SKU's newest movement
+ * (or, for a SKU only the marketplace moved, by its new version): the same stock change always makes
+ * the same key, a later one a new key.
  */
 export function publishClaims(account: StockAccount, changes: StockChange[], now: Date): Claim[] {
   const queue = queueForMessage('inventory.publish', account.marketplace).name;
   return changes.map((change) => {
-    const idempotencyKey = `inventory.publish:${account.sellerId}:m${change.movementId}`;
+    const idempotencyKey = publishKey(account.sellerId, change);
     const envelope = newEnvelope({
       type: 'inventory.publish',
       accountId: account.accountId,

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MARKETPLACE_FAILURES } from '../contracts/failures';
 import { newEnvelope } from '../contracts/envelope';
 import { tokenTimes } from '../db/credentials';
+import { scrubText } from '../platform/scrub';
 import type { ActivityDeps } from './activity-deps';
 
 /**
@@ -51,7 +52,7 @@ export async function awaitTokenRefresh(
     )
     .then(
       () => `token refresh ${idempotencyKey} requested`,
-      (error: Error) => `token refresh ${idempotencyKey} could not be requested (${error.message})`,
+      (error: Error) => `token refresh ${idempotencyKey} could not be requested (${scrubText(error.message)})`,
     );
   return ApplicationFailure.create({
     message: `${expired.message}; ${requested}; retrying in ${TOKEN_REFRESH_WAIT_MS / 1000} s`,

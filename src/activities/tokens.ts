@@ -18,6 +18,7 @@ import {
 import { inTransaction } from '../db/transaction';
 import { missingSecret } from '../marketplaces/access-tokens';
 import { isFailureOfType } from '../marketplaces/errors';
+import { scrubText } from '../platform/scrub';
 import { MARKETPLACE_FAILURES } from '../contracts/failures';
 import { forAccount } from './account-guard';
 import type { ActivityDeps } from './activity-deps';
@@ -142,7 +143,7 @@ export function tokenActivities(deps: ActivityDeps) {
         );
         if (!refused) throw error;
         throw ApplicationFailure.nonRetryable(
-          `AJIO refused the new token of ${input.accountId}: ${(error as Error).message}`,
+          `AJIO refused the new token of ${input.accountId}: ${scrubText((error as Error).message)}`,
           'TokenVerificationFailed',
         );
       }

@@ -1,7 +1,8 @@
 /**
  * The admin HTTP app: Bull Board over the sweep queues, `/attention` (the claims and schedules
  * flagged for a person, as JSON) and `/sellers/:id` (one seller at a glance, seller-page.ts), every
- * route behind the admin token except the sign-in form.
+ * route behind the admin token (or a session from `/login`) except signing in and out, every answer
+ * with the security headers of security-headers.ts.
  * Read-only: obliterating a queue from a browser would lose its jobs, a removed job scheduler stops
  * its sweep until a sweep process re-creates it, and the audit of runs is in `sweep_runs`.
  */
@@ -14,11 +15,16 @@ import type { AttentionSummary } from '../db/attention';
 import type { SellerStatus } from '../observability/seller-status';
 import type { Logger } from '../platform/logger';
 import { loginRoutes, requireToken, tokenMatcher } from './bearer-auth';
+import { createLoginThrottle } from './login-throttle';
+import { securityHeaders } from './security-headers';
 import { sellerRoutes } from './seller-page';
+import { createSessions } from './session';
 
 export interface AdminAppOptions {
   queues: readonly Queue[];
   token: string;
+  /** Express `trust proxy`: whose X-Forwarded-For/-Proto to believe (config.admin.trustProxy). */
+  trustProxy: boolean | number | string[];
   log: Logger;
   /** What `/attention` answers: read from PostgreSQL on each request. */
   attention: () => Promise<AttentionSummary>;
@@ -51,12 +57,16 @@ function boardApp(queues: readonly Queue[]): Express {
   return serverAdapter.getRouter();
 }
 
-export function createAdminApp({ queues, token, log, attention, sellerStatus }: AdminAppOptions): Express {
+export function createAdminApp(options: AdminAppOptions): Express {
+  const { queues, token, trustProxy, log, attention, sellerStatus } = options;
   const matches = tokenMatcher(token);
+  const sessions = createSessions(token);
   const app = express();
   app.disable('x-powered-by');
-  app.use(loginRoutes(matches, log));
-  app.use(requireToken(matches));
+  app.set('trust proxy', trustProxy);
+  app.use(securityHeaders);
+  app.use(loginRoutes(matches, sessions, createLoginThrottle(), log));
+  app.use(requireToken(matches, sessions));
   app.use(attentionRoutes(attention, log));
   app.use(sellerRoutes(sellerStatus, log));
   app.use(boardApp(queues));

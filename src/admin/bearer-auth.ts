@@ -1,15 +1,18 @@
 /**
  * One shared bearer token guards the admin server. Scripts send `Authorization: Bearer <token>`;
- * browsers cannot, so `/login` trades the token for an HttpOnly, SameSite=Strict cookie holding it.
- * The token is never logged.
+ * browsers cannot, so `/login` trades the token for a signed session cookie (session.ts), HttpOnly,
+ * SameSite=Strict, Secure when the request came over TLS (directly, or through a proxy trusted by
+ * ADMIN_TRUST_PROXY), and `POST /logout` ends it. Wrong tokens are throttled per client address
+ * (login-throttle.ts). The token is never logged.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type CookieOptions, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from '../platform/logger';
-import { escapeHtml } from './html';
+import { escapeHtml, SIGN_OUT_FORM } from './html';
+import type { LoginThrottle } from './login-throttle';
+import { SESSION_LIFETIME_MS, type Sessions } from './session';
 
-export const TOKEN_COOKIE = 'admin_token';
-const COOKIE_MAX_AGE_MS = 12 * 60 * 60 * 1_000;
+export const SESSION_COOKIE = 'admin_session';
 
 export type TokenMatcher = (candidate: string | undefined) => boolean;
 
@@ -28,18 +31,23 @@ function bearerToken(req: Request): string | undefined {
   return /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
 }
 
-function cookieToken(req: Request): string | undefined {
+function sessionCookie(req: Request): string | undefined {
   for (const pair of (req.headers.cookie ?? '').split(';')) {
     const [name, ...value] = pair.trim().split('=');
-    if (name !== TOKEN_COOKIE) continue;
-    try {
-      return decodeURIComponent(value.join('='));
-    } catch {
-      return undefined;
-    }
+    if (name === SESSION_COOKIE) return value.join('=');
   }
   return undefined;
 }
+
+/** The same attributes on setting and clearing: a browser clears only the cookie they name. */
+const cookieOptions = (req: Request): CookieOptions => ({
+  httpOnly: true,
+  sameSite: 'strict',
+  // req.secure believes X-Forwarded-Proto only from a proxy ADMIN_TRUST_PROXY trusts; browsers drop a
+  // Secure cookie set over plain http, so it cannot be always on.
+  secure: req.secure,
+  path: '/',
+});
 
 function loginPage(notice?: string): string {
   return `<!doctype html>
@@ -55,43 +63,70 @@ ${notice ? `<p>${escapeHtml(notice)}</p>` : ''}
 `;
 }
 
-/** 401 with the login form for a browser, a one-line JSON error for anything else. */
-function refuse(res: Response, notice?: string): void {
-  res.status(401).set('WWW-Authenticate', 'Bearer realm="seller-workflows admin"');
+const signOutPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>seller-workflows admin: sign out</title></head>
+<body><h1>seller-workflows admin</h1>${SIGN_OUT_FORM}</body></html>
+`;
+
+/** The login form for a browser, a one-line JSON error for anything else. */
+function answerWithLogin(res: Response, status: number, notice: string | undefined, error: string): void {
+  res.status(status);
   res.format({
     html: () => res.send(loginPage(notice)),
-    default: () => res.json({ error: 'unauthorized: send Authorization: Bearer <ADMIN_TOKEN>' }),
+    default: () => res.json({ error }),
   });
 }
 
-/** Lets a request through only with the right token, in the header or the login cookie. */
-export function requireToken(matches: TokenMatcher): RequestHandler {
+function refuse(res: Response, notice?: string): void {
+  res.set('WWW-Authenticate', 'Bearer realm="seller-workflows admin"');
+  answerWithLogin(res, 401, notice, 'unauthorized: send Authorization: Bearer <ADMIN_TOKEN>');
+}
+
+/** Lets a request through only with the right token in the header, or a valid session cookie. */
+export function requireToken(matches: TokenMatcher, sessions: Sessions): RequestHandler {
   return (req, res, next) => {
-    if (matches(bearerToken(req)) || matches(cookieToken(req))) return next();
+    if (matches(bearerToken(req)) || sessions.verify(sessionCookie(req))) return next();
     refuse(res);
   };
 }
 
-export function loginRoutes(matches: TokenMatcher, log: Logger): Router {
+export function loginRoutes(matches: TokenMatcher, sessions: Sessions, throttle: LoginThrottle, log: Logger): Router {
   const router = express.Router();
   router.get('/login', (_req, res) => {
     res.type('html').send(loginPage());
   });
   router.post('/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
+    const address = req.ip ?? 'unknown';
+    const waitMs = throttle.waitFor(address);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1_000);
+      log.warn({ ip: address, retryAfterSeconds: seconds }, 'admin sign-in throttled: too many wrong tokens');
+      res.set('Retry-After', String(seconds));
+      return answerWithLogin(
+        res,
+        429,
+        `Too many wrong tokens from your address: try again in ${seconds} s.`,
+        `too many wrong tokens from this address: retry after ${seconds} s`,
+      );
+    }
     const candidate: unknown = req.body?.token;
     if (typeof candidate !== 'string' || !matches(candidate)) {
-      log.warn({ ip: req.ip }, 'admin sign-in refused: wrong token');
+      throttle.recordFailure(address);
+      log.warn({ ip: address }, 'admin sign-in refused: wrong token');
       return refuse(res, 'Wrong token.');
     }
-    res.cookie(TOKEN_COOKIE, candidate, {
-      httpOnly: true,
-      sameSite: 'strict',
-      // Secure only when TLS ends in this process: browsers drop a Secure cookie set over plain http.
-      secure: req.secure,
-      path: '/',
-      maxAge: COOKIE_MAX_AGE_MS,
-    });
+    const { value } = sessions.issue();
+    res.cookie(SESSION_COOKIE, value, { ...cookieOptions(req), maxAge: SESSION_LIFETIME_MS });
     res.redirect(303, '/');
+  });
+  router.get('/logout', (_req, res) => {
+    res.type('html').send(signOutPage);
+  });
+  router.post('/logout', (req, res) => {
+    const session = sessions.verify(sessionCookie(req));
+    if (session) sessions.end(session);
+    res.clearCookie(SESSION_COOKIE, cookieOptions(req));
+    res.redirect(303, '/login');
   });
   return router;
 }

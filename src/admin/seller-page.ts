@@ -12,7 +12,7 @@ import {
   type SellerStatus,
 } from '../observability/seller-status';
 import type { Logger } from '../platform/logger';
-import { escapeHtml } from './html';
+import { escapeHtml, SIGN_OUT_FORM } from './html';
 
 /** Markup already made safe; anything else interpolated into `html` is escaped. */
 class Html {
@@ -52,7 +52,7 @@ function page(title: string, body: Html): string {
           /></label>
           <button type="submit">Show</button>
         </form>
-        ${body}
+        ${new Html(SIGN_OUT_FORM)} ${body}
       </body>
     </html> `.text;
 }

@@ -6,7 +6,7 @@
  * green), 1 when CloudWatch cannot be read. `help`, `--help` or `-h` prints the usage.
  */
 import { parseArgs } from 'node:util';
-import { runCommand } from './command';
+import { readArguments, runCommand } from './command';
 import { alarmStatuses, type AlarmStatus } from '../observability/alarm-status';
 import { comparisonSymbol } from '../observability/alarm-evaluation';
 import { createCloudWatchClient } from '../observability/metrics';
@@ -16,19 +16,16 @@ const USAGE = 'usage: npm run alarms -- status [--json] [--at <ISO time>] | help
 export const EXIT_ANY_ALARM = 3;
 
 function request(): { json: boolean; at: Date } | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = readArguments(USAGE, () =>
+    parseArgs({
       allowPositionals: true,
       options: {
         json: { type: 'boolean', default: false },
         at: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
-  } catch (error) {
-    throw new FatalError(`${(error as Error).message.split(/\.\s|\n/)[0]}; ${USAGE}`);
-  }
+    }),
+  );
   const [action, ...extra] = parsed.positionals;
   if (parsed.values.help || action === 'help') return undefined;
   if (action !== 'status' || extra.length) throw new FatalError(USAGE);

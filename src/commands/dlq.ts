@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { runCommand } from './command';
+import { readArguments, runCommand } from './command';
 import {
   deadLetterCounts,
   peekDeadLetters,
@@ -53,8 +53,8 @@ async function confirmed(question: string): Promise<boolean> {
 
 /** An unknown option is the operator's typo: one line saying so and how to call, not a stack trace. */
 function commandLine() {
-  try {
-    return parseArgs({
+  return readArguments(USAGE, () =>
+    parseArgs({
       allowPositionals: true,
       options: {
         help: { type: 'boolean', short: 'h', default: false },
@@ -64,12 +64,8 @@ function commandLine() {
         account: { type: 'string' },
         seller: { type: 'string' },
       },
-    });
-  } catch (error) {
-    // parseArgs explains over several sentences and lines: its first one names the problem.
-    const problem = (error as Error).message.split(/\.\s|\n/)[0]!.replace(/\.$/, '');
-    throw new FatalError(`${problem}; ${USAGE}`);
-  }
+    }),
+  );
 }
 
 /**

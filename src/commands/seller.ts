@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Config } from '../config';
-import { runCommand } from './command';
+import { readArguments, runCommand } from './command';
 import { createPool } from '../db/pool';
 import {
   InvalidSellerIdError,
@@ -23,17 +23,12 @@ import { SILENT_LOGGER } from '../platform/logger';
 const USAGE = 'usage: npm run seller -- status <seller or account id> [--json] | help';
 
 function request(): { id: string; json: boolean } | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const { positionals, values } = readArguments(USAGE, () =>
+    parseArgs({
       allowPositionals: true,
       options: { help: { type: 'boolean', short: 'h', default: false }, json: { type: 'boolean', default: false } },
-    });
-  } catch (error) {
-    const problem = (error as Error).message.split(/\.\s|\n/)[0]!.replace(/\.$/, '');
-    throw new FatalError(`${problem}; ${USAGE}`);
-  }
-  const { positionals, values } = parsed;
+    }),
+  );
   if (values.help || positionals[0] === 'help') return undefined;
   const [action, id, ...extra] = positionals;
   if (action !== 'status' || id === undefined || extra.length > 0) throw new FatalError(USAGE);

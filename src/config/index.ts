@@ -3,6 +3,7 @@
  * missing or malformed variable stops the process before it touches a server, with one line that
  * names the variable (and never echoes its value: some of them are secrets).
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import {
   QUEUE_FAMILIES,
@@ -40,6 +41,17 @@ const urlWithScheme = (schemes: string[]) =>
     },
     `must be a ${schemes.map((s) => `${s}://`).join(' or ')} URL`,
   );
+
+const MARKETPLACE_URL_VARIABLES = [
+  'MARKETPLACE_AJIO_URL',
+  'MARKETPLACE_AMAZON_URL',
+  'MARKETPLACE_FLIPKART_URL',
+  'MARKETPLACE_MEESHO_URL',
+] as const;
+
+function isHttpUrl(value: string | undefined): boolean {
+  return URL.parse(value ?? '')?.protocol === 'http:';
+}
 
 const envSchema = z
   .object({
@@ -158,6 +170,11 @@ const envSchema = z
     MARKETPLACE_RATE_LIMIT_PROCESSES: z.coerce.number().int().min(1).max(1_000).default(4),
     // Where downloaded marketplace documents are kept (a mounted volume in deployments).
     DOCUMENT_STORE_DIR: z.string().min(1).optional(),
+    // Marketplace credentials travel over TLS only: an http:// base URL (the local simulator's) needs this.
+    MARKETPLACE_ALLOW_HTTP: flag.default(false),
+    // The largest JSON answer and document taken from a marketplace; a larger one fails its call.
+    MARKETPLACE_MAX_JSON_BYTES: z.coerce.number().int().min(1_024).max(268_435_456).default(4_194_304),
+    DOCUMENT_MAX_BYTES: z.coerce.number().int().min(1_024).max(68_719_476_736).default(209_715_200),
 
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // Every role answers /livez and /readyz here; 0 picks a free port (several roles on one host).
@@ -180,6 +197,11 @@ const envSchema = z
     // The admin role (Bull Board) refuses every request without `Authorization: Bearer <token>`.
     ADMIN_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
     ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+    // Which proxies' X-Forwarded-For/-Proto the admin server believes (Express `trust proxy`): unset, trust none.
+    ADMIN_TRUST_PROXY: z
+      .string()
+      .refine(isTrustProxy, 'must be true, false, a number of hops, or a comma-separated list of addresses/subnets')
+      .default('false'),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
@@ -214,6 +236,15 @@ const envSchema = z
         // BullMQ's scripts touch several keys of a queue at once, which Cluster allows only within one slot.
         message: 'must contain a {hash-tag} on Redis Cluster (REDIS_CLUSTER_NODES), e.g. {bull}',
       });
+    }
+    for (const variable of MARKETPLACE_URL_VARIABLES) {
+      if (!env.MARKETPLACE_ALLOW_HTTP && isHttpUrl(env[variable])) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [variable],
+          message: 'must be an https:// URL (set MARKETPLACE_ALLOW_HTTP=true to allow http:// for a local simulator)',
+        });
+      }
     }
     if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_MASTER) {
       ctx.addIssue({
@@ -291,6 +322,9 @@ export interface Config {
     /** How many worker processes share the rate limits when Redis is away. */
     rateLimitProcesses: number;
     documentStoreDir?: string;
+    /** The size caps of marketplace answers: a JSON answer (MARKETPLACE_MAX_JSON_BYTES), a document (DOCUMENT_MAX_BYTES). */
+    maxJsonBytes: number;
+    documentMaxBytes: number;
   };
   observability: {
     logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -301,7 +335,12 @@ export interface Config {
     alarmTopicArn?: string;
   };
   /** token undefined where not configured: only the admin role requires it. */
-  admin: { port: number; token?: string };
+  admin: {
+    port: number;
+    token?: string;
+    /** ADMIN_TRUST_PROXY in Express `trust proxy` form: whether, how many hops, or which proxy addresses. */
+    trustProxy: boolean | number | string[];
+  };
   /** undefined where no key is configured: only roles that read or write credentials require it. */
   credentials?: { activeKeyId: string; keys: ReadonlyMap<string, Buffer> };
 }
@@ -311,6 +350,27 @@ function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv): string 
   const missing = env[variable] === undefined || env[variable] === '';
   if (missing && issue.code !== 'custom') return `${variable} is required`;
   return `${variable} ${issue.message}`;
+}
+
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address, `address/prefix`, or one of Express's names for a range (loopback, linklocal, uniquelocal). */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+function isTrustProxy(value: string): boolean {
+  return /^(true|false|\d{1,2})$/.test(value) || value.split(',').every((entry) => isProxyAddress(entry.trim()));
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((entry) => entry.trim());
 }
 
 function parseHostPorts(list: string): HostPort[] {
@@ -403,6 +463,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.MARKETPLACE_TIMEOUT_MS,
       rateLimitProcesses: e.MARKETPLACE_RATE_LIMIT_PROCESSES,
       documentStoreDir: e.DOCUMENT_STORE_DIR,
+      maxJsonBytes: e.MARKETPLACE_MAX_JSON_BYTES,
+      documentMaxBytes: e.DOCUMENT_MAX_BYTES,
     },
     observability: {
       logLevel: e.LOG_LEVEL,
@@ -411,7 +473,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metrics: { namespace: e.METRICS_NAMESPACE, intervalSeconds: e.METRICS_INTERVAL_SECONDS },
       alarmTopicArn: e.ALARM_TOPIC_ARN,
     },
-    admin: { port: e.ADMIN_PORT, token: e.ADMIN_TOKEN },
+    admin: { port: e.ADMIN_PORT, token: e.ADMIN_TOKEN, trustProxy: parseTrustProxy(e.ADMIN_TRUST_PROXY) },
     credentials: e.CREDENTIALS_KEYS
       ? {
           activeKeyId: e.CREDENTIALS_ACTIVE_KEY_ID!,

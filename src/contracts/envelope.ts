@@ -16,7 +16,7 @@ export const MAX_ENVELOPE_BYTES = 8 * 1024;
 export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const SELLER_ID_PATTERN = ACCOUNT_ID_PATTERN;
 /** Safe as an SQS deduplication id and inside a Temporal workflow id. */
-const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export interface MessageTypeRoute {
   /** The logical name of the queue that carries this type (src/queues/catalogue.ts); per marketplace for pushes. */

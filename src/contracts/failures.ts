@@ -10,10 +10,19 @@ export const MARKETPLACE_FAILURES = {
   authRevoked: 'MarketplaceAuthRevoked',
   validation: 'MarketplaceValidation',
   malformed: 'MarketplaceMalformedResponse',
+  /** A redirect answer: never followed, so the call's credentials go nowhere but its own origin. */
+  redirected: 'MarketplaceRedirected',
+  /** An answer over its size cap (MARKETPLACE_MAX_JSON_BYTES, DOCUMENT_MAX_BYTES). */
+  responseTooLarge: 'MarketplaceResponseTooLarge',
 } as const;
 
 /** Failure types no retry can fix; workflows list them as non-retryable too. */
-export const NON_RETRYABLE_MARKETPLACE_FAILURES = [MARKETPLACE_FAILURES.authRevoked, MARKETPLACE_FAILURES.validation];
+export const NON_RETRYABLE_MARKETPLACE_FAILURES = [
+  MARKETPLACE_FAILURES.authRevoked,
+  MARKETPLACE_FAILURES.validation,
+  MARKETPLACE_FAILURES.redirected,
+  MARKETPLACE_FAILURES.responseTooLarge,
+];
 
 /** Work for an account no retry can serve: it does not exist, it is disabled, or it must be re-authorised. */
 export const ACCOUNT_FAILURES = {

@@ -44,8 +44,10 @@ export async function attentionCounts(pool: Pool): Promise<{ claims: number; sch
   return rows[0]!;
 }
 
-/** The flagged claims and schedules, oldest first. */
-/** `accountIds`: only these accounts' (one seller's, say); all of them when absent. */
+/**
+ * The flagged claims and schedules, oldest first; with `accountIds`, only these accounts' (one
+ * seller's, say), else all of them.
+ */
 export async function attentionSummary(
   pool: Pool,
   limit = ATTENTION_LIST_LIMIT,

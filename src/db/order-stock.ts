@@ -26,13 +26,19 @@ export interface StockAccount {
   marketplace: Marketplace;
 }
 
-/** A SKU whose available count a page changed: what the outbox announces. */
+/**
+ * A SKU the outbox announces: its available count changed, or an order of it was first seen (the
+ * marketplace moved that listing itself, see StockLedger.touch).
+ */
 export interface StockChange {
   skuId: string;
-  /** The SKU's version after the page's last movement of it. */
+  /** The SKU's version after the page's last change of it. */
   version: number;
-  /** The newest movement of the SKU in this page: the announcement's identity. */
-  movementId: string;
+  /**
+   * The newest movement of the SKU in this page: the announcement's identity. None for a SKU only
+   * the marketplace moved (its new version identifies the announcement then).
+   */
+  movementId?: string;
 }
 
 /** How a page's stock changes become outbox rows (built by the caller, inserted in the page's transaction). */
@@ -129,10 +135,14 @@ interface LineToMove extends LineRef {
 
 const lineId = ({ orderId, skuId }: LineRef) => JSON.stringify([orderId, skuId]);
 
-/** Tracks what the page's movements did to each SKU's available count. */
+/**
+ * Tracks what the page's movements did to each SKU's available count, and which SKUs had an order
+ * line seen for the first time.
+ */
 class StockLedger {
   private readonly before = new Map<string, number>();
   private readonly last = new Map<string, MovementResult>();
+  private readonly touched = new Set<string>();
 
   /**
    * Locks the SKU rows in id order (every writer of stock locks in this order, so none deadlocks)
@@ -152,11 +162,37 @@ class StockLedger {
     if (result.applied) this.last.set(result.skuId, result);
   }
 
-  /** The SKUs whose available count is not what it was when they were locked. */
-  changes(): StockChange[] {
-    return [...this.last.values()]
-      .filter((result) => result.available !== this.before.get(result.skuId))
-      .map((result) => ({ skuId: result.skuId, version: Number(result.version), movementId: result.movementId }));
+  /**
+   * An order line of this SKU was seen for the first time. The marketplace took the order's units off
+   * its own listing when the order was placed (and put them back if it was cancelled), relative to
+   * whatever the listing showed then, which may be a push of ours made after the order. Only a push
+   * sets it right again, even when our available count ends where it began (an order first seen
+   * cancelled, or reserved and released in one page), so the SKU is announced either way.
+   */
+  touch(skuIds: Iterable<string>): void {
+    for (const skuId of skuIds) this.touched.add(skuId);
+  }
+
+  /**
+   * The SKUs to announce: those whose available count is not what it was when they were locked, and
+   * the touched ones. A touched SKU no movement of this page changed gets a new version, so every
+   * listing of it is behind and pushed again (under a new key: the marketplace must apply it).
+   */
+  async changes(client: PoolClient): Promise<StockChange[]> {
+    const moved = [...this.last.values()]
+      .filter((result) => this.touched.has(result.skuId) || result.available !== this.before.get(result.skuId))
+      .map((result) => ({
+        skuId: result.skuId,
+        version: Number(result.version),
+        movementId: result.movementId,
+      }));
+    const unmoved = [...this.touched].filter((skuId) => !this.last.has(skuId) && this.before.has(skuId)).sort();
+    if (unmoved.length === 0) return moved;
+    const { rows } = await client.query<{ id: string; version: string }>(
+      'UPDATE skus SET version = version + 1, updated_at = now() WHERE id = ANY($1) RETURNING id, version',
+      [unmoved],
+    );
+    return [...moved, ...rows.map((row) => ({ skuId: row.id, version: Number(row.version) }))];
   }
 }
 
@@ -194,7 +230,7 @@ async function moveLines(client: PoolClient, account: StockAccount, lines: LineT
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 async function writeOutbox(client: PoolClient, account: StockAccount, ledger: StockLedger, outbox: Outbox) {
-  const changes = ledger.changes();
+  const changes = await ledger.changes(client);
   if (changes.length === 0) return [];
   return insertClaims(client, outbox.claimsFor(account, changes), outbox.lease);
 }
@@ -323,6 +359,7 @@ export function storeOrderPage(
     );
 
     const firstSeen = await insertNewLines(client, account, fresh);
+    ledger.touch(fresh.filter((line) => firstSeen.has(lineId(line))).map((line) => line.skuId));
     const lines = [...fresh, ...movable].map((line) => ({
       ...line,
       steps: offered(line, firstSeen.has(lineId(line))),

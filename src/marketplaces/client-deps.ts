@@ -7,4 +7,7 @@ export interface ClientDeps {
   timeoutMs: number;
   rateLimiter: MarketplaceRateLimiter;
   secrets: SecretsSource;
+  /** The size caps of answers (MARKETPLACE_MAX_JSON_BYTES, DOCUMENT_MAX_BYTES). */
+  maxJsonBytes: number;
+  maxDocumentBytes: number;
 }

@@ -2,7 +2,8 @@
  * The HTTP core every marketplace client shares: a timeout on every call (for streamed bodies, on
  * stalls rather than on the whole transfer), the rate limits taken
  * before it, an `Idempotency-Key` on every mutation, responses parsed against a schema, and every
- * failure classified for Temporal's retry policy (errors.ts).
+ * failure classified for Temporal's retry policy (errors.ts). Credentials stay with the marketplace's
+ * origin: a redirect is never followed. Answers are read within a size cap as they arrive.
  */
 import type { z } from 'zod';
 import type { Marketplace } from '../contracts/marketplaces';
@@ -13,7 +14,9 @@ import {
   failureForResponse,
   malformedFailure,
   networkFailure,
+  redirectFailure,
   retryAfterMs,
+  tooLargeFailure,
   type CallSite,
 } from './errors';
 import { RATE_LIMITS, type MarketplaceOperation } from './limits';
@@ -21,6 +24,9 @@ import type { MarketplaceRateLimiter } from './rate-limiter';
 
 /** A 429 without a usable Retry-After is tried again after this long. */
 const DEFAULT_RETRY_AFTER_MS = 1_000;
+
+/** Of an error answer only its reason is read (errors.ts keeps 200 characters): the rest is dropped. */
+const ERROR_BODY_MAX_BYTES = 64 * 1024;
 
 export interface MarketplaceCall {
   operation: MarketplaceOperation;
@@ -40,6 +46,10 @@ export interface HttpCoreOptions {
   baseUrl: string;
   timeoutMs: number;
   rateLimiter: MarketplaceRateLimiter;
+  /** The largest JSON answer read (MARKETPLACE_MAX_JSON_BYTES). */
+  maxJsonBytes: number;
+  /** The largest streamed answer, a document (DOCUMENT_MAX_BYTES). */
+  maxDocumentBytes: number;
 }
 
 export class MarketplaceHttp {
@@ -58,6 +68,8 @@ export class MarketplaceHttp {
    * Sends a call whose body is streamed (a document): it times out when the answer's headers take
    * longer than `timeoutMs`, or when no bytes arrive for `timeoutMs`, never on the transfer's total
    * length, so a large document from a slow but steady server is stored, and a stalled one fails.
+   * An answer over `maxDocumentBytes` fails at once when its Content-Length says so, else its body
+   * errors as soon as more than that has come.
    */
   async stream(call: MarketplaceCall): Promise<Response> {
     const watchdog = new StallWatchdog(this.options.timeoutMs);
@@ -68,11 +80,21 @@ export class MarketplaceHttp {
       watchdog.stop();
       throw error;
     }
+    const cap = { setting: 'DOCUMENT_MAX_BYTES', bytes: this.options.maxDocumentBytes };
+    const tooLarge = () => {
+      watchdog.stop();
+      return tooLargeFailure(this.site(call), 'answer', cap);
+    };
     if (!response.body) {
       watchdog.stop();
       return response;
     }
-    return new Response(watchdog.watch(response.body), { status: response.status, headers: response.headers });
+    if (announcedLength(response) > cap.bytes) {
+      await discard(response);
+      throw tooLarge();
+    }
+    const body = capped(watchdog.watch(response.body), cap.bytes, tooLarge);
+    return new Response(body, { status: response.status, headers: response.headers });
   }
 
   /**
@@ -110,10 +132,13 @@ export class MarketplaceHttp {
     // the call's timeout) and the activity ends cancelled after it (call-wait.ts).
     if (cancellation?.aborted) throw cancellationOf(cancellation, undefined);
     const abortsOnCancel = call.idempotencyKey === undefined ? cancellation : undefined;
+    const url = this.url(call.path);
     let response: Response;
     try {
-      response = await fetch(this.url(call.path), {
+      response = await fetch(url, {
         method: call.method,
+        // Followed, the call would go on to the Location with its credentials (errors.ts).
+        redirect: 'manual',
         headers: {
           accept: 'application/json',
           ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -129,7 +154,11 @@ export class MarketplaceHttp {
     }
     rateLimiter.answered(bucket, response.headers.get(RATE_LIMIT_HEADER));
     if (response.ok) return response;
-    const body = await response.text().catch(() => '');
+    if (isRedirect(response.status)) {
+      await discard(response);
+      throw redirectFailure(site, response.status, response.headers.get('location'), url);
+    }
+    const body = (await textWithin(response, ERROR_BODY_MAX_BYTES).catch(() => undefined)) ?? '';
     const retryAfterHeader = response.headers.get('retry-after');
     const failure = failureForResponse(site, response.status, body, retryAfterHeader);
     if (response.status !== 429) throw failure;
@@ -142,13 +171,19 @@ export class MarketplaceHttp {
   async json<T>(call: MarketplaceCall, schema: z.ZodType<T>): Promise<T> {
     const site = this.site(call);
     const response = await this.send(call);
-    let text: string;
+    let text: string | undefined;
     try {
-      text = await response.text();
+      text = await textWithin(response, this.options.maxJsonBytes);
     } catch (error) {
       if (call.idempotencyKey === undefined)
         throw cancellationOf(currentCancellation(), cutOffFailure(site, 'response body cut off', error));
       throw cutOffFailure(site, 'response body cut off', error);
+    }
+    if (text === undefined) {
+      throw tooLargeFailure(site, 'JSON answer', {
+        setting: 'MARKETPLACE_MAX_JSON_BYTES',
+        bytes: this.options.maxJsonBytes,
+      });
     }
     let parsed: unknown;
     try {
@@ -172,6 +207,59 @@ export class MarketplaceHttp {
   private site(call: MarketplaceCall): CallSite {
     return { marketplace: this.options.marketplace, operation: call.operation, accountId: call.accountId };
   }
+}
+
+/** 3xx: with `redirect: 'manual'` fetch hands these back instead of following them. */
+const isRedirect = (status: number) => status >= 300 && status < 400;
+
+/** Lets an answer's unread body go; a connection that fails meanwhile changes nothing about the call's failure. */
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
+}
+
+/** The Content-Length the answer announces; 0 when it announces none (chunked). */
+function announcedLength(response: Response): number {
+  return Number(response.headers.get('content-length')) || 0;
+}
+
+/**
+ * An answer's text, read as it arrives and never more than `maxBytes` of it: undefined, and the rest
+ * cancelled, once the answer announces or brings more, so an endless answer ends here rather than in
+ * memory. A body that breaks off throws, as `text()` would.
+ */
+async function textWithin(response: Response, maxBytes: number): Promise<string | undefined> {
+  if (!response.body) return '';
+  if (announcedLength(response) > maxBytes) {
+    await discard(response);
+    return undefined;
+  }
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return new TextDecoder().decode(Buffer.concat(chunks, length));
+    length += value.byteLength;
+    if (length > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+}
+
+/** The body passed on until more than `maxBytes` have come; then it errors with `tooLarge()` and the rest is cancelled. */
+function capped(body: ReadableStream<Uint8Array>, maxBytes: number, tooLarge: () => Error): ReadableStream<Uint8Array> {
+  let length = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        length += chunk.byteLength;
+        if (length > maxBytes) controller.error(tooLarge());
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
 }
 
 /**

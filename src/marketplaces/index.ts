@@ -18,13 +18,21 @@ export interface Marketplaces {
 }
 
 export function createMarketplaces(config: Config, redis: RedisConnection, secrets: SecretsSource): Marketplaces {
-  const { urls, timeoutMs, amazonLwa, rateLimitProcesses } = requireMarketplaceConfig(config);
+  const { urls, timeoutMs, amazonLwa, rateLimitProcesses, maxJsonBytes, documentMaxBytes } =
+    requireMarketplaceConfig(config);
   const rateLimiter = new MarketplaceRateLimiter({
     redis,
     keyPrefix: config.redis.keyPrefix,
     expectedProcesses: rateLimitProcesses,
   });
-  const deps = (marketplace: Marketplace) => ({ baseUrl: urls[marketplace], timeoutMs, rateLimiter, secrets });
+  const deps = (marketplace: Marketplace) => ({
+    baseUrl: urls[marketplace],
+    timeoutMs,
+    rateLimiter,
+    secrets,
+    maxJsonBytes,
+    maxDocumentBytes: documentMaxBytes,
+  });
   const ajio = createAjio(deps('ajio'));
   return {
     clients: {

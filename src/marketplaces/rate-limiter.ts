@@ -85,12 +85,6 @@ export class MarketplaceRateLimiter {
   }
 
   /**
-   * A bucket the marketplace lowered: this process's calls are spaced evenly at its share of the
-   * said rate (1 / expectedProcesses of it, so the processes together keep to it), no bursts. Every
-   * call's start (or answer, when later) is kept, so the first call after the lowering is spaced
-   * from the one that said it.
-   */
-  /**
    * The account's buckets whose own limit is used up now, read from Redis through the limiters the
    * calls take their turns from, without taking a point. A marketplace's `Retry-After` pause lives in
    * each worker's memory (adaptive-limits.ts) and cannot be seen from here.
@@ -116,6 +110,12 @@ export class MarketplaceRateLimiter {
     return cooling;
   }
 
+  /**
+   * A bucket the marketplace lowered: this process's calls are spaced evenly at its share of the
+   * said rate (1 / expectedProcesses of it, so the processes together keep to it), no bursts. Every
+   * call's start (or answer, when later) is kept, so the first call after the lowering is spaced
+   * from the one that said it.
+   */
   private async spaceLowered(bucket: Bucket, budget: WaitBudget, what: string): Promise<void> {
     const { marketplace, operation } = bucket;
     const lowered = this.adaptive.loweredRate(bucket, RATE_LIMITS[marketplace][operation].perAccount);

@@ -1,56 +1,22 @@
 /**
- * Structured JSON logs (pino), one line an event, for every role. Fields that hold credentials or
- * tokens are replaced by `[redacted]` wherever they appear in a logged object (up to three levels
- * deep), and bearer tokens inside messages are cut out, so a careless `log.info({ credentials })`
- * cannot leak what the database keeps sealed.
+ * Structured JSON logs (pino), one line an event, for every role. Nothing secret is written: every
+ * logged object, child binding, error (message, stack, causes) and message goes through the one
+ * scrubber (scrub.ts), so fields named like credentials (`accessToken`, `X-Amz-Access-Token`,
+ * `client_secret`, `Cookie`, ... in any case, at any depth) are written `[redacted]`, and tokens,
+ * `Bearer`/`Basic` values and URL passwords are cut out of text. A careless
+ * `log.info({ credentials })` cannot leak what the database keeps sealed.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from '../config';
+import { REDACTED, SECRET_FIELDS, scrubFields, scrubText } from './scrub';
 
 export type { Logger } from 'pino';
 export type LogLevel = Config['observability']['logLevel'];
+export { REDACTED, SECRET_FIELDS, scrubText };
 
-/** Field names whose values are never written, whatever object they sit in. */
-export const SECRET_FIELDS = [
-  'accessToken',
-  'access_token',
-  'refreshToken',
-  'refresh_token',
-  'idToken',
-  'token',
-  'apiKey',
-  'api_key',
-  'clientSecret',
-  'client_secret',
-  'password',
-  'secret',
-  'secrets',
-  'credentials',
-  'authorization',
-  'Authorization',
-  'cookie',
-  'x-api-key',
-] as const;
-
-export const REDACTED = '[redacted]';
-
-const redactPaths = SECRET_FIELDS.flatMap((field) => {
-  const key = /^[A-Za-z_]\w*$/.test(field) ? field : `["${field}"]`;
-  const joined = (prefix: string) => (key.startsWith('[') ? `${prefix}${key}` : `${prefix}.${key}`);
-  return [key, joined('*'), joined('*.*')];
-});
-
-const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
-
-/** Cuts credentials out of free text (error messages that quote a header, say). */
-export function scrubText(text: string): string {
-  return text.replace(BEARER, `$1 ${REDACTED}`);
-}
-
-function serializeError(error: Error): object {
-  const serialized = pino.stdSerializers.err(error);
-  return { ...serialized, message: scrubText(serialized.message), stack: scrubText(serialized.stack ?? '') };
-}
+/** pino's own error shape (type, message, stack, causes, own fields), then scrubbed. */
+const plainError = (error: Error): object => pino.stdSerializers.err(error);
+const scrubbedFields = <T extends object>(fields: T): T => scrubFields(fields, plainError);
 
 export interface LoggerOptions {
   level: LogLevel;
@@ -59,23 +25,28 @@ export interface LoggerOptions {
 }
 
 export function createLogger({ level, role }: LoggerOptions, destination?: DestinationStream): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       base: { role, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: redactPaths, censor: REDACTED },
-      serializers: { err: serializeError },
-      hooks: {
-        logMethod(args, method) {
-          const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg));
-          method.apply(this, scrubbed as Parameters<typeof method>);
-        },
+      formatters: { level: (label) => ({ level: label }), log: scrubbedFields },
+      serializers: {
+        // The message once formatted, with the `%s`/`%o` arguments in it.
+        msg: scrubText,
+        // pino's own `err` serializer would take the scrubbed (plain) error for an object of type Object.
+        err: (value: unknown) => (value instanceof Error ? scrubbedFields({ value }).value : value),
       },
     },
     destination,
   );
+  // pino formats a child's bindings without the log formatter: they are scrubbed on the way in.
+  // Children inherit this `child` from the root (pino builds them on it), so grandchildren too.
+  const child = logger.child;
+  logger.child = function scrubbedChild(this: Logger, bindings, options) {
+    return child.call(this, scrubbedFields(bindings), options);
+  } as Logger['child'];
+  return logger;
 }
 
 /** The role's logger from its configuration. */

@@ -153,11 +153,12 @@ export class WorkflowRunner {
   /** Runs the message's workflow as its fate says, until the fate is one the poller acts on. */
   async settle(request: RunRequest, events: RunEvents): Promise<SettledFate> {
     const { envelope } = request;
+    const workflowId = workflowIdFor(envelope);
     const legacyId = legacyWorkflowIdFor(envelope);
     try {
-      const ids = [workflowIdFor(envelope), ...(legacyId ? [legacyId] : [])];
+      const ids = [workflowId, ...(legacyId ? [legacyId] : [])];
       if (await isWorkCompleted(this.options.pool, ...ids)) return { kind: 'completed', runId: 'recorded' };
-      const work: Work = { ...request, workflowId: await this.idWithRuns(envelope) };
+      const work: Work = { ...request, workflowId: await this.idWithRuns(workflowId, legacyId) };
       const firstRun = await this.startIfNeverRun(work, events);
       if (firstRun) events.finished(firstRun);
       for (;;) {
@@ -185,10 +186,9 @@ export class WorkflowRunner {
    * two ids differ, until POLLER_LEGACY_ID_LOOKUP turns it off; its completion record is looked for
    * under both ids before.
    */
-  private async idWithRuns(envelope: Envelope): Promise<string> {
-    const legacyId = this.options.legacyIdLookup === false ? undefined : legacyWorkflowIdFor(envelope);
-    if (legacyId && (await this.runs.latest(legacyId))) return legacyId;
-    return workflowIdFor(envelope);
+  private async idWithRuns(workflowId: string, legacyId: string | undefined): Promise<string> {
+    if (this.options.legacyIdLookup === false || !legacyId) return workflowId;
+    return (await this.runs.latest(legacyId)) ? legacyId : workflowId;
   }
 
   /** What the poller must find in PostgreSQL once it acts on the fate: the completion, or an unfinished saga. */

@@ -41,7 +41,14 @@ export function build(config: Config, log: Logger): Role {
     checks: { redis: redisReady(redis, failoverRideOutMs(config)) },
     async run() {
       server = createServer(
-        createAdminApp({ queues, token, log, attention: () => attentionSummary(pool), sellerStatus }),
+        createAdminApp({
+          queues,
+          token,
+          trustProxy: config.admin.trustProxy,
+          log,
+          attention: () => attentionSummary(pool),
+          sellerStatus,
+        }),
       );
       const port = await listen(server, config.admin.port, 'ADMIN_PORT');
       log.info({ port, queues: SWEEPS.map((sweep) => sweep.name) }, 'admin server listening');

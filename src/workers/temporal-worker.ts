@@ -17,7 +17,7 @@ import { createPool } from '../db/pool';
 import { missingSecret } from '../marketplaces/access-tokens';
 import { createMarketplaces } from '../marketplaces';
 import type { ReadinessChecks } from '../platform/health-server';
-import { traceActivities } from '../observability/activity-trace';
+import { scrubActivityFailures, traceActivities } from '../observability/activity-trace';
 import { HEARTBEAT_THROTTLE, rememberHeartbeats } from '../marketplaces/call-wait';
 import { roleLogger, type Logger } from '../platform/logger';
 import { postgresReady, redisReady, temporalWorkersRunning } from '../platform/probes';
@@ -156,7 +156,7 @@ export async function createTemporalWorker(
     workflowBundle: workflowBundle ?? (await serviceWorkflowBundle(config)),
     activities,
     maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
-    interceptors: { activity: [traceActivities(log), rememberHeartbeats] },
+    interceptors: { activity: [scrubActivityFailures, traceActivities(log), rememberHeartbeats] },
   });
 }
 

@@ -30,6 +30,23 @@ describe('loadConfig', () => {
     expect(errorFor({ ...valid, POLLER_LEGACY_ID_LOOKUP: 'false' })).toMatch(/POLLER_LEGACY_ID_LOOKUP/);
   });
 
+  it('trusts no proxy unless ADMIN_TRUST_PROXY says which, in Express trust proxy terms, and refuses anything else by name', () => {
+    expect(loadConfig(valid).admin.trustProxy).toBe(false);
+    expect(loadConfig({ ...valid, ADMIN_TRUST_PROXY: 'true' }).admin.trustProxy).toBe(true);
+    expect(loadConfig({ ...valid, ADMIN_TRUST_PROXY: '2' }).admin.trustProxy).toBe(2);
+    expect(loadConfig({ ...valid, ADMIN_TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8' }).admin.trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+    ]);
+    for (const wrong of ['yes', '10.0.0.0/33', '10.0.0', 'loopback,proxy.internal', '1.2.3.4/8/8']) {
+      expect({ wrong, error: errorFor({ ...valid, ADMIN_TRUST_PROXY: wrong }) }).toEqual({
+        wrong,
+        error: expect.stringMatching(/^Configuration error: .*ADMIN_TRUST_PROXY must be true, false, a number of hops/),
+      });
+    }
+  });
+
   it('gives typed values and defaults from a minimal environment', () => {
     const config = loadConfig(valid);
     expect(config.temporal).toEqual({
@@ -185,6 +202,44 @@ describe('loadConfig', () => {
       'MARKETPLACE_MEESHO_URL must be a http:// or https:// URL',
     );
     expect(errorFor({ ...valid, AMAZON_LWA_CLIENT_ID: 'id' })).toContain('AMAZON_LWA_CLIENT_SECRET is required');
+  });
+
+  it('takes http:// marketplace URLs only with MARKETPLACE_ALLOW_HTTP=true, naming each refused one', () => {
+    const plain = { MARKETPLACE_AJIO_URL: 'http://ajio.example/api', MARKETPLACE_AMAZON_URL: 'HTTP://amazon.example' };
+    expect(errorFor({ ...valid, ...plain })).toBe(
+      'Configuration error: ' +
+        ['MARKETPLACE_AJIO_URL', 'MARKETPLACE_AMAZON_URL']
+          .map(
+            (variable) =>
+              `${variable} must be an https:// URL (set MARKETPLACE_ALLOW_HTTP=true to allow http:// for a local simulator)`,
+          )
+          .join('; '),
+    );
+    expect(errorFor({ ...valid, ...plain, MARKETPLACE_ALLOW_HTTP: 'false' })).toMatch(
+      /^Configuration error: MARKETPLACE_AJIO_URL must be an https/,
+    );
+    expect(loadConfig({ ...valid, ...plain, MARKETPLACE_ALLOW_HTTP: 'true' }).marketplaces.urls).toEqual({
+      ajio: 'http://ajio.example/api',
+      amazon: 'HTTP://amazon.example',
+    });
+    expect(loadConfig({ ...valid, MARKETPLACE_MEESHO_URL: 'https://meesho.example' }).marketplaces.urls).toEqual({
+      meesho: 'https://meesho.example',
+    });
+    expect(errorFor({ ...valid, MARKETPLACE_ALLOW_HTTP: 'yes' })).toMatch(/MARKETPLACE_ALLOW_HTTP/);
+  });
+
+  it('caps marketplace answers: 4 MiB of JSON and 200 MiB a document unless configured', () => {
+    expect(loadConfig(valid).marketplaces).toMatchObject({
+      maxJsonBytes: 4 * 1024 * 1024,
+      documentMaxBytes: 200 * 1024 * 1024,
+    });
+    expect(
+      loadConfig({ ...valid, MARKETPLACE_MAX_JSON_BYTES: '65536', DOCUMENT_MAX_BYTES: '1048576' }).marketplaces,
+    ).toMatchObject({ maxJsonBytes: 65_536, documentMaxBytes: 1_048_576 });
+    expect(errorFor({ ...valid, MARKETPLACE_MAX_JSON_BYTES: '4MiB' })).toMatch(
+      /^Configuration error: MARKETPLACE_MAX_JSON_BYTES /,
+    );
+    expect(errorFor({ ...valid, DOCUMENT_MAX_BYTES: '0' })).toMatch(/^Configuration error: DOCUMENT_MAX_BYTES /);
   });
 
   it('reads the marketplace settings', () => {

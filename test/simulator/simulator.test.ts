@@ -445,6 +445,29 @@ describe('faults', () => {
     expect((await send('GET', '/flipkart/orders', { headers: auth })).headers.get('retry-after')).toBe('1');
   });
 
+  it('redirect answers its 3xx (307 unless given) with the Location given, and applies nothing', async () => {
+    const { id, auth } = await seller('meesho');
+    const elsewhere = 'https://elsewhere.example/collect';
+    await sim.addFault({ kind: 'redirect', sellerId: id, operation: 'profile', location: elsewhere, times: 1 });
+    await sim.addFault({ kind: 'redirect', sellerId: id, operation: 'listings-update', location: '/x', status: 308 });
+    const profile = () => fetch(`${BASE}/meesho/seller/profile`, { headers: auth, redirect: 'manual' });
+
+    const moved = await profile();
+    expect([moved.status, moved.headers.get('location')]).toEqual([307, elsewhere]);
+    expect((await profile()).status).toBe(200);
+    const update = await fetch(`${BASE}/meesho/listings/update`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', 'idempotency-key': `key-${randomUUID()}` },
+      body: JSON.stringify({ items: [{ sku: 'A', quantity: 1 }] }),
+      redirect: 'manual',
+    });
+    expect([update.status, update.headers.get('location')]).toEqual([308, '/x']);
+    expect(await quantities('meesho', id)).toMatchObject({ A: 10 });
+    await expect(sim.addFault({ kind: 'redirect' })).rejects.toThrow(/location/);
+    await expect(sim.addFault({ kind: 'redirect', location: '/x', status: 200 })).rejects.toThrow(/3xx/);
+    await sim.clearFaults(id);
+  });
+
   it('a rate limit sends its rate header and refuses what is over it with a 429 naming the bucket', async () => {
     const { id, auth } = await seller('amazon');
     const other = await seller('amazon');

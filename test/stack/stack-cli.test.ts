@@ -28,6 +28,7 @@ describe('the local stack commands', () => {
       'MARKETPLACE_AMAZON_URL',
       'MARKETPLACE_FLIPKART_URL',
       'MARKETPLACE_MEESHO_URL',
+      'MARKETPLACE_ALLOW_HTTP',
       'DOCUMENT_STORE_DIR',
       'CLOUDWATCH_ENDPOINT',
       'ADMIN_TOKEN',

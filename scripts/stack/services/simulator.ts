@@ -41,6 +41,8 @@ export function simulatorService({
       MARKETPLACE_AMAZON_URL: `${url}/amazon`,
       MARKETPLACE_FLIPKART_URL: `${url}/flipkart`,
       MARKETPLACE_MEESHO_URL: `${url}/meesho`,
+      // The simulator speaks plain http; the service refuses http:// marketplace URLs without this.
+      MARKETPLACE_ALLOW_HTTP: 'true',
       // LWA wants a client id and secret with every token request; the simulator accepts any.
       AMAZON_LWA_CLIENT_ID: 'local-lwa-client',
       AMAZON_LWA_CLIENT_SECRET: 'local-lwa-secret',
