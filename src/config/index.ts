@@ -93,6 +93,15 @@ const envSchema = z
       .optional(),
     REDIS_SENTINEL_MASTER: z.string().optional(),
     REDIS_SENTINEL_PASSWORD: z.string().optional(),
+    // Redis Cluster: some of its nodes (the rest are discovered); needs a `{hash-tag}` in REDIS_KEY_PREFIX.
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .regex(/^[^\s:,]+:\d{1,5}(,[^\s:,]+:\d{1,5})*$/, 'must be a comma-separated list of host:port')
+      .optional(),
+    // Sentinels spoken to over TLS (with the same CA as a `rediss://` master).
+    REDIS_SENTINEL_TLS: z.enum(['on', 'off']).default('off'),
+    // PEM file of the CA that signed Redis's certificate, when the system's CAs do not include it.
+    REDIS_TLS_CA_FILE: z.string().optional(),
     // BullMQ key prefix. A `{hash-tag}` keeps every key of a queue in one Redis Cluster slot.
     REDIS_KEY_PREFIX: z
       .string()
@@ -213,6 +222,21 @@ const envSchema = z
       const missing = env.AMAZON_LWA_CLIENT_ID ? 'AMAZON_LWA_CLIENT_SECRET' : 'AMAZON_LWA_CLIENT_ID';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'is required when the other LWA credential is set' });
     }
+    if (env.REDIS_CLUSTER_NODES && env.REDIS_SENTINELS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_CLUSTER_NODES'],
+        message: 'and REDIS_SENTINELS exclude each other',
+      });
+    }
+    if (env.REDIS_CLUSTER_NODES && !/\{[^{}]+\}/.test(env.REDIS_KEY_PREFIX)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_KEY_PREFIX'],
+        // BullMQ's scripts touch several keys of a queue at once, which Cluster allows only within one slot.
+        message: 'must contain a {hash-tag} on Redis Cluster (REDIS_CLUSTER_NODES), e.g. {bull}',
+      });
+    }
     for (const variable of MARKETPLACE_URL_VARIABLES) {
       if (!env.MARKETPLACE_ALLOW_HTTP && isHttpUrl(env[variable])) {
         ctx.addIssue({
@@ -272,7 +296,11 @@ export interface Config {
   };
   redis: {
     url: string;
-    sentinel?: { sentinels: HostPort[]; masterName: string; password?: string };
+    sentinel?: { sentinels: HostPort[]; masterName: string; password?: string; tls: boolean };
+    /** REDIS_CLUSTER_NODES: a Redis Cluster, reached through these nodes. */
+    clusterNodes?: HostPort[];
+    /** REDIS_TLS_CA_FILE: verify Redis's (and TLS sentinels') certificates against this CA. */
+    tlsCaFile?: string;
     keyPrefix: string;
   };
   database: { url: string };
@@ -397,8 +425,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             sentinels: parseHostPorts(e.REDIS_SENTINELS),
             masterName: e.REDIS_SENTINEL_MASTER!,
             password: e.REDIS_SENTINEL_PASSWORD,
+            tls: e.REDIS_SENTINEL_TLS === 'on',
           }
         : undefined,
+      clusterNodes: e.REDIS_CLUSTER_NODES ? parseHostPorts(e.REDIS_CLUSTER_NODES) : undefined,
+      tlsCaFile: e.REDIS_TLS_CA_FILE,
       keyPrefix: e.REDIS_KEY_PREFIX,
     },
     database: { url: e.DATABASE_URL },

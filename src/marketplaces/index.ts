@@ -1,5 +1,5 @@
 /** The four marketplace clients, built once per worker from configuration. */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../platform/redis';
 import { requireMarketplaceConfig, type Config } from '../config';
 import type { Marketplace } from '../contracts/marketplaces';
 import { createAjio, type AjioTokens } from './ajio';
@@ -17,7 +17,7 @@ export interface Marketplaces {
   callTimeoutMs: number;
 }
 
-export function createMarketplaces(config: Config, redis: Redis, secrets: SecretsSource): Marketplaces {
+export function createMarketplaces(config: Config, redis: RedisConnection, secrets: SecretsSource): Marketplaces {
   const { urls, timeoutMs, amazonLwa, rateLimitProcesses, maxJsonBytes, documentMaxBytes } =
     requireMarketplaceConfig(config);
   const rateLimiter = new MarketplaceRateLimiter({

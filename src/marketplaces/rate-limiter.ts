@@ -10,7 +10,7 @@
  * together stay within it. A Redis error never fails the call.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../platform/redis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Marketplace } from '../contracts/marketplaces';
 import { MARKETPLACE_FAILURES } from '../contracts/failures';
@@ -22,7 +22,7 @@ import { RATE_LIMITS, type MarketplaceOperation, type OperationLimits, type Rate
 export const DEFAULT_EXPECTED_PROCESSES = 4;
 
 export interface RateLimiterOptions {
-  redis: Redis;
+  redis: RedisConnection;
   keyPrefix: string;
   /** Worker processes that call marketplaces (MARKETPLACE_RATE_LIMIT_PROCESSES): each one's share without Redis. */
   expectedProcesses?: number;

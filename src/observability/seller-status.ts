@@ -7,7 +7,7 @@
  * Read-only: nothing here writes anywhere. `npm run seller -- status` and the admin page call it.
  */
 import type { Client } from '@temporalio/client';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../platform/redis';
 import type { Pool } from 'pg';
 import { ACCOUNT_ID_PATTERN } from '../contracts/envelope';
 import { MARKETPLACES, type Marketplace } from '../contracts/marketplaces';
@@ -72,7 +72,7 @@ export interface SellerStatus {
 export interface SellerStatusSources {
   pool: Pool;
   temporal: Client;
-  redis: Redis;
+  redis: RedisConnection;
   /** REDIS_KEY_PREFIX: where the rate limiters keep their buckets. */
   redisKeyPrefix: string;
   deadlineMs?: number;

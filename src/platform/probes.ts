@@ -6,14 +6,24 @@ import { GetQueueUrlCommand, ListQueuesCommand, type SQSClient } from '@aws-sdk/
 import { randomUUID } from 'node:crypto';
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis';
 import type { Pool } from 'pg';
 import type { ReadinessCheck } from './health-server';
 
-export function redisReady(redis: Redis): ReadinessCheck {
+/**
+ * `rideOutMs`: a connection lost less than this long ago counts as ready, so a Sentinel fail-over
+ * (the master away for a few seconds, commands waiting for the new one) does not flap readiness.
+ */
+export function redisReady(redis: RedisConnection, rideOutMs = 0): ReadinessCheck {
+  let awaySince: number | undefined;
+  redis.on('close', () => (awaySince ??= Date.now()));
+  redis.on('ready', () => (awaySince = undefined));
   return async () => {
-    // A command on a connection that is down waits in ioredis's offline queue: fail at once instead.
-    if (redis.status !== 'ready') throw new Error(`not connected (connection ${redis.status})`);
+    if (redis.status !== 'ready') {
+      if (awaySince !== undefined && Date.now() - awaySince < rideOutMs) return;
+      // A command on a connection that is down waits in ioredis's offline queue: fail at once instead.
+      throw new Error(`not connected (connection ${redis.status})`);
+    }
     await redis.ping();
   };
 }

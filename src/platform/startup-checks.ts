@@ -6,7 +6,7 @@
  * Servers starting alongside (compose, `npm run dev`) get that long to answer.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis';
 import type { Pool } from 'pg';
 import { runChecks, type ReadinessCheck } from './health-server';
 import { postgresReady, redisReady, sqsAnswers, sqsReady } from './probes';
@@ -22,6 +22,8 @@ export interface Dependency {
   server: string;
   variable: string;
   check: ReadinessCheck;
+  /** How long start-up waits for this one, when longer than STARTUP_WAIT_MS (a fail-over it rides out). */
+  waitMs?: number;
 }
 
 export const postgresServer = (pool: Pool): Dependency => ({
@@ -30,14 +32,18 @@ export const postgresServer = (pool: Pool): Dependency => ({
   check: postgresReady(pool),
 });
 
-/** ioredis only says "reconnecting"; at start-up the operator wants the last connection error, which says why. */
-export function redisServer(redis: Redis): Dependency {
+/**
+ * ioredis only says "reconnecting"; at start-up the operator wants the last connection error, which
+ * says why. `rideOutMs`: a role starting during a Sentinel fail-over waits that long for the new master.
+ */
+export function redisServer(redis: RedisConnection, rideOutMs = 0): Dependency {
   let lastError: Error | undefined;
   redis.on('error', (error: Error) => (lastError = error));
   const ready = redisReady(redis);
   return {
     server: 'Redis',
     variable: 'REDIS_URL',
+    waitMs: Math.max(STARTUP_WAIT_MS, rideOutMs),
     check: () =>
       ready().catch((error: unknown) => {
         throw redis.status === 'ready' ? error : (lastError ?? error);
@@ -63,8 +69,14 @@ export const temporalServer = (probe: ReadinessCheck): Dependency => ({
   check: probe,
 });
 
-/** Resolves once every dependency answers; after STARTUP_WAIT_MS, a FatalError naming each that does not. */
-export async function requireServers(dependencies: Dependency[], waitMs = STARTUP_WAIT_MS): Promise<void> {
+/**
+ * Resolves once every dependency answers; after STARTUP_WAIT_MS (or the longest `waitMs` of one), a
+ * FatalError naming each that does not.
+ */
+export async function requireServers(
+  dependencies: Dependency[],
+  waitMs = Math.max(STARTUP_WAIT_MS, ...dependencies.map((dependency) => dependency.waitMs ?? 0)),
+): Promise<void> {
   const checks = Object.fromEntries(dependencies.map((dependency, index) => [index, dependency.check]));
   const deadline = Date.now() + waitMs;
   for (;;) {

@@ -9,7 +9,7 @@
  * makes /readyz fail once one has been missing longer than a Redis fail-over takes.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../platform/redis';
 import type { Config } from '../config';
 import type { ReadinessCheck } from '../platform/health-server';
 import type { Logger } from '../platform/logger';
@@ -28,7 +28,7 @@ export const SCHEDULER_CHECK_INTERVAL_MS = 10_000;
 /** Missing longer than this is not a fail-over in progress: the role is not ready. */
 export const SCHEDULER_MISSING_GRACE_MS = 30_000;
 
-export function sweepQueue(config: Config, connection: Redis, sweep: SweepDefinition): Queue {
+export function sweepQueue(config: Config, connection: RedisConnection, sweep: SweepDefinition): Queue {
   return new Queue(sweep.name, { connection, prefix: config.redis.keyPrefix });
 }
 
@@ -41,7 +41,7 @@ function upsertSweepScheduler(config: Config, queue: Queue, sweep: SweepDefiniti
   );
 }
 
-export async function upsertSweepSchedulers(config: Config, connection: Redis): Promise<void> {
+export async function upsertSweepSchedulers(config: Config, connection: RedisConnection): Promise<void> {
   await Promise.all(
     SWEEPS.map(async (sweep) => {
       const queue = sweepQueue(config, connection, sweep);
@@ -75,14 +75,14 @@ export interface SchedulerGuard {
  */
 export function guardSweepSchedulers(
   config: Config,
-  connection: Redis,
+  connection: RedisConnection,
   log: Logger,
   { intervalMs = SCHEDULER_CHECK_INTERVAL_MS, graceMs = SCHEDULER_MISSING_GRACE_MS }: SchedulerGuardOptions = {},
 ): SchedulerGuard {
   const queues = SWEEPS.map((sweep) => {
     const queue = sweepQueue(config, connection, sweep);
     // A Redis that is down is the Redis check's news; without a listener BullMQ prints each error.
-    queue.on('error', (error) => log.debug({ sweep: sweep.name, err: error }, 'sweep queue: Redis error'));
+    queue.on('error', (error) => log.debug({ sweep: sweep.name, err: error }, 'sweep queue: RedisConnection error'));
     return { sweep, queue };
   });
   const missingSince = new Map<string, number>();

@@ -12,7 +12,7 @@ import { readSellerStatus } from '../observability/seller-status';
 import { closeServer, listen } from '../platform/http-server';
 import type { Logger } from '../platform/logger';
 import { redisReady } from '../platform/probes';
-import { createRedisConnection } from '../platform/redis';
+import { createRedisConnection, failoverRideOutMs } from '../platform/redis';
 import { findRole } from './roles';
 import { runRole, untilStopped, type Role } from '../platform/role';
 import { redisServer } from '../platform/startup-checks';
@@ -33,12 +33,12 @@ export function build(config: Config, log: Logger): Role {
   let server: ReturnType<typeof createServer> | undefined;
 
   return {
-    servers: [redisServer(redis)],
+    servers: [redisServer(redis, failoverRideOutMs(config))],
     // After the start-up check: a BullMQ queue prints every connection error of a Redis that is not there.
     async prepare() {
       queues = SWEEPS.map((sweep) => sweepQueue(config, redis, sweep));
     },
-    checks: { redis: redisReady(redis) },
+    checks: { redis: redisReady(redis, failoverRideOutMs(config)) },
     async run() {
       server = createServer(
         createAdminApp({

@@ -14,7 +14,7 @@ import { SqsMirror, mirrorsSqsMetrics, publishMirror } from '../observability/sq
 import { QUEUES, queueName } from '../queues/catalogue';
 import { QueueDirectory } from '../queues/queue-urls';
 import { createSqsClient } from '../platform/sqs-client';
-import { createRedisConnection } from '../platform/redis';
+import { createRedisConnection, failoverRideOutMs } from '../platform/redis';
 import { postgresServer, redisServer, sqsServer } from '../platform/startup-checks';
 import { findRole } from './roles';
 import { runRole, untilStopped, type Role } from '../platform/role';
@@ -63,7 +63,7 @@ export function createMetricsRole(
   return {
     flusher,
     checks: {
-      redis: redisReady(redis),
+      redis: redisReady(redis, failoverRideOutMs(config)),
       postgres: postgresReady(pool),
       sqs: sqsReady(sqs, queueName(QUEUES[0]!, config.queues.prefix)),
     },
@@ -85,7 +85,11 @@ export function build(config: Config, log: Logger): Role {
   const lifetime = untilStopped();
   const { redis, pool, sqs } = connections;
   return {
-    servers: [redisServer(redis), postgresServer(pool), sqsServer(sqs, queueName(QUEUES[0]!, config.queues.prefix))],
+    servers: [
+      redisServer(redis, failoverRideOutMs(config)),
+      postgresServer(pool),
+      sqsServer(sqs, queueName(QUEUES[0]!, config.queues.prefix)),
+    ],
     async prepare() {
       role = createMetricsRole(config, log, connections);
     },

@@ -5,11 +5,11 @@
  * same window from sending anything twice.
  */
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../platform/redis';
 import type { Config } from '../config';
 import type { Logger } from '../platform/logger';
 import { postgresReady, redisReady } from '../platform/probes';
-import { assertNoEviction, createRedisConnection } from '../platform/redis';
+import { assertNoEviction, createRedisConnection, failoverRideOutMs } from '../platform/redis';
 import { findRole } from './roles';
 import { runRole, untilStopped, type Role } from '../platform/role';
 import { postgresServer, redisServer } from '../platform/startup-checks';
@@ -22,12 +22,12 @@ export function build(config: Config, log: Logger): Role {
   const redis = createRedisConnection(config);
   const deps = createSweepDependencies(config, log);
   // BullMQ leaves connections it is given open; the role owns and closes them.
-  let connections: Redis[] = [];
+  let connections: RedisConnection[] = [];
   let workers: Worker[] = [];
   let guard: SchedulerGuard | undefined;
   const lifetime = untilStopped();
 
-  const sweepWorker = (sweep: (typeof SWEEPS)[number], connection: Redis) =>
+  const sweepWorker = (sweep: (typeof SWEEPS)[number], connection: RedisConnection) =>
     new Worker(
       sweep.name,
       async (job) => {
@@ -43,14 +43,14 @@ export function build(config: Config, log: Logger): Role {
     );
 
   return {
-    servers: [redisServer(redis), postgresServer(deps.pool)],
+    servers: [redisServer(redis, failoverRideOutMs(config)), postgresServer(deps.pool)],
     async prepare() {
       await assertNoEviction(redis);
       await upsertSweepSchedulers(config, redis);
       guard = guardSweepSchedulers(config, redis, log);
     },
     checks: {
-      redis: redisReady(redis),
+      redis: redisReady(redis, failoverRideOutMs(config)),
       postgres: postgresReady(deps.pool),
       schedulers: () => guard!.ready(),
     },

@@ -29,7 +29,7 @@ import type { Claim } from '../db/dispatch-claims';
 import { QueueDirectory } from '../queues/queue-urls';
 import { createSqsClient } from '../platform/sqs-client';
 import type { Envelope } from '../contracts/envelope';
-import { createRedisConnection } from '../platform/redis';
+import { createRedisConnection, failoverRideOutMs } from '../platform/redis';
 import { postgresServer, redisServer, temporalServer, type Dependency } from '../platform/startup-checks';
 import { findRole } from './roles';
 import { runRole, type Role } from '../platform/role';
@@ -105,8 +105,8 @@ export function createServiceActivities(
   return {
     activities,
     pool,
-    checks: { postgres: postgresReady(pool), redis: redisReady(redis) },
-    servers: [postgresServer(pool), redisServer(redis)],
+    checks: { postgres: postgresReady(pool), redis: redisReady(redis, failoverRideOutMs(config)) },
+    servers: [postgresServer(pool), redisServer(redis, failoverRideOutMs(config))],
     close: async () => {
       sqs.destroy();
       redis.disconnect();

@@ -165,9 +165,30 @@ describe('loadConfig', () => {
       ],
       masterName: 'bullmq',
       password: undefined,
+      tls: false,
     });
     expect(config.redis.keyPrefix).toBe('{sweeps}');
     expect(errorFor({ ...valid, REDIS_SENTINELS: 's1:26379' })).toContain('REDIS_SENTINEL_MASTER is required');
+  });
+
+  it('reads REDIS_CLUSTER_NODES, which needs a {hash-tag} key prefix and no sentinels', () => {
+    const cluster = { ...valid, REDIS_CLUSTER_NODES: 'c1:7000,c2:7001', REDIS_KEY_PREFIX: '{bull}' };
+    expect(loadConfig(cluster).redis.clusterNodes).toEqual([
+      { host: 'c1', port: 7000 },
+      { host: 'c2', port: 7001 },
+    ]);
+    expect(errorFor({ ...cluster, REDIS_KEY_PREFIX: 'bull' })).toContain('REDIS_KEY_PREFIX must contain a {hash-tag}');
+    expect(errorFor({ ...cluster, REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_MASTER: 'm' })).toContain(
+      'REDIS_CLUSTER_NODES and REDIS_SENTINELS exclude each other',
+    );
+    expect(errorFor({ ...cluster, REDIS_CLUSTER_NODES: 'c1' })).toMatch(/REDIS_CLUSTER_NODES.*host:port/);
+  });
+
+  it('speaks TLS to the sentinels only when REDIS_SENTINEL_TLS is on, and takes nothing but on or off', () => {
+    const sentinel = { ...valid, REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_MASTER: 'bullmq' };
+    expect(loadConfig({ ...sentinel, REDIS_SENTINEL_TLS: 'on' }).redis.sentinel?.tls).toBe(true);
+    expect(errorFor({ ...sentinel, REDIS_SENTINEL_TLS: 'yes' })).toMatch(/REDIS_SENTINEL_TLS/);
+    expect(loadConfig({ ...valid, REDIS_TLS_CA_FILE: '/etc/redis/ca.pem' }).redis.tlsCaFile).toBe('/etc/redis/ca.pem');
   });
 
   it('names every marketplace setting the worker is missing, in one line', () => {

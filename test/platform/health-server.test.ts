@@ -10,7 +10,7 @@ import { startHealthServer, type HealthServer, type ReadinessChecks } from '../.
 import { SILENT_LOGGER as silent } from '../../src/platform/logger';
 import { postgresReady, redisReady, sqsReady } from '../../src/platform/probes';
 import { queueName } from '../../src/queues/catalogue';
-import { createRedisConnection } from '../../src/platform/redis';
+import { createRedisConnection, type RedisConnection } from '../../src/platform/redis';
 import { SWEEPS } from '../../src/sweeps/registry';
 import { findRole } from '../../src/workers/roles';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
@@ -86,7 +86,7 @@ describe('the health server', () => {
 
 describe('the shared readiness checks, against the real servers', () => {
   let t: IsolatedEnvironment;
-  let redis: Redis;
+  let redis: RedisConnection;
   beforeAll(async () => {
     t = await isolatedEnvironment();
     redis = createRedisConnection(t.config);

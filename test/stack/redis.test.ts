@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config';
-import { assertNoEviction, createRedisConnection } from '../../src/platform/redis';
+import { assertNoEviction, createRedisConnection, type RedisConnection } from '../../src/platform/redis';
 
 const config = loadConfig();
-let redis: Redis;
+let redis: RedisConnection;
 
 beforeAll(() => {
   redis = createRedisConnection(config);

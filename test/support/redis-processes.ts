@@ -1,0 +1,127 @@
+/**
+ * redis-server processes of a test's own (masters, replicas, sentinels, TLS), on the ports its
+ * brief gives it, with their files in a temp folder. Every one started is killed by `killAll`
+ * (the test's afterAll), also when the test failed half-way.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis, type RedisOptions } from 'ioredis';
+
+export interface RedisProcess {
+  port: number;
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** The stack's Redis settings (AOF every second, no eviction), which BullMQ needs. */
+const BULLMQ_SETTINGS = ['--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'];
+
+export function redisProcesses(name: string) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+  const started: RedisProcess[] = [];
+
+  const start = (port: number, args: string[]): RedisProcess => {
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const server = { port, child, output: () => output };
+    started.push(server);
+    return server;
+  };
+
+  /** A data server: `extra` adds settings such as `--replicaof`. Its data folder is kept across restarts. */
+  const server = (port: number, extra: string[] = []) => {
+    const dataDir = path.join(dir, String(port));
+    rmSync(dataDir, { recursive: true, force: true });
+    return start(port, serverArgs(port, dataDir, extra));
+  };
+  const serverArgs = (port: number, dataDir: string, extra: string[]) => {
+    mkdirSync(dataDir, { recursive: true });
+    return [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--dir',
+      dataDir,
+      '--save',
+      '',
+      ...BULLMQ_SETTINGS,
+      ...extra,
+    ];
+  };
+  /** Starts a server again on its old data folder (a crashed master coming back). */
+  const restart = (port: number, extra: string[] = []) =>
+    start(port, serverArgs(port, path.join(dir, String(port)), extra));
+
+  /**
+   * A sentinel watching `masterName` at `masterPort`, with `settings` (`sentinel …` lines, MASTER for
+   * the name) and `serverConfig` (other lines, later ones win); Sentinel rewrites its config file, so each has its own.
+   */
+  const sentinel = (
+    port: number,
+    masterName: string,
+    masterPort: number,
+    settings: string[],
+    serverConfig: string[] = [],
+  ) => {
+    const file = path.join(dir, `sentinel-${port}.conf`);
+    writeFileSync(
+      file,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 2`,
+        ...settings.map((line) => `sentinel ${line.replace('MASTER', masterName)}`),
+        ...serverConfig,
+        '',
+      ].join('\n'),
+    );
+    return start(port, [file, '--sentinel']);
+  };
+
+  const killAll = async () => {
+    await Promise.all(started.map(({ child }) => kill(child)));
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  return { dir, server, restart, sentinel, killAll };
+}
+
+export async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  await exited;
+}
+
+/** Resolves once a PING answers on `port` (with `options`, e.g. TLS), or throws after `timeoutMs`. */
+export async function waitForRedis(port: number, options: RedisOptions = {}, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const redis = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      ...options,
+    });
+    redis.on('error', () => undefined);
+    try {
+      await redis.connect();
+      await redis.ping();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`redis on ${port} did not answer: ${(error as Error).message}`);
+    } finally {
+      redis.disconnect();
+    }
+    await sleep(100);
+  }
+}
