@@ -6,6 +6,7 @@
  * (only a ROLLBACK goes through), so a cancelled activity commits nothing more.
  */
 import type { Pool, PoolClient, QueryResult } from 'pg';
+import { checkOut } from './transaction';
 
 /** Where the current cancellation signal comes from (the running activity's; none outside one). */
 export type CancellationSource = () => AbortSignal | undefined;
@@ -75,12 +76,17 @@ export function cancellablePool(pool: Pool, cancellation: CancellationSource): P
   const connect = async (): Promise<PoolClient> => cancellableClient(pool, await pool.connect(), cancellation);
   const query = async (...args: unknown[]): Promise<QueryResult> => {
     if (!cancellation()) return (pool.query as unknown as Query).apply(pool, args);
-    const client = await connect();
+    // Checked out with its session's errors heard (a server restart under the statement would
+    // otherwise end the process), and thrown away when the statement failed, as pool.query does.
+    const { client, release } = await checkOut(pool);
+    let failure: unknown;
     try {
-      return await (client.query as unknown as Query)(...args);
+      return await cancellableQuery(pool, client, cancellation()!, client.query as unknown as Query, args);
+    } catch (error) {
+      failure = error;
+      throw error;
     } finally {
-      // A cancelled statement leaves its session fit for reuse; a broken one pg drops on its own.
-      client.release();
+      release(failure);
     }
   };
   const cancellable = new Proxy(pool, {

@@ -7,11 +7,11 @@ export type Queryable = Pick<Pool | ClientBase, 'query'>;
  * A client checked out of the pool, with its session's errors heard: a server that goes away while it
  * is out (a restart, a fail-over, a session ended past its idle timeout) is reported by pg as an
  * 'error' event when no query is running, which unheard would end the process. `release` throws the
- * client away, not back into the pool, when its session broke.
+ * client away, not back into the pool, when its session broke or the statement it ran failed.
  */
 export async function checkOut(
   pool: Pool,
-): Promise<{ client: PoolClient; broke: (error: Error) => void; release: () => void }> {
+): Promise<{ client: PoolClient; broke: (error: Error) => void; release: (failure?: unknown) => void }> {
   const client = await pool.connect();
   let sessionError: Error | undefined;
   const broke = (error: Error) => void (sessionError ??= error);
@@ -19,9 +19,11 @@ export async function checkOut(
   return {
     client,
     broke,
-    release: () => {
+    // A statement that failed (`failure`) may have failed with its session, before pg's 'error' event
+    // came: the client is thrown away then too, as pg's own pool.query does.
+    release: (failure?: unknown) => {
       client.removeListener('error', broke);
-      client.release(sessionError);
+      client.release(sessionError ?? (failure instanceof Error ? failure : undefined));
     },
   };
 }
