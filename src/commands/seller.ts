@@ -41,7 +41,7 @@ async function printStatus(asked: { id: string; json: boolean }, config: Config)
   const pool = createPool(config, { max: 4 });
   // A Redis that is away makes the cooldowns unavailable (within the reader's deadline), not the answer.
   const redis = createRedisConnection(config, { log: SILENT_LOGGER });
-  const temporal = createLazyTemporalClient(config);
+  const temporal = createLazyTemporalClient(config, { retryCalls: false });
   try {
     const status = await readSellerStatus({ pool, temporal, redis, redisKeyPrefix: config.redis.keyPrefix }, asked.id);
     console.log(asked.json ? JSON.stringify(status, null, 2) : statusText(status));

@@ -25,7 +25,7 @@ export function build(config: Config, log: Logger): Role {
   const redis = createRedisConnection(config);
   // Only `/attention` and `/sellers` read them, on demand: not start-up or readiness dependencies of the board.
   const pool = createPool(config, { max: 4, log });
-  const temporal = createLazyTemporalClient(config);
+  const temporal = createLazyTemporalClient(config, { retryCalls: false });
   const sellerStatus = (id: string) =>
     readSellerStatus({ pool, temporal, redis, redisKeyPrefix: config.redis.keyPrefix }, id);
   const lifetime = untilStopped();

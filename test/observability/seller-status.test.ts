@@ -38,7 +38,7 @@ function sourcesFrom(env: NodeJS.ProcessEnv): SellerStatusSources {
   const config = loadConfig(env);
   const pool = createPool(config, { max: 4 });
   const redis = createRedisConnection(config, { log: SILENT_LOGGER });
-  const temporal = createLazyTemporalClient(config);
+  const temporal = createLazyTemporalClient(config, { retryCalls: false });
   opened.push(async () => {
     redis.disconnect();
     await temporal.connection.close();
