@@ -18,6 +18,7 @@ import { createSqsClient } from '../../src/platform/sqs-client';
 import { createTemporalClient } from '../../src/platform/temporal-client';
 import type { RoleName } from '../../src/workers/roles';
 import type { Launchable } from '../harness/spawn';
+import { portFromEnv } from '../stack/service';
 import { loadStackEnv } from '../stack/stack';
 import { runEvents, type EventTargets, type FiredEvent } from './events';
 import { planChaos, type ChaosOptions, type ChaosPlan } from './plan';
@@ -98,7 +99,7 @@ interface Running {
 }
 
 /** Each role's health port: fixed, so the run can tell a role that was ready from one still starting. */
-const ROLE_PORT_BASE = 28_400;
+const ROLE_PORT_BASE = portFromEnv('CHAOS_ROLE_PORT', 28_400);
 
 function startRoles(env: NodeJS.ProcessEnv, exits: RoleExit[], log: (line: string) => void) {
   const onExit = (exit: RoleExit) => {

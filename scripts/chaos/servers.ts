@@ -15,7 +15,8 @@ import { simulatorService } from '../stack/services/simulator';
 import { temporalService } from '../stack/services/temporal';
 import { startService, stopService } from '../stack/stack';
 
-export const CHAOS_DIR = path.join(DATA_DIR, 'chaos');
+/** `CHAOS_DATA_DIR` moves it, so two runs on one machine keep their servers' data apart. */
+export const CHAOS_DIR = process.env.CHAOS_DATA_DIR ?? path.join(DATA_DIR, 'chaos');
 
 export interface ChaosServers {
   postgres: StackService;
