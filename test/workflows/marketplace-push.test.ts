@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { SimListing } from '../../simulator/src/control';
 import type { SagaResult } from '../../src/workflows/saga';
 import { workflowIdFor } from '../../src/contracts/workflows';
+import { duplicateEffects } from '../support/ledger-effects';
 import { useWorkflowBench, type ListingSeed, type Seller } from '../support/workflow-bench';
 
 const bench = useWorkflowBench();
@@ -113,6 +114,30 @@ it('pushes one SKU per call to Amazon', async () => {
   });
   expect(await marketplaceListings(seller)).toEqual(expected(2, () => true, true));
   expect(await updatesOf(seller)).toHaveLength(6);
+});
+
+it('a lost answer is retried under the same key: each price and status is applied once, not twice', async () => {
+  const seller = await seededSeller('flipkart', 3);
+  // The first price update is applied and its answer lost: the activity's retry must be the same call.
+  await bench.sim.addFault({
+    kind: 'lose-response',
+    sellerId: seller.accountId,
+    keyContains: ':pricePaise:0',
+    times: 1,
+  });
+
+  expect(await bench.execute<SagaResult>(bench.envelope('marketplace.push', seller))).toEqual({
+    status: 'completed',
+    compensations: [],
+  });
+
+  expect(await marketplaceListings(seller)).toEqual(expected(3, () => true, true));
+  const updates = await updatesOf(seller);
+  // The price update whose answer was lost, and its retry; effects are then counted whatever their keys.
+  expect(updates.filter((u) => u.idempotencyKey?.includes(':pricePaise:0'))).toHaveLength(2);
+  expect(duplicateEffects(updates)).toEqual([]);
+  const pricesApplied = updates.flatMap((u) => u.applied.filter((c) => c.pricePaise !== undefined).map((c) => c.sku));
+  expect(pricesApplied.sort()).toEqual(EXTERNAL_IDS.slice(0, 3));
 });
 
 describe('a failure at every step', () => {
