@@ -53,6 +53,7 @@ export const MUTANTS: readonly Mutant[] = [
     find: `        claims.push(decision.claim);`,
     replace: `        if (rows.length < ctx.pageSize) claims.push(decision.claim);`,
     catchers: ['test/sweeps/scheduling-sweep.test.ts'],
+    testName: 'more than one page',
   },
   {
     name: 'push-unlocked-quantity',

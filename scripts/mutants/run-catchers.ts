@@ -67,6 +67,12 @@ function readReport(file: string): JestReport | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as JestReport;
 }
 
+const NOTE_MAX_CHARS = 90;
+
+function shortened(text: string): string {
+  return text.length <= NOTE_MAX_CHARS ? text : `${text.slice(0, NOTE_MAX_CHARS - 1)}…`;
+}
+
 function verdictOf(report: JestReport): { verdict: Verdict; detail: string } {
   if (report.numRuntimeErrorTestSuites > 0) {
     const firstLine = (message: string) => message.split('\n').find((line) => line.trim() !== '') ?? '';
@@ -75,7 +81,8 @@ function verdictOf(report: JestReport): { verdict: Verdict; detail: string } {
   }
   if (report.numFailedTests > 0) {
     const failed = report.testResults.flatMap((r) => r.assertionResults.filter((a) => a.status === 'failed'));
-    return { verdict: 'failed', detail: failed.map((a) => a.fullName).join('; ') };
+    const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';
+    return { verdict: 'failed', detail: `${shortened(failed[0]!.fullName)}${more}` };
   }
   if (report.numPassedTests === 0) return { verdict: 'no-tests', detail: 'no test matched the catchers' };
   return { verdict: 'passed', detail: `${report.numPassedTests} tests passed` };

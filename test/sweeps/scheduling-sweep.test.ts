@@ -1,7 +1,7 @@
 import { PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { QUEUES } from '../../src/queues/catalogue';
 import { findSweep } from '../../src/sweeps/registry';
-import { runSweep } from '../../src/sweeps/run-sweep';
+import { DEFAULT_PAGE_SIZE, runSweep } from '../../src/sweeps/run-sweep';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import { runEntryPoint } from '../support/run-command';
 import { seedAccount } from '../../scripts/harness/accounts';
@@ -179,6 +179,32 @@ describe('scheduling-sweep under contention and backpressure', () => {
     const keys = (await t.drainAll()).flatMap((q) => q.messages.map((m) => m.envelope.idempotencyKey));
     expect(keys).toHaveLength(600);
     expect(new Set(keys).size).toBe(600);
+  });
+
+  it('sends every due row of more than one page (production page size), each once, and none of the rows not due', async () => {
+    const now = new Date();
+    const dueAt = new Date(now.getTime() - 5 * MINUTE);
+    const dueCount = DEFAULT_PAGE_SIZE + 200;
+    await seedManyDueSchedules(t.deps.pool, { prefix: 'page', accounts: 40, count: dueCount, dueAt });
+    await seedManyDueSchedules(t.deps.pool, {
+      prefix: 'later',
+      accounts: 4,
+      count: 20,
+      dueAt: new Date(now.getTime() + 10 * MINUTE),
+    });
+    // The oracle: the seeded rows themselves, read before the sweep runs, and the clock.
+    const seeded = await t.deps.pool.query<{ id: string }>(
+      "SELECT id FROM schedules WHERE account_id LIKE 'page-%' ORDER BY id",
+    );
+    expect(seeded.rows).toHaveLength(dueCount);
+
+    const report = await runSweep(t.deps, sweep, { trigger: 'manual', now });
+
+    expect(report).toMatchObject({ messagesSent: dueCount, sendFailures: 0 });
+    const messages = (await t.drainAll()).flatMap((q) => q.messages);
+    const sent = messages.map((m) => String(m.envelope.payload.scheduleId)).sort();
+    expect(sent).toEqual(seeded.rows.map((row) => row.id).sort());
+    expect(new Set(messages.map((m) => m.envelope.dueAt))).toEqual(new Set([dueAt.toISOString()]));
   });
 
   it('leaves rows of a queue over its backlog ceiling for a later run, and records that', async () => {
