@@ -25,8 +25,8 @@ export const MUTANTS: readonly Mutant[] = [
     file: 'src/pollers/queue-poller.ts',
     find: `          log.info('workflow started');\n`,
     replace: `          log.info('workflow started');\n          void this.deps.messages.delete(message).catch(() => undefined);\n`,
-    catchers: ['test/pollers/poller.test.ts'],
-    testName: 'budget of failed runs',
+    // Held messages given back at shutdown must be received again: a deleted one never is.
+    catchers: ['test/pollers/poller-shutdown.test.ts'],
   },
   {
     name: 'fifo-group-in-parallel',
@@ -104,5 +104,14 @@ export const MUTANTS: readonly Mutant[] = [
     find: `AND lease_expires_at < $1`,
     replace: `AND lease_expires_at < $1::timestamptz + interval '1 hour'`,
     catchers: ['test/sweeps/claim-sweeper.test.ts'],
+  },
+  {
+    name: 'dlq-replay-drops-fifo',
+    bug: 'a DLQ replay marks a FIFO letter replayed and deletes it without sending it back',
+    file: 'src/queues/dead-letters.ts',
+    find: `      await messages.send(url, letter.body, fifo, replayAttributes(letter, now));`,
+    replace: `      if (!queue.fifo) await messages.send(url, letter.body, fifo, replayAttributes(letter, now));`,
+    catchers: ['test/pollers/dlq-command.test.ts'],
+    testName: 'replays a group in its original order',
   },
 ];
