@@ -73,6 +73,15 @@ export const MUTANTS: readonly Mutant[] = [
     catchers: ['test/workflows/cancellation.test.ts'],
   },
   {
+    name: 'undo-in-step-order',
+    bug: "a saga undoes its steps oldest first, not newest first: an earlier step's undo runs under a later step's changes",
+    file: 'src/workflows/saga.ts',
+    find: `      const undos = [...this.undo].reverse();`,
+    replace: `      const undos = [...this.undo];`,
+    catchers: ['test/workflows/marketplace-push.test.ts'],
+    testName: 'fails at status:1',
+  },
+  {
     name: 'redirect-followed',
     bug: 'a marketplace call follows a redirect, taking its credentials to the Location',
     file: 'src/marketplaces/http.ts',
