@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { runMain } from '../../src/platform/main';
 import { REPO_ROOT } from '../stack/paths';
 import { MUTANTS, type Mutant } from './catalogue';
-import { buildWorkflowBundleIn, runCatchers, type CatcherRun } from './run-catchers';
+import { buildWorkflowBundleIn, runCatchers, stopRunningCatchers, type CatcherRun } from './run-catchers';
 import { makeScratchCopy, plant, removeScratchCopy, staleness } from './scratch';
 
 interface Row {
@@ -54,6 +54,19 @@ function printTable(rows: readonly Row[]): void {
   }
 }
 
+/** The copy in use: an interrupted run removes it, and stops its catchers, before it exits. */
+let copyInUse: string | undefined;
+
+function removeCopyOnInterrupt(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stopRunningCatchers();
+      if (copyInUse) removeScratchCopy(copyInUse);
+      process.exit(130);
+    });
+  }
+}
+
 /** Copy, plant (or not), build what the catchers load, run them; the copy is removed whatever happens. */
 async function inScratchCopy(
   scratchRoot: string,
@@ -62,6 +75,7 @@ async function inScratchCopy(
   catchers: Pick<Mutant, 'catchers' | 'testName'>,
 ): Promise<CatcherRun> {
   const copy = makeScratchCopy(REPO_ROOT, scratchRoot, label);
+  copyInUse = copy;
   const logFile = path.join(scratchRoot, 'logs', `${label}.log`);
   try {
     if (mutant) plant(copy, mutant);
@@ -69,6 +83,7 @@ async function inScratchCopy(
     return await runCatchers(copy, catchers.catchers, catchers.testName, logFile);
   } finally {
     removeScratchCopy(copy);
+    copyInUse = undefined;
   }
 }
 
@@ -132,6 +147,7 @@ async function main(): Promise<void> {
 
   const scratchRoot = process.env.MUTANTS_SCRATCH_DIR ?? path.join(os.tmpdir(), 'seller-workflows-mutants');
   mkdirSync(path.join(scratchRoot, 'logs'), { recursive: true });
+  removeCopyOnInterrupt();
   const started = Date.now();
   if (values.baseline && !(await baseline(scratchRoot, mutants))) {
     throw new Error('a catcher set fails on the unmutated tree: its catches would prove nothing');

@@ -28,6 +28,14 @@ interface JestReport {
 /** Generous: the slowest catcher takes about two minutes on two busy cores. */
 const RUN_TIMEOUT_MS = 15 * 60_000;
 
+/** Process groups of the runs under way: an interrupted `npm run mutants` stops them with itself. */
+const running = new Set<number>();
+
+export function stopRunningCatchers(): void {
+  for (const pid of running) process.kill(-pid, 'SIGKILL');
+  running.clear();
+}
+
 function run(
   command: string,
   args: string[],
@@ -36,6 +44,7 @@ function run(
 ): Promise<{ code: number | null; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    running.add(child.pid!);
     const output: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
@@ -47,6 +56,7 @@ function run(
     }, RUN_TIMEOUT_MS);
     child.on('error', reject);
     child.on('close', (code) => {
+      running.delete(child.pid!);
       clearTimeout(timer);
       writeFileSync(logFile, Buffer.concat(output));
       resolve({ code, timedOut });
