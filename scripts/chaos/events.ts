@@ -22,8 +22,11 @@ export interface EventTargets {
   seedDueSchedules: () => Promise<void>;
   /** Resolves once a sweep holds claims it has not marked sent. */
   claimsInFlight: (signal: AbortSignal) => Promise<void>;
-  /** Told the moment a sweep is SIGKILLed (before it runs again), for the recovery delays. */
-  sweepKilled?: (killedAt: Date) => Promise<void>;
+  /**
+   * Told the moment a sweep is SIGKILLed (before it runs again), for the recovery delays; returns
+   * how many claims it left unsent.
+   */
+  sweepKilled?: (killedAt: Date) => Promise<number>;
 }
 
 export interface FiredEvent {
@@ -76,13 +79,13 @@ async function interruptSweep(targets: EventTargets, runMs: number): Promise<str
   const finishedFirst = first.exitCode !== null;
   first.kill('SIGKILL');
   await runToEnd(first);
-  if (!finishedFirst) await targets.sweepKilled?.(new Date());
+  const leftUnsent = finishedFirst ? 0 : await targets.sweepKilled?.(new Date());
   const second = await runToEnd(targets.startSweep('scheduling-sweep'));
   if (second.code !== 0)
     throw new Error(`the scheduling sweep run after the kill exited ${second.code ?? second.signal}`);
-  return finishedFirst
-    ? `sweep finished within ${runMs} ms (nothing to interrupt); ran again`
-    : 'sweep SIGKILLed while holding unsent claims (or at its deadline); ran again to its end';
+  if (finishedFirst) return `sweep finished within ${runMs} ms (nothing to interrupt); ran again`;
+  if (leftUnsent === 0) return `sweep SIGKILLed at its ${runMs} ms deadline, holding no unsent claim; ran again`;
+  return `sweep SIGKILLed holding ${leftUnsent ?? 'some'} unsent claims; ran again to its end`;
 }
 
 function fire(event: PlannedEvent, targets: EventTargets): Promise<string> {

@@ -231,8 +231,16 @@ const CRASHES: readonly ChaosEventKind[] = ['crash-temporal', 'crash-redis', 'cr
  */
 const PAUSE_MS = { min: 65_000, max: 80_000 };
 
+/**
+ * A sweep is killed as soon as it holds unsent claims, at the latest after this long: the deadline
+ * only keeps a sweep that never claims from stalling the run. Starting a sweep (Node, tsx, the
+ * connections) took over 10 s on a loaded two-core machine, so a shorter one killed it before it
+ * claimed anything, and nothing was left for the claim-sweeper or the ticks to recover.
+ */
+const SWEEP_DEADLINE_MS = { min: 60_000, max: 90_000 };
+
 function downTime(rng: Rng, kind: ChaosEventKind): number {
-  if (kind === 'interrupt-sweep') return rng.int(5_000, 10_000);
+  if (kind === 'interrupt-sweep') return rng.int(SWEEP_DEADLINE_MS.min, SWEEP_DEADLINE_MS.max);
   if (PAUSES.includes(kind)) return rng.int(PAUSE_MS.min, PAUSE_MS.max);
   return rng.int(1_000, 6_000);
 }

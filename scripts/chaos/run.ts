@@ -215,7 +215,11 @@ export async function runChaos(
       startSweep,
       seedDueSchedules: () => seedDueSchedules(running.pool, plan.accounts),
       claimsInFlight: (signal) => claimsInFlight(running.pool, signal),
-      sweepKilled: async (killedAt) => void interrupted.push(await unsentClaims(running.pool, killedAt)),
+      sweepKilled: async (killedAt) => {
+        const sweep = await unsentClaims(running.pool, killedAt);
+        interrupted.push(sweep);
+        return sweep.workflowIds.length;
+      },
     };
     const { sent, events } = await exercise(running, plan, targets, log);
     if (options.productionLease) await awaitTickRecovery(running.pool, interrupted, log);
