@@ -174,12 +174,13 @@ async function exercise(running: Running, plan: ChaosPlan, targets: EventTargets
 
 /**
  * Under the production lease nobody runs the claim-sweeper by hand: the sweeper role's scheduling
- * sweep resends expired claims at its ticks. Waits until no claim is left unsent, at most until the
- * last kill's claims have expired and one tick (plus a margin) has passed; the checks judge the rest.
+ * sweep resends expired claims at its ticks. Waits until no claim is left unsent, at most a lease
+ * plus one tick (plus a margin) from now: every claim made before now (by a killed sweep, or by a
+ * sweeper role's tick that was killed or paused) has expired and met a tick by then. The checks
+ * judge what is left.
  */
-async function awaitTickRecovery(pool: Pool, interrupted: InterruptedSweep[], log: (line: string) => void) {
-  const lastKill = Math.max(0, ...interrupted.map((sweep) => sweep.killedAt.getTime()));
-  const deadline = lastKill + (PRODUCTION_LEASE_SECONDS + SWEEP_TICK_SECONDS + RECOVERY_MARGIN_SECONDS) * 1_000;
+async function awaitTickRecovery(pool: Pool, log: (line: string) => void) {
+  const deadline = Date.now() + (PRODUCTION_LEASE_SECONDS + SWEEP_TICK_SECONDS + RECOVERY_MARGIN_SECONDS) * 1_000;
   log(
     `production lease: waiting for the sweeper's ticks to resend unsent claims (until ${new Date(deadline).toISOString()} at the latest)`,
   );
@@ -222,7 +223,7 @@ export async function runChaos(
       },
     };
     const { sent, events } = await exercise(running, plan, targets, log);
-    if (options.productionLease) await awaitTickRecovery(running.pool, interrupted, log);
+    if (options.productionLease) await awaitTickRecovery(running.pool, log);
     else {
       await sleep(CLAIM_LEASE_SECONDS * 1_000);
       await runCommand('src/commands/sweep.ts', ['claim-sweeper'], env, 'sweep-claim-sweeper');
