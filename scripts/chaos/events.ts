@@ -1,14 +1,16 @@
 /**
  * Fires the plan's events when the run reaches their moment: SIGKILL of a poller, a worker or the
  * sweeper role (each started again after its down time), a scheduling sweep killed mid-run (then run
- * again to its end), and restarts of Temporal, Redis and PostgreSQL.
+ * again to its end), restarts and crash-stops (SIGKILL) of Temporal, Redis and PostgreSQL, and
+ * pauses (SIGSTOP, then SIGCONT) of a poller, a worker or the sweeper role. An event planned to
+ * overlap the next one is not awaited: the next fires while it still lasts.
  */
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StackService } from '../stack/service';
 import type { ChaosEventKind, PlannedEvent } from './plan';
 import { runToEnd, type SupervisedRole } from './roles';
-import { restart, type ChaosServers } from './servers';
+import { crash, restart, type ChaosServers } from './servers';
 
 export interface EventTargets {
   servers: ChaosServers;
@@ -20,6 +22,11 @@ export interface EventTargets {
   seedDueSchedules: () => Promise<void>;
   /** Resolves once a sweep holds claims it has not marked sent. */
   claimsInFlight: (signal: AbortSignal) => Promise<void>;
+  /**
+   * Told the moment a sweep is SIGKILLed (before it runs again), for the recovery delays; returns
+   * how many claims it left unsent.
+   */
+  sweepKilled?: (killedAt: Date) => Promise<number>;
 }
 
 export interface FiredEvent {
@@ -28,13 +35,29 @@ export interface FiredEvent {
   firedAt: number;
   tookMs: number;
   note: string;
+  /** The event fired while this one still lasted. */
+  overlappedBy?: ChaosEventKind;
 }
+
+/** How long into an overlapping event its partner fires: the pause or stop has surely begun. */
+const OVERLAP_LAG_MS = 2_000;
 
 async function killAndRestart(role: SupervisedRole, downMs: number): Promise<string> {
   await role.kill();
   await sleep(downMs);
   await role.restart();
   return `${role.name} SIGKILLed, restarted after ${downMs} ms`;
+}
+
+async function crashServer(server: StackService, downMs: number): Promise<string> {
+  await crash(server, downMs);
+  return `${server.name} SIGKILLed, down ${downMs} ms, started again on its data`;
+}
+
+async function pauseRole(role: SupervisedRole, pauseMs: number): Promise<string> {
+  return (await role.pause(pauseMs))
+    ? `${role.name} SIGSTOPped ${pauseMs} ms, then SIGCONT`
+    : `${role.name} was not running (restarting); nothing to pause`;
 }
 
 async function restartServer(server: StackService, downMs: number): Promise<string> {
@@ -56,12 +79,13 @@ async function interruptSweep(targets: EventTargets, runMs: number): Promise<str
   const finishedFirst = first.exitCode !== null;
   first.kill('SIGKILL');
   await runToEnd(first);
+  const leftUnsent = finishedFirst ? 0 : await targets.sweepKilled?.(new Date());
   const second = await runToEnd(targets.startSweep('scheduling-sweep'));
   if (second.code !== 0)
     throw new Error(`the scheduling sweep run after the kill exited ${second.code ?? second.signal}`);
-  return finishedFirst
-    ? `sweep finished within ${runMs} ms (nothing to interrupt); ran again`
-    : 'sweep SIGKILLed while holding unsent claims (or at its deadline); ran again to its end';
+  if (finishedFirst) return `sweep finished within ${runMs} ms (nothing to interrupt); ran again`;
+  if (leftUnsent === 0) return `sweep SIGKILLed at its ${runMs} ms deadline, holding no unsent claim; ran again`;
+  return `sweep SIGKILLed holding ${leftUnsent ?? 'some'} unsent claims; ran again to its end`;
 }
 
 function fire(event: PlannedEvent, targets: EventTargets): Promise<string> {
@@ -81,12 +105,25 @@ function fire(event: PlannedEvent, targets: EventTargets): Promise<string> {
       return restartServer(servers.redis, event.downMs);
     case 'restart-postgres':
       return restartServer(servers.postgres, event.downMs);
+    case 'crash-temporal':
+      return crashServer(servers.temporal, event.downMs);
+    case 'crash-redis':
+      return crashServer(servers.redis, event.downMs);
+    case 'crash-postgres':
+      return crashServer(servers.postgres, event.downMs);
+    case 'pause-poller':
+      return pauseRole(pollers[event.replica % pollers.length]!, event.downMs);
+    case 'pause-worker':
+      return pauseRole(workers[event.replica % workers.length]!, event.downMs);
+    case 'pause-sweeper':
+      return pauseRole(sweeper, event.downMs);
   }
 }
 
 /**
  * Runs the events in order, each once `progress()` reaches its moment, or once `finished()` says the
- * work ran out first: every planned event fires in every run.
+ * work ran out first: every planned event fires in every run. An event with `overlapsNext` is left
+ * running; the next one fires `OVERLAP_LAG_MS` later, whatever the progress, and both are awaited.
  */
 export async function runEvents(
   events: PlannedEvent[],
@@ -96,16 +133,39 @@ export async function runEvents(
   log: (line: string) => void,
 ): Promise<FiredEvent[]> {
   const fired: FiredEvent[] = [];
+  let overlapping: { record: Promise<FiredEvent>; kind: ChaosEventKind } | undefined;
   for (const event of events) {
     let now = await progress();
-    while (now < event.atProgress && !finished()) {
+    while (!overlapping && now < event.atProgress && !finished()) {
       await sleep(500);
       now = await progress();
     }
-    const started = Date.now();
-    const note = await fire(event, targets);
-    fired.push({ kind: event.kind, plannedAt: event.atProgress, firedAt: now, tookMs: Date.now() - started, note });
-    log(`${event.kind} at ${(now * 100).toFixed(0)} % — ${note}`);
+    const record = fireAndLog(event, targets, now, log);
+    if (event.overlapsNext) {
+      // Awaited after its partner; a failure meanwhile must not count as unhandled.
+      record.catch(() => undefined);
+      overlapping = { record, kind: event.kind };
+      await sleep(OVERLAP_LAG_MS);
+      continue;
+    }
+    fired.push(await record);
+    if (overlapping) {
+      fired.push({ ...(await overlapping.record), overlappedBy: event.kind });
+      overlapping = undefined;
+    }
   }
+  if (overlapping) fired.push(await overlapping.record);
   return fired;
+}
+
+async function fireAndLog(
+  event: PlannedEvent,
+  targets: EventTargets,
+  now: number,
+  log: (line: string) => void,
+): Promise<FiredEvent> {
+  const started = Date.now();
+  const note = await fire(event, targets);
+  log(`${event.kind} at ${(now * 100).toFixed(0)} % — ${note}`);
+  return { kind: event.kind, plannedAt: event.atProgress, firedAt: now, tookMs: Date.now() - started, note };
 }

@@ -1,7 +1,7 @@
 /**
- * `npm run chaos [-- --seed N --messages N --accounts N --rounds N]`: the pipeline under process
- * kills, server restarts and marketplace faults. Prints the checks and exits 1 on any violation;
- * the seed printed at the start replays the same plan.
+ * `npm run chaos [-- --seed N --messages N --accounts N --rounds N --short-lease]`: the pipeline
+ * under process kills, server restarts and crashes, pauses and marketplace faults. Prints the
+ * checks and exits 1 on any violation; the seed printed at the start replays the same plan.
  */
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,9 @@ export const FULL_RUN: Omit<ChaosOptions, 'seed'> = {
   deadLetterAccounts: 2,
   produceSeconds: 60,
   drainTimeoutSeconds: 900,
+  // The production claim lease and sweep cadence (see ChaosOptions): stale claims must be 0 as
+  // deployed, not only under a lease shortened for the run. It adds at most lease + one tick.
+  productionLease: true,
 };
 
 function wholeNumber(name: string, raw: string | undefined, fallback: number): number {
@@ -35,6 +38,7 @@ function optionsFromArgs(): ChaosOptions {
       messages: { type: 'string' },
       accounts: { type: 'string' },
       rounds: { type: 'string' },
+      'short-lease': { type: 'boolean', default: false },
     },
   });
   return {
@@ -43,6 +47,7 @@ function optionsFromArgs(): ChaosOptions {
     messages: wholeNumber('messages', values.messages, FULL_RUN.messages),
     accounts: Math.max(1, wholeNumber('accounts', values.accounts, FULL_RUN.accounts)),
     rounds: wholeNumber('rounds', values.rounds, FULL_RUN.rounds),
+    productionLease: !values['short-lease'],
   };
 }
 

@@ -22,6 +22,12 @@ export interface ChaosOptions {
   /** Messages per producer round; the rounds are spread over `produceSeconds`. */
   produceSeconds: number;
   drainTimeoutSeconds: number;
+  /**
+   * Roles run with the production claim lease (SWEEP_CLAIM_LEASE_SECONDS' default, 300 s) and no
+   * hand-started claim-sweeper: the sweeper role's own scheduling-sweep ticks resend what a killed
+   * sweep left unsent. Off: a 15 s lease and the claim-sweeper run by hand, for short runs.
+   */
+  productionLease?: boolean;
 }
 
 export class Rng {
@@ -85,6 +91,12 @@ export const CHAOS_EVENT_KINDS = [
   'restart-temporal',
   'restart-redis',
   'restart-postgres',
+  'crash-temporal',
+  'crash-redis',
+  'crash-postgres',
+  'pause-poller',
+  'pause-worker',
+  'pause-sweeper',
 ] as const;
 export type ChaosEventKind = (typeof CHAOS_EVENT_KINDS)[number];
 
@@ -96,6 +108,8 @@ export interface PlannedEvent {
   downMs: number;
   /** Which of the role's processes (two pollers, two workers). */
   replica: number;
+  /** The next event fires while this one still lasts, without waiting for its moment. */
+  overlapsNext?: boolean;
 }
 
 export interface ChaosPlan {
@@ -206,16 +220,62 @@ function sagaFaults(rng: Rng, messages: PlannedMessage[], count: number) {
   };
 }
 
+const PAUSES: readonly ChaosEventKind[] = ['pause-poller', 'pause-worker', 'pause-sweeper'];
+const CRASHES: readonly ChaosEventKind[] = ['crash-temporal', 'crash-redis', 'crash-postgres'];
+
+/**
+ * A pause lasts past every lease it could hold: a poller's FIFO messages' visibility (60 s, the
+ * ordered queues'), a worker's activity heartbeat timeouts (at most 1 minute) and a sweep job's
+ * BullMQ lock (30 s). The background queues' 300 s visibility is not outlasted: a message seen
+ * again there is the FIFO case without the order, and five minutes per pause would not fit a run.
+ */
+const PAUSE_MS = { min: 65_000, max: 80_000 };
+
+/**
+ * A sweep is killed as soon as it holds unsent claims, at the latest after this long: the deadline
+ * only keeps a sweep that never claims from stalling the run. Starting a sweep (Node, tsx, the
+ * connections) took over 10 s on a loaded two-core machine, so a shorter one killed it before it
+ * claimed anything, and nothing was left for the claim-sweeper or the ticks to recover.
+ */
+const SWEEP_DEADLINE_MS = { min: 60_000, max: 90_000 };
+
+function downTime(rng: Rng, kind: ChaosEventKind): number {
+  if (kind === 'interrupt-sweep') return rng.int(SWEEP_DEADLINE_MS.min, SWEEP_DEADLINE_MS.max);
+  if (PAUSES.includes(kind)) return rng.int(PAUSE_MS.min, PAUSE_MS.max);
+  return rng.int(1_000, 6_000);
+}
+
+/**
+ * Per round, one server crash moved to the moment of one pause and fired while the pause lasts
+ * (crash-postgres while a worker is stopped, say): faults that overlap, as real ones do.
+ */
+function overlapPairs(rng: Rng, events: PlannedEvent[], rounds: number): void {
+  const unpaired = (kinds: readonly ChaosEventKind[]) =>
+    events.filter((e) => kinds.includes(e.kind) && !e.overlapsNext && !paired.has(e));
+  const paired = new Set<PlannedEvent>();
+  for (let round = 0; round < rounds; round += 1) {
+    const pause = rng.pick(unpaired(PAUSES));
+    const crash = rng.pick(unpaired(CRASHES));
+    pause.overlapsNext = true;
+    crash.atProgress = pause.atProgress;
+    paired.add(crash);
+  }
+}
+
 function planEvents(rng: Rng, rounds: number): PlannedEvent[] {
   const events = CHAOS_EVENT_KINDS.flatMap((kind) =>
-    Array.from({ length: rounds }, () => ({
+    Array.from({ length: rounds }, (): PlannedEvent => ({
       kind,
       atProgress: rng.float(0.05, 0.85),
-      downMs: kind === 'interrupt-sweep' ? rng.int(5_000, 10_000) : rng.int(1_000, 6_000),
+      downMs: downTime(rng, kind),
       replica: rng.int(0, 1),
     })),
   );
-  return events.sort((a, b) => a.atProgress - b.atProgress);
+  overlapPairs(rng, events, rounds);
+  // At one moment the overlapping event goes first, its partner right after it.
+  return events.sort(
+    (a, b) => a.atProgress - b.atProgress || Number(Boolean(b.overlapsNext)) - Number(Boolean(a.overlapsNext)),
+  );
 }
 
 export function planChaos(options: ChaosOptions, marketplaceTimeoutMs: number): ChaosPlan {

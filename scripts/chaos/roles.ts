@@ -39,6 +39,8 @@ export class SupervisedRole {
   private child?: ChildProcess;
   private killedByUs = false;
   private ready = false;
+  /** SIGSTOPped by the run: not crashed, not exited; it runs on at SIGCONT. */
+  private paused = false;
   restarts = 0;
 
   constructor(
@@ -81,6 +83,25 @@ export class SupervisedRole {
     await this.signal('SIGKILL');
   }
 
+  /**
+   * SIGSTOP for `pauseMs`, then SIGCONT: what a long GC pause, a frozen VM or a throttled container
+   * does. The process keeps its sockets and its leases run out meanwhile; it must carry on when it
+   * wakes. A pause is no exit, so the supervisor never counts it as a crash.
+   */
+  async pause(pauseMs: number): Promise<boolean> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return false;
+    this.paused = true;
+    child.kill('SIGSTOP');
+    try {
+      await sleep(pauseMs);
+    } finally {
+      child.kill('SIGCONT');
+      this.paused = false;
+    }
+    return true;
+  }
+
   async restart(): Promise<void> {
     this.restarts += 1;
     this.start();
@@ -97,6 +118,8 @@ export class SupervisedRole {
     this.killedByUs = true;
     const exited = runToEnd(child);
     child.kill(signal);
+    // A stopped process acts on SIGTERM only once it runs again.
+    if (this.paused && signal !== 'SIGKILL') child.kill('SIGCONT');
     if (timeoutMs === undefined) return void (await exited);
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     await exited;

@@ -21,6 +21,7 @@ import type { Launchable } from '../harness/spawn';
 import { portFromEnv } from '../stack/service';
 import { loadStackEnv } from '../stack/stack';
 import { runEvents, type EventTargets, type FiredEvent } from './events';
+import { recoveryCheck, recoveryFigures, unsentClaims, type InterruptedSweep, type RecoveryFigures } from './recovery';
 import { planChaos, type ChaosOptions, type ChaosPlan } from './plan';
 import { runToEnd, spawnLogged, SupervisedRole, type RoleExit } from './roles';
 import { CHAOS_DIR, chaosServers, serverEnv, startFresh, stopAll } from './servers';
@@ -37,6 +38,11 @@ import {
 
 /** Short enough that claims a killed sweep left behind expire within the run. */
 const CLAIM_LEASE_SECONDS = 15;
+/** SWEEP_CLAIM_LEASE_SECONDS' default, and the scheduling sweep's tick period (every five minutes). */
+const PRODUCTION_LEASE_SECONDS = 300;
+const SWEEP_TICK_SECONDS = 300;
+/** After lease + tick: time for the resent messages' sweep itself to finish. */
+const RECOVERY_MARGIN_SECONDS = 60;
 /** Short enough that the planned timeouts cost seconds, not the default 15. */
 const MARKETPLACE_TIMEOUT_MS = 3_000;
 const LOGS = path.join(CHAOS_DIR, 'logs');
@@ -47,17 +53,19 @@ export interface ChaosReport {
   events: FiredEvent[];
   exits: RoleExit[];
   checks: Check[];
+  /** Each message a killed sweep left unsent: from the kill to its workflow's start. */
+  recovery: RecoveryFigures;
   seconds: number;
   passed: boolean;
 }
 
-function roleEnv(servers: ReturnType<typeof chaosServers>, seed: number): NodeJS.ProcessEnv {
+function roleEnv(servers: ReturnType<typeof chaosServers>, options: ChaosOptions): NodeJS.ProcessEnv {
   return {
     ...process.env,
     ...serverEnv(servers),
-    QUEUE_PREFIX: `chaos-${seed}-`,
+    QUEUE_PREFIX: `chaos-${options.seed}-`,
     TEMPORAL_TASK_QUEUE: 'chaos',
-    SWEEP_CLAIM_LEASE_SECONDS: String(CLAIM_LEASE_SECONDS),
+    SWEEP_CLAIM_LEASE_SECONDS: String(options.productionLease ? PRODUCTION_LEASE_SECONDS : CLAIM_LEASE_SECONDS),
     MARKETPLACE_TIMEOUT_MS: String(MARKETPLACE_TIMEOUT_MS),
     DOCUMENT_STORE_DIR: path.join(CHAOS_DIR, 'documents'),
     METRICS_NAMESPACE: 'SellerWorkflows/chaos',
@@ -164,6 +172,24 @@ async function exercise(running: Running, plan: ChaosPlan, targets: EventTargets
   return { sent, events };
 }
 
+/**
+ * Under the production lease nobody runs the claim-sweeper by hand: the sweeper role's scheduling
+ * sweep resends expired claims at its ticks. Waits until no claim is left unsent, at most a lease
+ * plus one tick (plus a margin) from now: every claim made before now (by a killed sweep, or by a
+ * sweeper role's tick that was killed or paused) has expired and met a tick by then. The checks
+ * judge what is left.
+ */
+async function awaitTickRecovery(pool: Pool, log: (line: string) => void) {
+  const deadline = Date.now() + (PRODUCTION_LEASE_SECONDS + SWEEP_TICK_SECONDS + RECOVERY_MARGIN_SECONDS) * 1_000;
+  log(
+    `production lease: waiting for the sweeper's ticks to resend unsent claims (until ${new Date(deadline).toISOString()} at the latest)`,
+  );
+  const unsent = async () =>
+    (await pool.query('SELECT 1 FROM dispatch_claims WHERE sent_at IS NULL AND NOT needs_attention LIMIT 1'))
+      .rowCount ?? 0;
+  while (Date.now() < deadline && (await unsent().catch(() => 1)) > 0) await sleep(5_000);
+}
+
 export async function runChaos(
   options: ChaosOptions,
   print: (line: string) => void = console.log,
@@ -174,7 +200,7 @@ export async function runChaos(
   const servers = chaosServers(options.seed);
   log(`seed ${options.seed}; starting private PostgreSQL, Redis, Temporal and simulator`);
   await startFresh(servers);
-  const env = roleEnv(servers, options.seed);
+  const env = roleEnv(servers, options);
   const plan = planChaos(options, MARKETPLACE_TIMEOUT_MS);
   const running = await prepare(env, plan);
   log(`seeded ${plan.accounts.length} accounts; ${plan.events.length} events planned; role logs in ${LOGS}`);
@@ -182,6 +208,7 @@ export async function runChaos(
   const roles = startRoles(env, exits, log);
   const startSweep = (name: string) =>
     spawnLogged('src/commands/sweep.ts', [name], env, path.join(LOGS, `sweep-${name}.log`));
+  const interrupted: InterruptedSweep[] = [];
   try {
     const targets: EventTargets = {
       servers,
@@ -189,15 +216,26 @@ export async function runChaos(
       startSweep,
       seedDueSchedules: () => seedDueSchedules(running.pool, plan.accounts),
       claimsInFlight: (signal) => claimsInFlight(running.pool, signal),
+      sweepKilled: async (killedAt) => {
+        const sweep = await unsentClaims(running.pool, killedAt);
+        interrupted.push(sweep);
+        return sweep.workflowIds.length;
+      },
     };
     const { sent, events } = await exercise(running, plan, targets, log);
-    await sleep(CLAIM_LEASE_SECONDS * 1_000);
-    await runCommand('src/commands/sweep.ts', ['claim-sweeper'], env, 'sweep-claim-sweeper');
-    log('claim-sweeper done; waiting for the queues to drain');
+    if (options.productionLease) await awaitTickRecovery(running.pool, log);
+    else {
+      await sleep(CLAIM_LEASE_SECONDS * 1_000);
+      await runCommand('src/commands/sweep.ts', ['claim-sweeper'], env, 'sweep-claim-sweeper');
+      log('claim-sweeper done');
+    }
+    log('waiting for the queues to drain');
     const drained = await waitForDrain(running.directory, options.drainTimeoutSeconds * 1_000);
     log(drained ? 'queues drained; checking' : `queues not drained within ${options.drainTimeoutSeconds} s; checking`);
     const client = await createTemporalClient(running.config);
     const checks = await verify({ plan, sent, client, ...running });
+    const recovery = await recoveryFigures(client, interrupted);
+    checks.push(recoveryCheck(recovery));
     await client.connection.close();
     const describe = (c: RoleExit) => `${c.role}: code ${c.code}, signal ${c.signal}`;
     const crashes = exits.filter((exit) => exit.wasReady);
@@ -217,7 +255,8 @@ export async function runChaos(
       },
     );
     const passed = checks.every((check) => !check.violation || check.value === 0);
-    return { seed: options.seed, options, events, exits, checks, seconds: (Date.now() - started) / 1_000, passed };
+    const seconds = (Date.now() - started) / 1_000;
+    return { seed: options.seed, options, events, exits, checks, recovery, seconds, passed };
   } finally {
     await Promise.all(roles.roles.map((role) => role.stop()));
     await deleteQueues(running.sqs, running.directory);
@@ -243,7 +282,8 @@ export function formatReport(report: ChaosReport): string {
     .filter((check) => check.violation && check.value > 0)
     .flatMap((check) => [`${check.name}:`, ...(check.detail ?? []).slice(0, 20).map((d) => `  ${d}`)]);
   const events = report.events.map(
-    (e) => `  ${(e.firedAt * 100).toFixed(0).padStart(3)} %  ${e.kind.padEnd(17)} ${e.note}`,
+    (e) =>
+      `  ${(e.firedAt * 100).toFixed(0).padStart(3)} %  ${e.kind.padEnd(17)} ${e.note}${e.overlappedBy ? ` (overlapped by ${e.overlappedBy})` : ''}`,
   );
   return [
     `chaos run, seed ${report.seed}: ${report.options.messages} messages over ${report.options.accounts} accounts, ${report.seconds.toFixed(0)} s`,
