@@ -21,12 +21,15 @@ import type { Launchable } from '../harness/spawn';
 import { portFromEnv } from '../stack/service';
 import { loadStackEnv } from '../stack/stack';
 import { runEvents, type EventTargets, type FiredEvent } from './events';
+import { runMarketplaceOrders } from './marketplace-orders';
+import { waitForPublishes } from './oracles/listings';
 import { planChaos, type ChaosOptions, type ChaosPlan } from './plan';
 import { runToEnd, spawnLogged, SupervisedRole, type RoleExit } from './roles';
 import { CHAOS_DIR, chaosServers, serverEnv, startFresh, stopAll } from './servers';
 import { verify, type Check } from './verify';
 import {
   claimsInFlight,
+  lastRoundAtMs,
   produce,
   scheduleCount,
   seedDueSchedules,
@@ -40,6 +43,8 @@ const CLAIM_LEASE_SECONDS = 15;
 /** Short enough that the planned timeouts cost seconds, not the default 15. */
 const MARKETPLACE_TIMEOUT_MS = 3_000;
 const LOGS = path.join(CHAOS_DIR, 'logs');
+/** How long the end waits for the orders' stock publishes to be sent and handled before comparing listings. */
+const PUBLISH_SETTLE_SECONDS = 180;
 
 export interface ChaosReport {
   seed: number;
@@ -159,9 +164,12 @@ async function exercise(running: Running, plan: ChaosPlan, targets: EventTargets
     produced = true;
     log(`producer sent ${sent.length} messages`);
   });
+  const buyers = runMarketplaceOrders(running.sim, plan.orders, lastRoundAtMs(plan));
   const events = await runEvents(plan.events, targets, progress, () => produced && left === 0, log);
   await producer;
-  return { sent, events };
+  const orders = await buyers;
+  log(`buyers placed ${orders.placed.length} marketplace orders (${orders.refused.length} refused)`);
+  return { sent, events, orders };
 }
 
 export async function runChaos(
@@ -177,7 +185,9 @@ export async function runChaos(
   const env = roleEnv(servers, options.seed);
   const plan = planChaos(options, MARKETPLACE_TIMEOUT_MS);
   const running = await prepare(env, plan);
-  log(`seeded ${plan.accounts.length} accounts; ${plan.events.length} events planned; role logs in ${LOGS}`);
+  log(
+    `seeded ${plan.sellers.length} sellers with ${plan.accounts.length} accounts; ${plan.events.length} events planned; role logs in ${LOGS}`,
+  );
   const exits: RoleExit[] = [];
   const roles = startRoles(env, exits, log);
   const startSweep = (name: string) =>
@@ -190,14 +200,24 @@ export async function runChaos(
       seedDueSchedules: () => seedDueSchedules(running.pool, plan.accounts),
       claimsInFlight: (signal) => claimsInFlight(running.pool, signal),
     };
-    const { sent, events } = await exercise(running, plan, targets, log);
+    const { sent, events, orders } = await exercise(running, plan, targets, log);
     await sleep(CLAIM_LEASE_SECONDS * 1_000);
     await runCommand('src/commands/sweep.ts', ['claim-sweeper'], env, 'sweep-claim-sweeper');
     log('claim-sweeper done; waiting for the queues to drain');
     const drained = await waitForDrain(running.directory, options.drainTimeoutSeconds * 1_000);
-    log(drained ? 'queues drained; checking' : `queues not drained within ${options.drainTimeoutSeconds} s; checking`);
+    log(drained ? 'queues drained' : `queues not drained within ${options.drainTimeoutSeconds} s`);
+    const resendClaims = () => runCommand('src/commands/sweep.ts', ['claim-sweeper'], env, 'sweep-claim-sweeper');
+    const settled = await waitForPublishes(running.pool, () => remaining(running.directory), resendClaims, {
+      timeoutMs: PUBLISH_SETTLE_SECONDS * 1_000,
+      leaseMs: CLAIM_LEASE_SECONDS * 1_000,
+    });
+    log(
+      settled
+        ? 'stock publishes settled; checking'
+        : `stock publishes unsettled after ${PUBLISH_SETTLE_SECONDS} s; checking`,
+    );
     const client = await createTemporalClient(running.config);
-    const checks = await verify({ plan, sent, client, ...running });
+    const checks = await verify({ plan, sent, orders, client, ...running });
     await client.connection.close();
     const describe = (c: RoleExit) => `${c.role}: code ${c.code}, signal ${c.signal}`;
     const crashes = exits.filter((exit) => exit.wasReady);
@@ -246,7 +266,7 @@ export function formatReport(report: ChaosReport): string {
     (e) => `  ${(e.firedAt * 100).toFixed(0).padStart(3)} %  ${e.kind.padEnd(17)} ${e.note}`,
   );
   return [
-    `chaos run, seed ${report.seed}: ${report.options.messages} messages over ${report.options.accounts} accounts, ${report.seconds.toFixed(0)} s`,
+    `chaos run, seed ${report.seed}: ${report.options.messages} messages over ${report.options.sellers} sellers, ${report.seconds.toFixed(0)} s`,
     'events:',
     ...events,
     '',

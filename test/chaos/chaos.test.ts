@@ -14,7 +14,7 @@ it('loses nothing, does nothing twice and keeps each account in order under kill
     {
       seed,
       messages: 400,
-      accounts: 50,
+      sellers: 20,
       rounds: 1,
       sagaFailures: 4,
       deadLetterAccounts: 1,
