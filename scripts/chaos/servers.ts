@@ -13,7 +13,7 @@ import { postgresService } from '../stack/services/postgres';
 import { redisService } from '../stack/services/redis';
 import { simulatorService } from '../stack/services/simulator';
 import { temporalService } from '../stack/services/temporal';
-import { startService, stopService } from '../stack/stack';
+import { crashService, startService, stopService } from '../stack/stack';
 
 /** `CHAOS_DATA_DIR` moves it, so two runs on one machine keep their servers' data apart. */
 export const CHAOS_DIR = process.env.CHAOS_DATA_DIR ?? path.join(DATA_DIR, 'chaos');
@@ -27,24 +27,26 @@ export interface ChaosServers {
 
 export function chaosServers(seed: number): ChaosServers {
   const dataDir = (name: string) => path.join(CHAOS_DIR, name);
+  // The port in the name keeps each run's pid file (.data/pids/<name>.pid) and log apart: two runs
+  // on one machine (their own CHAOS_*_PORT) must never stop or crash each other's servers.
+  const postgresPort = portFromEnv('CHAOS_POSTGRES_PORT', 25432);
+  const redisPort = portFromEnv('CHAOS_REDIS_PORT', 26379);
+  const temporalPort = portFromEnv('CHAOS_TEMPORAL_PORT', 27333);
+  const simulatorPort = portFromEnv('CHAOS_SIMULATOR_PORT', 28190);
   return {
     postgres: postgresService({
-      name: 'chaos-postgres',
-      port: portFromEnv('CHAOS_POSTGRES_PORT', 25432),
+      name: `chaos-postgres-${postgresPort}`,
+      port: postgresPort,
       dataDir: dataDir('postgres'),
     }),
-    redis: redisService({
-      name: 'chaos-redis',
-      port: portFromEnv('CHAOS_REDIS_PORT', 26379),
-      dataDir: dataDir('redis'),
-    }),
+    redis: redisService({ name: `chaos-redis-${redisPort}`, port: redisPort, dataDir: dataDir('redis') }),
     temporal: temporalService({
-      name: 'chaos-temporal',
-      port: portFromEnv('CHAOS_TEMPORAL_PORT', 27333),
+      name: `chaos-temporal-${temporalPort}`,
+      port: temporalPort,
       uiPort: portFromEnv('CHAOS_TEMPORAL_UI_PORT', 28333),
       dataDir: dataDir('temporal'),
     }),
-    simulator: simulatorService({ name: 'chaos-simulator', port: portFromEnv('CHAOS_SIMULATOR_PORT', 28190), seed }),
+    simulator: simulatorService({ name: `chaos-simulator-${simulatorPort}`, port: simulatorPort, seed }),
   };
 }
 
@@ -65,6 +67,17 @@ export async function stopAll(servers: ChaosServers): Promise<void> {
 
 export async function restart(server: StackService, downMs = 0): Promise<void> {
   await stopService(server);
+  await sleep(downMs);
+  await startService(server);
+}
+
+/**
+ * SIGKILL of the server and its children, down for `downMs`, then started again on the same data:
+ * PostgreSQL recovers from its WAL, Redis from its AOF (fsynced every second: up to a second of
+ * writes may be lost, which nothing that matters may depend on), Temporal from its SQLite WAL.
+ */
+export async function crash(server: StackService, downMs: number): Promise<void> {
+  await crashService(server);
   await sleep(downMs);
   await startService(server);
 }

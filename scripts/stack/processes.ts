@@ -85,6 +85,35 @@ export async function stopProcess(
   return true;
 }
 
+/** Whether any process of the group `pgid` is left (a zombie counts until its parent reaps it). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * SIGKILL of the process we started and of every process it started (its group: each server is
+ * started detached, so it leads its own): what a lost node or an OOM kill does. No shutdown hook
+ * runs, so the next start meets what a crash leaves (PostgreSQL's postmaster.pid, a torn AOF
+ * tail). Returns once the whole group is gone; PostgreSQL's backends would otherwise keep its
+ * shared memory and refuse the new postmaster.
+ */
+export async function crashProcess(spec: Pick<ProcessSpec, 'name' | 'command'>, timeoutMs = 30_000): Promise<void> {
+  const pid = runningPid(spec);
+  if (pid === undefined) throw new Error(`${spec.name} is not running: there is nothing to crash`);
+  process.kill(-pid, 'SIGKILL');
+  const deadline = Date.now() + timeoutMs;
+  while (groupAlive(pid)) {
+    if (Date.now() > deadline) throw new Error(`${spec.name}'s processes outlived SIGKILL for ${timeoutMs} ms`);
+    await sleep(50);
+  }
+  rmSync(pidFile(spec.name), { force: true });
+}
+
 export async function waitUntil(
   description: string,
   check: () => Promise<boolean>,

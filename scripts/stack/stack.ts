@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FatalError } from '../../src/platform/main';
 import { DATA_DIR, STACK_ENV_FILE } from './paths';
-import { runningPid, startDetached, stopProcess, waitUntil } from './processes';
+import { crashProcess, runningPid, startDetached, stopProcess, waitUntil } from './processes';
 import { portFromEnv, type StackService } from './service';
 import { cloudWatchService } from './services/cloudwatch';
 import { elasticMqService } from './services/elasticmq';
@@ -57,6 +57,11 @@ export async function startService(service: StackService): Promise<'started' | '
 
 export async function stopService(service: StackService): Promise<boolean> {
   return stopProcess(processOf(service), { signal: service.stopSignal });
+}
+
+/** SIGKILL of the server and its children, no orderly shutdown (see crashProcess). */
+export async function crashService(service: StackService): Promise<void> {
+  await crashProcess(processOf(service));
 }
 
 /** 32 random bytes, made once and kept in `.data/<file>`: what depends on a secret outlives one stack:up. */
