@@ -165,6 +165,8 @@ async function exercise(running: Running, plan: ChaosPlan, targets: EventTargets
     log(`producer sent ${sent.length} messages`);
   });
   const buyers = runMarketplaceOrders(running.sim, plan.orders, lastRoundAtMs(plan));
+  // Awaited below; a failure meanwhile must not be an unhandled rejection that ends the run unreported.
+  buyers.catch(() => undefined);
   const events = await runEvents(plan.events, targets, progress, () => produced && left === 0, log);
   await producer;
   const orders = await buyers;
