@@ -1,6 +1,7 @@
 /**
- * The reduced chaos run (docs/chaos.md): a few hundred messages over 50 accounts through the real
- * roles while each role is killed once, each server restarted once, and the marketplaces misbehave.
+ * The reduced chaos run (docs/chaos.md): a few hundred messages over 20 sellers (about 50 accounts,
+ * most sharing SKUs across marketplaces) through the real roles while each role is killed once, each
+ * server restarted once, and the marketplaces misbehave; at the end every listing must match PostgreSQL.
  * `CHAOS_SEED` replays a run; the default seed keeps CI's plan the same from run to run.
  */
 import { formatReport, runChaos, writeReport } from '../../scripts/chaos/run';
