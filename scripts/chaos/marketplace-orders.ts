@@ -66,49 +66,69 @@ export function finalSyncs(accounts: PlannedAccount[], firstIndex: number, round
   }));
 }
 
-interface Step {
-  at: number;
-  order: PlannedOrder;
-  status?: Exclude<OrderStatus, 'created'>;
+/** The newest listing update the marketplace applied to one of `skus` on the account, if any. */
+async function lastPushSeq(sim: SimulatorControl, account: PlannedAccount, skus: string[]): Promise<number> {
+  const entries = await sim.ledger({ sellerId: account.accountId, operation: 'listings-update' });
+  const pushes = entries.filter((e) => e.outcome === 'applied' && e.applied.some((c) => skus.includes(c.sku)));
+  return Math.max(0, ...pushes.map((e) => e.seq));
 }
 
 /**
- * Places and changes the orders at their moments within `windowMs` (which must end before the final
- * syncs are sent). A placing the simulator refuses (409: the listing shows fewer units) is recorded,
- * not retried: a marketplace sells only what it shows.
+ * Waits until a push of one of the order's SKUs reached its listing after `sinceSeq`, or `untilMs`
+ * (a timestamp). Cancelling after such a push is the interleaving that needs the order's SKUs to be
+ * announced even when the order is first seen cancelled (docs/inventory.md): the marketplace puts the
+ * units back on top of the push.
  */
+async function awaitPushSince(sim: SimulatorControl, order: PlannedOrder, sinceSeq: number, untilMs: number) {
+  const skus = order.lines.map((line) => line.skuId);
+  while (Date.now() < untilMs && (await lastPushSeq(sim, order.account, skus)) <= sinceSeq) await sleep(500);
+}
+
+/** The moment `fraction` of the window is reached. */
+const momentOf = (started: number, windowMs: number, fraction: number) => started + fraction * windowMs;
+
+/**
+ * One order's life: placed at its moment; later shipped, or cancelled once a push of its SKUs reached
+ * its listing (waiting at most until 90 % of the window, so the final syncs still come after). A
+ * placing the simulator refuses (409: the listing shows fewer units) is recorded, not retried: a
+ * marketplace sells only what it shows.
+ */
+async function live(sim: SimulatorControl, order: PlannedOrder, started: number, windowMs: number) {
+  const { marketplace, accountId } = order.account;
+  await sleep(Math.max(0, momentOf(started, windowMs, order.placeAt) - Date.now()));
+  const placedAfter = await lastPushSeq(
+    sim,
+    order.account,
+    order.lines.map((line) => line.skuId),
+  );
+  try {
+    await sim.placeOrder(marketplace, accountId, {
+      orderId: order.orderId,
+      totalPaise: 10_000,
+      lines: order.lines.map((line) => ({ sku: line.skuId, quantity: line.quantity })),
+    });
+  } catch (error) {
+    if (!(error instanceof SimulatorError && error.status === 409)) throw error;
+    return { order, refused: error.message };
+  }
+  if (!order.then) return { order, status: 'created' as const };
+  await sleep(Math.max(0, momentOf(started, windowMs, order.then.at) - Date.now()));
+  if (order.then.status === 'cancelled')
+    await awaitPushSince(sim, order, placedAfter, momentOf(started, windowMs, 0.9));
+  await sim.setOrderStatus(marketplace, accountId, order.orderId, order.then.status);
+  return { order, status: order.then.status };
+}
+
+/** Lives every order at once within `windowMs` (which must end before the final syncs are sent). */
 export async function runMarketplaceOrders(
   sim: SimulatorControl,
   orders: PlannedOrder[],
   windowMs: number,
 ): Promise<PlacedOrders> {
-  const steps: Step[] = orders.flatMap((order) => [
-    { at: order.placeAt, order },
-    ...(order.then ? [{ at: order.then.at, order, status: order.then.status }] : []),
-  ]);
-  steps.sort((a, b) => a.at - b.at);
-  const status = new Map<PlannedOrder, OrderStatus>();
-  const refused: PlacedOrders['refused'] = [];
   const started = Date.now();
-  for (const step of steps) {
-    await sleep(Math.max(0, started + step.at * windowMs - Date.now()));
-    const { marketplace, accountId } = step.order.account;
-    if (!step.status) {
-      try {
-        await sim.placeOrder(marketplace, accountId, {
-          orderId: step.order.orderId,
-          totalPaise: 10_000,
-          lines: step.order.lines.map((line) => ({ sku: line.skuId, quantity: line.quantity })),
-        });
-        status.set(step.order, 'created');
-      } catch (error) {
-        if (!(error instanceof SimulatorError && error.status === 409)) throw error;
-        refused.push({ order: step.order, reason: error.message });
-      }
-    } else if (status.has(step.order)) {
-      await sim.setOrderStatus(marketplace, accountId, step.order.orderId, step.status);
-      status.set(step.order, step.status);
-    }
-  }
-  return { placed: [...status].map(([order, last]) => ({ order, status: last })), refused };
+  const lives = await Promise.all(orders.map((order) => live(sim, order, started, windowMs)));
+  return {
+    placed: lives.flatMap((l) => ('status' in l && l.status ? [{ order: l.order, status: l.status }] : [])),
+    refused: lives.flatMap((l) => ('refused' in l && l.refused ? [{ order: l.order, reason: l.refused }] : [])),
+  };
 }

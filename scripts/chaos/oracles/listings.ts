@@ -82,7 +82,12 @@ export async function listingsCheck(pool: Pool, sim: SimulatorControl, plan: Cha
   for (const account of plan.accounts) {
     const { listings } = await sim.seller(account.marketplace, account.accountId);
     const shown = new Map(listings.map((listing) => [listing.sku, listing]));
-    for (const want of wanted.filter((w) => w.accountId === account.accountId)) {
+    const ours = wanted.filter((w) => w.accountId === account.accountId);
+    for (const listing of listings.filter((l) => !ours.some((w) => w.sku === l.sku)))
+      mismatches.push(
+        `${account.marketplace} ${account.sellerId} ${listing.sku}: marketplace ${listing.quantity}, ours (no listing) (listing)`,
+      );
+    for (const want of ours) {
       const where = `${account.marketplace} ${want.sellerId} ${want.sku}`;
       const listing = shown.get(want.sku);
       compared += 1;
