@@ -1,5 +1,5 @@
 /**
- * `npm run chaos [-- --seed N --messages N --accounts N --rounds N --short-lease]`: the pipeline
+ * `npm run chaos [-- --seed N --messages N --sellers N --rounds N --short-lease]`: the pipeline
  * under process kills, server restarts and crashes, pauses and marketplace faults. Prints the
  * checks and exits 1 on any violation; the seed printed at the start replays the same plan.
  */
@@ -10,10 +10,10 @@ import type { ChaosOptions } from './plan';
 import { formatReport, runChaos, writeReport } from './run';
 import { CHAOS_DIR } from './servers';
 
-/** The full run: at least 2,000 messages over 50 accounts, every fault twice. */
+/** The full run: at least 2,000 messages over 60 sellers (about 150 accounts), every fault twice. */
 export const FULL_RUN: Omit<ChaosOptions, 'seed'> = {
   messages: 2_000,
-  accounts: 60,
+  sellers: 60,
   rounds: 2,
   sagaFailures: 8,
   deadLetterAccounts: 2,
@@ -36,7 +36,7 @@ function optionsFromArgs(): ChaosOptions {
     options: {
       seed: { type: 'string' },
       messages: { type: 'string' },
-      accounts: { type: 'string' },
+      sellers: { type: 'string' },
       rounds: { type: 'string' },
       'short-lease': { type: 'boolean', default: false },
     },
@@ -45,7 +45,7 @@ function optionsFromArgs(): ChaosOptions {
     ...FULL_RUN,
     seed: wholeNumber('seed', values.seed, Math.floor(Math.random() * 1_000_000)),
     messages: wholeNumber('messages', values.messages, FULL_RUN.messages),
-    accounts: Math.max(1, wholeNumber('accounts', values.accounts, FULL_RUN.accounts)),
+    sellers: Math.max(1, wholeNumber('sellers', values.sellers, FULL_RUN.sellers)),
     rounds: wholeNumber('rounds', values.rounds, FULL_RUN.rounds),
     productionLease: !values['short-lease'],
   };

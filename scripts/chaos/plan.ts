@@ -7,12 +7,14 @@ import { seededRandom } from '../../simulator/src/random';
 import type { SimFault } from '../../simulator/src/control';
 import { MARKETPLACES, type Marketplace } from '../../src/contracts/marketplaces';
 import type { MessageType } from '../../src/contracts/envelope';
+import { finalSyncs, planMarketplaceOrders, type PlannedOrder } from './marketplace-orders';
 
 export interface ChaosOptions {
   seed: number;
   /** Messages the producer sends; the sweeps add one per seeded schedule. */
   messages: number;
-  accounts: number;
+  /** Sellers; most have accounts on two to four marketplaces listing the same SKUs, some only one. */
+  sellers: number;
   /** Times each role (poller, worker, sweeper) is killed and each server restarted. */
   rounds: number;
   /** Sagas made to fail for good (half inventory, half push), so they must compensate. */
@@ -63,14 +65,25 @@ const TYPE_WEIGHTS: [MessageType, number][] = [
 
 export interface PlannedAccount {
   accountId: string;
+  /** The seller who owns the account, and its SKUs' stock. */
+  sellerId: string;
   marketplace: Marketplace;
+  /** The seller's SKUs: every account of a seller lists all of them (the same SKU ids). */
   skus: string[];
   /**
-   * A SKU whose first push the marketplace refuses for good, so the deduct planned on it must
-   * compensate. Nothing else pushes it: the account's other deducts take its other SKU, and it gets no
-   * pushes or drift repairs (planned or scheduled), which would meet the refusal first.
+   * A SKU of the seller whose first push the marketplace refuses for good (on one of the seller's
+   * accounts), so the deduct planned on it must compensate. The same on every account of the seller,
+   * since their listings share its stock. Nothing else pushes it: the seller's other deducts take its
+   * other SKU, its marketplace orders too, and none of its accounts gets pushes or drift repairs
+   * (planned or scheduled), which would push every SKU and meet the refusal first.
    */
   doomedSku?: string;
+}
+
+export interface PlannedSeller {
+  sellerId: string;
+  skus: string[];
+  accounts: PlannedAccount[];
 }
 
 export interface PlannedMessage {
@@ -114,19 +127,32 @@ export interface PlannedEvent {
 
 export interface ChaosPlan {
   options: ChaosOptions;
+  sellers: PlannedSeller[];
+  /** Every seller's accounts, seller by seller. */
   accounts: PlannedAccount[];
   messages: PlannedMessage[];
   faults: SimFault[];
   events: PlannedEvent[];
+  /** Orders buyers place at the marketplaces during the run (marketplace-orders.ts). */
+  orders: PlannedOrder[];
   /** What the targeted faults are meant to cause, for the report. */
   expected: { compensatedSagas: string[]; needsAttentionSagas: string[]; deadLetterAccounts: string[] };
 }
 
-function planAccounts(count: number): PlannedAccount[] {
-  return Array.from({ length: count }, (_, i) => {
-    const marketplace = MARKETPLACES[i % MARKETPLACES.length]!;
-    const accountId = `chaos-${marketplace}-${String(i).padStart(3, '0')}`;
-    return { accountId, marketplace, skus: [`${accountId}-sku-1`, `${accountId}-sku-2`] };
+/** One seller in five sells on one marketplace; the others on two to four, starting at a different one each. */
+export function accountCountOf(sellerIndex: number): number {
+  return sellerIndex % 5 === 4 ? 1 : 2 + (sellerIndex % 3);
+}
+
+function planAccounts(sellerCount: number): PlannedSeller[] {
+  return Array.from({ length: sellerCount }, (_, i) => {
+    const sellerId = `chaos-s${String(i).padStart(3, '0')}`;
+    const skus = [`${sellerId}-sku-1`, `${sellerId}-sku-2`];
+    const accounts = Array.from({ length: accountCountOf(i) }, (_, a): PlannedAccount => {
+      const marketplace = MARKETPLACES[(i + a) % MARKETPLACES.length]!;
+      return { accountId: `${sellerId}-${marketplace}`, sellerId, marketplace, skus };
+    });
+    return { sellerId, skus, accounts };
   });
 }
 
@@ -167,21 +193,24 @@ function backgroundFaults(marketplaceTimeoutMs: number): SimFault[] {
   ];
 }
 
-/** The first deduct of each of `count` accounts, those accounts' pushes turned into syncs (see doomedSku). */
-function doomDeducts(rng: Rng, messages: PlannedMessage[], count: number): PlannedMessage[] {
-  const firstDeducts = new Map<PlannedAccount, PlannedMessage>();
+/**
+ * The first deduct of each of `count` sellers, the pushes of all those sellers' accounts turned into
+ * syncs (see doomedSku).
+ */
+function doomDeducts(rng: Rng, sellers: PlannedSeller[], messages: PlannedMessage[], count: number): PlannedMessage[] {
+  const firstDeducts = new Map<string, PlannedMessage>();
   for (const m of messages)
-    if (m.type === 'inventory.deduct' && !firstDeducts.has(m.account)) firstDeducts.set(m.account, m);
+    if (m.type === 'inventory.deduct' && !firstDeducts.has(m.account.sellerId)) firstDeducts.set(m.account.sellerId, m);
   const doomed = rng.sample([...firstDeducts.values()], count);
   for (const deduct of doomed) {
-    const account = deduct.account;
-    account.doomedSku = account.skus[1];
-    for (const m of messages.filter((other) => other.account === account)) {
+    const seller = sellers.find((s) => s.sellerId === deduct.account.sellerId)!;
+    for (const account of seller.accounts) account.doomedSku = seller.skus[1];
+    for (const m of messages.filter((other) => other.account.sellerId === seller.sellerId)) {
       if (m.type === 'inventory.deduct')
-        m.payload = { ...m.payload, skuId: m === deduct ? account.skus[1]! : account.skus[0]! };
+        m.payload = { ...m.payload, skuId: m === deduct ? seller.skus[1]! : seller.skus[0]! };
       if (m.type === 'marketplace.push') {
         m.type = 'account.sync';
-        m.idempotencyKey = `${m.type}:${account.accountId}:p${m.index}`;
+        m.idempotencyKey = `${m.type}:${m.account.accountId}:p${m.index}`;
         m.payload = {};
       }
     }
@@ -194,14 +223,15 @@ function doomDeducts(rng: Rng, messages: PlannedMessage[], count: number): Plann
  * goes through) or a push's status step refused for good; one push whose price undo is refused too,
  * so it must end needing attention.
  */
-function sagaFaults(rng: Rng, messages: PlannedMessage[], count: number) {
-  const deducts = doomDeducts(rng, messages, Math.ceil(count / 2));
+function sagaFaults(rng: Rng, sellers: PlannedSeller[], messages: PlannedMessage[], count: number) {
+  const deducts = doomDeducts(rng, sellers, messages, Math.ceil(count / 2));
   const pushes = rng.sample(
     messages.filter((m) => m.type === 'marketplace.push'),
     Math.floor(count / 2),
   );
   const [stuck, ...compensatedPushes] = pushes;
   const faults: SimFault[] = [
+    // On the deducting account's listing of the SKU: the deduct pushes it to every listing of the seller.
     ...deducts.map(({ account }) => ({
       kind: 'fail-hard' as const,
       sellerId: account.accountId,
@@ -280,9 +310,10 @@ function planEvents(rng: Rng, rounds: number): PlannedEvent[] {
 
 export function planChaos(options: ChaosOptions, marketplaceTimeoutMs: number): ChaosPlan {
   const rng = new Rng(options.seed);
-  const accounts = planAccounts(options.accounts);
+  const sellers = planAccounts(options.sellers);
+  const accounts = sellers.flatMap((seller) => seller.accounts);
   const messages = planMessages(rng, accounts, options.messages);
-  const sagas = sagaFaults(rng, messages, options.sagaFailures);
+  const sagas = sagaFaults(rng, sellers, messages, options.sagaFailures);
   const deadLetterAccounts = rng
     .sample(
       accounts.filter((account) => messages.some((m) => m.account === account && m.type === 'payout.sync')),
@@ -294,13 +325,18 @@ export function planChaos(options: ChaosOptions, marketplaceTimeoutMs: number): 
     sellerId,
     operation: 'payouts',
   }));
+  const events = planEvents(rng, options.rounds);
+  const lastRound = Math.max(-1, ...messages.map((m) => m.round));
+  messages.push(...finalSyncs(accounts, messages.length, lastRound + 1));
   return {
     options,
+    sellers,
     accounts,
     messages,
     // Targeted rules first: the first rule that decides a request ends the evaluation.
     faults: [...sagas.faults, ...deadLetterFaults, ...backgroundFaults(marketplaceTimeoutMs)],
-    events: planEvents(rng, options.rounds),
+    events,
+    orders: planMarketplaceOrders(rng, sellers),
     expected: {
       compensatedSagas: sagas.compensated,
       needsAttentionSagas: sagas.needsAttention,

@@ -22,12 +22,15 @@ import { portFromEnv } from '../stack/service';
 import { loadStackEnv } from '../stack/stack';
 import { runEvents, type EventTargets, type FiredEvent } from './events';
 import { recoveryCheck, recoveryFigures, unsentClaims, type InterruptedSweep, type RecoveryFigures } from './recovery';
+import { runMarketplaceOrders } from './marketplace-orders';
+import { waitForPublishes } from './oracles/listings';
 import { planChaos, type ChaosOptions, type ChaosPlan } from './plan';
 import { runToEnd, spawnLogged, SupervisedRole, type RoleExit } from './roles';
 import { CHAOS_DIR, chaosServers, serverEnv, startFresh, stopAll } from './servers';
 import { verify, type Check } from './verify';
 import {
   claimsInFlight,
+  lastRoundAtMs,
   produce,
   scheduleCount,
   seedDueSchedules,
@@ -46,6 +49,8 @@ const RECOVERY_MARGIN_SECONDS = 60;
 /** Short enough that the planned timeouts cost seconds, not the default 15. */
 const MARKETPLACE_TIMEOUT_MS = 3_000;
 const LOGS = path.join(CHAOS_DIR, 'logs');
+/** How long the end waits for the orders' stock publishes to be sent and handled before comparing listings. */
+const PUBLISH_SETTLE_SECONDS = 180;
 
 export interface ChaosReport {
   seed: number;
@@ -167,9 +172,14 @@ async function exercise(running: Running, plan: ChaosPlan, targets: EventTargets
     produced = true;
     log(`producer sent ${sent.length} messages`);
   });
+  const buyers = runMarketplaceOrders(running.sim, plan.orders, lastRoundAtMs(plan));
+  // Awaited below; a failure meanwhile must not be an unhandled rejection that ends the run unreported.
+  buyers.catch(() => undefined);
   const events = await runEvents(plan.events, targets, progress, () => produced && left === 0, log);
   await producer;
-  return { sent, events };
+  const orders = await buyers;
+  log(`buyers placed ${orders.placed.length} marketplace orders (${orders.refused.length} refused)`);
+  return { sent, events, orders };
 }
 
 /**
@@ -203,7 +213,9 @@ export async function runChaos(
   const env = roleEnv(servers, options);
   const plan = planChaos(options, MARKETPLACE_TIMEOUT_MS);
   const running = await prepare(env, plan);
-  log(`seeded ${plan.accounts.length} accounts; ${plan.events.length} events planned; role logs in ${LOGS}`);
+  log(
+    `seeded ${plan.sellers.length} sellers with ${plan.accounts.length} accounts; ${plan.events.length} events planned; role logs in ${LOGS}`,
+  );
   const exits: RoleExit[] = [];
   const roles = startRoles(env, exits, log);
   const startSweep = (name: string) =>
@@ -222,7 +234,7 @@ export async function runChaos(
         return sweep.workflowIds.length;
       },
     };
-    const { sent, events } = await exercise(running, plan, targets, log);
+    const { sent, events, orders } = await exercise(running, plan, targets, log);
     if (options.productionLease) await awaitTickRecovery(running.pool, log);
     else {
       await sleep(CLAIM_LEASE_SECONDS * 1_000);
@@ -231,9 +243,22 @@ export async function runChaos(
     }
     log('waiting for the queues to drain');
     const drained = await waitForDrain(running.directory, options.drainTimeoutSeconds * 1_000);
-    log(drained ? 'queues drained; checking' : `queues not drained within ${options.drainTimeoutSeconds} s; checking`);
+    log(drained ? 'queues drained' : `queues not drained within ${options.drainTimeoutSeconds} s`);
+    // Under the production lease the sweeper's own ticks resend an expired publish; nobody runs the
+    // claim-sweeper by hand, so the wait is a lease and a tick.
+    const resendClaims = options.productionLease
+      ? async () => undefined
+      : () => runCommand('src/commands/sweep.ts', ['claim-sweeper'], env, 'sweep-claim-sweeper');
+    const settleSeconds = options.productionLease
+      ? PRODUCTION_LEASE_SECONDS + SWEEP_TICK_SECONDS + RECOVERY_MARGIN_SECONDS
+      : PUBLISH_SETTLE_SECONDS;
+    const settled = await waitForPublishes(running.pool, () => remaining(running.directory), resendClaims, {
+      timeoutMs: settleSeconds * 1_000,
+      leaseMs: CLAIM_LEASE_SECONDS * 1_000,
+    });
+    log(settled ? 'stock publishes settled; checking' : `stock publishes unsettled after ${settleSeconds} s; checking`);
     const client = await createTemporalClient(running.config);
-    const checks = await verify({ plan, sent, client, ...running });
+    const checks = await verify({ plan, sent, orders, client, ...running });
     const recovery = await recoveryFigures(client, interrupted);
     checks.push(recoveryCheck(recovery));
     await client.connection.close();
@@ -286,7 +311,7 @@ export function formatReport(report: ChaosReport): string {
       `  ${(e.firedAt * 100).toFixed(0).padStart(3)} %  ${e.kind.padEnd(17)} ${e.note}${e.overlappedBy ? ` (overlapped by ${e.overlappedBy})` : ''}`,
   );
   return [
-    `chaos run, seed ${report.seed}: ${report.options.messages} messages over ${report.options.accounts} accounts, ${report.seconds.toFixed(0)} s`,
+    `chaos run, seed ${report.seed}: ${report.options.messages} messages over ${report.options.sellers} sellers, ${report.seconds.toFixed(0)} s`,
     'events:',
     ...events,
     '',

@@ -17,6 +17,9 @@ import { createLimiter } from '../../src/platform/concurrency';
 import type { ChaosPlan } from './plan';
 import type { Sent } from './workload';
 import { INITIAL_STOCK } from './workload';
+import type { PlacedOrders } from './marketplace-orders';
+import { expectedStock, listingsCheck, stockCheck } from './oracles/listings';
+import { halfDoneSagaCheck } from './oracles/sagas';
 
 export interface Check {
   name: string;
@@ -260,9 +263,33 @@ export interface VerifyInputs {
   sqs: SQSClient;
   directory: QueueDirectory;
   sim: SimulatorControl;
+  /** The orders buyers placed at the marketplaces during the run. */
+  orders: PlacedOrders;
 }
 
-export async function verify({ plan, sent, pool, client, sqs, directory, sim }: VerifyInputs): Promise<Check[]> {
+/** The end state across systems and the sagas' outcomes against the marketplaces' ledger (oracles/). */
+async function endStateChecks(
+  { plan, sent, pool, sim, orders }: VerifyInputs,
+  workflows: Map<string, WorkflowRecord>,
+): Promise<Check[]> {
+  const envelopes = sent.map((s) => s.envelope);
+  const completed = (envelope: Envelope) => workflows.get(workflowIdFor(envelope))?.status === 'COMPLETED';
+  const ledger = await sim.ledger({ operation: 'listings-update' });
+  return [
+    {
+      name: 'marketplace orders placed (refused)',
+      value: orders.placed.length,
+      violation: false,
+      detail: orders.refused.map((r) => r.reason),
+    },
+    await listingsCheck(pool, sim, plan),
+    await stockCheck(pool, expectedStock(plan, orders, envelopes, completed)),
+    await halfDoneSagaCheck(pool, plan, envelopes, workflows, ledger),
+  ];
+}
+
+export async function verify(inputs: VerifyInputs): Promise<Check[]> {
+  const { plan, sent, pool, client, sqs, directory, sim } = inputs;
   const expected = await expectedEnvelopes(pool, sent);
   const workflows = await describeAll(client, [...expected.keys()]);
   const letters = await deadLetters(sqs, directory, client, pool);
@@ -300,5 +327,6 @@ export async function verify({ plan, sent, pool, client, sqs, directory, sim }: 
     ...(await claimChecks(pool)),
     ...(await sagaChecks(pool, plan, sent, workflows, expected)),
     await inventoryCheck(pool),
+    ...(await endStateChecks(inputs, workflows)),
   ];
 }

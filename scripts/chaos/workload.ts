@@ -20,19 +20,22 @@ import { newEnvelope } from '../../src/contracts/envelope';
 export const INITIAL_STOCK = 1_000;
 const DAY = 86_400_000;
 
+/** What every listing asks for; the marketplaces start showing it, so any difference at the end is the run's. */
+export const LISTING_PRICE_PAISE = 49_900;
+
+/** Orders seeded as delivered, each one unit of the seller's first SKU; the first of them is returned. */
+export const SEEDED_DELIVERED_ORDERS = 3;
+
+/** One account of a seller: its listings of the seller's SKUs (known by our SKU ids), orders, payouts, a document. */
 function sellerData(account: PlannedAccount) {
   const at = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY).toISOString();
   const orderId = (n: number) => `${account.accountId}-o${n}`;
   return {
     marketplace: account.marketplace,
     accountId: account.accountId,
-    listings: account.skus.map((skuId) => ({
-      skuId,
-      quantity: 50,
-      pricePaise: 49_900,
-      atMarketplace: { quantity: 40, pricePaise: 45_000 },
-    })),
-    orders: [1, 2, 3].map((n) => ({
+    sellerId: account.sellerId,
+    listings: account.skus.map((skuId) => ({ skuId, quantity: INITIAL_STOCK, pricePaise: LISTING_PRICE_PAISE })),
+    orders: Array.from({ length: SEEDED_DELIVERED_ORDERS }, (_, i) => i + 1).map((n) => ({
       orderId: orderId(n),
       status: 'delivered',
       totalPaise: 49_900,
@@ -111,8 +114,8 @@ export function envelopeOf(message: PlannedMessage, seed: number): Envelope {
   return newEnvelope({
     type: message.type,
     accountId: message.account.accountId,
-    // Each chaos account is a seller of its own (SellerSeeder's default).
-    sellerId: message.account.accountId,
+    // The seller owns the stock: its stock work is one FIFO group across all its accounts.
+    sellerId: message.account.sellerId,
     marketplace: message.account.marketplace,
     idempotencyKey: message.idempotencyKey,
     dueAt: new Date().toISOString(),
@@ -127,6 +130,17 @@ export interface Sent {
   queue: string;
 }
 
+/** Time between two producer rounds. */
+export function producerRoundMs(plan: ChaosPlan): number {
+  const rounds = Math.max(...plan.messages.map((m) => m.round)) + 1;
+  return (plan.options.produceSeconds * 1_000) / rounds;
+}
+
+/** How long after the producer's start its last round (the final account syncs) is sent. */
+export function lastRoundAtMs(plan: ChaosPlan): number {
+  return Math.max(...plan.messages.map((m) => m.round)) * producerRoundMs(plan);
+}
+
 /**
  * Sends the plan's messages round by round, spreading the rounds over `produceSeconds`; calls
  * `onSent` after each round. A message SQS refuses is a failed run, not a skipped one.
@@ -138,7 +152,7 @@ export async function produce(
   onSent: (sent: Sent[]) => void,
 ): Promise<void> {
   const rounds = Math.max(...plan.messages.map((m) => m.round)) + 1;
-  const pauseMs = (plan.options.produceSeconds * 1_000) / rounds;
+  const pauseMs = producerRoundMs(plan);
   for (let round = 0; round < rounds; round += 1) {
     const batch = await Promise.all(
       plan.messages

@@ -8,7 +8,7 @@ import { QUEUES } from '../../../src/queues/catalogue';
 const options = (seed: number, rounds: number): ChaosOptions => ({
   seed,
   messages: 200,
-  accounts: 20,
+  sellers: 20,
   rounds,
   sagaFailures: 4,
   deadLetterAccounts: 1,
