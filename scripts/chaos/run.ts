@@ -32,6 +32,7 @@ import {
   seedDueSchedules,
   seedWorkload,
   sentClaims,
+  type SeededSchedule,
   type Sent,
 } from './workload';
 
@@ -182,12 +183,15 @@ export async function runChaos(
   const roles = startRoles(env, exits, log);
   const startSweep = (name: string) =>
     spawnLogged('src/commands/sweep.ts', [name], env, path.join(LOGS, `sweep-${name}.log`));
+  const seededSchedules: SeededSchedule[] = [];
   try {
     const targets: EventTargets = {
       servers,
       ...roles,
       startSweep,
-      seedDueSchedules: () => seedDueSchedules(running.pool, plan.accounts),
+      seedDueSchedules: async () => {
+        seededSchedules.push(...(await seedDueSchedules(running.pool, plan.accounts)));
+      },
       claimsInFlight: (signal) => claimsInFlight(running.pool, signal),
     };
     const { sent, events } = await exercise(running, plan, targets, log);
@@ -197,7 +201,7 @@ export async function runChaos(
     const drained = await waitForDrain(running.directory, options.drainTimeoutSeconds * 1_000);
     log(drained ? 'queues drained; checking' : `queues not drained within ${options.drainTimeoutSeconds} s; checking`);
     const client = await createTemporalClient(running.config);
-    const checks = await verify({ plan, sent, client, ...running });
+    const checks = await verify({ plan, sent, client, seededSchedules, ...running });
     await client.connection.close();
     const describe = (c: RoleExit) => `${c.role}: code ${c.code}, signal ${c.signal}`;
     const crashes = exits.filter((exit) => exit.wasReady);
