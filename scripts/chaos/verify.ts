@@ -159,11 +159,12 @@ function sweepChecks(verdict: SweepVerdict): Check[] {
       detail: verdict.lost,
     },
     {
-      name: 'sweep messages owed by no seeded schedule',
+      name: 'unexpected scheduled-type sweep messages (owed by no seeded schedule, or sent twice)',
       value: verdict.extra.length,
-      violation: false,
+      violation: true,
       detail: verdict.extra,
     },
+    { name: "other sweeps' messages (outbox publishes, ...)", value: verdict.other.length, violation: false },
   ];
 }
 

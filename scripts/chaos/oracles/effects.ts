@@ -8,14 +8,16 @@
  *   pushes of one account write the same price twice in a row;
  * - a saga's undo restores the snapshot it read, which can equal what its forward step just wrote;
  * - a stock push whose outcome was unknown to one message (lost answer, activity given up) is pushed
- *   again by the next message that finds the listing behind, with the same quantity.
+ *   again by the next message that finds the listing behind, with the same quantity;
+ * - a SKU's stock moves to a new version without changing what the listing shows (a reservation
+ *   committed: stock and reserved drop together), and the new version is published.
  * Each of these is a second, separate decision: another message, or the undo of a step rather than the
  * step. A retry of one step that derives a new key (the bug this check exists for) is the same decision
  * applied twice. So a pair of consecutive equal writes is excused only when both writes can be traced
  * to a decision and the decisions differ. The trace uses the message keys the harness itself knows
- * (those it sent, and the sweep messages it found in Temporal), never the key's exact spelling: the
- * run scope, any suffix and any hash in the key are ignored, and a write with no key, or a key that
- * names no known message, cannot be traced, so it is never excused. Edits made outside the API (the
+ * (those it sent, and the messages it found in Temporal) and a stock push's state (its version), never
+ * the rest of the key's spelling: a run scope or any suffix is ignored, and a write with no key, or a
+ * key that names neither a known message nor a stock state, cannot be traced, so it is never excused. Edits made outside the API (the
  * simulator's setListing) are not in the ledger; the chaos workload makes none during a run.
  */
 import type { SimLedgerEntry, SimListingChange } from '../../../simulator/src/control';
@@ -31,22 +33,25 @@ interface Write {
   key: string | null;
 }
 
-/** `stock:<account>:<sku or batch hash>:v<version>`: a stock push's version, without what follows it. */
-const STOCK_VERSION = /^stock:[^:]+:[^:]+(:v\d+)?/;
+/** `stock:<account>:<sku>:v<version>` or `stock:<account>:<hash of SKU versions>`, without what follows. */
+const STOCK_STATE = /^stock:[^:]+:(?:[^:]+:v\d+|[0-9a-f]{32})/;
 
 /**
- * The decision a write's key traces to: the longest known message key it contains, whether it is an
- * undo, and for a stock push its version. Undefined when it names no known message.
+ * The decision a write's key traces to: for a stock push, the stock state it publishes (the SKU's
+ * version, or the batch's hash of SKU versions: a new version is a new decision, even when the shown
+ * quantity comes out the same, as a reservation's commit leaves it); the longest known message key it
+ * contains; whether it is an undo. Anything after those (a run scope, a suffix) is ignored.
+ * Undefined when it names neither a stock state nor a known message.
  */
 export function decisionOf(key: string | null, messageKeys: readonly string[]): string | undefined {
   if (!key) return undefined;
   const message = messageKeys
     .filter((messageKey) => key.includes(messageKey))
     .reduce<string | undefined>((longest, k) => (longest && longest.length >= k.length ? longest : k), undefined);
-  if (!message) return undefined;
-  const stock = STOCK_VERSION.exec(key)?.[0] ?? '';
+  const stock = STOCK_STATE.exec(key)?.[0];
+  if (!message && !stock) return undefined;
   const undo = /:undo(:|$)/.test(key) ? 'undo' : 'forward';
-  return `${stock}|${message}|${undo}`;
+  return `${stock ?? ''}|${message ?? ''}|${undo}`;
 }
 
 function writesPerField(ledger: readonly SimLedgerEntry[], messageKeys: readonly string[]): Map<string, Write[]> {

@@ -59,7 +59,10 @@ export interface FoundMessage {
 export interface SweepVerdict {
   owed: number;
   lost: string[];
+  /** Messages of a scheduled type that no seeded schedule owes, or a second one for an owed message. */
   extra: string[];
+  /** Messages of other types (other sweeps' work: the outbox's publishes, token refreshes, ...). */
+  other: string[];
   /** The workflow ids of owed messages found (for the order and saga checks). */
   found: Map<string, Envelope>;
 }
@@ -85,8 +88,14 @@ export function matchSweepMessages(owed: readonly OwedMessage[], candidates: rea
       lost.push(`${identity} (schedule ${message.scheduleId}): ${matches.length ? 'not completed' : 'no workflow'}`);
     extra.push(...matches.slice(1).map((match) => `${match.workflowId}: a second workflow for ${identity}`));
   }
-  for (const [identity, matches] of byIdentity)
-    if (!owedIdentities.has(identity))
-      extra.push(...matches.map((match) => `${match.workflowId}: owed by no seeded schedule`));
-  return { owed: owed.length, lost, extra, found };
+  const other: string[] = [];
+  const scheduledTypes = new Set<string>(Object.values(MESSAGE_OF_KIND));
+  for (const [identity, matches] of byIdentity) {
+    if (owedIdentities.has(identity)) continue;
+    for (const match of matches) {
+      if (scheduledTypes.has(match.envelope.type)) extra.push(`${match.workflowId}: owed by no seeded schedule`);
+      else other.push(match.workflowId);
+    }
+  }
+  return { owed: owed.length, lost, extra, other, found };
 }
