@@ -89,6 +89,7 @@ export interface PlannedSeller {
 export interface PlannedMessage {
   /** Position in the producer's sequence; per account this is the send order. */
   index: number;
+  /** The producer's round; an account's messages of one round go out together, as a burst. */
   round: number;
   type: MessageType;
   account: PlannedAccount;
@@ -166,19 +167,33 @@ function pickType(rng: Rng): MessageType {
   return TYPE_WEIGHTS[0]![0];
 }
 
+/** Most consecutive messages of one account sent together (one SendMessageBatch holds at most 10). */
+export const MAX_BURST = 4;
+
+/**
+ * Round by round, each account gets a burst of 1 to MAX_BURST consecutive messages, sent together so
+ * a receive can return several of one FIFO group at once; per account, `index` is the send order.
+ */
 function planMessages(rng: Rng, accounts: PlannedAccount[], count: number): PlannedMessage[] {
-  return Array.from({ length: count }, (_, index): PlannedMessage => {
-    const account = accounts[index % accounts.length]!;
-    const type = pickType(rng);
-    return {
-      index,
-      round: Math.floor(index / accounts.length),
-      type,
-      account,
-      idempotencyKey: `${type}:${account.accountId}:p${index}`,
-      payload: type === 'inventory.deduct' ? { skuId: rng.pick(account.skus), quantity: rng.int(1, 3) } : {},
-    };
-  });
+  const messages: PlannedMessage[] = [];
+  for (let round = 0; messages.length < count; round += 1) {
+    for (const account of accounts) {
+      const burst = Math.min(rng.int(1, MAX_BURST), count - messages.length);
+      for (let i = 0; i < burst; i += 1) {
+        const index = messages.length;
+        const type = pickType(rng);
+        messages.push({
+          index,
+          round,
+          type,
+          account,
+          idempotencyKey: `${type}:${account.accountId}:p${index}`,
+          payload: type === 'inventory.deduct' ? { skuId: rng.pick(account.skus), quantity: rng.int(1, 3) } : {},
+        });
+      }
+    }
+  }
+  return messages;
 }
 
 /** Faults on every marketplace at low rates: what a busy day looks like. */

@@ -36,6 +36,7 @@ import {
   seedDueSchedules,
   seedWorkload,
   sentClaims,
+  type SeededSchedule,
   type Sent,
 } from './workload';
 
@@ -221,12 +222,15 @@ export async function runChaos(
   const startSweep = (name: string) =>
     spawnLogged('src/commands/sweep.ts', [name], env, path.join(LOGS, `sweep-${name}.log`));
   const interrupted: InterruptedSweep[] = [];
+  const seededSchedules: SeededSchedule[] = [];
   try {
     const targets: EventTargets = {
       servers,
       ...roles,
       startSweep,
-      seedDueSchedules: () => seedDueSchedules(running.pool, plan.accounts),
+      seedDueSchedules: async () => {
+        seededSchedules.push(...(await seedDueSchedules(running.pool, plan.accounts)));
+      },
       claimsInFlight: (signal) => claimsInFlight(running.pool, signal),
       sweepKilled: async (killedAt) => {
         const sweep = await unsentClaims(running.pool, killedAt);
@@ -258,7 +262,7 @@ export async function runChaos(
     });
     log(settled ? 'stock publishes settled; checking' : `stock publishes unsettled after ${settleSeconds} s; checking`);
     const client = await createTemporalClient(running.config);
-    const checks = await verify({ plan, sent, orders, client, ...running });
+    const checks = await verify({ plan, sent, orders, client, seededSchedules, ...running });
     const recovery = await recoveryFigures(client, interrupted);
     checks.push(recoveryCheck(recovery));
     await client.connection.close();

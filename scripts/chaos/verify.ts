@@ -1,11 +1,13 @@
 /**
  * The run's verdict, from what the servers hold afterwards: Temporal's record of every workflow, the
- * DLQs, the simulator's ledger of mutations, and PostgreSQL's claims, sagas and stock.
+ * DLQs, the simulator's ledger of mutations, and PostgreSQL's claims, sagas and stock. What was owed
+ * comes from the harness's own record (the producer's messages, the schedules it seeded), never from
+ * tables the code under test writes (scripts/chaos/oracles/).
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import type { SimulatorControl } from '../../simulator/src/control';
+import type { SimLedgerEntry, SimulatorControl } from '../../simulator/src/control';
 import { workflowIdFor } from '../../src/contracts/workflows';
 import { peekDeadLetters } from '../../src/queues/dead-letters';
 import { QUEUES } from '../../src/queues/catalogue';
@@ -13,9 +15,13 @@ import type { Envelope } from '../../src/contracts/envelope';
 import type { QueueDirectory } from '../../src/queues/queue-urls';
 import { SAFETY_NET_REASON } from '../../src/queues/dead-letter-record';
 import { QueueMessages } from '../../src/queues/queue-messages';
-import { createLimiter } from '../../src/platform/concurrency';
+import { queueForMessage } from '../../src/queues/routing';
 import type { ChaosPlan } from './plan';
-import type { Sent } from './workload';
+import type { SeededSchedule, Sent } from './workload';
+import { duplicateEffects } from './oracles/effects';
+import { orderViolations, type GroupMessage } from './oracles/order';
+import { matchSweepMessages, owedSweepMessages, type SweepVerdict } from './oracles/sweeps';
+import { finalStatus, temporalWorkflows, type TemporalWorkflow } from './oracles/temporal';
 import { INITIAL_STOCK } from './workload';
 import type { PlacedOrders } from './marketplace-orders';
 import { expectedStock, listingsCheck, stockCheck } from './oracles/listings';
@@ -38,29 +44,6 @@ interface WorkflowRecord {
 interface DeadLetterRecord {
   key: string;
   reason: string;
-}
-
-/** Every message that was sent: the producer's and each sweep's (their claims). */
-async function expectedEnvelopes(pool: Pool, sent: Sent[]): Promise<Map<string, Envelope>> {
-  const { rows } = await pool.query<{ envelope: Envelope }>('SELECT envelope FROM dispatch_claims');
-  return new Map([...sent.map((s) => s.envelope), ...rows.map((r) => r.envelope)].map((e) => [workflowIdFor(e), e]));
-}
-
-async function describeAll(client: Client, ids: string[]): Promise<Map<string, WorkflowRecord>> {
-  const limit = createLimiter(16);
-  const records = await Promise.all(
-    ids.map((id) =>
-      limit(async (): Promise<[string, WorkflowRecord]> => {
-        try {
-          const { status, startTime, closeTime } = await client.workflow.getHandle(id).describe();
-          return [id, { status: status.name, startTime, closeTime }];
-        } catch {
-          return [id, { status: 'NOT_FOUND' }];
-        }
-      }),
-    ),
-  );
-  return new Map(records);
 }
 
 async function failureOf(client: Client, workflowId: string): Promise<string> {
@@ -106,14 +89,15 @@ async function deadLetters(
 function lostCheck(expected: Map<string, Envelope>, workflows: Map<string, WorkflowRecord>, dead: Set<string>): Check {
   const lost = [...expected.keys()].filter((id) => workflows.get(id)?.status !== 'COMPLETED' && !dead.has(id));
   return {
-    name: 'lost (neither completed nor in a DLQ)',
+    name: 'lost producer messages (neither completed nor in a DLQ)',
     value: lost.length,
     violation: true,
     detail: lost.map((id) => `${id}: ${workflows.get(id)?.status}`),
   };
 }
 
-function duplicateCheck(ledger: Awaited<ReturnType<SimulatorControl['ledger']>>): Check {
+/** Kept from before the per-effect check: a key the simulator applied twice would be its own bug. */
+function keyDuplicateCheck(ledger: SimLedgerEntry[]): Check {
   const applied = new Map<string, number>();
   for (const entry of ledger) {
     if (entry.outcome !== 'applied' || !entry.idempotencyKey) continue;
@@ -129,27 +113,62 @@ function duplicateCheck(ledger: Awaited<ReturnType<SimulatorControl['ledger']>>)
   };
 }
 
-/** Per account and FIFO queue: each message's workflow started after, and closed after, the previous one's. */
-function orderCheck(sent: Sent[], workflows: Map<string, WorkflowRecord>): Check {
-  const chains = new Map<string, Sent[]>();
-  for (const s of sent) {
-    if (!QUEUES.find((q) => q.name === s.queue)?.fifo) continue;
-    const chain = `${s.envelope.accountId} ${s.queue}`;
-    chains.set(chain, [...(chains.get(chain) ?? []), s]);
+/** The same value written to one listing field twice in a row by one decision (oracles/effects.ts). */
+function effectDuplicateCheck(ledger: SimLedgerEntry[], workflows: Map<string, TemporalWorkflow>, sent: Sent[]): Check {
+  const messageKeys = [
+    ...new Set([
+      ...sent.map((s) => s.envelope.idempotencyKey),
+      ...[...workflows.values()].flatMap((w) => (w.envelope ? [w.envelope.idempotencyKey] : [])),
+    ]),
+  ];
+  const duplicates = duplicateEffects(ledger, messageKeys);
+  return {
+    name: 'duplicate effects (one listing field, same value, twice in a row)',
+    value: duplicates.length,
+    violation: true,
+    detail: duplicates,
+  };
+}
+
+/** Every FIFO group (account x FIFO queue) of every message Temporal ran, the sweeps' included (oracles/order.ts). */
+function orderCheck(sent: Sent[], workflows: Map<string, TemporalWorkflow>): Check {
+  const sendIndex = new Map(sent.map((s) => [workflowIdFor(s.envelope), s.message.index]));
+  const groups = new Map<string, GroupMessage[]>();
+  for (const workflow of workflows.values()) {
+    const envelope = workflow.envelope;
+    if (!envelope) continue;
+    const queue = queueForMessage(envelope.type, envelope.marketplace);
+    if (!queue.fifo) continue;
+    const group = `${envelope.accountId} ${queue.name}`;
+    const index = sendIndex.get(workflow.workflowId);
+    const message = {
+      workflowId: workflow.workflowId,
+      runs: workflow.runs,
+      ...(index !== undefined && { sendIndex: index }),
+    };
+    groups.set(group, [...(groups.get(group) ?? []), message]);
   }
-  const violations: string[] = [];
-  for (const [chain, messages] of chains) {
-    const done = messages
-      .sort((a, b) => a.message.index - b.message.index)
-      .map((s) => ({ id: workflowIdFor(s.envelope), run: workflows.get(workflowIdFor(s.envelope)) }))
-      .filter((m) => m.run?.status === 'COMPLETED');
-    for (let i = 1; i < done.length; i += 1) {
-      const [before, after] = [done[i - 1]!, done[i]!];
-      if (after.run!.startTime! < before.run!.closeTime! || after.run!.closeTime! < before.run!.closeTime!)
-        violations.push(`${chain}: ${after.id} ran before ${before.id} had finished`);
-    }
-  }
+  const violations = orderViolations(groups);
   return { name: 'FIFO order violations', value: violations.length, violation: true, detail: violations };
+}
+
+function sweepChecks(verdict: SweepVerdict): Check[] {
+  return [
+    { name: 'sweep messages owed by the seeded schedules', value: verdict.owed, violation: false },
+    {
+      name: 'lost sweep messages (owed, neither completed nor in a DLQ)',
+      value: verdict.lost.length,
+      violation: true,
+      detail: verdict.lost,
+    },
+    {
+      name: 'unexpected scheduled-type sweep messages (owed by no seeded schedule, or sent twice)',
+      value: verdict.extra.length,
+      violation: true,
+      detail: verdict.extra,
+    },
+    { name: "other sweeps' messages (outbox publishes, ...)", value: verdict.other.length, violation: false },
+  ];
 }
 
 async function claimChecks(pool: Pool): Promise<Check[]> {
@@ -265,6 +284,8 @@ export interface VerifyInputs {
   sim: SimulatorControl;
   /** The orders buyers placed at the marketplaces during the run. */
   orders: PlacedOrders;
+  /** Every schedule the harness made due for a sweep, as it seeded it. */
+  seededSchedules: SeededSchedule[];
 }
 
 /** The end state across systems and the sagas' outcomes against the marketplaces' ledger (oracles/). */
@@ -288,13 +309,35 @@ async function endStateChecks(
   ];
 }
 
+/** Each workflow's final status, with its first start and last close. */
+function recordsOf(workflows: Map<string, TemporalWorkflow>): Map<string, WorkflowRecord> {
+  return new Map(
+    [...workflows].map(([id, w]) => [
+      id,
+      { status: finalStatus(w), startTime: w.runs[0]?.start, closeTime: w.runs.at(-1)?.close },
+    ]),
+  );
+}
+
 export async function verify(inputs: VerifyInputs): Promise<Check[]> {
-  const { plan, sent, pool, client, sqs, directory, sim } = inputs;
-  const expected = await expectedEnvelopes(pool, sent);
-  const workflows = await describeAll(client, [...expected.keys()]);
+  const { plan, sent, pool, client, sqs, directory, sim, seededSchedules } = inputs;
+  const produced = new Map(sent.map((s) => [workflowIdFor(s.envelope), s.envelope]));
+  const workflows = await temporalWorkflows(client, produced);
+  const records = recordsOf(workflows);
   const letters = await deadLetters(sqs, directory, client, pool);
   const dead = new Set(letters.map((letter) => letter.key));
-  const completed = [...workflows.values()].filter((w) => w.status === 'COMPLETED').length;
+  const sweeps = matchSweepMessages(
+    owedSweepMessages(seededSchedules, new Date()),
+    [...workflows.values()]
+      .filter((w) => w.envelope && !produced.has(w.workflowId))
+      .map((w) => ({
+        workflowId: w.workflowId,
+        envelope: w.envelope!,
+        settled: finalStatus(w) === 'COMPLETED' || dead.has(w.workflowId),
+      })),
+  );
+  const expected = new Map([...produced, ...sweeps.found]);
+  const completed = [...expected.keys()].filter((id) => records.get(id)?.status === 'COMPLETED').length;
   const planned = new Set(plan.expected.deadLetterAccounts);
   // A saga that compensated (or needs attention) fails its workflow, so its message is dead-lettered.
   const plannedSagas = new Set(
@@ -306,8 +349,9 @@ export async function verify(inputs: VerifyInputs): Promise<Check[]> {
   const unexplained = letters.filter(
     (letter) => !planned.has(letter.key.split('/')[1] ?? '') && !plannedSagas.has(letter.key),
   );
+  const ledger = await sim.ledger();
   return [
-    { name: 'messages sent (producer + sweeps)', value: expected.size, violation: false },
+    { name: 'messages sent (producer + owed by sweeps)', value: sent.length + sweeps.owed, violation: false },
     { name: 'completed', value: completed, violation: false },
     {
       name: 'in a DLQ, with a reason',
@@ -321,12 +365,14 @@ export async function verify(inputs: VerifyInputs): Promise<Check[]> {
       violation: true,
       detail: unexplained.map((l) => `${l.key}: ${l.reason}`),
     },
-    lostCheck(expected, workflows, dead),
-    duplicateCheck(await sim.ledger()),
+    lostCheck(produced, records, dead),
+    ...sweepChecks(sweeps),
+    keyDuplicateCheck(ledger),
+    effectDuplicateCheck(ledger, workflows, sent),
     orderCheck(sent, workflows),
     ...(await claimChecks(pool)),
-    ...(await sagaChecks(pool, plan, sent, workflows, expected)),
+    ...(await sagaChecks(pool, plan, sent, records, expected)),
     await inventoryCheck(pool),
-    ...(await endStateChecks(inputs, workflows)),
+    ...(await endStateChecks(inputs, records)),
   ];
 }

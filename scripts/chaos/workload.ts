@@ -1,7 +1,8 @@
 /**
  * The run's data and traffic: sellers seeded in PostgreSQL and the simulator, due schedules for the
- * scheduling sweep, and a producer that sends the planned messages round by round (one message per
- * account per round, so each account's FIFO messages are sent strictly in plan order).
+ * scheduling sweep, and a producer that sends the planned messages round by round (a burst of an
+ * account's consecutive messages per round, so each account's FIFO messages are sent strictly in plan
+ * order, several of one group at a time).
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Pool } from 'pg';
@@ -68,20 +69,41 @@ export function scheduleKindsOf(account: PlannedAccount): string[] {
 export const scheduleCount = (accounts: readonly PlannedAccount[]) =>
   accounts.reduce((sum, account) => sum + scheduleKindsOf(account).length, 0);
 
+/** Daily: a seeded schedule is due once in a run (a run lasts minutes, not days). */
+const SEEDED_CADENCE = '1d';
+
+/** A schedule the harness made due: what a scheduling sweep then owes (scripts/chaos/oracles/sweeps.ts). */
+export interface SeededSchedule {
+  scheduleId: string;
+  accountId: string;
+  kind: string;
+  cadence: string;
+  nextRunAt: Date;
+}
+
 /**
  * One due schedule of four kinds per account: the scheduling sweep's share of the traffic. Seeded
- * just before a sweep the run interrupts, so that sweep has work to be interrupted in.
+ * just before a sweep the run interrupts, so that sweep has work to be interrupted in. Returns what
+ * it seeded, read from its own INSERT, for the lost-message oracle.
  */
-export async function seedDueSchedules(pool: Pool, accounts: PlannedAccount[]): Promise<void> {
+export async function seedDueSchedules(pool: Pool, accounts: PlannedAccount[]): Promise<SeededSchedule[]> {
   const rows = accounts.flatMap((account) =>
     scheduleKindsOf(account).map((kind) => ({ account: account.accountId, kind, payload: {} })),
   );
-  await pool.query(
+  const { rows: seeded } = await pool.query<{ id: string; account_id: string; kind: string; next_run_at: Date }>(
     `INSERT INTO schedules (account_id, kind, cadence, payload, next_run_at)
-     SELECT r.account, r.kind, '1d', r.payload, now() - interval '1 minute'
-       FROM jsonb_to_recordset($1::jsonb) AS r(account text, kind text, payload jsonb)`,
-    [JSON.stringify(rows)],
+     SELECT r.account, r.kind, $2, r.payload, now() - interval '1 minute'
+       FROM jsonb_to_recordset($1::jsonb) AS r(account text, kind text, payload jsonb)
+     RETURNING id, account_id, kind, next_run_at`,
+    [JSON.stringify(rows), SEEDED_CADENCE],
   );
+  return seeded.map((row) => ({
+    scheduleId: String(row.id),
+    accountId: row.account_id,
+    kind: row.kind,
+    cadence: SEEDED_CADENCE,
+    nextRunAt: row.next_run_at,
+  }));
 }
 
 /** Messages the sweeps have sent so far. */
@@ -141,9 +163,24 @@ export function lastRoundAtMs(plan: ChaosPlan): number {
   return Math.max(...plan.messages.map((m) => m.round)) * producerRoundMs(plan);
 }
 
+/** The outgoing SQS messages of one burst (one account's messages of one round), in send order. */
+async function outgoingBurst(directory: QueueDirectory, plan: ChaosPlan, burst: PlannedMessage[]) {
+  return Promise.all(
+    burst.map(async (message) => {
+      const envelope = envelopeOf(message, plan.options.seed);
+      const queue = queueForMessage(message.type, message.account.marketplace);
+      const body = serializeEnvelope(envelope);
+      const outgoing = outgoingEnvelope(envelope, body, queue, await directory.url(queue));
+      return { sent: { message, envelope, queue: queue.name }, outgoing };
+    }),
+  );
+}
+
 /**
  * Sends the plan's messages round by round, spreading the rounds over `produceSeconds`; calls
- * `onSent` after each round. A message SQS refuses is a failed run, not a skipped one.
+ * `onSent` after each round. Each account's burst is sent on its own (one SendMessageBatch per
+ * queue), so its messages of one FIFO group keep their send order; the bursts of different accounts
+ * go out at once. A message SQS refuses is a failed run, not a skipped one.
  */
 export async function produce(
   sqs: SQSClient,
@@ -154,24 +191,22 @@ export async function produce(
   const rounds = Math.max(...plan.messages.map((m) => m.round)) + 1;
   const pauseMs = producerRoundMs(plan);
   for (let round = 0; round < rounds; round += 1) {
-    const batch = await Promise.all(
-      plan.messages
-        .filter((m) => m.round === round)
-        .map(async (message) => {
-          const envelope = envelopeOf(message, plan.options.seed);
-          const queue = queueForMessage(message.type, message.account.marketplace);
-          const body = serializeEnvelope(envelope);
-          const outgoing = outgoingEnvelope(envelope, body, queue, await directory.url(queue));
-          return { sent: { message, envelope, queue: queue.name }, outgoing };
-        }),
+    const bursts = plan.accounts
+      .map((account) => plan.messages.filter((m) => m.round === round && m.account === account))
+      .filter((burst) => burst.length > 0);
+    const sent = await Promise.all(
+      bursts.map(async (burst) => {
+        const batch = await outgoingBurst(directory, plan, burst);
+        const outcome = await sendInBatches(
+          sqs,
+          batch.map((b) => b.outgoing),
+        );
+        if (outcome.failed.length)
+          throw new Error(`producer: SQS refused ${outcome.failed.map((f) => `${f.key} (${f.reason})`).join(', ')}`);
+        return batch.map((b) => b.sent);
+      }),
     );
-    const outcome = await sendInBatches(
-      sqs,
-      batch.map((b) => b.outgoing),
-    );
-    if (outcome.failed.length)
-      throw new Error(`producer: SQS refused ${outcome.failed.map((f) => `${f.key} (${f.reason})`).join(', ')}`);
-    onSent(batch.map((b) => b.sent));
+    onSent(sent.flat());
     await sleep(pauseMs);
   }
 }
