@@ -27,24 +27,26 @@ export interface ChaosServers {
 
 export function chaosServers(seed: number): ChaosServers {
   const dataDir = (name: string) => path.join(CHAOS_DIR, name);
+  // The port in the name keeps each run's pid file (.data/pids/<name>.pid) and log apart: two runs
+  // on one machine (their own CHAOS_*_PORT) must never stop or crash each other's servers.
+  const postgresPort = portFromEnv('CHAOS_POSTGRES_PORT', 25432);
+  const redisPort = portFromEnv('CHAOS_REDIS_PORT', 26379);
+  const temporalPort = portFromEnv('CHAOS_TEMPORAL_PORT', 27333);
+  const simulatorPort = portFromEnv('CHAOS_SIMULATOR_PORT', 28190);
   return {
     postgres: postgresService({
-      name: 'chaos-postgres',
-      port: portFromEnv('CHAOS_POSTGRES_PORT', 25432),
+      name: `chaos-postgres-${postgresPort}`,
+      port: postgresPort,
       dataDir: dataDir('postgres'),
     }),
-    redis: redisService({
-      name: 'chaos-redis',
-      port: portFromEnv('CHAOS_REDIS_PORT', 26379),
-      dataDir: dataDir('redis'),
-    }),
+    redis: redisService({ name: `chaos-redis-${redisPort}`, port: redisPort, dataDir: dataDir('redis') }),
     temporal: temporalService({
-      name: 'chaos-temporal',
-      port: portFromEnv('CHAOS_TEMPORAL_PORT', 27333),
+      name: `chaos-temporal-${temporalPort}`,
+      port: temporalPort,
       uiPort: portFromEnv('CHAOS_TEMPORAL_UI_PORT', 28333),
       dataDir: dataDir('temporal'),
     }),
-    simulator: simulatorService({ name: 'chaos-simulator', port: portFromEnv('CHAOS_SIMULATOR_PORT', 28190), seed }),
+    simulator: simulatorService({ name: `chaos-simulator-${simulatorPort}`, port: simulatorPort, seed }),
   };
 }
 
