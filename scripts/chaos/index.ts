@@ -1,17 +1,18 @@
 /**
- * `npm run chaos [-- --seed N --messages N --accounts N --rounds N]`: the pipeline under process
- * kills, server restarts and marketplace faults. Prints the checks and exits 1 on any violation;
+ * `npm run chaos [-- --seed N --messages N --accounts N --rounds N --sqs elasticmq|fauxqs]`: the
+ * pipeline under process kills, server restarts, lost SQS answers and marketplace faults. Prints the checks and exits 1 on any violation;
  * the seed printed at the start replays the same plan.
  */
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FatalError, runMain } from '../../src/platform/main';
-import type { ChaosOptions } from './plan';
+import { CHAOS_SQS_SERVERS, type ChaosOptions, type ChaosSqsServer } from './plan';
 import { formatReport, runChaos, writeReport } from './run';
 import { CHAOS_DIR } from './servers';
 
 /** The full run: at least 2,000 messages over 50 accounts, every fault twice. */
 export const FULL_RUN: Omit<ChaosOptions, 'seed'> = {
+  sqs: 'elasticmq',
   messages: 2_000,
   accounts: 60,
   rounds: 2,
@@ -28,6 +29,13 @@ function wholeNumber(name: string, raw: string | undefined, fallback: number): n
   return value;
 }
 
+function sqsServer(raw: string | undefined): ChaosSqsServer {
+  if (raw === undefined) return FULL_RUN.sqs;
+  const server = CHAOS_SQS_SERVERS.find((name) => name === raw);
+  if (!server) throw new FatalError(`--sqs must be one of ${CHAOS_SQS_SERVERS.join(', ')}, got "${raw}"`);
+  return server;
+}
+
 function optionsFromArgs(): ChaosOptions {
   const { values } = parseArgs({
     options: {
@@ -35,6 +43,7 @@ function optionsFromArgs(): ChaosOptions {
       messages: { type: 'string' },
       accounts: { type: 'string' },
       rounds: { type: 'string' },
+      sqs: { type: 'string' },
     },
   });
   return {
@@ -43,6 +52,7 @@ function optionsFromArgs(): ChaosOptions {
     messages: wholeNumber('messages', values.messages, FULL_RUN.messages),
     accounts: Math.max(1, wholeNumber('accounts', values.accounts, FULL_RUN.accounts)),
     rounds: wholeNumber('rounds', values.rounds, FULL_RUN.rounds),
+    sqs: sqsServer(values.sqs),
   };
 }
 
