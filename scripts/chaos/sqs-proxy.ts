@@ -31,6 +31,7 @@ export interface LossWindowResult {
 
 interface LossWindow extends LossWindowResult {
   probability: number;
+  maxLost: number;
 }
 
 const bump = (counts: Record<string, number>, action: string) => (counts[action] = (counts[action] ?? 0) + 1);
@@ -96,10 +97,10 @@ export class SqsFaultProxy {
     this.agent.destroy();
   }
 
-  /** From now on, loses each answer of `family` with `probability`, until `endLoss`. */
-  loseAnswers(family: SqsAnswerFamily, probability: number): void {
+  /** From now on, loses each answer of `family` with `probability` (at most `maxLost` of them), until `endLoss`. */
+  loseAnswers(family: SqsAnswerFamily, probability: number, maxLost = Infinity): void {
     if (probability < 0 || probability > 1) throw new Error(`a loss probability is in [0, 1], got ${probability}`);
-    this.window = { family, probability, seen: {}, lost: {} };
+    this.window = { family, probability, maxLost, seen: {}, lost: {} };
   }
 
   /** What the open window saw and lost so far. */
@@ -119,7 +120,7 @@ export class SqsFaultProxy {
     const window = this.window;
     if (!window || !(SQS_ANSWER_FAMILIES[window.family] as readonly string[]).includes(action)) return false;
     bump(window.seen, action);
-    if (this.rng.float() >= window.probability) return false;
+    if (total(window.lost) >= window.maxLost || this.rng.float() >= window.probability) return false;
     bump(window.lost, action);
     this.lostTotals[window.family] += 1;
     return true;
