@@ -1,6 +1,7 @@
 /**
  * The reduced chaos run (docs/chaos.md): a few hundred messages over 50 accounts through the real
- * roles while each role is killed once, each server restarted once, and the marketplaces misbehave.
+ * roles on ElasticMQ while each role is killed once, each server restarted once, the SQS fault proxy
+ * loses send, receive and delete answers once each, and the marketplaces misbehave.
  * `CHAOS_SEED` replays a run; the default seed keeps CI's plan the same from run to run.
  */
 import { CHAOS_EVENT_KINDS } from '../../scripts/chaos/plan';
@@ -34,6 +35,13 @@ it('loses nothing, does nothing twice and keeps each account in order under kill
   });
   // Every planned kind of event happened, and the run really moved the traffic.
   expect(new Set(report.events.map((event) => event.kind)).size).toBe(CHAOS_EVENT_KINDS.length);
+  // Each lost-answers window met calls of its kind and lost some of their answers.
+  expect(report.sqsAnswersLost).toEqual({
+    send: expect.any(Number),
+    receive: expect.any(Number),
+    delete: expect.any(Number),
+  });
+  expect(Math.min(...Object.values(report.sqsAnswersLost))).toBeGreaterThan(0);
   const completed = report.checks.find((check) => check.name === 'completed')!.value;
   expect(completed).toBeGreaterThanOrEqual(400);
 });
