@@ -1,8 +1,9 @@
 /**
  * Fires the plan's events when the run reaches their moment: SIGKILL of a poller, a worker or the
  * sweeper role (each started again after its down time), a scheduling sweep killed mid-run (then run
- * again to its end), restarts and crash-stops (SIGKILL) of Temporal, Redis and PostgreSQL, and
- * pauses (SIGSTOP, then SIGCONT) of a poller, a worker or the sweeper role. An event planned to
+ * again to its end), restarts and crash-stops (SIGKILL) of Temporal, Redis and PostgreSQL, pauses
+ * (SIGSTOP, then SIGCONT) of a poller, a worker or the sweeper role, and windows in which the SQS
+ * proxy loses the answers of sends, receives or deletes after SQS applied them. An event planned to
  * overlap the next one is not awaited: the next fires while it still lasts.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -11,9 +12,11 @@ import type { StackService } from '../stack/service';
 import type { ChaosEventKind, PlannedEvent } from './plan';
 import { runToEnd, type SupervisedRole } from './roles';
 import { crash, restart, type ChaosServers } from './servers';
+import { total, type SqsAnswerFamily, type SqsFaultProxy } from './sqs-proxy';
 
 export interface EventTargets {
   servers: ChaosServers;
+  sqsProxy: SqsFaultProxy;
   pollers: SupervisedRole[];
   workers: SupervisedRole[];
   sweeper: SupervisedRole;
@@ -88,6 +91,26 @@ async function interruptSweep(targets: EventTargets, runMs: number): Promise<str
   return `sweep SIGKILLed holding ${leftUnsent ?? 'some'} unsent claims; ran again to its end`;
 }
 
+/** Half the matching calls in a window: enough to hit most of them, while the others go through. */
+const LOSS_PROBABILITY = 0.5;
+/** A window that saw no call of its family stays open up to this much longer, so it loses something. */
+const LOSS_WINDOW_EXTENSION_MS = 30_000;
+
+async function loseAnswers(proxy: SqsFaultProxy, family: SqsAnswerFamily, windowMs: number): Promise<string> {
+  const opened = Date.now();
+  proxy.loseAnswers(family, LOSS_PROBABILITY);
+  await sleep(windowMs);
+  const deadline = Date.now() + LOSS_WINDOW_EXTENSION_MS;
+  let open = proxy.peekLoss();
+  while (open && total(open.lost) === 0 && Date.now() < deadline) {
+    await sleep(250);
+    open = proxy.peekLoss();
+  }
+  const { seen, lost } = proxy.endLoss()!;
+  const perAction = Object.keys(seen).map((action) => `${action} ${lost[action] ?? 0}/${seen[action]}`);
+  return `lost ${total(lost)} of ${total(seen)} ${family} answers in ${Date.now() - opened} ms${total(seen) ? ` (${perAction.join(', ')})` : ''}`;
+}
+
 function fire(event: PlannedEvent, targets: EventTargets): Promise<string> {
   const { servers, pollers, workers, sweeper } = targets;
   switch (event.kind) {
@@ -117,6 +140,12 @@ function fire(event: PlannedEvent, targets: EventTargets): Promise<string> {
       return pauseRole(workers[event.replica % workers.length]!, event.downMs);
     case 'pause-sweeper':
       return pauseRole(sweeper, event.downMs);
+    case 'lose-send-answers':
+      return loseAnswers(targets.sqsProxy, 'send', event.downMs);
+    case 'lose-receive-answers':
+      return loseAnswers(targets.sqsProxy, 'receive', event.downMs);
+    case 'lose-delete-answers':
+      return loseAnswers(targets.sqsProxy, 'delete', event.downMs);
   }
 }
 

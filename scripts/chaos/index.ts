@@ -1,17 +1,19 @@
 /**
- * `npm run chaos [-- --seed N --messages N --sellers N --rounds N --short-lease]`: the pipeline
- * under process kills, server restarts and crashes, pauses and marketplace faults. Prints the
- * checks and exits 1 on any violation; the seed printed at the start replays the same plan.
+ * `npm run chaos [-- --seed N --messages N --sellers N --rounds N --short-lease --sqs elasticmq|fauxqs]`:
+ * the pipeline under process kills, server restarts and crashes, pauses, lost SQS answers and
+ * marketplace faults. Prints the checks and exits 1 on any violation; the seed printed at the start
+ * replays the same plan.
  */
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FatalError, runMain } from '../../src/platform/main';
-import type { ChaosOptions } from './plan';
+import { CHAOS_SQS_SERVERS, type ChaosOptions, type ChaosSqsServer } from './plan';
 import { formatReport, runChaos, writeReport } from './run';
 import { CHAOS_DIR } from './servers';
 
 /** The full run: at least 2,000 messages over 60 sellers (about 150 accounts), every fault twice. */
 export const FULL_RUN: Omit<ChaosOptions, 'seed'> = {
+  sqs: 'elasticmq',
   messages: 2_000,
   sellers: 60,
   rounds: 2,
@@ -31,6 +33,13 @@ function wholeNumber(name: string, raw: string | undefined, fallback: number): n
   return value;
 }
 
+function sqsServer(raw: string | undefined): ChaosSqsServer {
+  if (raw === undefined) return FULL_RUN.sqs;
+  const server = CHAOS_SQS_SERVERS.find((name) => name === raw);
+  if (!server) throw new FatalError(`--sqs must be one of ${CHAOS_SQS_SERVERS.join(', ')}, got "${raw}"`);
+  return server;
+}
+
 function optionsFromArgs(): ChaosOptions {
   const { values } = parseArgs({
     options: {
@@ -39,6 +48,7 @@ function optionsFromArgs(): ChaosOptions {
       sellers: { type: 'string' },
       rounds: { type: 'string' },
       'short-lease': { type: 'boolean', default: false },
+      sqs: { type: 'string' },
     },
   });
   return {
@@ -48,6 +58,7 @@ function optionsFromArgs(): ChaosOptions {
     sellers: Math.max(1, wholeNumber('sellers', values.sellers, FULL_RUN.sellers)),
     rounds: wholeNumber('rounds', values.rounds, FULL_RUN.rounds),
     productionLease: !values['short-lease'],
+    sqs: sqsServer(values.sqs),
   };
 }
 

@@ -9,8 +9,14 @@ import { MARKETPLACES, type Marketplace } from '../../src/contracts/marketplaces
 import type { MessageType } from '../../src/contracts/envelope';
 import { finalSyncs, planMarketplaceOrders, type PlannedOrder } from './marketplace-orders';
 
+/** The SQS servers of the local stack a run can use: ElasticMQ hands out several messages of one FIFO group per receive, as AWS does; fauxqs one. */
+export const CHAOS_SQS_SERVERS = ['elasticmq', 'fauxqs'] as const;
+export type ChaosSqsServer = (typeof CHAOS_SQS_SERVERS)[number];
+
 export interface ChaosOptions {
   seed: number;
+  /** The SQS server behind the run's fault proxy. */
+  sqs: ChaosSqsServer;
   /** Messages the producer sends; the sweeps add one per seeded schedule. */
   messages: number;
   /** Sellers; most have accounts on two to four marketplaces listing the same SKUs, some only one. */
@@ -111,6 +117,9 @@ export const CHAOS_EVENT_KINDS = [
   'pause-poller',
   'pause-worker',
   'pause-sweeper',
+  'lose-send-answers',
+  'lose-receive-answers',
+  'lose-delete-answers',
 ] as const;
 export type ChaosEventKind = (typeof CHAOS_EVENT_KINDS)[number];
 
@@ -118,7 +127,10 @@ export interface PlannedEvent {
   kind: ChaosEventKind;
   /** Fires once this fraction of the producer's messages has left the queues. */
   atProgress: number;
-  /** How long the process or server stays down (for a sweep: how long it runs before the kill). */
+  /**
+   * How long the process or server stays down (for a sweep: how long it runs before the kill; for a
+   * lost-answers event: how long the SQS proxy loses answers).
+   */
   downMs: number;
   /** Which of the role's processes (two pollers, two workers). */
   replica: number;
@@ -287,6 +299,7 @@ const SWEEP_DEADLINE_MS = { min: 60_000, max: 90_000 };
 function downTime(rng: Rng, kind: ChaosEventKind): number {
   if (kind === 'interrupt-sweep') return rng.int(SWEEP_DEADLINE_MS.min, SWEEP_DEADLINE_MS.max);
   if (PAUSES.includes(kind)) return rng.int(PAUSE_MS.min, PAUSE_MS.max);
+  if (LOSS_WINDOWS.has(kind)) return rng.int(5_000, 10_000);
   return rng.int(1_000, 6_000);
 }
 
@@ -306,12 +319,20 @@ function overlapPairs(rng: Rng, events: PlannedEvent[], rounds: number): void {
     paired.add(crash);
   }
 }
+/** Events that open a window in which the SQS proxy loses answers; `downMs` is the window's length. */
+const LOSS_WINDOWS = new Set<ChaosEventKind>(['lose-send-answers', 'lose-receive-answers', 'lose-delete-answers']);
+
+/**
+ * Send windows open as the run starts, while the producer sends (through the proxy, with production's
+ * batch sender): later, only the sweeps' rare sends would meet them.
+ */
+const SEND_LOSS_PROGRESS = 0;
 
 function planEvents(rng: Rng, rounds: number): PlannedEvent[] {
   const events = CHAOS_EVENT_KINDS.flatMap((kind) =>
     Array.from({ length: rounds }, (): PlannedEvent => ({
       kind,
-      atProgress: rng.float(0.05, 0.85),
+      atProgress: kind === 'lose-send-answers' ? SEND_LOSS_PROGRESS : rng.float(0.05, 0.85),
       downMs: downTime(rng, kind),
       replica: rng.int(0, 1),
     })),

@@ -24,9 +24,10 @@ import { runEvents, type EventTargets, type FiredEvent } from './events';
 import { recoveryCheck, recoveryFigures, unsentClaims, type InterruptedSweep, type RecoveryFigures } from './recovery';
 import { runMarketplaceOrders } from './marketplace-orders';
 import { waitForPublishes } from './oracles/listings';
-import { planChaos, type ChaosOptions, type ChaosPlan } from './plan';
+import { planChaos, type ChaosOptions, type ChaosPlan, type ChaosSqsServer } from './plan';
 import { runToEnd, spawnLogged, SupervisedRole, type RoleExit } from './roles';
 import { CHAOS_DIR, chaosServers, serverEnv, startFresh, stopAll } from './servers';
+import { SqsFaultProxy, type SqsAnswerFamily } from './sqs-proxy';
 import { verify, type Check } from './verify';
 import {
   claimsInFlight,
@@ -61,14 +62,35 @@ export interface ChaosReport {
   checks: Check[];
   /** Each message a killed sweep left unsent: from the kill to its workflow's start. */
   recovery: RecoveryFigures;
+  /** Answers the SQS fault proxy lost after SQS applied the call, per family: a figure, not a violation. */
+  sqsAnswersLost: Record<SqsAnswerFamily, number>;
   seconds: number;
   passed: boolean;
 }
 
-function roleEnv(servers: ReturnType<typeof chaosServers>, options: ChaosOptions): NodeJS.ProcessEnv {
+/** The stack's endpoint of each SQS server (.data/stack.env). */
+const SQS_ENDPOINT_VARIABLES: Record<ChaosSqsServer, string> = {
+  elasticmq: 'ELASTICMQ_ENDPOINT',
+  fauxqs: 'SQS_ENDPOINT',
+};
+
+function sqsEndpointOf(server: ChaosSqsServer): string {
+  const variable = SQS_ENDPOINT_VARIABLES[server];
+  const endpoint = process.env[variable];
+  if (!endpoint) throw new Error(`--sqs ${server} needs ${variable} (.data/stack.env, written by stack:up)`);
+  return endpoint;
+}
+
+/** The roles' SQS endpoint is the fault proxy: every call they make can lose its answer. */
+function roleEnv(
+  servers: ReturnType<typeof chaosServers>,
+  options: ChaosOptions,
+  sqsEndpoint: string,
+): NodeJS.ProcessEnv {
   return {
     ...process.env,
     ...serverEnv(servers),
+    SQS_ENDPOINT: sqsEndpoint,
     QUEUE_PREFIX: `chaos-${options.seed}-`,
     TEMPORAL_TASK_QUEUE: 'chaos',
     SWEEP_CLAIM_LEASE_SECONDS: String(options.productionLease ? PRODUCTION_LEASE_SECONDS : CLAIM_LEASE_SECONDS),
@@ -107,7 +129,10 @@ interface Running {
   config: Config;
   env: NodeJS.ProcessEnv;
   pool: Pool;
+  /** Straight to SQS: the checks and the drain see what the server holds, undisturbed by the proxy. */
   sqs: SQSClient;
+  /** Through the fault proxy: the producer stands in for production's senders (it uses their sender). */
+  producerSqs: SQSClient;
   directory: QueueDirectory;
   sim: SimulatorControl;
 }
@@ -144,16 +169,17 @@ async function runCommand(entry: Launchable, args: string[], env: NodeJS.Process
   if (code !== 0) throw new Error(`${entry} ${args.join(' ')} exited ${code ?? signal} (see ${logFile})`);
 }
 
-async function prepare(env: NodeJS.ProcessEnv, plan: ChaosPlan): Promise<Running> {
-  const config = loadConfig(env);
+async function prepare(env: NodeJS.ProcessEnv, plan: ChaosPlan, sqsEndpoint: string): Promise<Running> {
+  const config = loadConfig({ ...env, SQS_ENDPOINT: sqsEndpoint });
   await runCommand('src/commands/migrate.ts', [], env, 'migrate');
   const sqs = createSqsClient(config);
+  const producerSqs = createSqsClient(loadConfig(env));
   await provisionQueues(sqs, config.queues.prefix);
   const directory = new QueueDirectory(sqs, config.queues.prefix);
   const pool = createPool(config, { max: 4, log: SILENT_LOGGER });
   const sim = new SimulatorControl(env.SIMULATOR_URL);
   await seedWorkload(pool, config, sim, plan);
-  return { config, env, pool, sqs, directory, sim };
+  return { config, env, pool, sqs, producerSqs, directory, sim };
 }
 
 async function exercise(running: Running, plan: ChaosPlan, targets: EventTargets, log: (line: string) => void) {
@@ -169,7 +195,7 @@ async function exercise(running: Running, plan: ChaosPlan, targets: EventTargets
     sweepSent = await sentClaims(running.pool).catch(() => sweepSent);
     return (sent.length + sweepSent - left) / total;
   };
-  const producer = produce(running.sqs, running.directory, plan, (batch) => sent.push(...batch)).finally(() => {
+  const producer = produce(running.producerSqs, running.directory, plan, (batch) => sent.push(...batch)).finally(() => {
     produced = true;
     log(`producer sent ${sent.length} messages`);
   });
@@ -209,11 +235,14 @@ export async function runChaos(
   const log = (line: string) => print(`chaos +${Math.round((Date.now() - started) / 1_000)} s: ${line}`);
   loadStackEnv();
   const servers = chaosServers(options.seed);
-  log(`seed ${options.seed}; starting private PostgreSQL, Redis, Temporal and simulator`);
+  const sqsEndpoint = sqsEndpointOf(options.sqs);
+  log(`seed ${options.seed}; starting private PostgreSQL, Redis, Temporal and simulator; SQS: ${options.sqs}`);
   await startFresh(servers);
-  const env = roleEnv(servers, options);
+  const sqsProxy = new SqsFaultProxy(sqsEndpoint, portFromEnv('CHAOS_SQS_PROXY_PORT', 28_566), options.seed);
+  await sqsProxy.start();
+  const env = roleEnv(servers, options, sqsProxy.endpoint);
   const plan = planChaos(options, MARKETPLACE_TIMEOUT_MS);
-  const running = await prepare(env, plan);
+  const running = await prepare(env, plan, sqsEndpoint);
   log(
     `seeded ${plan.sellers.length} sellers with ${plan.accounts.length} accounts; ${plan.events.length} events planned; role logs in ${LOGS}`,
   );
@@ -226,6 +255,7 @@ export async function runChaos(
   try {
     const targets: EventTargets = {
       servers,
+      sqsProxy,
       ...roles,
       startSweep,
       seedDueSchedules: async () => {
@@ -285,11 +315,23 @@ export async function runChaos(
     );
     const passed = checks.every((check) => !check.violation || check.value === 0);
     const seconds = (Date.now() - started) / 1_000;
-    return { seed: options.seed, options, events, exits, checks, recovery, seconds, passed };
+    return {
+      seed: options.seed,
+      options,
+      events,
+      exits,
+      checks,
+      recovery,
+      sqsAnswersLost: sqsProxy.lostTotals,
+      seconds,
+      passed,
+    };
   } finally {
     await Promise.all(roles.roles.map((role) => role.stop()));
     await deleteQueues(running.sqs, running.directory);
     running.sqs.destroy();
+    running.producerSqs.destroy();
+    await sqsProxy.stop();
     await running.pool.end();
     await stopAll(servers);
   }
@@ -312,12 +354,15 @@ export function formatReport(report: ChaosReport): string {
     .flatMap((check) => [`${check.name}:`, ...(check.detail ?? []).slice(0, 20).map((d) => `  ${d}`)]);
   const events = report.events.map(
     (e) =>
-      `  ${(e.firedAt * 100).toFixed(0).padStart(3)} %  ${e.kind.padEnd(17)} ${e.note}${e.overlappedBy ? ` (overlapped by ${e.overlappedBy})` : ''}`,
+      `  ${(e.firedAt * 100).toFixed(0).padStart(3)} %  ${e.kind.padEnd(20)} ${e.note}${e.overlappedBy ? ` (overlapped by ${e.overlappedBy})` : ''}`,
   );
+  const lost = report.sqsAnswersLost;
   return [
-    `chaos run, seed ${report.seed}: ${report.options.messages} messages over ${report.options.sellers} sellers, ${report.seconds.toFixed(0)} s`,
+    `chaos run, seed ${report.seed}: ${report.options.messages} messages over ${report.options.sellers} sellers on ${report.options.sqs}, ${report.seconds.toFixed(0)} s`,
     'events:',
     ...events,
+    '',
+    `SQS answers lost by the proxy: send ${lost.send}, receive ${lost.receive}, delete ${lost.delete}`,
     '',
     ...lines,
     ...(details.length ? ['', ...details] : []),

@@ -7,6 +7,7 @@ import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   PurgeQueueCommand,
+  ReceiptHandleIsInvalid,
   ReceiveMessageCommand,
   SendMessageCommand,
   type Message,
@@ -69,8 +70,19 @@ export class QueueMessages {
     await this.extend(message, RELEASE_VISIBILITY_SECONDS, url).catch(() => undefined);
   }
 
+  /**
+   * Deletes a received message. A receipt handle SQS no longer knows means the message is no longer
+   * this receiver's to delete: an earlier attempt deleted it (its answer was lost and the SDK's retry
+   * was refused, as ElasticMQ refuses a second delete), or its visibility ran out and another receiver
+   * holds it and settles it. Either way there is nothing left to delete here; throwing would make the
+   * poller retry a deleted message for ever, holding its slot and extending a handle that is gone.
+   */
   async delete(message: Message, url = this.endpoints.url): Promise<void> {
-    await this.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle }));
+    try {
+      await this.sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle }));
+    } catch (error) {
+      if (!(error instanceof ReceiptHandleIsInvalid)) throw error;
+    }
   }
 
   /** Deletes every message of a queue (a DLQ): SQS may take up to 60 s to finish. */

@@ -37,6 +37,7 @@ function targets(spans: Span[]): EventTargets {
   };
   return {
     servers: {} as EventTargets['servers'],
+    sqsProxy: {} as EventTargets['sqsProxy'],
     workers: [recordingRole('worker', spans)],
     pollers: [recordingRole('poller', spans)],
     sweeper: recordingRole('sweeper', spans),

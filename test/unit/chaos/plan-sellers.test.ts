@@ -6,6 +6,7 @@ import { planChaos, type ChaosOptions } from '../../../scripts/chaos/plan';
 
 const OPTIONS: ChaosOptions = {
   seed: 420_042,
+  sqs: 'elasticmq',
   messages: 2_000,
   sellers: 60,
   rounds: 2,

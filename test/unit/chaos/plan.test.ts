@@ -7,6 +7,7 @@ import { QUEUES } from '../../../src/queues/catalogue';
 
 const options = (seed: number, rounds: number): ChaosOptions => ({
   seed,
+  sqs: 'elasticmq',
   messages: 200,
   sellers: 20,
   rounds,
