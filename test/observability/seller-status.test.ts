@@ -45,9 +45,12 @@ function sourcesFrom(env: NodeJS.ProcessEnv): SellerStatusSources {
 }
 
 beforeAll(async () => {
-  DOWN.DATABASE_URL = `postgres://seller@127.0.0.1:${await closedPort()}/seller`;
-  DOWN.TEMPORAL_ADDRESS = `127.0.0.1:${await closedPort()}`;
-  DOWN.REDIS_URL = `redis://127.0.0.1:${await closedPort()}`;
+  const port = await closedPort();
+  Object.assign(DOWN, {
+    DATABASE_URL: `postgres://seller@127.0.0.1:${port}/seller`,
+    TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+    REDIS_URL: `redis://127.0.0.1:${port}`,
+  });
   bench = await WorkflowBench.create();
   seeded = await seedStuckSeller(bench);
   await untilStuck(bench, seeded);
