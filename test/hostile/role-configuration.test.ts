@@ -5,9 +5,9 @@
  * error), no stack trace, a non-zero status (2 for configuration, 1 for a server), and within seconds
  * of its start-up wait. test/config/config.test.ts covers the configuration's parsing itself.
  */
-import { createServer } from 'node:net';
 import { STARTUP_WAIT_MS } from '../../src/platform/startup-checks';
 import { ROLE_NAMES, type RoleName } from '../../src/workers/roles';
+import { closedPort } from '../support/closed-port';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import type { Launchable } from '../../scripts/harness/spawn';
 import { runEntryPoint } from '../support/run-command';
@@ -41,29 +41,20 @@ const SERVER_NAMES: Record<ServerVariable, string> = {
 };
 
 let t: IsolatedEnvironment;
-let closedPort: number;
-
-/** A port nothing listens on: bound once by us, then released. */
-async function findClosedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+let unreachablePort: number;
 
 beforeAll(async () => {
   // Migrated and provisioned, so only the server a case breaks is missing.
-  [t, closedPort] = await Promise.all([isolatedEnvironment(), findClosedPort()]);
+  [t, unreachablePort] = await Promise.all([isolatedEnvironment(), closedPort()]);
 });
 afterAll(() => t?.cleanup());
 
 const pointedAtClosedPort = (variable: ServerVariable): string =>
   ({
-    DATABASE_URL: `postgres://seller@127.0.0.1:${closedPort}/seller`,
-    REDIS_URL: `redis://127.0.0.1:${closedPort}`,
-    SQS_ENDPOINT: `http://127.0.0.1:${closedPort}`,
-    TEMPORAL_ADDRESS: `127.0.0.1:${closedPort}`,
+    DATABASE_URL: `postgres://seller@127.0.0.1:${unreachablePort}/seller`,
+    REDIS_URL: `redis://127.0.0.1:${unreachablePort}`,
+    SQS_ENDPOINT: `http://127.0.0.1:${unreachablePort}`,
+    TEMPORAL_ADDRESS: `127.0.0.1:${unreachablePort}`,
   })[variable];
 
 /** Runs `work` over `items`, at most `limit` at once (each case is a process, mostly waiting). */

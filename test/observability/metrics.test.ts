@@ -1,6 +1,6 @@
 /**
  * Metrics, alarms and the dashboard against a real CloudWatch API (moto's server from the stack):
- * what the roles put is read back with GetMetricData, what provisioning creates with DescribeAlarms
+ * what the roles put is read back with GetMetricStatistics, what provisioning creates with DescribeAlarms
  * and GetDashboard. Each test uses a namespace of its own.
  */
 import { randomUUID } from 'node:crypto';

@@ -16,18 +16,15 @@ import {
 import { SILENT_LOGGER } from '../../src/platform/logger';
 import { createRedisConnection } from '../../src/platform/redis';
 import { createLazyTemporalClient } from '../../src/platform/temporal-client';
+import { closedPort } from '../support/closed-port';
 import { runEntryPoint } from '../support/run-command';
 import { seedStuckSeller, untilStuck, type StuckSeller } from '../support/stuck-seller';
 import { WorkflowBench } from '../support/workflow-bench';
 
 jest.setTimeout(120_000);
 
-/** Ports of this helper's range (43xxx) where nothing listens: a server that is down. */
-const DOWN = {
-  DATABASE_URL: 'postgres://seller@127.0.0.1:43432/seller',
-  TEMPORAL_ADDRESS: '127.0.0.1:43233',
-  REDIS_URL: 'redis://127.0.0.1:43379',
-};
+/** Each server at a port where nothing listens: a server that is down. */
+const DOWN = { DATABASE_URL: '', TEMPORAL_ADDRESS: '', REDIS_URL: '' };
 
 let bench: WorkflowBench;
 let seeded: StuckSeller;
@@ -48,6 +45,12 @@ function sourcesFrom(env: NodeJS.ProcessEnv): SellerStatusSources {
 }
 
 beforeAll(async () => {
+  const port = await closedPort();
+  Object.assign(DOWN, {
+    DATABASE_URL: `postgres://seller@127.0.0.1:${port}/seller`,
+    TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+    REDIS_URL: `redis://127.0.0.1:${port}`,
+  });
   bench = await WorkflowBench.create();
   seeded = await seedStuckSeller(bench);
   await untilStuck(bench, seeded);
