@@ -177,6 +177,14 @@ async function outgoingBurst(directory: QueueDirectory, plan: ChaosPlan, burst: 
 }
 
 /**
+ * The producer stands for an upstream sender that keeps trying: a lost-send-answers window can lose
+ * the answers of four attempts in a row (production's default), and the run must not end on a send
+ * SQS applied. Retrying is safe: the entry keeps its deduplication id on FIFO queues, and on Standard
+ * queues a second copy meets the same workflow id. Ten attempts back off past any window (5-10 s).
+ */
+const PRODUCER_RETRIES = { attempts: 10, backoffMs: 250 };
+
+/**
  * Sends the plan's messages round by round, spreading the rounds over `produceSeconds`; calls
  * `onSent` after each round. Each account's burst is sent on its own (one SendMessageBatch per
  * queue), so its messages of one FIFO group keep their send order; the bursts of different accounts
@@ -200,6 +208,7 @@ export async function produce(
         const outcome = await sendInBatches(
           sqs,
           batch.map((b) => b.outgoing),
+          PRODUCER_RETRIES,
         );
         if (outcome.failed.length)
           throw new Error(`producer: SQS refused ${outcome.failed.map((f) => `${f.key} (${f.reason})`).join(', ')}`);
