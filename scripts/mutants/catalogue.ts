@@ -65,6 +65,14 @@ export const MUTANTS: readonly Mutant[] = [
     testName: 'held in flight',
   },
   {
+    name: 'push-ignores-reservations',
+    bug: 'a stock push sends the SKU\'s stock, not what is available (stock - reserved): units an order reserved on one marketplace are offered again on the others',
+    file: 'src/db/listing-pushes.ts',
+    find: `SELECT id, version, stock - reserved AS available FROM skus`,
+    replace: `SELECT id, version, stock AS available FROM skus`,
+    catchers: ['test/inventory/marketplace-moved-listing.test.ts'],
+  },
+  {
     name: 'compensation-cancellable',
     bug: "a saga's compensations run in a cancellable scope: a cancelled saga does not undo its steps",
     file: 'src/workflows/saga.ts',
