@@ -24,12 +24,12 @@ export interface EventTargets {
   /** Makes a set of schedules due, for the next sweep. */
   seedDueSchedules: () => Promise<void>;
   /** Resolves once a sweep holds claims it has not marked sent. */
-  claimsInFlight: (signal: AbortSignal) => Promise<void>;
+  claimsInFlight: (signal: AbortSignal, since: Date) => Promise<void>;
   /**
    * Told the moment a sweep is SIGKILLed (before it runs again), for the recovery delays; returns
    * how many claims it left unsent.
    */
-  sweepKilled?: (killedAt: Date) => Promise<number>;
+  sweepKilled?: (killedAt: Date, startedAt: Date) => Promise<number>;
 }
 
 export interface FiredEvent {
@@ -75,14 +75,15 @@ async function restartServer(server: StackService, downMs: number): Promise<stri
  */
 async function interruptSweep(targets: EventTargets, runMs: number): Promise<string> {
   await targets.seedDueSchedules();
+  const startedAt = new Date();
   const first = targets.startSweep('scheduling-sweep');
   const watching = new AbortController();
-  await Promise.race([runToEnd(first), targets.claimsInFlight(watching.signal), sleep(runMs)]);
+  await Promise.race([runToEnd(first), targets.claimsInFlight(watching.signal, startedAt), sleep(runMs)]);
   watching.abort();
   const finishedFirst = first.exitCode !== null;
   first.kill('SIGKILL');
   await runToEnd(first);
-  const leftUnsent = finishedFirst ? 0 : await targets.sweepKilled?.(new Date());
+  const leftUnsent = finishedFirst ? 0 : await targets.sweepKilled?.(new Date(), startedAt);
   const second = await runToEnd(targets.startSweep('scheduling-sweep'));
   if (second.code !== 0)
     throw new Error(`the scheduling sweep run after the kill exited ${second.code ?? second.signal}`);

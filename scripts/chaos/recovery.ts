@@ -34,9 +34,12 @@ export interface RecoveryFigures {
 }
 
 /** Right after a sweep's kill: which of its claims it had not marked sent. */
-export async function unsentClaims(pool: Pool, killedAt: Date): Promise<InterruptedSweep> {
+export async function unsentClaims(pool: Pool, killedAt: Date, startedAt: Date): Promise<InterruptedSweep> {
+  // This sweep's own: not an earlier killed sweep's leftovers, nor the stock outbox's claims.
   const { rows } = await pool.query<{ envelope: Envelope }>(
-    'SELECT envelope FROM dispatch_claims WHERE sent_at IS NULL AND NOT needs_attention',
+    `SELECT envelope FROM dispatch_claims
+      WHERE sent_at IS NULL AND NOT needs_attention AND sweep = 'scheduling-sweep' AND claimed_at >= $1`,
+    [startedAt],
   );
   return { killedAt, workflowIds: rows.map((row) => workflowIdFor(row.envelope)) };
 }

@@ -261,9 +261,9 @@ export async function runChaos(
       seedDueSchedules: async () => {
         seededSchedules.push(...(await seedDueSchedules(running.pool, plan.accounts)));
       },
-      claimsInFlight: (signal) => claimsInFlight(running.pool, signal),
-      sweepKilled: async (killedAt) => {
-        const sweep = await unsentClaims(running.pool, killedAt);
+      claimsInFlight: (signal, since) => claimsInFlight(running.pool, signal, since),
+      sweepKilled: async (killedAt, startedAt) => {
+        const sweep = await unsentClaims(running.pool, killedAt, startedAt);
         interrupted.push(sweep);
         return sweep.workflowIds.length;
       },

@@ -114,11 +114,19 @@ export async function sentClaims(pool: Pool): Promise<number> {
   return rows[0]!.sent;
 }
 
-/** Resolves once a sweep has claimed rows it has not yet marked sent (or when `signal` aborts). */
-export async function claimsInFlight(pool: Pool, signal: AbortSignal): Promise<void> {
+/**
+ * Resolves once a scheduling sweep started at `since` has claimed rows it has not yet marked sent (or
+ * when `signal` aborts). Claims an earlier killed sweep left unsent do not count: they would have the
+ * next interrupted sweep killed before it claimed anything.
+ */
+export async function claimsInFlight(pool: Pool, signal: AbortSignal, since: Date): Promise<void> {
   while (!signal.aborted) {
     const { rowCount } = await pool
-      .query('SELECT 1 FROM dispatch_claims WHERE sent_at IS NULL AND NOT needs_attention LIMIT 1')
+      .query(
+        `SELECT 1 FROM dispatch_claims
+          WHERE sent_at IS NULL AND NOT needs_attention AND sweep = 'scheduling-sweep' AND claimed_at >= $1 LIMIT 1`,
+        [since],
+      )
       .catch(() => ({ rowCount: 0 }));
     if (rowCount) return;
     await sleep(10);
