@@ -117,10 +117,11 @@ async function waitForDrain(directory: QueueDirectory, timeoutMs: number): Promi
   return true;
 }
 
+/** Deletes the run's queues and DLQs; one that is not there (never made, or deleted) is skipped. */
 async function deleteQueues(sqs: SQSClient, directory: QueueDirectory): Promise<void> {
   for (const queue of QUEUES) {
-    for (const url of [await directory.url(queue), await directory.deadLetterUrl(queue)]) {
-      await sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined);
+    for (const url of [directory.url(queue), directory.deadLetterUrl(queue)]) {
+      await url.then((found) => sqs.send(new DeleteQueueCommand({ QueueUrl: found }))).catch(() => undefined);
     }
   }
 }
@@ -174,6 +175,9 @@ async function prepare(env: NodeJS.ProcessEnv, plan: ChaosPlan, sqsEndpoint: str
   await runCommand('src/commands/migrate.ts', [], env, 'migrate');
   const sqs = createSqsClient(config);
   const producerSqs = createSqsClient(loadConfig(env));
+  // A run of the same seed that was interrupted left its queues; ElasticMQ refuses to update a FIFO
+  // queue's attributes, so the run starts from none, as it starts from empty servers.
+  await deleteQueues(sqs, new QueueDirectory(sqs, config.queues.prefix));
   await provisionQueues(sqs, config.queues.prefix);
   const directory = new QueueDirectory(sqs, config.queues.prefix);
   const pool = createPool(config, { max: 4, log: SILENT_LOGGER });
