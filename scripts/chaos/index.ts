@@ -7,24 +7,9 @@
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FatalError, runMain } from '../../src/platform/main';
-import { CHAOS_SQS_SERVERS, type ChaosOptions, type ChaosSqsServer } from './plan';
+import { CHAOS_SQS_SERVERS, FULL_RUN, type ChaosOptions, type ChaosSqsServer } from './plan';
 import { formatReport, runChaos, writeReport } from './run';
 import { CHAOS_DIR } from './servers';
-
-/** The full run: at least 2,000 messages over 60 sellers (about 150 accounts), every fault twice. */
-export const FULL_RUN: Omit<ChaosOptions, 'seed'> = {
-  sqs: 'elasticmq',
-  messages: 2_000,
-  sellers: 60,
-  rounds: 2,
-  sagaFailures: 8,
-  deadLetterAccounts: 2,
-  produceSeconds: 60,
-  drainTimeoutSeconds: 900,
-  // The production claim lease and sweep cadence (see ChaosOptions): stale claims must be 0 as
-  // deployed, not only under a lease shortened for the run. It adds at most lease + one tick.
-  productionLease: true,
-};
 
 function wholeNumber(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;

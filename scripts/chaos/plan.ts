@@ -38,6 +38,21 @@ export interface ChaosOptions {
   productionLease?: boolean;
 }
 
+/** The full run: at least 2,000 messages over 60 sellers (about 150 accounts), every fault twice. */
+export const FULL_RUN: Omit<ChaosOptions, 'seed'> = {
+  sqs: 'elasticmq',
+  messages: 2_000,
+  sellers: 60,
+  rounds: 2,
+  sagaFailures: 8,
+  deadLetterAccounts: 2,
+  produceSeconds: 60,
+  drainTimeoutSeconds: 900,
+  // The production claim lease and sweep cadence (see ChaosOptions): stale claims must be 0 as
+  // deployed, not only under a lease shortened for the run. It adds at most lease + one tick.
+  productionLease: true,
+};
+
 export class Rng {
   private readonly next: () => number;
   constructor(seed: number) {

@@ -2,19 +2,10 @@
  * The chaos plan (scripts/chaos/plan.ts): seeded, seller-based with shared SKUs, and its planned saga
  * failures kept reachable (nothing pushes a doomed SKU before its planned deduct).
  */
-import { planChaos, type ChaosOptions } from '../../../scripts/chaos/plan';
+import { FULL_RUN, planChaos, type ChaosOptions } from '../../../scripts/chaos/plan';
 
-const OPTIONS: ChaosOptions = {
-  seed: 420_042,
-  sqs: 'elasticmq',
-  messages: 2_000,
-  sellers: 60,
-  rounds: 2,
-  sagaFailures: 8,
-  deadLetterAccounts: 2,
-  produceSeconds: 60,
-  drainTimeoutSeconds: 900,
-};
+/** The full run's plan, of a seed of its own. */
+const OPTIONS: ChaosOptions = { ...FULL_RUN, seed: 420_042 };
 
 /** The plan as plain data (accounts by id), to compare two plans. */
 function outline(plan: ReturnType<typeof planChaos>) {
