@@ -46,7 +46,10 @@ export const FULL_RUN: Omit<ChaosOptions, 'seed'> = {
   rounds: 2,
   sagaFailures: 8,
   deadLetterAccounts: 2,
-  produceSeconds: 60,
+  // As long as the events take (six pauses of 65-80 s and the rest, one after another): with the
+  // traffic sent in one minute, the queues ran dry at a third of the events, and the faults after that
+  // met an idle pipeline.
+  produceSeconds: 600,
   drainTimeoutSeconds: 900,
   // The production claim lease and sweep cadence (see ChaosOptions): stale claims must be 0 as
   // deployed, not only under a lease shortened for the run. It adds at most lease + one tick.

@@ -24,7 +24,8 @@ it('loses nothing, does nothing twice and keeps each account in order under kill
       rounds: 1,
       sagaFailures: 4,
       deadLetterAccounts: 1,
-      produceSeconds: 20,
+      // About as long as the events take (three pauses of 65-80 s among them), so they meet traffic.
+      produceSeconds: 240,
       drainTimeoutSeconds: 600,
     },
     (line) => lines.push(line),
