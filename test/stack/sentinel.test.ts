@@ -142,7 +142,10 @@ describe('the sweep role on Redis Sentinel', () => {
     await role.waitForOutput('schedulers upserted');
     readinessWatch = (async () => {
       while (watchingReadiness) {
-        readinessStatuses.push((await fetch(health).catch(() => undefined))?.status ?? 0);
+        // Bounded: a probe a busy role never answers counts as not ready, and cannot hold the teardown.
+        readinessStatuses.push(
+          (await fetch(health, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined))?.status ?? 0,
+        );
         await sleep(250);
       }
     })();
@@ -156,7 +159,10 @@ describe('the sweep role on Redis Sentinel', () => {
     await writer?.stop();
     if (role && role.child.exitCode === null) {
       role.child.kill('SIGTERM');
+      // A role that has not stopped within a minute is killed: the teardown must end for the next file.
+      const killer = setTimeout(() => role.child.kill('SIGKILL'), 60_000);
       await role.exited;
+      clearTimeout(killer);
     }
     client?.disconnect();
     await t?.cleanup();
