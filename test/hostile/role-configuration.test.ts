@@ -7,7 +7,7 @@
  */
 import { STARTUP_WAIT_MS } from '../../src/platform/startup-checks';
 import { ROLE_NAMES, type RoleName } from '../../src/workers/roles';
-import { closedPort } from '../support/closed-port';
+import { closedPort } from '../support/ports';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import type { Launchable } from '../../scripts/harness/spawn';
 import { runEntryPoint } from '../support/run-command';

@@ -16,7 +16,7 @@ import {
 import { SILENT_LOGGER } from '../../src/platform/logger';
 import { createRedisConnection } from '../../src/platform/redis';
 import { createLazyTemporalClient } from '../../src/platform/temporal-client';
-import { closedPort } from '../support/closed-port';
+import { closedPort } from '../support/ports';
 import { runEntryPoint } from '../support/run-command';
 import { seedStuckSeller, untilStuck, type StuckSeller } from '../support/stuck-seller';
 import { WorkflowBench } from '../support/workflow-bench';

@@ -1,6 +1,6 @@
 /**
- * A real Redis Cluster (three masters, cluster mode, on this test's own ports 44031-44033 with
- * cluster bus ports 44041-44043) reached through REDIS_CLUSTER_NODES, with the `{hash-tag}` key prefix
+ * A real Redis Cluster (three masters, cluster mode, each with a port and a cluster bus port of its
+ * own from the kernel) reached through REDIS_CLUSTER_NODES, with the `{hash-tag}` key prefix
  * the README asks for: the sweep role upserts and keeps its Job Schedulers there, and the marketplace
  * rate limiter counts its calls there.
  */
@@ -17,13 +17,12 @@ import { SILENT_LOGGER } from '../../src/platform/logger';
 import { createRedisConnection, type RedisConnection } from '../../src/platform/redis';
 import { SWEEPS } from '../../src/sweeps/registry';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
-import { redisProcesses, waitForRedis } from '../support/redis-processes';
+import { freePorts } from '../support/ports';
+import { redisProcesses } from '../support/redis-processes';
 import { loggedPort, startRole, type RoleProcess } from '../support/role-process';
 
 jest.setTimeout(120_000);
 
-const NODES = [44031, 44032, 44033];
-const busPort = (port: number) => port + 10;
 const PREFIX = '{sweeps}';
 
 async function waitForClusterOk(port: number): Promise<void> {
@@ -46,23 +45,25 @@ describe('the sweep role and the rate limiter on Redis Cluster', () => {
   let cluster: RedisConnection;
 
   beforeAll(async () => {
-    for (const port of NODES) {
-      redis.server(port, ['--cluster-enabled', 'yes', '--cluster-port', String(busPort(port))]);
-    }
-    await Promise.all(NODES.map((port) => waitForRedis(port)));
+    const ports = await freePorts(6);
+    const nodes = ports.slice(0, 3);
+    nodes.forEach((port, index) => {
+      redis.server(port, ['--cluster-enabled', 'yes', '--cluster-port', String(ports[3 + index])]);
+    });
+    await Promise.all(nodes.map((port) => redis.ready(port)));
     execFileSync('redis-cli', [
       '--cluster',
       'create',
-      ...NODES.map((port) => `127.0.0.1:${port}`),
+      ...nodes.map((port) => `127.0.0.1:${port}`),
       '--cluster-replicas',
       '0',
       '--cluster-yes',
     ]);
-    await Promise.all(NODES.map(waitForClusterOk));
+    await Promise.all(nodes.map(waitForClusterOk));
     t = await isolatedEnvironment({
       // Only its credentials are read with REDIS_CLUSTER_NODES: this address is never dialled.
       REDIS_URL: 'redis://127.0.0.1:1',
-      REDIS_CLUSTER_NODES: `127.0.0.1:${NODES[0]}`,
+      REDIS_CLUSTER_NODES: `127.0.0.1:${nodes[0]}`,
       REDIS_KEY_PREFIX: PREFIX,
     });
     cluster = createRedisConnection(loadConfig(t.env), { log: SILENT_LOGGER });

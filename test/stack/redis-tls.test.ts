@@ -1,7 +1,7 @@
 /**
  * Redis over TLS, for real: a CA and a server certificate made with openssl for this test, a
- * TLS-only redis-server (no plaintext port) and a TLS-only sentinel watching it, on this test's
- * own ports (44021, 44025). Connections come from the service's own factory and verify the
+ * TLS-only redis-server (no plaintext port) and a TLS-only sentinel watching it, on ports of its
+ * own from the kernel. Connections come from the service's own factory and verify the
  * certificate: against the right CA they work, against another CA they are refused.
  */
 import { once } from 'node:events';
@@ -11,11 +11,10 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config';
 import { SILENT_LOGGER } from '../../src/platform/logger';
 import { createRedisConnection, type RedisConnection } from '../../src/platform/redis';
-import { redisProcesses, waitForRedis } from '../support/redis-processes';
+import { freePorts } from '../support/ports';
+import { redisProcesses } from '../support/redis-processes';
 import { makeCertificates, tlsOnlyArgs, type CertificateFiles } from '../support/test-certificates';
 
-const TLS_REDIS_PORT = 44021;
-const TLS_SENTINEL_PORT = 44025;
 const MASTER_NAME = 'tls-master';
 
 describe('Redis over TLS', () => {
@@ -29,28 +28,31 @@ describe('Redis over TLS', () => {
     opened.push(connection);
     return connection;
   };
-  const direct = { REDIS_URL: `rediss://127.0.0.1:${TLS_REDIS_PORT}` };
-  const viaSentinel = {
-    REDIS_URL: 'rediss://127.0.0.1:1/0',
-    REDIS_SENTINELS: `127.0.0.1:${TLS_SENTINEL_PORT}`,
-    REDIS_SENTINEL_MASTER: MASTER_NAME,
-    REDIS_SENTINEL_TLS: 'on',
-  };
+  let direct: NodeJS.ProcessEnv;
+  let viaSentinel: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
+    const [redisPort, sentinelPort] = (await freePorts(2)) as [number, number];
+    direct = { REDIS_URL: `rediss://127.0.0.1:${redisPort}` };
+    viaSentinel = {
+      REDIS_URL: 'rediss://127.0.0.1:1/0',
+      REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`,
+      REDIS_SENTINEL_MASTER: MASTER_NAME,
+      REDIS_SENTINEL_TLS: 'on',
+    };
     right = makeCertificates(redis.dir, 'right');
     wrong = makeCertificates(redis.dir, 'wrong');
     const tls = { tls: { ca: readFileSync(right.caCert) } };
-    redis.server(TLS_REDIS_PORT, tlsOnlyArgs(TLS_REDIS_PORT, right));
-    await waitForRedis(TLS_REDIS_PORT, tls);
+    redis.server(redisPort, tlsOnlyArgs(redisPort, right));
+    await redis.ready(redisPort, tls);
     redis.sentinel(
-      TLS_SENTINEL_PORT,
+      sentinelPort,
       MASTER_NAME,
-      TLS_REDIS_PORT,
+      redisPort,
       [],
       [
         'port 0',
-        `tls-port ${TLS_SENTINEL_PORT}`,
+        `tls-port ${sentinelPort}`,
         `tls-cert-file ${right.serverCert}`,
         `tls-key-file ${right.serverKey}`,
         `tls-ca-cert-file ${right.caCert}`,
@@ -59,7 +61,7 @@ describe('Redis over TLS', () => {
         'tls-replication yes',
       ],
     );
-    await waitForRedis(TLS_SENTINEL_PORT, tls);
+    await redis.ready(sentinelPort, tls);
   });
   afterAll(async () => {
     opened.forEach((connection) => connection.disconnect());

@@ -1,6 +1,6 @@
 /**
- * Redis Sentinel under a running sweep role: a real master, replica and three sentinels on this
- * test's own ports (44001-44002, 44011-44013), reached only through REDIS_SENTINELS. The master is
+ * Redis Sentinel under a running sweep role: a real master, replica and three sentinels on ports of
+ * this test's own from the kernel, reached only through REDIS_SENTINELS. The master is
  * killed (SIGKILL), then, once it is back as a replica, a planned `SENTINEL FAILOVER` moves the
  * master back. Meanwhile a writer on the service's own connection factory adds one member per write
  * to a set and keeps the ones Redis acknowledged: after each fail-over every one must be there. The
@@ -18,14 +18,13 @@ import { createRedisConnection, type RedisConnection } from '../../src/platform/
 import { SILENT_LOGGER } from '../../src/platform/logger';
 import { SWEEPS } from '../../src/sweeps/registry';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
-import { kill, redisProcesses, waitForRedis, type RedisProcess } from '../support/redis-processes';
+import { freePorts } from '../support/ports';
+import { kill, redisProcesses, type RedisProcess } from '../support/redis-processes';
 import { loggedPort, startRole, type RoleProcess } from '../support/role-process';
 
 jest.setTimeout(240_000);
 
 const MASTER_NAME = 'sweeps';
-const [FIRST, SECOND] = [44001, 44002];
-const SENTINEL_PORTS = [44011, 44012, 44013];
 const SENTINEL_SETTINGS = ['down-after-milliseconds MASTER 9000', 'failover-timeout MASTER 20000'];
 /** Longer than a planned fail-over takes to announce the new master (+switch-master). */
 const PAUSE_FOR_FAILOVER_MS = 10_000;
@@ -74,6 +73,9 @@ function startWriter(redis: RedisConnection) {
 describe('the sweep role on Redis Sentinel', () => {
   const redis = redisProcesses('sentinel-test');
   const servers = new Map<number, RedisProcess>();
+  let firstPort: number;
+  let secondPort: number;
+  let sentinelPorts: number[];
   let t: IsolatedEnvironment;
   let role: RoleProcess;
   let client: RedisConnection;
@@ -84,7 +86,7 @@ describe('the sweep role on Redis Sentinel', () => {
   let readinessWatch: Promise<void>;
 
   const masterPort = async () => {
-    const sentinel = new Redis(SENTINEL_PORTS[0]!, '127.0.0.1');
+    const sentinel = new Redis(sentinelPorts[0]!, '127.0.0.1');
     try {
       const [, port] = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', MASTER_NAME)) as [string, string];
       return Number(port);
@@ -121,18 +123,19 @@ describe('the sweep role on Redis Sentinel', () => {
   };
 
   beforeAll(async () => {
-    servers.set(FIRST, redis.server(FIRST));
-    await waitForRedis(FIRST);
-    servers.set(SECOND, redis.server(SECOND, ['--replicaof', '127.0.0.1', String(FIRST)]));
-    await waitForRedis(SECOND);
-    for (const port of SENTINEL_PORTS) redis.sentinel(port, MASTER_NAME, FIRST, SENTINEL_SETTINGS);
-    await Promise.all(SENTINEL_PORTS.map((port) => waitForRedis(port)));
-    await waitFor('the replica in sync', () => replicaOnline(FIRST));
+    [firstPort, secondPort, ...sentinelPorts] = (await freePorts(5)) as [number, number, ...number[]];
+    servers.set(firstPort, redis.server(firstPort));
+    await redis.ready(firstPort);
+    servers.set(secondPort, redis.server(secondPort, ['--replicaof', '127.0.0.1', String(firstPort)]));
+    await redis.ready(secondPort);
+    for (const port of sentinelPorts) redis.sentinel(port, MASTER_NAME, firstPort, SENTINEL_SETTINGS);
+    await Promise.all(sentinelPorts.map((port) => redis.ready(port)));
+    await waitFor('the replica in sync', () => replicaOnline(firstPort));
 
     t = await isolatedEnvironment({
       // Only its credentials and database number are read in Sentinel mode: this address is never dialled.
       REDIS_URL: 'redis://127.0.0.1:1/0',
-      REDIS_SENTINELS: SENTINEL_PORTS.map((port) => `127.0.0.1:${port}`).join(','),
+      REDIS_SENTINELS: sentinelPorts.map((port) => `127.0.0.1:${port}`).join(','),
       REDIS_SENTINEL_MASTER: MASTER_NAME,
       REDIS_KEY_PREFIX: 'sentinel',
     });
@@ -171,8 +174,8 @@ describe('the sweep role on Redis Sentinel', () => {
 
   it('rides out a crash of the master (SIGKILL) without losing an acknowledged write', async () => {
     writer.takeGap();
-    await kill(servers.get(FIRST)!.child, 'SIGKILL');
-    await waitFor('the replica promoted', async () => (await masterPort()) === SECOND);
+    await kill(servers.get(firstPort)!.child, 'SIGKILL');
+    await waitFor('the replica promoted', async () => (await masterPort()) === secondPort);
     const before = writer.acknowledged.length;
     await waitFor('writes on the new master', async () => writer.acknowledged.length > before + 50);
     const gapMs = writer.takeGap();
@@ -188,21 +191,21 @@ describe('the sweep role on Redis Sentinel', () => {
 
   it('rides out a planned SENTINEL FAILOVER without losing an acknowledged write', async () => {
     // The crashed master comes back; the sentinels make it a replica of the new one.
-    servers.set(FIRST, redis.restart(FIRST));
-    await waitFor('the old master back as a replica', () => replicaOnline(SECOND));
+    servers.set(firstPort, redis.restart(firstPort));
+    await waitFor('the old master back as a replica', () => replicaOnline(secondPort));
     writer.takeGap();
     // The planned fail-over procedure of docs/operations.md: writes on the old master wait (paused)
     // instead of landing where the replica, promoted meanwhile, will never see them.
-    const oldMaster = new Redis(SECOND, '127.0.0.1');
+    const oldMaster = new Redis(secondPort, '127.0.0.1');
     await oldMaster.call('CLIENT', 'PAUSE', String(PAUSE_FOR_FAILOVER_MS), 'WRITE');
     oldMaster.disconnect();
-    const sentinel = new Redis(SENTINEL_PORTS[1]!, '127.0.0.1');
+    const sentinel = new Redis(sentinelPorts[1]!, '127.0.0.1');
     await sentinel.call('SENTINEL', 'FAILOVER', MASTER_NAME);
     sentinel.disconnect();
-    await waitFor('the master moved back', async () => (await masterPort()) === FIRST);
+    await waitFor('the master moved back', async () => (await masterPort()) === firstPort);
     // Past the demoted master's writable window: writes it took there would be gone by now.
     await sleep(DEMOTION_WINDOW_MS);
-    await waitFor('the demoted master a replica', () => replicaOnline(FIRST));
+    await waitFor('the demoted master a replica', () => replicaOnline(firstPort));
     const gapMs = writer.takeGap();
     const lost = await lostWrites();
     console.log(
@@ -230,13 +233,13 @@ describe('the sweep role on Redis Sentinel', () => {
   });
 
   it('starts a second sweep role while the master is down, instead of exiting', async () => {
-    await kill(servers.get(FIRST)!.child, 'SIGKILL');
+    await kill(servers.get(firstPort)!.child, 'SIGKILL');
     const killedAt = Date.now();
     const second = startRole('sweep-worker', t.env);
     try {
       await second.waitForOutput('schedulers upserted', 60_000);
       const startedMs = Date.now() - killedAt;
-      expect(await masterPort()).toBe(SECOND);
+      expect(await masterPort()).toBe(secondPort);
       const secondHealth = `http://127.0.0.1:${await loggedPort(second, 'health server listening')}/readyz`;
       expect((await fetch(secondHealth)).status).toBe(200);
       console.log(`a sweep role started ${startedMs} ms after the master was killed`);

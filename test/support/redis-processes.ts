@@ -1,7 +1,7 @@
 /**
- * redis-server processes of a test's own (masters, replicas, sentinels, TLS), on the ports its
- * brief gives it, with their files in a temp folder. Every one started is killed by `killAll`
- * (the test's afterAll), also when the test failed half-way.
+ * redis-server processes of a test's own (masters, replicas, sentinels, TLS), on ports the test took
+ * from the kernel (test/support/ports.ts), with their files in a temp folder. Every one started is
+ * killed by `killAll` (the test's afterAll), also when the test failed half-way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -85,23 +85,37 @@ export function redisProcesses(name: string) {
     return start(port, [file, '--sentinel']);
   };
 
+  /** Resolves once the server last started on `port` answers; fails at once, with its output, if it exited. */
+  const ready = (port: number, options: RedisOptions = {}) => {
+    const server = started.findLast((candidate) => candidate.port === port);
+    if (!server) throw new Error(`no redis-server was started on ${port}`);
+    return waitForRedis(server, options);
+  };
+
   const killAll = async () => {
     await Promise.all(started.map(({ child }) => kill(child)));
     rmSync(dir, { recursive: true, force: true });
   };
 
-  return { dir, server, restart, sentinel, killAll };
+  return { dir, server, restart, sentinel, ready, killAll };
 }
 
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+const lastLines = (output: string) => output.trim().split('\n').slice(-5).join(' | ') || '(nothing)';
+
 export async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (hasExited(child)) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill(signal);
   await exited;
 }
 
-/** Resolves once a PING answers on `port` (with `options`, e.g. TLS), or throws after `timeoutMs`. */
-export async function waitForRedis(port: number, options: RedisOptions = {}, timeoutMs = 15_000): Promise<void> {
+/**
+ * Resolves once `server` answers a PING (with `options`, e.g. TLS), or throws after `timeoutMs`;
+ * throws as soon as it has exited, with what it printed (such as a port it could not bind),
+ * instead of waiting out the time for a server that is gone.
+ */
+async function waitForRedis({ port, child, output }: RedisProcess, options: RedisOptions, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const redis = new Redis({
@@ -118,7 +132,12 @@ export async function waitForRedis(port: number, options: RedisOptions = {}, tim
       await redis.ping();
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`redis on ${port} did not answer: ${(error as Error).message}`);
+      if (hasExited(child)) throw new Error(`redis on ${port} exited before it answered: ${lastLines(output())}`);
+      if (Date.now() > deadline) {
+        throw new Error(
+          `redis on ${port} did not answer: ${(error as Error).message}; it printed: ${lastLines(output())}`,
+        );
+      }
     } finally {
       redis.disconnect();
     }
