@@ -118,12 +118,16 @@ export async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKIL
 async function waitForRedis({ port, child, output }: RedisProcess, options: RedisOptions, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (hasExited(child)) throw new Error(`redis on ${port} exited before it answered: ${lastLines(output())}`);
+    // Each probe is bounded: whatever else holds the port may accept a connection and never answer.
     const redis = new Redis({
       port,
       host: '127.0.0.1',
       lazyConnect: true,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
+      connectTimeout: 2_000,
+      commandTimeout: 2_000,
       ...options,
     });
     redis.on('error', () => undefined);
