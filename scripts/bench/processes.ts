@@ -5,24 +5,14 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../src/platform/free-ports';
 import { spawnEntry, type Launchable } from '../harness/spawn';
 import { isReady } from '../stack/processes';
 import { BENCH_DIR } from './support';
 
 export const BENCH_LOGS_DIR = path.join(BENCH_DIR, 'logs');
-
-/** A port nothing listens on now (the role binds it a moment later). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function statusKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
   try {

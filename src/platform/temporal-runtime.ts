@@ -3,25 +3,12 @@
  * metrics (schedule-to-start latencies, slots, sticky cache, workflow task failures) on a Prometheus
  * endpoint, `GET :TEMPORAL_METRICS_PORT/metrics`. docs/operations.md names the ones to watch.
  */
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { Runtime } from '@temporalio/worker';
 import type { Config } from '../config';
 import type { Logger } from './logger';
+import { freePort } from './free-ports';
 import { FatalError } from './main';
 import { temporalLogger } from './temporal-logger';
-
-/** A port nothing listens on now, for TEMPORAL_METRICS_PORT=0 (the SDK does not say which port it bound). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** The line (with its `port`) a worker logs once its SDK metrics can be scraped. */
 export const TEMPORAL_METRICS_LISTENING = 'Temporal SDK metrics listening (/metrics)';
@@ -38,6 +25,7 @@ export interface TemporalMetricsEndpoint {
  */
 export async function installTemporalRuntime(config: Config, log: Logger): Promise<TemporalMetricsEndpoint> {
   const configured = config.observability.temporalMetricsPort;
+  // TEMPORAL_METRICS_PORT=0: the SDK does not say which port it bound, so it is given one.
   const port = configured === 0 ? await freePort() : configured;
   try {
     Runtime.install({

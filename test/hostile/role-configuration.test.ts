@@ -7,7 +7,7 @@
  */
 import { STARTUP_WAIT_MS } from '../../src/platform/startup-checks';
 import { ROLE_NAMES, type RoleName } from '../../src/workers/roles';
-import { closedPort } from '../support/ports';
+import { freePort } from '../../src/platform/free-ports';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
 import type { Launchable } from '../../scripts/harness/spawn';
 import { runEntryPoint } from '../support/run-command';
@@ -45,7 +45,7 @@ let unreachablePort: number;
 
 beforeAll(async () => {
   // Migrated and provisioned, so only the server a case breaks is missing.
-  [t, unreachablePort] = await Promise.all([isolatedEnvironment(), closedPort()]);
+  [t, unreachablePort] = await Promise.all([isolatedEnvironment(), freePort()]);
 });
 afterAll(() => t?.cleanup());
 

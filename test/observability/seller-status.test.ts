@@ -16,7 +16,7 @@ import {
 import { SILENT_LOGGER } from '../../src/platform/logger';
 import { createRedisConnection } from '../../src/platform/redis';
 import { createLazyTemporalClient } from '../../src/platform/temporal-client';
-import { closedPort } from '../support/ports';
+import { freePort } from '../../src/platform/free-ports';
 import { runEntryPoint } from '../support/run-command';
 import { seedStuckSeller, untilStuck, type StuckSeller } from '../support/stuck-seller';
 import { WorkflowBench } from '../support/workflow-bench';
@@ -45,7 +45,7 @@ function sourcesFrom(env: NodeJS.ProcessEnv): SellerStatusSources {
 }
 
 beforeAll(async () => {
-  const port = await closedPort();
+  const port = await freePort(); // nothing listens there: every server is down
   Object.assign(DOWN, {
     DATABASE_URL: `postgres://seller@127.0.0.1:${port}/seller`,
     TEMPORAL_ADDRESS: `127.0.0.1:${port}`,

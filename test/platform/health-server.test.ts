@@ -3,9 +3,9 @@
  * against the real servers, and the roles as their own processes answering against the real stack.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { freePort } from '../../src/platform/free-ports';
 import { startHealthServer, type HealthServer, type ReadinessChecks } from '../../src/platform/health-server';
 import { SILENT_LOGGER as silent } from '../../src/platform/logger';
 import { postgresReady, redisReady, sqsReady } from '../../src/platform/probes';
@@ -115,12 +115,7 @@ describe('the shared readiness checks, against the real servers', () => {
   });
 
   it('fail at once naming the Redis that does not answer, and the queue that does not exist', async () => {
-    const closedPort = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, () => {
-        const { port } = probe.address() as { port: number };
-        probe.close(() => resolve(port));
-      });
-    });
+    const closedPort = await freePort();
     const unreachable = new Redis(`redis://127.0.0.1:${closedPort}`, { maxRetriesPerRequest: 3 });
     try {
       const server = await startHealthServer({

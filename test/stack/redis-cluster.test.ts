@@ -17,7 +17,7 @@ import { SILENT_LOGGER } from '../../src/platform/logger';
 import { createRedisConnection, type RedisConnection } from '../../src/platform/redis';
 import { SWEEPS } from '../../src/sweeps/registry';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
-import { freePorts } from '../support/ports';
+import { freePorts } from '../../src/platform/free-ports';
 import { redisProcesses } from '../support/redis-processes';
 import { loggedPort, startRole, type RoleProcess } from '../support/role-process';
 

@@ -7,7 +7,7 @@
 import { loadConfig } from '../../src/config';
 import { SILENT_LOGGER } from '../../src/platform/logger';
 import { createRedisConnection, type RedisConnection } from '../../src/platform/redis';
-import { freePorts } from '../support/ports';
+import { freePorts } from '../../src/platform/free-ports';
 import { redisProcesses } from '../support/redis-processes';
 
 describe('a REDIS_URL that points at a replica', () => {

@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config';
 import { SILENT_LOGGER } from '../../src/platform/logger';
 import { createRedisConnection, type RedisConnection } from '../../src/platform/redis';
-import { freePorts } from '../support/ports';
+import { freePorts } from '../../src/platform/free-ports';
 import { redisProcesses } from '../support/redis-processes';
 import { makeCertificates, tlsOnlyArgs, type CertificateFiles } from '../support/test-certificates';
 

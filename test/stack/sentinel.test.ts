@@ -18,7 +18,7 @@ import { createRedisConnection, type RedisConnection } from '../../src/platform/
 import { SILENT_LOGGER } from '../../src/platform/logger';
 import { SWEEPS } from '../../src/sweeps/registry';
 import { isolatedEnvironment, type IsolatedEnvironment } from '../support/isolated-env';
-import { freePorts } from '../support/ports';
+import { freePorts } from '../../src/platform/free-ports';
 import { kill, redisProcesses, type RedisProcess } from '../support/redis-processes';
 import { loggedPort, startRole, type RoleProcess } from '../support/role-process';
 

@@ -1,6 +1,6 @@
 /**
  * redis-server processes of a test's own (masters, replicas, sentinels, TLS), on ports the test took
- * from the kernel (test/support/ports.ts), with their files in a temp folder. Every one started is
+ * from the kernel (src/platform/free-ports.ts), with their files in a temp folder. Every one started is
  * killed by `killAll` (the test's afterAll), also when the test failed half-way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -136,7 +136,6 @@ async function waitForRedis({ port, child, output }: RedisProcess, options: Redi
       await redis.ping();
       return;
     } catch (error) {
-      if (hasExited(child)) throw new Error(`redis on ${port} exited before it answered: ${lastLines(output())}`);
       if (Date.now() > deadline) {
         throw new Error(
           `redis on ${port} did not answer: ${(error as Error).message}; it printed: ${lastLines(output())}`,
