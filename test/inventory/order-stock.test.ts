@@ -7,6 +7,7 @@
  * them (test/support/order-stock.ts), never from our tables.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Activities } from '../../src/activities';
 import type { SellerSeeder, Seller } from '../../scripts/harness/sellers';
 import type { SimOrder } from '../../simulator/src/control';
@@ -234,7 +235,9 @@ describe("an order's status moves its lines one step at a time, each once", () =
   it('cancelled or returned: released before shipping, restocked after; a cancellation seen twice counts once', async () => {
     await setStatus('o6', 'returned');
     await setStatus('o4', 'cancelled');
-    // The last change: the next sync reads it again (its cursor is inclusive).
+    // The last change, alone at its millisecond: the next sync reads it again (its cursor is
+    // inclusive), and would read o4 too had both changed in the same millisecond (seen in CI).
+    await sleep(2);
     await setStatus('o3', 'Cancelled');
     await syncOrders(seller);
     expect(await syncOrders(seller)).toEqual({ stored: 1 });

@@ -90,7 +90,8 @@ describe('the sweep role after Redis lost its schedulers', () => {
     expect(backAfterMs).toBeLessThan(MINUTE);
     expect(statuses.length).toBeGreaterThan(0);
     expect(new Set(statuses)).toEqual(new Set([200]));
-    expect(role.output()).toContain('job scheduler was missing from Redis; re-created');
+    // The role logs after the upsert has landed, so its line may still be in the pipe.
+    await role.waitForOutput('job scheduler was missing from Redis; re-created', 5_000);
     console.log(`schedulers back ${backAfterMs} ms after the FLUSHALL`);
   });
 
