@@ -234,10 +234,11 @@ describe("an order's status moves its lines one step at a time, each once", () =
 
   it('cancelled or returned: released before shipping, restocked after; a cancellation seen twice counts once', async () => {
     await setStatus('o6', 'returned');
-    await setStatus('o4', 'cancelled');
+    const o4 = await setStatus('o4', 'cancelled');
     // The last change, alone at its millisecond: the next sync reads it again (its cursor is
-    // inclusive), and would read o4 too had both changed in the same millisecond (seen in CI).
-    await sleep(2);
+    // inclusive), and would read o4 too had both changed in the same millisecond (a third of
+    // back-to-back changes do here; seen in CI).
+    while (Date.now() <= Date.parse(o4.updatedAt)) await sleep(1);
     await setStatus('o3', 'Cancelled');
     await syncOrders(seller);
     expect(await syncOrders(seller)).toEqual({ stored: 1 });
