@@ -26,8 +26,14 @@ export function startRole(role: Launchable, env: NodeJS.ProcessEnv): RoleProcess
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  // 'close', not 'exit': only then has every line the role wrote reached `output`.
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // 'close', not 'exit' (nor `exitCode`): only then has every line the role wrote reached `output`.
+  let closed = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      closed = true;
+      resolve(code);
+    }),
+  );
   return {
     child,
     output: () => output,
@@ -35,8 +41,7 @@ export function startRole(role: Launchable, env: NodeJS.ProcessEnv): RoleProcess
     waitForOutput: async (text, timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;
       while (!output.includes(text)) {
-        if (Date.now() > deadline || child.exitCode !== null)
-          throw new Error(`no "${text}" from ${role}; output:\n${output}`);
+        if (Date.now() > deadline || closed) throw new Error(`no "${text}" from ${role}; output:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
